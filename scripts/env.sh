@@ -1,0 +1,34 @@
+# Sourced by the launcher, the test command and CI: finds a JDK 25 and installs the
+# Debian packages the tests and the demo use, when missing. Safe to source repeatedly.
+
+siphon_find_jdk() {
+    if [ -n "${JAVA_HOME:-}" ] && "$JAVA_HOME/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
+        return 0
+    fi
+    for candidate in /usr/lib/jvm/temurin-25* /usr/lib/jvm/*25* /usr/lib/jvm/*; do
+        if [ -x "$candidate/bin/javac" ] && "$candidate/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
+            export JAVA_HOME="$candidate"
+            export PATH="$JAVA_HOME/bin:$PATH"
+            return 0
+        fi
+    done
+    echo "siphon: no JDK 25 or newer found under /usr/lib/jvm; install one (Temurin 25) and retry" >&2
+    return 1
+}
+
+# Debian packages by the command each provides.
+SIPHON_PACKAGES="qemu-img:qemu-utils qemu-storage-daemon:qemu-system-common nbdinfo:libnbd-bin nbdkit:nbdkit fio:fio tmux:tmux mvn:maven"
+
+siphon_install_packages() {
+    missing=""
+    for pair in $SIPHON_PACKAGES; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+    done
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "siphon: missing packages:$missing (run as root to install them)" >&2
+        return 0
+    fi
+    echo "siphon: installing$missing" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >&2
+}

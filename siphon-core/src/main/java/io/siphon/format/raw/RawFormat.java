@@ -1,0 +1,60 @@
+package io.siphon.format.raw;
+
+import io.siphon.format.CreateOptions;
+import io.siphon.format.Image;
+import io.siphon.format.ImageFile;
+import io.siphon.format.ImageFormat;
+import io.siphon.format.ImageFormatException;
+import io.siphon.format.OpenOptions;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/** A raw disk: the file's bytes are the disk's bytes. Never probed; always named. */
+public final class RawFormat implements ImageFormat {
+    public static final String NAME = "raw";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int probe(ByteBuffer head) {
+        return 0;
+    }
+
+    @Override
+    public Image open(ImageFile file, OpenOptions options) throws IOException {
+        return new RawImage(file);
+    }
+
+    @Override
+    public void create(Path path, CreateOptions options) throws IOException {
+        if (options.backing().isPresent()) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.REFUSED, path, "backing file", "raw images have no backing file");
+        }
+        if (!options.formatOptions().isEmpty()) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.REFUSED,
+                    path,
+                    "options",
+                    "raw takes no options, got " + options.formatOptions().keySet());
+        }
+        if (options.sizeBytes() == CreateOptions.SIZE_OF_BACKING) {
+            throw new ImageFormatException(ImageFormatException.Reason.REFUSED, path, "size", "a size is required");
+        }
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            if (options.sizeBytes() > 0) {
+                channel.write(ByteBuffer.allocate(1), options.sizeBytes() - 1);
+                channel.truncate(options.sizeBytes());
+            }
+        } catch (FileAlreadyExistsException e) {
+            throw new ImageFormatException(ImageFormatException.Reason.REFUSED, path, "", "file already exists", e);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.siphon.format.raw;
+
+import io.siphon.block.Allocation;
+import io.siphon.block.BlockDevice;
+import io.siphon.block.Extent;
+import io.siphon.block.FastZeroUnsupportedException;
+import io.siphon.block.RequestFlag;
+import io.siphon.format.BackingReference;
+import io.siphon.format.CheckReport;
+import io.siphon.format.Image;
+import io.siphon.format.ImageFile;
+import io.siphon.format.ImageFormatException;
+import io.siphon.format.ImageInfo;
+import io.siphon.format.RepairMode;
+import io.siphon.util.Checked;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/** An open raw image. Its size is the file's size when opened. */
+final class RawImage implements Image {
+    private static final int ZERO_CHUNK_BYTES = 1 << 20;
+
+    private final ImageFile file;
+    private final long sizeBytes;
+
+    RawImage(ImageFile file) throws IOException {
+        this.file = file;
+        this.sizeBytes = file.sizeBytes();
+    }
+
+    @Override
+    public long sizeBytes() {
+        return sizeBytes;
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return !file.isWritable();
+    }
+
+    @Override
+    public void read(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
+        Checked.requireWithin(offsetBytes, dst.remaining(), sizeBytes);
+        file.readZeroPadded(offsetBytes, dst);
+    }
+
+    @Override
+    public void write(long offsetBytes, ByteBuffer src, Set<RequestFlag> flags) throws IOException {
+        requireWritable();
+        Checked.requireWithin(offsetBytes, src.remaining(), sizeBytes);
+        file.writeFully(offsetBytes, src);
+        if (flags.contains(RequestFlag.FUA)) {
+            file.flush();
+        }
+    }
+
+    @Override
+    public void writeZeroes(long offsetBytes, long lengthBytes, Set<RequestFlag> flags) throws IOException {
+        requireWritable();
+        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
+        if (flags.contains(RequestFlag.NO_FALLBACK)) {
+            throw new FastZeroUnsupportedException(file.path() + ": raw image cannot write zeroes fast");
+        }
+        ByteBuffer zeroes = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK_BYTES, lengthBytes));
+        long done = 0;
+        while (done < lengthBytes) {
+            zeroes.clear().limit((int) Math.min(zeroes.capacity(), lengthBytes - done));
+            file.writeFully(offsetBytes + done, zeroes);
+            done += zeroes.limit();
+        }
+        if (flags.contains(RequestFlag.FUA)) {
+            file.flush();
+        }
+    }
+
+    @Override
+    public void discard(long offsetBytes, long lengthBytes) throws IOException {
+        requireWritable();
+        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
+        // Discard is advisory; keeping the data is a valid outcome and never loses anything.
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (file.isWritable()) {
+            file.flush();
+        }
+    }
+
+    @Override
+    public List<Extent> blockStatus(long offsetBytes, long lengthBytes) throws IOException {
+        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
+        if (lengthBytes == 0) {
+            return List.of();
+        }
+        return List.of(new Extent(offsetBytes, lengthBytes, Allocation.DATA, offsetBytes));
+    }
+
+    @Override
+    public Path path() {
+        return file.path();
+    }
+
+    @Override
+    public String formatName() {
+        return RawFormat.NAME;
+    }
+
+    @Override
+    public Optional<BackingReference> backingReference() {
+        return Optional.empty();
+    }
+
+    @Override
+    public void attachBacking(Optional<? extends BlockDevice> backing) {
+        if (backing.isPresent()) {
+            throw new IllegalArgumentException(file.path() + ": a raw image has no backing");
+        }
+    }
+
+    @Override
+    public Optional<BlockDevice> backing() {
+        return Optional.empty();
+    }
+
+    @Override
+    public void changeBackingReference(Optional<BackingReference> reference) throws IOException {
+        if (reference.isPresent()) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.REFUSED,
+                    file.path(),
+                    "backing file",
+                    "raw images have no backing file");
+        }
+    }
+
+    @Override
+    public ImageInfo info() {
+        return new ImageInfo(
+                RawFormat.NAME, file.path(), sizeBytes, OptionalInt.empty(), Optional.empty(), false, Map.of());
+    }
+
+    @Override
+    public CheckReport check(RepairMode mode) throws ImageFormatException {
+        throw new ImageFormatException(
+                ImageFormatException.Reason.UNSUPPORTED,
+                file.path(),
+                "",
+                "this image format (raw) does not support checks");
+    }
+
+    @Override
+    public void close() throws IOException {
+        file.close();
+    }
+
+    private void requireWritable() throws ImageFormatException {
+        if (!file.isWritable()) {
+            throw new ImageFormatException(ImageFormatException.Reason.REFUSED, file.path(), "", "image is read-only");
+        }
+    }
+}
