@@ -80,7 +80,8 @@ public final class NativeFile implements AutoCloseable {
     /**
      * Takes a lock of {@code type} on {@code [offsetBytes, offsetBytes + lengthBytes)} without waiting
      * ({@code F_OFD_SETLK}); a lock this descriptor already holds on the range is converted. Returns
-     * false when another open file description holds a conflicting lock.
+     * false when another open file description holds a conflicting lock. An exclusive lock needs a
+     * read-write descriptor.
      */
     public boolean tryLock(long offsetBytes, long lengthBytes, LockType type) throws IOException {
         int result = setLock(offsetBytes, lengthBytes, type.cValue);
