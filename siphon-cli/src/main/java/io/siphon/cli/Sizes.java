@@ -22,7 +22,7 @@ public final class Sizes {
     private Sizes() {}
 
     /**
-     * Parses {@code text} into bytes; a fraction needs a unit suffix and is truncated to whole bytes.
+     * Parses {@code text} into bytes; a fraction needs a unit suffix and is rounded to the nearest byte, as qemu-img rounds it.
      *
      * @throws IllegalArgumentException naming the text when it is not a size or exceeds 2^63-1 bytes
      */
@@ -48,7 +48,7 @@ public final class Sizes {
     }
 
     private static long requireInRange(String text, BigDecimal bytes) {
-        BigInteger whole = bytes.setScale(0, RoundingMode.DOWN).toBigIntegerExact();
+        BigInteger whole = bytes.setScale(0, RoundingMode.HALF_UP).toBigIntegerExact();
         if (whole.compareTo(MAX) > 0) {
             throw new IllegalArgumentException(
                     "invalid size '" + text + "': must be between 0 and " + Long.MAX_VALUE + " bytes");
