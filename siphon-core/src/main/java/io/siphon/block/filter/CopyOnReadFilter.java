@@ -40,6 +40,11 @@ public final class CopyOnReadFilter extends FilterBlockDevice {
         this.copyEveryRead = copyEveryRead;
     }
 
+    /** The lock granularity in bytes: the top's cluster size. */
+    public long granularityBytes() {
+        return granularityBytes;
+    }
+
     /** Whether every read copies (the disk's copy_on_read option). */
     public boolean copiesEveryRead() {
         return copyEveryRead;
