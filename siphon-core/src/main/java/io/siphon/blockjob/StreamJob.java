@@ -1,7 +1,6 @@
 package io.siphon.blockjob;
 
 import io.siphon.block.Extent;
-import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.Image;
@@ -18,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +32,8 @@ public final class StreamJob implements JobDriver {
     private static final Logger LOG = LoggerFactory.getLogger(StreamJob.class);
     /** How far the job may run ahead of its rate limit: one tenth of a second of traffic. */
     private static final long BURST_NANOS = 100_000_000L;
+    /** How much block status one query asks for: long enough to skip a sparse template quickly. */
+    private static final long STATUS_WINDOW_BYTES = 1L << 30;
 
     private final Disk disk;
     private final StreamOptions options;
@@ -49,6 +49,11 @@ public final class StreamJob implements JobDriver {
     private final ByteBuffer buffer;
     private Job job;
     private long cursorBytes;
+    private List<Extent> topExtents = List.of();
+    private int topIndex;
+    private long aboveStart = -1;
+    private long aboveEnd = -1;
+    private boolean aboveAllocated;
     private IOException firstIgnoredError;
 
     private StreamJob(Disk disk, StreamOptions options, TimeSource time) throws IOException {
@@ -133,20 +138,19 @@ public final class StreamJob implements JobDriver {
     /** Examines the range at the cursor and copies it if needed; returns the bytes copied. */
     private long copyNext(JobContext context) throws IOException, JobCancelledException {
         long offset = cursorBytes;
-        long length = Math.min(chunkBytes, sizeBytes - offset);
-        Extent held = top.blockStatus(offset, length).getFirst();
-        length = Math.min(held.endBytes(), offset + length) - offset;
+        Extent held = topExtentAt(offset);
+        long length = held.endBytes() - offset;
         if (held.allocation().isAllocated()) {
             return skip(context, length);
         }
-        long[] above = allocatedAbove(offset, length);
-        length = above[1];
-        if (above[0] == 0) {
+        length = Math.min(length, aboveExtentAt(offset, length));
+        if (!aboveAllocated) {
             return skip(context, length);
         }
+        length = Math.min(length, chunkBytes);
+        long copied;
         try {
-            ByteBuffer chunk = buffer.clear().limit(Math.toIntExact(length));
-            disk.device().read(offset, chunk, Set.of(RequestFlag.COPY_ON_READ));
+            copied = disk.device().copyOnRead(offset, buffer.clear().limit(Math.toIntExact(length)));
         } catch (IOException e) {
             switch (options.onError()) {
                 case REPORT -> throw e;
@@ -161,18 +165,50 @@ public final class StreamJob implements JobDriver {
                     }
                     return skip(context, length);
                 }
+                default -> throw new AssertionError(options.onError());
             }
         }
         cursorBytes = offset + length;
-        context.advance(length, length);
-        bucket.charge(length);
-        return length;
+        context.advance(length, copied);
+        bucket.charge(copied);
+        return copied;
     }
 
     private long skip(JobContext context, long length) {
         cursorBytes += length;
         context.advance(length, 0);
         return 0;
+    }
+
+    /**
+     * The top's extent that holds {@code offset}, from the status last read for a whole window: the
+     * top changes only by guest writes (which the copy re-checks under its lock) and discards (whose
+     * ranges are unspecified), so a slightly old answer is safe and saves a query per chunk.
+     */
+    private Extent topExtentAt(long offset) throws IOException {
+        while (topIndex < topExtents.size() && topExtents.get(topIndex).endBytes() <= offset) {
+            topIndex++;
+        }
+        if (topIndex >= topExtents.size() || topExtents.get(topIndex).offsetBytes() > offset) {
+            topExtents = top.blockStatus(offset, Math.min(STATUS_WINDOW_BYTES, sizeBytes - offset));
+            topIndex = 0;
+        }
+        return topExtents.get(topIndex);
+    }
+
+    /**
+     * Sets {@link #aboveAllocated} for {@code offset} and returns how far from it that answer holds
+     * (at most {@code length}). Images above the base are read-only while the job
+     * runs, so one answer is cached until the cursor leaves it.
+     */
+    private long aboveExtentAt(long offset, long length) throws IOException {
+        if (offset < aboveStart || offset >= aboveEnd) {
+            long[] answer = allocatedAbove(offset, Math.min(STATUS_WINDOW_BYTES, sizeBytes - offset));
+            aboveStart = offset;
+            aboveEnd = offset + answer[1];
+            aboveAllocated = answer[0] != 0;
+        }
+        return Math.min(length, aboveEnd - offset);
     }
 
     /**

@@ -69,25 +69,38 @@ public final class CopyOnReadFilter extends FilterBlockDevice {
         if (dst.remaining() == 0) {
             return;
         }
-        boolean copy = !next.isReadOnly() && (copyEveryRead || flags.contains(RequestFlag.COPY_ON_READ));
-        if (!copy) {
-            try (var held = lockShared(offsetBytes, dst.remaining())) {
-                next.read(offsetBytes, dst, flags);
-            }
+        if (!next.isReadOnly() && (copyEveryRead || flags.contains(RequestFlag.COPY_ON_READ))) {
+            copyOnRead(offsetBytes, dst);
             return;
+        }
+        try (var held = lockShared(offsetBytes, dst.remaining())) {
+            next.read(offsetBytes, dst, flags);
+        }
+    }
+
+    /**
+     * Reads {@code dst.remaining()} bytes at {@code offsetBytes}, copying what the top lacks in the
+     * clusters they touch into the top; returns how many bytes were copied (0 when the top held them
+     * all, e.g. because a guest wrote them first).
+     */
+    public long copyOnRead(long offsetBytes, ByteBuffer dst) throws IOException {
+        Checked.requireWithin(offsetBytes, dst.remaining(), sizeBytes());
+        if (dst.remaining() == 0) {
+            return 0;
         }
         long start = Alignment.alignDown(offsetBytes, granularityBytes);
         long end = Math.min(Alignment.alignUp(offsetBytes + dst.remaining(), granularityBytes), sizeBytes());
         try (var held = locks.exclusive(start, end - start)) {
-            copyAndRead(start, end, offsetBytes, dst);
+            return copyAndRead(start, end, offsetBytes, dst);
         }
     }
 
     /** Reads {@code dst} at {@code offsetBytes}; copies what the top lacks in {@code [start, end)}. */
-    private void copyAndRead(long start, long end, long offsetBytes, ByteBuffer dst) throws IOException {
+    private long copyAndRead(long start, long end, long offsetBytes, ByteBuffer dst) throws IOException {
         long wantedEnd = offsetBytes + dst.remaining();
         int dstBase = dst.position();
         long position = start;
+        long copied = 0;
         while (position < end) {
             List<Extent> extents = next.blockStatus(position, end - position);
             for (Extent extent : extents) {
@@ -96,6 +109,7 @@ public final class CopyOnReadFilter extends FilterBlockDevice {
                     readOverlap(position, extentEnd, offsetBytes, wantedEnd, dst, dstBase);
                 } else {
                     copyRange(position, extentEnd, offsetBytes, wantedEnd, dst, dstBase);
+                    copied += extentEnd - position;
                 }
                 position = extentEnd;
                 if (position >= end) {
@@ -104,6 +118,7 @@ public final class CopyOnReadFilter extends FilterBlockDevice {
             }
         }
         dst.position(dstBase + (int) (wantedEnd - offsetBytes));
+        return copied;
     }
 
     private void readOverlap(long from, long to, long offsetBytes, long wantedEnd, ByteBuffer dst, int dstBase)
