@@ -34,7 +34,7 @@ class ConnectUriTest {
         assertEquals(ErrorCode.INVALID_ARG, codeOf("embedded:///"));
         assertEquals(ErrorCode.CONNECTION_FAILED, codeOf("siphon+unix://" + dir.resolve("none.sock")));
         assertEquals(ErrorCode.NO_SUPPORT, codeOf("siphon:///system"));
-        assertEquals(ErrorCode.NO_SUPPORT, codeOf("siphon+tls://localhost:16514/"));
+        assertEquals(ErrorCode.INVALID_ARG, codeOf("siphon+tls://localhost:16514/"));
     }
 
     @Test
