@@ -5,18 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.siphon.api.Connection;
 import io.siphon.api.ErrorCode;
-import io.siphon.api.LifecycleEvent;
 import io.siphon.api.Siphon;
 import io.siphon.api.SiphonException;
 import io.siphon.api.contract.QemuTools;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,15 +107,7 @@ class TlsControlTest {
         try (Daemon daemon = Daemon.start(dir.resolve("state"), Optional.empty(), Optional.empty(), Optional.of(tls))) {
             int port = daemon.tlsPort().orElseThrow();
             try (Connection connection = Siphon.connect(uri(port, "client", "ca"))) {
-                BlockingQueue<LifecycleEvent> events = new LinkedBlockingQueue<>();
-                connection.addLifecycleListener(events::add);
-                Path image = Files.write(dir.resolve("t.img"), new byte[4096]);
-                connection.define("<domain><name>tls</name><devices><disk><driver type='raw'/><source file='" + image
-                        + "'/><target dev='vda'/></disk></devices></domain>");
-                assertEquals(new LifecycleEvent("tls", LifecycleEvent.Kind.DEFINED), events.poll(30, TimeUnit.SECONDS));
-                assertEquals(
-                        List.of("tls"),
-                        connection.list().stream().map(d -> d.name()).toList());
+                TestDomains.defineAndSee(connection, connection, dir, "tls");
             }
             SiphonException rogue = assertThrows(
                     SiphonException.class,
