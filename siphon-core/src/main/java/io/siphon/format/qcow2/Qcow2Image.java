@@ -585,7 +585,12 @@ final class Qcow2Image implements Image {
             long wholeEnd = end == sizeBytes ? alignUpToCluster(end) : geometry.clusterOffset(end);
             List<long[]> partial = new ArrayList<>();
             if (wholeStart >= wholeEnd) {
-                partial.add(new long[] {offsetBytes, end});
+                // no whole cluster: the range touches one or two clusters, each partly
+                for (long at = offsetBytes; at < end; ) {
+                    long pieceEnd = Math.min(end, geometry.clusterOffset(at) + clusterSize);
+                    partial.add(new long[] {at, pieceEnd});
+                    at = pieceEnd;
+                }
                 wholeStart = wholeEnd = end;
             } else {
                 if (offsetBytes < wholeStart) {
