@@ -284,11 +284,14 @@ final class Qcow2Image implements Image {
     }
 
     private void validate(long entry, L2Entry.Kind kind, long l2Offset, int index) throws IOException {
+        String field = "L2 entry " + index + " of the table at " + l2Offset;
+        if (kind == L2Entry.Kind.UNALLOCATED && L2Entry.copied(entry)) {
+            throw Errors.malformed(path, field, Errors.hex(entry) + " has host offset 0 (the header)");
+        }
         if (kind != L2Entry.Kind.DATA && kind != L2Entry.Kind.ZERO_ALLOC) {
             return;
         }
         long host = L2Entry.offset(entry);
-        String field = "L2 entry " + index + " of the table at " + l2Offset;
         if ((host & (clusterSize - 1)) != 0) {
             throw Errors.malformed(path, field, "host offset " + host + " is not cluster-aligned");
         }
