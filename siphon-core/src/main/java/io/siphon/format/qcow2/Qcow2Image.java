@@ -610,7 +610,7 @@ final class Qcow2Image implements Image {
                 }
             }
             boolean zeroFlag = header.version() >= 3;
-            boolean wholeSlow = !zeroFlag && backing.isPresent() && wholeStart < wholeEnd;
+            boolean wholeSlow = !zeroFlag && hasBacking() && wholeStart < wholeEnd;
             if (noFallback && (wholeSlow || !slow.isEmpty())) {
                 throw new FastZeroUnsupportedException(
                         path + ": zeroing " + lengthBytes + " bytes at " + offsetBytes + " would need writing zeroes");
@@ -652,9 +652,14 @@ final class Qcow2Image implements Image {
         Mapping m = map(cluster, Math.min(clusterSize, sizeBytes - cluster));
         return switch (m.kind()) {
             case ZERO_PLAIN, ZERO_ALLOC -> true;
-            case UNALLOCATED -> backing.map(b -> b.sizeBytes() <= cluster).orElse(true);
+            case UNALLOCATED -> backing.map(b -> b.sizeBytes() <= cluster).orElse(!hasBacking());
             default -> false;
         };
+    }
+
+    /** Whether unallocated clusters may read something other than zeroes (named or attached backing). */
+    private boolean hasBacking() {
+        return backing.isPresent() || header.backingFile().isPresent();
     }
 
     private void writeZeroData(long start, long end) throws IOException {
@@ -685,7 +690,7 @@ final class Qcow2Image implements Image {
             }
             markDirtyIfLazy();
             boolean zeroFlag = header.version() >= 3;
-            boolean hasBacking = backing.isPresent();
+            boolean hasBacking = hasBacking();
             // QEMU's rule: a discarded cluster reads as zeroes on v3 (the backing must not show
             // through); v2 has no zero flag, so the cluster becomes unallocated.
             updateClusters(wholeStart, wholeEnd, old -> {
