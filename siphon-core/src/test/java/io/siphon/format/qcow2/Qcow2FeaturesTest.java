@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -39,17 +40,7 @@ class Qcow2FeaturesTest {
 
     private Path qemuImage(String name, String... createOptions) throws Exception {
         Path image = dir.resolve(name);
-        String[] command = new String[6 + createOptions.length];
-        command[0] = "qemu-img";
-        command[1] = "create";
-        command[2] = "-q";
-        command[3] = "-f";
-        command[4] = "qcow2";
-        System.arraycopy(createOptions, 0, command, 5, createOptions.length);
-        command[command.length - 1] = image.toString();
-        String[] withSize = Arrays.copyOf(command, command.length + 1);
-        withSize[withSize.length - 1] = "4M";
-        QemuTools.ok(withSize);
+        QemuTools.createQcow2(image, "4M", createOptions);
         return image;
     }
 
@@ -234,14 +225,13 @@ class Qcow2FeaturesTest {
     @Test
     void createRefusesBadOptions() throws Exception {
         var format = Formats.byName("qcow2");
-        for (Map<String, String> options : new Map[] {
-            Map.of("cluster_size", "256"),
-            Map.of("cluster_size", "4M"),
-            Map.of("compat", "2.0"),
-            Map.of("refcount_bits", "3"),
-            Map.of("compat", "0.10", "refcount_bits", "64"),
-            Map.of("preallocation", "full")
-        }) {
+        for (Map<String, String> options : List.of(
+                Map.of("cluster_size", "256"),
+                Map.of("cluster_size", "4M"),
+                Map.of("compat", "2.0"),
+                Map.of("refcount_bits", "3"),
+                Map.of("compat", "0.10", "refcount_bits", "64"),
+                Map.of("preallocation", "full"))) {
             ImageFormatException e = assertThrows(
                     ImageFormatException.class,
                     () -> format.create(

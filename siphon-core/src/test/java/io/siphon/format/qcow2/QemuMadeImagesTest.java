@@ -54,17 +54,12 @@ class QemuMadeImagesTest {
     void qemuWrittenImageReadsTheSame(String clusterSize, String compat, String refcountBits, String lazy)
             throws Exception {
         Path image = dir.resolve("img.qcow2");
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
+        QemuTools.createQcow2(
+                image,
+                Long.toString(SIZE),
                 "-o",
                 "cluster_size=" + clusterSize + ",compat=" + compat + ",refcount_bits=" + refcountBits
-                        + ",lazy_refcounts=" + lazy,
-                image.toString(),
-                Long.toString(SIZE));
+                        + ",lazy_refcounts=" + lazy);
         QemuTools.ok(
                 "qemu-io",
                 "-f",
@@ -157,20 +152,15 @@ class QemuMadeImagesTest {
         String belowFormat = baseFormat;
         for (int layer = 1; layer <= depth; layer++) {
             Path image = dir.resolve("layer" + layer + ".qcow2");
-            QemuTools.ok(
-                    "qemu-img",
-                    "create",
-                    "-q",
-                    "-f",
-                    "qcow2",
+            QemuTools.createQcow2(
+                    image,
+                    Long.toString(SIZE),
                     "-o",
                     "cluster_size=" + (layer % 2 == 0 ? "4k" : "64k") + ",compat=" + (layer == 2 ? "0.10" : "1.1"),
                     "-b",
                     below.getFileName().toString(),
                     "-F",
-                    belowFormat,
-                    image.toString(),
-                    Long.toString(SIZE));
+                    belowFormat);
             String pattern = "0x" + Integer.toHexString(0xb0 + layer);
             long offset = layer * 300_000L;
             QemuTools.ok(

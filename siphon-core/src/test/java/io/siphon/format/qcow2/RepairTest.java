@@ -104,16 +104,7 @@ class RepairTest {
     @ValueSource(ints = {1, 16, 64})
     void leaksMadeByHandAreFoundAndFixed(int refcountBits) throws Exception {
         Path image = dir.resolve("leaky.qcow2");
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-o",
-                "cluster_size=4k,refcount_bits=" + refcountBits,
-                image.toString(),
-                "4M");
+        QemuTools.createQcow2(image, "4M", "-o", "cluster_size=4k,refcount_bits=" + refcountBits);
         QemuTools.ok("qemu-io", "-f", "qcow2", "-c", "write -P 7 0 64k", image.toString());
         // raise the refcount of three clusters past the end of the file: nothing references them
         long fileSize = Files.size(image);
