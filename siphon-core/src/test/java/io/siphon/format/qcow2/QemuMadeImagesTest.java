@@ -80,6 +80,7 @@ class QemuMadeImagesTest {
                 "write -P 0x44 3583k 1k",
                 image.toString());
         assertReadsLikeQemu(image);
+        assertSiphonWritesAreSeenByQemu(image, compat.equals("1.1"));
         assertMapsLikeQemu(image);
     }
 
@@ -122,6 +123,7 @@ class QemuMadeImagesTest {
         try (Image opened = ImageChain.openOne(image, Optional.empty(), OpenOptions.READ_ONLY)) {
             assertArrayEquals(content, readAll(opened));
         }
+        assertSiphonWritesAreSeenByQemu(image, true);
     }
 
     static Stream<Arguments> compressedMatrix() {
@@ -176,6 +178,7 @@ class QemuMadeImagesTest {
             belowFormat = "qcow2";
         }
         assertReadsLikeQemu(below);
+        assertSiphonWritesAreSeenByQemu(below, depth != 2); // layer 2 is compat 0.10
     }
 
     @Test
@@ -209,6 +212,27 @@ class QemuMadeImagesTest {
                 }
             }
         }
+    }
+
+    /**
+     * Runs Siphon's random workload on the image qemu made (its chain attached), then qemu-img check
+     * and compare must agree with what the writes left.
+     */
+    private void assertSiphonWritesAreSeenByQemu(Path image, boolean v3) throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed + " writing into " + image);
+        byte[] expected;
+        try (ImageChain chain = ImageChain.open(image, Optional.empty(), OpenOptions.READ_WRITE)) {
+            Image top = chain.top();
+            expected = readAll(top);
+            byte[] below = new byte[expected.length];
+            if (top.backing().isPresent()) {
+                var backing = top.backing().get();
+                backing.read(0, ByteBuffer.wrap(below, 0, (int) Math.min(below.length, backing.sizeBytes())));
+            }
+            SiphonMadeImagesTest.workload(top, expected, below, new Random(seed), v3);
+        }
+        SiphonMadeImagesTest.assertQemuAgrees(image, expected);
     }
 
     static byte[] readAll(Image image) throws IOException {
