@@ -173,8 +173,10 @@ record QedHeader(
     /** A fresh header for {@code create}. */
     static QedHeader forCreate(long clusterSize, long tableSize, long imageSize, int backingNameBytes, boolean raw) {
         long features = backingNameBytes > 0 ? F_BACKING_FILE | (raw ? F_BACKING_FORMAT_NO_PROBE : 0) : 0;
+        // QEMU leaves the name's offset 0 when there is no name
+        long nameOffset = backingNameBytes > 0 ? BYTES : 0;
         return new QedHeader(
-                clusterSize, tableSize, 1, features, 0, 0, clusterSize, imageSize, BYTES, backingNameBytes);
+                clusterSize, tableSize, 1, features, 0, 0, clusterSize, imageSize, nameOffset, backingNameBytes);
     }
 
     /** The 64 header bytes. */
