@@ -118,24 +118,41 @@ class QedImageBehaviourTest {
     }
 
     @Test
-    void fastZeroesAreRefusedWhereDataWouldHaveToBeWritten() throws IOException {
+    void fastZeroesAreRefusedForPartialClustersAndDoneInPlaceForDataClusters() throws Exception {
         Path path = create("fast.qed", 1 << 20, Optional.empty(), Map.of());
         try (Image qed = open(path)) {
-            qed.write(0, ByteBuffer.wrap(filled(CLUSTER, 7)));
-            assertThrows(
-                    FastZeroUnsupportedException.class,
-                    () -> qed.writeZeroes(0, 2 * CLUSTER, Set.of(RequestFlag.NO_FALLBACK)));
+            qed.write(0, ByteBuffer.wrap(filled(2 * CLUSTER, 7)));
             assertThrows(
                     FastZeroUnsupportedException.class,
                     () -> qed.writeZeroes(CLUSTER + 1, CLUSTER, Set.of(RequestFlag.NO_FALLBACK)));
-            assertArrayEquals(filled(CLUSTER, 7), read(qed, 0, CLUSTER), "a refused fast zero changes nothing");
-            assertEquals(
-                    Allocation.UNALLOCATED,
-                    qed.blockStatus(CLUSTER, CLUSTER).getFirst().allocation());
-            // without NO_FALLBACK, allocated clusters are zeroed in place
-            qed.writeZeroes(0, 2 * CLUSTER, Set.of(RequestFlag.MAY_UNMAP));
-            assertArrayEquals(new byte[2 * CLUSTER], read(qed, 0, 2 * CLUSTER));
+            assertArrayEquals(filled(2 * CLUSTER, 7), read(qed, 0, 2 * CLUSTER), "a refused fast zero changes nothing");
+            // whole data clusters: zeroed in the file (this file system can), still allocated
+            qed.writeZeroes(0, CLUSTER, Set.of(RequestFlag.NO_FALLBACK));
+            assertArrayEquals(new byte[CLUSTER], read(qed, 0, CLUSTER));
+            assertEquals(Allocation.DATA, qed.blockStatus(0, CLUSTER).getFirst().allocation());
+            assertArrayEquals(filled(CLUSTER, 7), read(qed, CLUSTER, CLUSTER));
         }
+        QemuTools.ok("qemu-img", "check", path.toString());
+    }
+
+    @Test
+    void discardPunchesHolesUnderWholeDataClustersAndLeaksNothing() throws Exception {
+        Path path = create("discard.qed", 4 << 20, Optional.empty(), Map.of());
+        try (Image qed = open(path)) {
+            qed.write(0, ByteBuffer.wrap(filled(4 << 20, 3)));
+            qed.flush();
+            long before = QemuTools.jsonLong(
+                    QemuTools.ok("qemu-img", "info", "-U", "--output=json", path.toString()), "actual-size");
+            qed.discard(100, (2 << 20) - 100);
+            long after = QemuTools.jsonLong(
+                    QemuTools.ok("qemu-img", "info", "-U", "--output=json", path.toString()), "actual-size");
+            assertTrue(after <= before - (2 << 20) + CLUSTER, "space freed: " + before + " -> " + after);
+            assertArrayEquals(filled(CLUSTER - 100, 3), read(qed, 100, CLUSTER - 100), "partial cluster kept");
+            assertArrayEquals(new byte[CLUSTER], read(qed, CLUSTER, CLUSTER));
+            assertArrayEquals(filled(100, 3), read(qed, 2 << 20, 100), "after the range");
+        }
+        String check = QemuTools.ok("qemu-img", "check", path.toString());
+        assertTrue(check.contains("No errors"), check);
     }
 
     @Test
