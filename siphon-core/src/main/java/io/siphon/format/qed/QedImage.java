@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -510,7 +511,7 @@ final class QedImage implements Image {
     }
 
     @Override
-    public ImageInfo info() {
+    public ImageInfo info() throws IOException {
         return new ImageInfo(
                 QedFormat.NAME,
                 file.path(),
@@ -518,7 +519,8 @@ final class QedImage implements Image {
                 OptionalInt.of((int) header.clusterSize()),
                 backingReference,
                 header.needsCheck(),
-                Map.of());
+                Map.of(),
+                OptionalLong.of(file.allocatedBytes()));
     }
 
     @Override

@@ -14,6 +14,7 @@ import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
+import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
 import java.io.IOException;
@@ -56,9 +57,12 @@ class QedInteropTest {
         create(image, SIZE, clusterSize);
         GuestWorkload workload = new GuestWorkload(new byte[(int) SIZE], seed, clusterSize);
         List<Extent> extents;
+        ImageInfo ours;
         try (Image qed = open(image)) {
             workload.run(qed, 200);
             extents = allExtents(qed);
+            qed.flush();
+            ours = qed.info();
         }
         Path model = workload.writeRaw(dir.resolve("model.raw"));
 
@@ -68,6 +72,9 @@ class QedInteropTest {
         assertEquals(SIZE, QemuTools.jsonLong(info, "virtual-size"), info);
         assertEquals(clusterSize, QemuTools.jsonLong(info, "cluster-size"), info);
         assertFalse(QemuTools.jsonBool(info, "dirty-flag"), info);
+        assertEquals(
+                QemuTools.jsonLong(info, "actual-size"), ours.actualSizeBytes().getAsLong(), info);
+        assertEquals(Optional.empty(), ours.backing());
         ok("qemu-img", "compare", "-f", "raw", "-F", "qed", model.toString(), image.toString());
         Path converted = dir.resolve("converted.raw");
         ok("qemu-img", "convert", "-f", "qed", "-O", "raw", image.toString(), converted.toString());
@@ -239,10 +246,13 @@ class QedInteropTest {
         Path middle = dir.resolve("middle.qed");
         Path top = dir.resolve("top.qcow2");
         createWithBacking(middle, "base.raw", "raw", "4k");
+        GuestWorkload middleWorkload = new GuestWorkload(baseData, seed + 1, 4096);
         try (ImageChain chain = ImageChain.open(middle, Optional.empty(), OpenOptions.READ_WRITE)) {
-            new GuestWorkload(baseData, seed + 1, 4096).run(chain.top(), 60);
+            middleWorkload.run(chain.top(), 60);
+            assertArrayEquals(middleWorkload.model(), GuestWorkload.readAll(chain.top()));
         }
         ok("qemu-img", "check", middle.toString());
+        assertArrayEquals(middleWorkload.model(), Files.readAllBytes(convertToRaw(middle, "middle.raw")));
         Formats.byName("qcow2")
                 .create(
                         top,
