@@ -1,5 +1,7 @@
 package io.siphon.format;
 
+import io.siphon.util.Checked;
+import io.siphon.util.posix.NativeFile;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -7,23 +9,37 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
- * The host file under an image: positional I/O that transfers whole buffers, and the file's
- * lifetime. Thread-safe (positional reads and writes on one channel).
+ * The host file under an image: positional I/O that transfers whole buffers, QEMU-compatible image
+ * locks, hole punching and fast zeroing, data/hole queries, and the file's lifetime. Thread-safe
+ * (positional reads and writes on one channel; the native calls are thread-safe).
+ *
+ * <p>Two descriptors are open on the file: a {@link FileChannel} for data, and a {@link NativeFile}
+ * for what the channel cannot do. The image locks belong to the second, so they last exactly as long
+ * as this object is open.
  */
 public final class ImageFile implements AutoCloseable {
     private final Path path;
     private final FileChannel channel;
+    private final NativeFile nativeFile;
     private final boolean writable;
 
-    private ImageFile(Path path, FileChannel channel, boolean writable) {
+    private ImageFile(Path path, FileChannel channel, NativeFile nativeFile, boolean writable) {
         this.path = path;
         this.channel = channel;
+        this.nativeFile = nativeFile;
         this.writable = writable;
     }
 
-    /** Opens {@code path} as {@code options} asks. */
+    /**
+     * Opens {@code path} as {@code options} asks and takes QEMU's image locks for it: a writer refuses
+     * (and is refused by) anyone else that writes or reads without force-share; a reader or backing
+     * image refuses writers; force-share takes no locks. A conflict is an {@link ImageFormatException}
+     * with reason {@code LOCKED}.
+     */
     public static ImageFile open(Path path, OpenOptions options) throws IOException {
         FileChannel channel;
         try {
@@ -33,7 +49,29 @@ public final class ImageFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new ImageFormatException(ImageFormatException.Reason.BAD_CHAIN, path, "", "no such file", e);
         }
-        return new ImageFile(path, channel, options.writable());
+        NativeFile nativeFile = null;
+        try {
+            nativeFile = NativeFile.open(path, options.writable());
+            Optional<QemuLockBytes.Request> locks = QemuLockBytes.requestFor(options);
+            if (locks.isPresent()) {
+                QemuLockBytes.acquire(nativeFile, locks.get());
+            }
+            return new ImageFile(path, channel, nativeFile, options.writable());
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(e, channel);
+            if (nativeFile != null) {
+                closeQuietly(e, nativeFile);
+            }
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(Exception failure, AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            failure.addSuppressed(e);
+        }
     }
 
     public Path path() {
@@ -103,8 +141,64 @@ public final class ImageFile implements AutoCloseable {
         channel.force(false);
     }
 
+    /**
+     * Deallocates {@code [offsetBytes, offsetBytes + lengthBytes)}, which then reads as zeroes; the
+     * file size does not change. Returns false, changing nothing, when the file system cannot punch
+     * holes.
+     */
+    public boolean punchHole(long offsetBytes, long lengthBytes) throws IOException {
+        requireWritable("punch a hole");
+        Checked.end(offsetBytes, lengthBytes);
+        return nativeFile.punchHole(offsetBytes, lengthBytes);
+    }
+
+    /**
+     * Makes {@code [offsetBytes, offsetBytes + lengthBytes)} read as zeroes without writing them (it
+     * stays allocated); the file size does not change. Returns false, changing nothing, when the file
+     * system cannot do it.
+     */
+    public boolean zeroRange(long offsetBytes, long lengthBytes) throws IOException {
+        requireWritable("zero a range");
+        Checked.end(offsetBytes, lengthBytes);
+        return nativeFile.zeroRange(offsetBytes, lengthBytes);
+    }
+
+    /**
+     * The offset of the first data byte at or after {@code offsetBytes}, or empty when only holes
+     * follow up to the end of the file (or {@code offsetBytes} is at or past it). Granularity is the
+     * file system's block; file systems that do not track holes report all as data.
+     */
+    public OptionalLong nextData(long offsetBytes) throws IOException {
+        return nativeFile.nextData(offsetBytes);
+    }
+
+    /**
+     * The offset of the first hole at or after {@code offsetBytes}, the end of the file counting as
+     * one; empty when {@code offsetBytes} is at or past the end of the file.
+     */
+    public OptionalLong nextHole(long offsetBytes) throws IOException {
+        return nativeFile.nextHole(offsetBytes);
+    }
+
+    /** Bytes the file occupies on disk (what {@code qemu-img info} shows as disk size). */
+    public long allocatedBytes() throws IOException {
+        return nativeFile.allocatedBytes();
+    }
+
+    /** Closes the file and releases its image locks. */
     @Override
     public void close() throws IOException {
-        channel.close();
+        try {
+            channel.close();
+        } finally {
+            nativeFile.close();
+        }
+    }
+
+    private void requireWritable(String what) throws ImageFormatException {
+        if (!writable) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.REFUSED, path, "", "cannot " + what + ": opened read-only");
+        }
     }
 }

@@ -5,12 +5,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * What {@code info} shows of one image.
  *
  * @param formatSpecific format-specific facts with qemu-img's JSON names (compat, lazy-refcounts,
  *     refcount-bits, corrupt...), in display order; values are String, Number or Boolean
+ * @param actualSizeBytes bytes the image file occupies on disk (qemu-img's actual-size), when known
  */
 public record ImageInfo(
         String format,
@@ -19,8 +21,21 @@ public record ImageInfo(
         OptionalInt clusterSizeBytes,
         Optional<BackingReference> backing,
         boolean dirty,
-        Map<String, Object> formatSpecific) {
+        Map<String, Object> formatSpecific,
+        OptionalLong actualSizeBytes) {
     public ImageInfo {
         formatSpecific = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(formatSpecific));
+    }
+
+    /** Info without the actual size. */
+    public ImageInfo(
+            String format,
+            Path path,
+            long virtualSizeBytes,
+            OptionalInt clusterSizeBytes,
+            Optional<BackingReference> backing,
+            boolean dirty,
+            Map<String, Object> formatSpecific) {
+        this(format, path, virtualSizeBytes, clusterSizeBytes, backing, dirty, formatSpecific, OptionalLong.empty());
     }
 }

@@ -7,6 +7,7 @@ import io.siphon.format.ImageFormat;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.OpenOptions;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -49,9 +50,9 @@ public final class RawFormat implements ImageFormat {
             throw new ImageFormatException(ImageFormatException.Reason.REFUSED, path, "size", "a size is required");
         }
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            if (options.sizeBytes() > 0) {
-                channel.write(ByteBuffer.allocate(1), options.sizeBytes() - 1);
-                channel.truncate(options.sizeBytes());
+            // extended without writing, so that the whole disk is one hole and takes no space
+            try (RandomAccessFile sizing = new RandomAccessFile(path.toFile(), "rw")) {
+                sizing.setLength(options.sizeBytes());
             }
         } catch (FileAlreadyExistsException e) {
             throw new ImageFormatException(ImageFormatException.Reason.REFUSED, path, "", "file already exists", e);

@@ -16,15 +16,23 @@ import io.siphon.util.Checked;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 
-/** An open raw image. Its size is the file's size when opened. */
+/**
+ * An open raw image. Its size is the file's size when opened. Holes in the file are the disk's zero
+ * ranges: block status reports them as {@code ZERO} and data as {@code DATA} (host offset = guest
+ * offset, as QEMU's file driver does); discard and unmapping write-zeroes punch holes.
+ */
 final class RawImage implements Image {
     private static final int ZERO_CHUNK_BYTES = 1 << 20;
+    /** One block-status answer stops after this many extents; the caller continues from the last. */
+    private static final int MAX_EXTENTS_PER_STATUS = 1024;
 
     private final ImageFile file;
     private final long sizeBytes;
@@ -64,9 +72,26 @@ final class RawImage implements Image {
     public void writeZeroes(long offsetBytes, long lengthBytes, Set<RequestFlag> flags) throws IOException {
         requireWritable();
         Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
-        if (flags.contains(RequestFlag.NO_FALLBACK)) {
-            throw new FastZeroUnsupportedException(file.path() + ": raw image cannot write zeroes fast");
+        if (lengthBytes == 0) {
+            return;
         }
+        boolean zeroed = flags.contains(RequestFlag.MAY_UNMAP) && file.punchHole(offsetBytes, lengthBytes);
+        if (!zeroed) {
+            zeroed = file.zeroRange(offsetBytes, lengthBytes);
+        }
+        if (!zeroed) {
+            if (flags.contains(RequestFlag.NO_FALLBACK)) {
+                throw new FastZeroUnsupportedException(
+                        file.path() + ": the file system can neither punch holes nor zero ranges");
+            }
+            writeZeroBuffers(offsetBytes, lengthBytes);
+        }
+        if (flags.contains(RequestFlag.FUA)) {
+            file.flush();
+        }
+    }
+
+    private void writeZeroBuffers(long offsetBytes, long lengthBytes) throws IOException {
         ByteBuffer zeroes = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK_BYTES, lengthBytes));
         long done = 0;
         while (done < lengthBytes) {
@@ -74,16 +99,14 @@ final class RawImage implements Image {
             file.writeFully(offsetBytes + done, zeroes);
             done += zeroes.limit();
         }
-        if (flags.contains(RequestFlag.FUA)) {
-            file.flush();
-        }
     }
 
     @Override
     public void discard(long offsetBytes, long lengthBytes) throws IOException {
         requireWritable();
         Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
-        // Discard is advisory; keeping the data is a valid outcome and never loses anything.
+        // Discard is advisory: where holes cannot be punched, keeping the data is a valid outcome.
+        file.punchHole(offsetBytes, lengthBytes);
     }
 
     @Override
@@ -96,10 +119,25 @@ final class RawImage implements Image {
     @Override
     public List<Extent> blockStatus(long offsetBytes, long lengthBytes) throws IOException {
         Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
-        if (lengthBytes == 0) {
-            return List.of();
+        long end = offsetBytes + lengthBytes;
+        List<Extent> extents = new ArrayList<>();
+        long position = offsetBytes;
+        while (position < end && extents.size() < MAX_EXTENTS_PER_STATUS) {
+            // past the file's end (it may have shrunk since it was opened) reads as zeroes: a hole
+            long dataStart = Math.min(file.nextData(position).orElse(end), end);
+            if (dataStart > position) {
+                extents.add(new Extent(position, dataStart - position, Allocation.ZERO, position));
+                position = dataStart;
+                continue;
+            }
+            long dataEnd = Math.min(file.nextHole(position).orElse(end), end);
+            if (dataEnd > position) {
+                extents.add(new Extent(position, dataEnd - position, Allocation.DATA, position));
+                position = dataEnd;
+            }
+            // else a hole was punched between the two queries; the next round sees it
         }
-        return List.of(new Extent(offsetBytes, lengthBytes, Allocation.DATA, offsetBytes));
+        return extents;
     }
 
     @Override
@@ -141,9 +179,16 @@ final class RawImage implements Image {
     }
 
     @Override
-    public ImageInfo info() {
+    public ImageInfo info() throws IOException {
         return new ImageInfo(
-                RawFormat.NAME, file.path(), sizeBytes, OptionalInt.empty(), Optional.empty(), false, Map.of());
+                RawFormat.NAME,
+                file.path(),
+                sizeBytes,
+                OptionalInt.empty(),
+                Optional.empty(),
+                false,
+                Map.of(),
+                OptionalLong.of(file.allocatedBytes()));
     }
 
     @Override

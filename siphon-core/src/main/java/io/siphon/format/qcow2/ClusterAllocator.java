@@ -1,0 +1,270 @@
+package io.siphon.format.qcow2;
+
+import io.siphon.format.ImageFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Host cluster refcounts and allocation: reads and changes refcounts through the refcount table and
+ * a cache of refcount blocks, finds free runs of clusters, adds refcount blocks and grows the
+ * refcount table as the file grows.
+ *
+ * <p>Crash ordering: a raised refcount may reach the disk at any time (a crash leaks the cluster at
+ * worst), so raises go straight into the block cache. A lowered refcount must not reach the disk
+ * before the reference it drops: {@link #free} only queues the decrement, and the image applies
+ * the queue with {@link #applyPendingFrees} after the tables that dropped the references are
+ * durable. Until then the clusters stay allocated, so they are never reused early. Not
+ * thread-safe: callers hold the image's metadata lock.
+ */
+final class ClusterAllocator {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterAllocator.class);
+
+    /** Moves the refcount table in the header, durably. */
+    interface TableMover {
+        void refcountTableMoved(long offset, int clusters) throws IOException;
+    }
+
+    private final ImageFile file;
+    private final Path path;
+    private final Geometry geometry;
+    private final WriteOrder order;
+    private final RefcountTable table;
+    private final MetadataCache blocks;
+    private final TableMover mover;
+    private final List<long[]> pendingFrees = new ArrayList<>();
+    private long pendingFreeClusters;
+    private long freeHint;
+    private long fileEnd;
+    private boolean growing;
+
+    ClusterAllocator(
+            ImageFile file, Geometry geometry, WriteOrder order, RefcountTable table, long fileSize, TableMover mover) {
+        this.file = file;
+        this.path = file.path();
+        this.geometry = geometry;
+        this.order = order;
+        this.table = table;
+        this.mover = mover;
+        this.fileEnd = fileSize;
+        // refcount blocks may be reached before any write, so a raise is always safe to write early
+        this.blocks = new MetadataCache(file, order, geometry.clusterSize(), 1 << 20, () -> {});
+    }
+
+    /** Bytes the file holds or allocation has claimed. Offsets at or past this are outside the image. */
+    long fileEnd() {
+        return fileEnd;
+    }
+
+    /** Refcount of host cluster {@code clusterIndex}; 0 for clusters no refcount block covers. */
+    long refcount(long clusterIndex) throws IOException {
+        long blockOffset = table.blockOffset(clusterIndex / geometry.refcountBlockEntries());
+        if (blockOffset == 0) {
+            return 0;
+        }
+        return RefcountBlock.get(
+                blocks.get(blockOffset), clusterIndex % geometry.refcountBlockEntries(), geometry.refcountBits());
+    }
+
+    int tableSize() {
+        return table.size();
+    }
+
+    long blockOffset(int index) {
+        return table.blockOffset(index);
+    }
+
+    /** Sets a refcount that a check found too high; the cluster's refcount block exists. */
+    void repairRefcount(long clusterIndex, long refcount) throws IOException {
+        setRefcount(clusterIndex, refcount);
+        if (refcount == 0) {
+            freeHint = Math.min(freeHint, clusterIndex);
+        }
+    }
+
+    private void setRefcount(long clusterIndex, long refcount) throws IOException {
+        long blockOffset = table.blockOffset(clusterIndex / geometry.refcountBlockEntries());
+        if (blockOffset == 0) {
+            throw new IllegalStateException("no refcount block for cluster " + clusterIndex);
+        }
+        ByteBuffer block = blocks.get(blockOffset);
+        RefcountBlock.set(block, clusterIndex % geometry.refcountBlockEntries(), geometry.refcountBits(), refcount);
+        blocks.markDirty(blockOffset);
+    }
+
+    /** Raises the refcount of every cluster in the range by one (a new reference to allocated clusters). */
+    void increment(long offsetBytes, long clusters) throws IOException {
+        long first = geometry.clusterIndex(offsetBytes);
+        for (long c = first; c < first + clusters; c++) {
+            long refcount = refcount(c);
+            if (refcount >= geometry.maxRefcount()) {
+                throw Errors.refused(
+                        path, "refcount", "cluster " + c + " already has the largest refcount " + refcount);
+            }
+            setRefcount(c, refcount + 1);
+        }
+    }
+
+    /**
+     * Allocates {@code clusters} contiguous free host clusters with refcount 1 and returns the offset
+     * of the first. The file is extended to cover them.
+     */
+    long allocate(long clusters) throws IOException {
+        while (true) {
+            long start = findFree(clusters);
+            if (ensureBlocks(start, clusters)) {
+                continue; // new refcount blocks took clusters; look again
+            }
+            for (long c = start; c < start + clusters; c++) {
+                setRefcount(c, 1);
+            }
+            if (start == freeHint) {
+                freeHint = start + clusters;
+            }
+            claim((start + clusters) << geometry.clusterBits());
+            return start << geometry.clusterBits();
+        }
+    }
+
+    /** Queues one decrement of the refcount of each cluster touched by the byte range. */
+    void free(long offsetBytes, long lengthBytes) {
+        long first = geometry.clusterIndex(offsetBytes);
+        long last = geometry.clusterIndex(offsetBytes + lengthBytes - 1);
+        pendingFrees.add(new long[] {first, last - first + 1});
+        pendingFreeClusters += last - first + 1;
+    }
+
+    long pendingFreeClusters() {
+        return pendingFreeClusters;
+    }
+
+    /** Applies the queued decrements. Call only once the references they drop are durably gone. */
+    void applyPendingFrees() throws IOException {
+        for (long[] range : pendingFrees) {
+            for (long c = range[0]; c < range[0] + range[1]; c++) {
+                long refcount = refcount(c);
+                if (refcount == 0) {
+                    LOG.warn("{}: freeing host cluster {} whose refcount is already 0", path, c);
+                    continue;
+                }
+                setRefcount(c, refcount - 1);
+                if (refcount == 1) {
+                    freeHint = Math.min(freeHint, c);
+                }
+            }
+        }
+        pendingFrees.clear();
+        pendingFreeClusters = 0;
+    }
+
+    /** Writes dirty refcount blocks, then (after a barrier) changed refcount table entries. */
+    void flush() throws IOException {
+        blocks.flush();
+        if (table.isDirty()) {
+            order.barrier();
+            table.writeDirty(file);
+            order.wrote();
+        }
+    }
+
+    boolean isDirty() {
+        return blocks.hasDirty() || table.isDirty() || !pendingFrees.isEmpty();
+    }
+
+    private void claim(long endBytes) throws IOException {
+        if (endBytes > fileEnd) {
+            file.truncate(endBytes);
+            fileEnd = endBytes;
+        }
+    }
+
+    private long findFree(long clusters) throws IOException {
+        long run = 0;
+        for (long c = freeHint; ; c++) {
+            if (refcount(c) == 0) {
+                if (++run == clusters) {
+                    return c - clusters + 1;
+                }
+            } else {
+                run = 0;
+                if (c == freeHint) {
+                    freeHint++;
+                }
+            }
+        }
+    }
+
+    /** Makes sure refcount blocks cover the clusters; true if that allocated anything. */
+    private boolean ensureBlocks(long start, long clusters) throws IOException {
+        long perBlock = geometry.refcountBlockEntries();
+        for (long b = start / perBlock; b <= (start + clusters - 1) / perBlock; b++) {
+            if (b >= table.size()) {
+                growTable(b);
+                return true;
+            }
+            if (table.blockOffset(b) == 0) {
+                addBlock(b);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Places a new refcount block for block index {@code index}, in a free cluster. */
+    private void addBlock(long index) throws IOException {
+        long c = findFree(1);
+        long own = c / geometry.refcountBlockEntries();
+        if (own == index) {
+            // the block describes itself
+            blocks.create(c << geometry.clusterBits());
+            table.setBlockOffset((int) index, c << geometry.clusterBits());
+            setRefcount(c, 1);
+        } else {
+            if (ensureBlocks(c, 1)) {
+                return; // the caller looks again
+            }
+            setRefcount(c, 1);
+            blocks.create(c << geometry.clusterBits());
+            table.setBlockOffset((int) index, c << geometry.clusterBits());
+        }
+        claim((c + 1) << geometry.clusterBits());
+    }
+
+    /**
+     * Grows the refcount table to hold block {@code index}: the larger table is written to newly
+     * allocated clusters, made durable, then the header switched to it; the old table's clusters
+     * are freed afterwards.
+     */
+    private void growTable(long index) throws IOException {
+        if (growing) {
+            throw new IllegalStateException("refcount table growth recursed at block " + index);
+        }
+        int perCluster = geometry.clusterSize() / 8;
+        long wanted = Math.max(index + 1, (long) table.size() * 2);
+        long newClusters = (wanted + perCluster - 1) / perCluster;
+        if (newClusters << geometry.clusterBits() > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
+            throw Errors.refused(
+                    path, "refcount_table_clusters", "the image would need a refcount table larger than 8 MiB");
+        }
+        growing = true;
+        try {
+            long oldOffset = table.offset();
+            int oldClusters = table.clusters();
+            table.growTo((int) (newClusters * perCluster));
+            long newOffset = allocate(newClusters);
+            blocks.flush();
+            order.barrier();
+            table.relocate(file, newOffset, (int) newClusters);
+            order.wrote();
+            order.barrier();
+            mover.refcountTableMoved(newOffset, (int) newClusters);
+            free(oldOffset, (long) oldClusters << geometry.clusterBits());
+        } finally {
+            growing = false;
+        }
+    }
+}

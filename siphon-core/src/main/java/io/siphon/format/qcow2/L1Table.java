@@ -1,0 +1,96 @@
+package io.siphon.format.qcow2;
+
+import io.siphon.format.ImageFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.BitSet;
+
+/**
+ * The active L1 table: one 8-byte entry per L2 table (bits 9-55 the L2 table's offset, bit 63
+ * "refcount is exactly one"), held in memory (at most 32 MiB, as QEMU) and written back in
+ * 512-byte sectors. Not thread-safe.
+ */
+final class L1Table {
+    static final long OFFSET_MASK = 0x00fffffffffffe00L;
+    static final long COPIED = 1L << 63;
+    private static final long RESERVED_MASK = 0x7f000000000001ffL;
+
+    private final long offset;
+    private final long[] entries;
+    private final BitSet dirty = new BitSet();
+
+    L1Table(long offset, long[] entries) {
+        this.offset = offset;
+        this.entries = entries;
+    }
+
+    /** Reads the table and checks that every L2 table it names lies inside the file, clear of the header. */
+    static L1Table read(ImageFile file, Qcow2Header header, long fileSize) throws IOException {
+        Path path = file.path();
+        ByteBuffer bytes = ByteBuffer.allocate(header.l1Size() * 8);
+        file.readFully(header.l1TableOffset(), bytes);
+        bytes.flip();
+        long[] entries = new long[header.l1Size()];
+        int clusterSize = header.clusterSize();
+        for (int i = 0; i < entries.length; i++) {
+            long entry = bytes.getLong();
+            long l2Offset = entry & OFFSET_MASK;
+            if (l2Offset == 0) {
+                continue;
+            }
+            String field = "L1 entry " + i;
+            if ((entry & RESERVED_MASK) != 0 || (l2Offset & (clusterSize - 1)) != 0) {
+                throw Errors.malformed(path, field, Errors.hex(entry) + " is not a cluster-aligned L2 table offset");
+            }
+            if (l2Offset < clusterSize || l2Offset > fileSize - clusterSize) {
+                throw Errors.malformed(
+                        path, field, "L2 table at " + l2Offset + " is in the header or past the end of the file");
+            }
+            if (Qcow2Header.overlaps(l2Offset, clusterSize, header.l1TableOffset(), entries.length * 8L)
+                    || Qcow2Header.overlaps(
+                            l2Offset, clusterSize, header.refcountTableOffset(), header.refcountTableBytes())) {
+                throw Errors.malformed(path, field, "L2 table at " + l2Offset + " overlaps the L1 or refcount table");
+            }
+            entries[i] = entry;
+        }
+        return new L1Table(header.l1TableOffset(), entries);
+    }
+
+    long offset() {
+        return offset;
+    }
+
+    int size() {
+        return entries.length;
+    }
+
+    long entry(int index) {
+        return entries[index];
+    }
+
+    void set(int index, long entry) {
+        entries[index] = entry;
+        dirty.set(index);
+    }
+
+    boolean isDirty() {
+        return !dirty.isEmpty();
+    }
+
+    /** Writes the dirty entries, each in its 512-byte sector. */
+    void writeDirty(ImageFile file) throws IOException {
+        int perSector = 64;
+        for (int i = dirty.nextSetBit(0); i >= 0; i = dirty.nextSetBit(i)) {
+            int first = i - i % perSector;
+            int last = Math.min(first + perSector, entries.length);
+            ByteBuffer out = ByteBuffer.allocate((last - first) * 8);
+            for (int j = first; j < last; j++) {
+                out.putLong(entries[j]);
+            }
+            file.writeFully(offset + first * 8L, out.flip());
+            i = last;
+        }
+        dirty.clear();
+    }
+}

@@ -1,0 +1,18 @@
+package io.siphon.format.qcow2;
+
+/**
+ * A run of guest bytes, inside one L2 table, whose clusters have the same kind (and, for data,
+ * contiguous host clusters).
+ *
+ * @param hostOffset host offset of {@code guestOffset}'s byte, or -1 for kinds without one
+ * @param entry the L2 entry of the first cluster (for compressed clusters, the descriptor)
+ */
+record Mapping(L2Entry.Kind kind, long guestOffset, long length, long hostOffset, long entry) {
+    long end() {
+        return guestOffset + length;
+    }
+
+    boolean writableInPlace() {
+        return kind == L2Entry.Kind.DATA && L2Entry.copied(entry);
+    }
+}

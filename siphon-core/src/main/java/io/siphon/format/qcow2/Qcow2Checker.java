@@ -1,0 +1,373 @@
+package io.siphon.format.qcow2;
+
+import io.siphon.format.CheckReport;
+import io.siphon.format.ImageFile;
+import io.siphon.format.RepairMode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * Consistency check and repair, with qemu-img check's counts: recomputes every host cluster's
+ * refcount from the header, L1 and L2 tables and refcount structures, compares it with the stored
+ * refcounts (higher stored: leak; lower: corruption) and checks the "refcount is one" flags.
+ *
+ * <p>Repair: leaks are lowered in place (the block exists, nothing is allocated). Corruptions are
+ * repaired by rebuilding the refcount structures past the end of the file from the computed counts,
+ * so nothing in use can be handed out while refcounts are wrong; then flags are fixed. Memory: one
+ * int per cluster of the file (the file's size bounds it, not header values). Runs with the image's
+ * locks held (see {@link Qcow2Image#check}).
+ */
+final class Qcow2Checker {
+    private static final long MAX_CLUSTERS = 1L << 27;
+    private static final int MAX_PROBLEMS = 1000;
+
+    private final Qcow2Image image;
+    private final ImageFile file;
+    private final Path path;
+    private final Geometry geometry;
+    private final int clusterSize;
+
+    Qcow2Checker(Qcow2Image image) {
+        this.image = image;
+        this.file = image.file();
+        this.path = file.path();
+        this.geometry = image.geometry();
+        this.clusterSize = geometry.clusterSize();
+    }
+
+    /** What one pass found. */
+    private static final class Pass {
+        int[] computed;
+        long corruptions;
+        long leaks;
+        long allocated;
+        long fragmented;
+        long compressedClusters;
+        long highestCluster = -1;
+        long nextContiguous;
+        final List<Long> leaked = new ArrayList<>();
+        final List<String> problems = new ArrayList<>();
+        boolean refcountStructuresBroken;
+        boolean flagsWrong;
+
+        void problem(String text) {
+            if (problems.size() < MAX_PROBLEMS) {
+                problems.add(text);
+            }
+        }
+    }
+
+    CheckReport run(RepairMode mode) throws IOException {
+        Qcow2Header header = image.header();
+        if (header.nbSnapshots() > 0) {
+            throw Errors.unsupported(path, "nb_snapshots", "checking images with internal snapshots is not supported");
+        }
+        if (header.otherExtensions().stream().anyMatch(e -> e.type() == HeaderExtension.BITMAPS)) {
+            throw Errors.unsupported(
+                    path, "bitmaps extension", "checking images with persistent bitmaps is not supported");
+        }
+        Pass first = scan();
+        long corruptionsFixed = 0;
+        long leaksFixed = 0;
+        if (mode == RepairMode.ALL && (first.corruptions > 0 || first.refcountStructuresBroken)) {
+            rebuildRefcounts(first);
+            fixFlags();
+            corruptionsFixed = first.corruptions;
+            leaksFixed = first.leaks;
+        } else if (mode != RepairMode.NONE && first.leaks > 0) {
+            for (long cluster : first.leaked) {
+                image.allocator().repairRefcount(cluster, first.computed[(int) cluster]);
+            }
+            image.flushLocked();
+            leaksFixed = first.leaks;
+            if (mode == RepairMode.ALL && first.flagsWrong) {
+                corruptionsFixed += fixFlags();
+            }
+        } else if (mode == RepairMode.ALL && first.flagsWrong) {
+            corruptionsFixed = fixFlags();
+        }
+        Pass result = first;
+        List<String> problems = new ArrayList<>(first.problems);
+        if (corruptionsFixed > 0 || leaksFixed > 0) {
+            result = scan();
+            problems.add("repaired " + corruptionsFixed + " corruptions and " + leaksFixed + " leaks; checked again");
+            problems.addAll(result.problems);
+        }
+        return new CheckReport(
+                Qcow2Format.NAME,
+                path,
+                result.corruptions,
+                result.leaks,
+                corruptionsFixed,
+                leaksFixed,
+                0,
+                OptionalLong.of((result.highestCluster + 1) * clusterSize),
+                geometry.clustersFor(header.sizeBytes()),
+                result.allocated,
+                result.fragmented,
+                result.compressedClusters,
+                problems);
+    }
+
+    private Pass scan() throws IOException {
+        Qcow2Header header = image.header();
+        long fileSize = file.sizeBytes();
+        long clusters = geometry.clustersFor(fileSize);
+        if (clusters > MAX_CLUSTERS) {
+            throw Errors.unsupported(path, "", "file of " + fileSize + " bytes has too many clusters to check");
+        }
+        Pass pass = new Pass();
+        pass.computed = new int[(int) clusters];
+        reference(pass, 0, clusterSize, "header");
+        L1Table l1 = image.l1();
+        reference(pass, l1.offset(), l1.size() * 8L, "L1 table");
+        for (int i = 0; i < l1.size(); i++) {
+            long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
+            if (l2Offset != 0) {
+                reference(pass, l2Offset, clusterSize, "L2 table of L1 entry " + i);
+                scanL2(pass, i, l2Offset);
+            }
+        }
+        reference(pass, header.refcountTableOffset(), header.refcountTableBytes(), "refcount table");
+        ClusterAllocator allocator = image.allocator();
+        for (int b = 0; b < allocator.tableSize(); b++) {
+            long blockOffset = allocator.blockOffset(b);
+            if (blockOffset != 0) {
+                reference(pass, blockOffset, clusterSize, "refcount block " + b);
+            }
+        }
+        compare(pass, clusters);
+        checkFlags(pass);
+        return pass;
+    }
+
+    private void scanL2(Pass pass, int l1Index, long l2Offset) throws IOException {
+        CompressedClusterReader compressed = image.compressed();
+        for (int j = 0; j < geometry.l2Entries(); j++) {
+            long entry = image.l2Cache().get(l2Offset).getLong(j * 8);
+            switch (L2Entry.kind(entry)) {
+                case COMPRESSED -> {
+                    pass.allocated++;
+                    pass.compressedClusters++;
+                    pass.fragmented++;
+                    if (L2Entry.copied(entry)) {
+                        pass.corruptions++;
+                        pass.flagsWrong = true;
+                        pass.problem("ERROR: compressed cluster with the copied flag at L2 entry " + j
+                                + " of the table at " + l2Offset);
+                    }
+                    long start = compressed.hostOffset(entry) & ~511L;
+                    long end = compressed.hostOffset(entry) + compressed.storedBytes(entry);
+                    reference(pass, start, end - start, "compressed cluster of L1 " + l1Index + " L2 " + j);
+                }
+                case DATA, ZERO_ALLOC -> {
+                    long host = L2Entry.offset(entry);
+                    pass.allocated++;
+                    if (pass.nextContiguous != 0 && host != pass.nextContiguous) {
+                        pass.fragmented++;
+                    }
+                    pass.nextContiguous = host + clusterSize;
+                    if ((host & (clusterSize - 1)) != 0) {
+                        pass.corruptions++;
+                        pass.problem("ERROR: data cluster at " + host + " is not cluster-aligned (L2 entry " + j
+                                + " of the table at " + l2Offset + ")");
+                    } else {
+                        reference(pass, host, clusterSize, "data cluster of L1 " + l1Index + " L2 " + j);
+                    }
+                }
+                default -> {}
+            }
+        }
+    }
+
+    private void reference(Pass pass, long offset, long bytes, String what) {
+        if (bytes <= 0) {
+            return;
+        }
+        long first = offset >>> geometry.clusterBits();
+        long last = (offset + bytes - 1) >>> geometry.clusterBits();
+        for (long c = first; c <= last; c++) {
+            if (c >= pass.computed.length) {
+                pass.corruptions++;
+                pass.problem("ERROR: " + what + " at " + offset + " is past the end of the file");
+                return;
+            }
+            pass.computed[(int) c]++;
+        }
+    }
+
+    private void compare(Pass pass, long clusters) throws IOException {
+        ClusterAllocator allocator = image.allocator();
+        for (long c = 0; c < clusters; c++) {
+            long computed = pass.computed[(int) c];
+            if (computed > 0) {
+                pass.highestCluster = c;
+            }
+            long stored;
+            try {
+                stored = allocator.refcount(c);
+            } catch (IOException e) {
+                pass.refcountStructuresBroken = true;
+                pass.corruptions++;
+                pass.problem("ERROR: cannot read the refcount of cluster " + c + ": " + e.getMessage());
+                continue;
+            }
+            if (stored > computed) {
+                pass.leaks++;
+                pass.leaked.add(c);
+                pass.problem("Leaked cluster " + c + " refcount=" + stored + " reference=" + computed);
+            } else if (stored < computed) {
+                pass.corruptions++;
+                pass.problem("ERROR cluster " + c + " refcount=" + stored + " reference=" + computed);
+            }
+        }
+    }
+
+    /** The "refcount is exactly one" flags of L1 and L2 entries, against the computed refcounts. */
+    private void checkFlags(Pass pass) throws IOException {
+        L1Table l1 = image.l1();
+        for (int i = 0; i < l1.size(); i++) {
+            long entry = l1.entry(i);
+            long l2Offset = entry & L1Table.OFFSET_MASK;
+            if (l2Offset == 0) {
+                continue;
+            }
+            if (flagWrong(pass, l2Offset, (entry & L1Table.COPIED) != 0)) {
+                pass.corruptions++;
+                pass.flagsWrong = true;
+                pass.problem("ERROR OFLAG_COPIED L2 cluster: l1_index=" + i + " l1_entry=" + Long.toHexString(entry));
+            }
+            for (int j = 0; j < geometry.l2Entries(); j++) {
+                long l2 = image.l2Cache().get(l2Offset).getLong(j * 8);
+                L2Entry.Kind kind = L2Entry.kind(l2);
+                if ((kind == L2Entry.Kind.DATA || kind == L2Entry.Kind.ZERO_ALLOC)
+                        && flagWrong(pass, L2Entry.offset(l2), L2Entry.copied(l2))) {
+                    pass.corruptions++;
+                    pass.flagsWrong = true;
+                    pass.problem("ERROR OFLAG_COPIED data cluster: l2_entry=" + Long.toHexString(l2));
+                }
+            }
+        }
+    }
+
+    private boolean flagWrong(Pass pass, long offset, boolean copied) {
+        long c = offset >>> geometry.clusterBits();
+        if (c >= pass.computed.length) {
+            return false;
+        }
+        return (pass.computed[(int) c] == 1) != copied;
+    }
+
+    /** Sets every "refcount is one" flag from the now correct refcounts; returns how many changed. */
+    private long fixFlags() throws IOException {
+        long fixed = 0;
+        L1Table l1 = image.l1();
+        ClusterAllocator allocator = image.allocator();
+        MetadataCache l2Cache = image.l2Cache();
+        for (int i = 0; i < l1.size(); i++) {
+            long entry = l1.entry(i);
+            long l2Offset = entry & L1Table.OFFSET_MASK;
+            if (l2Offset == 0) {
+                continue;
+            }
+            boolean one = allocator.refcount(l2Offset >>> geometry.clusterBits()) == 1;
+            if (one != ((entry & L1Table.COPIED) != 0)) {
+                l1.set(i, one ? entry | L1Table.COPIED : entry & ~L1Table.COPIED);
+                fixed++;
+            }
+            for (int j = 0; j < geometry.l2Entries(); j++) {
+                ByteBuffer table = l2Cache.get(l2Offset);
+                long l2 = table.getLong(j * 8);
+                L2Entry.Kind kind = L2Entry.kind(l2);
+                long fixedEntry = l2;
+                if (kind == L2Entry.Kind.COMPRESSED) {
+                    fixedEntry = l2 & ~L2Entry.COPIED;
+                } else if (kind == L2Entry.Kind.DATA || kind == L2Entry.Kind.ZERO_ALLOC) {
+                    boolean dataOne = allocator.refcount(L2Entry.offset(l2) >>> geometry.clusterBits()) == 1;
+                    fixedEntry = dataOne ? l2 | L2Entry.COPIED : l2 & ~L2Entry.COPIED;
+                }
+                if (fixedEntry != l2) {
+                    table.putLong(j * 8, fixedEntry);
+                    l2Cache.markDirty(l2Offset);
+                    fixed++;
+                }
+            }
+        }
+        image.flushLocked();
+        return fixed;
+    }
+
+    /**
+     * Writes new refcount blocks and a new refcount table past the end of the file, holding the
+     * computed refcounts (plus their own clusters), makes them durable, then switches the header to
+     * them. The old structures' clusters end up with refcount 0.
+     */
+    private void rebuildRefcounts(Pass pass) throws IOException {
+        Qcow2Header header = image.header();
+        int[] computed = pass.computed.clone();
+        // drop the old refcount structures from the counts: they are replaced
+        unreference(computed, header.refcountTableOffset(), header.refcountTableBytes());
+        ClusterAllocator allocator = image.allocator();
+        for (int b = 0; b < allocator.tableSize(); b++) {
+            unreference(computed, allocator.blockOffset(b), allocator.blockOffset(b) == 0 ? 0 : clusterSize);
+        }
+        long start = computed.length;
+        long perBlock = geometry.refcountBlockEntries();
+        long blocks = 0;
+        long tableClusters = 0;
+        while (true) {
+            long end = start + blocks + tableClusters;
+            long needBlocks = (end + perBlock - 1) / perBlock;
+            long needTable = (needBlocks * 8 + clusterSize - 1) / clusterSize;
+            if (needBlocks == blocks && needTable == tableClusters) {
+                break;
+            }
+            blocks = needBlocks;
+            tableClusters = needTable;
+        }
+        if (tableClusters * clusterSize > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
+            throw Errors.unsupported(path, "refcount_table_clusters", "rebuilt refcount table would exceed 8 MiB");
+        }
+        long total = start + blocks + tableClusters;
+        long maxRefcount = geometry.maxRefcount();
+        ByteBuffer table = ByteBuffer.allocate((int) (tableClusters * clusterSize));
+        for (long b = 0; b < blocks; b++) {
+            ByteBuffer block = ByteBuffer.allocate(clusterSize);
+            for (long i = 0; i < perBlock; i++) {
+                long c = b * perBlock + i;
+                long refcount = c < computed.length ? computed[(int) c] : (c < total ? 1 : 0);
+                if (refcount > maxRefcount) {
+                    throw Errors.unsupported(
+                            path,
+                            "refcount_order",
+                            "cluster " + c + " needs refcount " + refcount + ", above the maximum");
+                }
+                if (refcount != 0) {
+                    RefcountBlock.set(block, i, geometry.refcountBits(), refcount);
+                }
+            }
+            long blockOffset = (start + b) * clusterSize;
+            file.writeFully(blockOffset, ByteBuffer.wrap(block.array()));
+            table.putLong((int) (b * 8), blockOffset);
+        }
+        long tableOffset = (start + blocks) * clusterSize;
+        file.writeFully(tableOffset, table.clear());
+        file.flush();
+        image.reloadAfterRebuild(header.withRefcountTable(tableOffset, (int) tableClusters));
+    }
+
+    private void unreference(int[] computed, long offset, long bytes) {
+        if (bytes <= 0) {
+            return;
+        }
+        for (long c = offset >>> geometry.clusterBits(); c <= (offset + bytes - 1) >>> geometry.clusterBits(); c++) {
+            if (c < computed.length && computed[(int) c] > 0) {
+                computed[(int) c]--;
+            }
+        }
+    }
+}
