@@ -61,7 +61,7 @@ stop_server() {
 fio_iops() { # rw -> IOPS
     fio --name="$1" --ioengine=nbd --uri="$URI" --rw="$1" --bs=4k --iodepth=16 --size="${SIZE_MIB}M" \
         --runtime="$RUNTIME" --time_based --ramp_time=1 --output-format=json 2>/dev/null \
-        | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(int(j["read"]["iops"] + j["write"]["iops"]))'
+        | python3 -c 'import json,sys; t=sys.stdin.read(); j=json.loads(t[t.index("{"):])["jobs"][0]; print(int(j["read"]["iops"] + j["write"]["iops"]))'
 }
 
 copy_ms() {
