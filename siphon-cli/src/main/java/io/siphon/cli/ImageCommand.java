@@ -1,0 +1,19 @@
+package io.siphon.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code siphon image}: offline image commands, shaped like qemu-img's. */
+@Command(
+        name = "image",
+        description = "Create, inspect, check, map, compare and rebase image files (as qemu-img).",
+        subcommands = {
+            CreateCommand.class,
+            InfoCommand.class,
+            CheckCommand.class,
+            MapCommand.class,
+            CompareCommand.class,
+            RebaseCommand.class
+        },
+        exitCodeOnInvalidInput = 1,
+        synopsisSubcommandLabel = "COMMAND")
+final class ImageCommand {}

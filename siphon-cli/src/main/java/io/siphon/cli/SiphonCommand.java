@@ -1,0 +1,28 @@
+package io.siphon.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The {@code siphon} command: its subcommands, and the options every command takes. */
+@Command(
+        name = "siphon",
+        description = "Layered virtual disks: thin clones, copy-on-read and block pull.",
+        subcommands = {ImageCommand.class, DemoCommand.class},
+        exitCodeOnInvalidInput = 1,
+        synopsisSubcommandLabel = "COMMAND")
+final class SiphonCommand {
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            scope = ScopeType.INHERIT,
+            description = "Show this help and exit.")
+    boolean help;
+
+    /** Read by {@link Main} before parsing; declared here so that it is accepted and documented. */
+    @Option(
+            names = "--debug",
+            scope = ScopeType.INHERIT,
+            description = "On an error, print the stack trace and log everything.")
+    boolean debug;
+}
