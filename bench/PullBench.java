@@ -1,0 +1,79 @@
+// Siphon's side of bench/pull.sh, run with the JDK's source launcher on siphon-core's classpath.
+//   pull  IMAGE                 full pull, unlimited; prints "ms=<elapsed> copied=<bytes>"
+//   rate  IMAGE BYTES_PER_S S   pull at a limit for S seconds while 4 guest threads read the disk;
+//                               prints "rate=<job's own copied bytes per second> error_pct=<..>"
+import io.siphon.blockjob.Disk;
+import io.siphon.blockjob.StreamJob;
+import io.siphon.blockjob.StreamOptions;
+import io.siphon.job.Job;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+public class PullBench {
+    public static void main(String[] args) throws Exception {
+        Path image = Path.of(args[1]);
+        switch (args[0]) {
+            case "pull" -> pull(image);
+            case "rate" -> rate(image, Long.parseLong(args[2]), Integer.parseInt(args[3]));
+            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+    }
+
+    /** Timed from the job's start to its end, as QEMU's side is timed from block-stream to the event. */
+    static void pull(Path image) throws Exception {
+        try (Disk disk = Disk.open("bench", image, Optional.empty(), false)) {
+            long start = System.nanoTime();
+            Job job = StreamJob.create(disk, StreamOptions.defaults());
+            job.start();
+            job.awaitEnd(Duration.ofHours(1));
+            long elapsed = System.nanoTime() - start;
+            System.out.printf("ms=%d copied=%d%n", elapsed / 1_000_000, job.progress().copiedBytes());
+        }
+    }
+
+    static void rate(Path image, long bytesPerSecond, int seconds) throws Exception {
+        try (Disk disk = Disk.open("bench", image, Optional.empty(), false)) {
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong guestBytes = new AtomicLong();
+            Thread[] guests = new Thread[4];
+            for (int g = 0; g < guests.length; g++) {
+                long seed = g;
+                guests[g] = Thread.ofVirtual().start(() -> {
+                    Random random = new Random(seed);
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(256 * 1024);
+                    long blocks = disk.device().sizeBytes() / buffer.capacity();
+                    try {
+                        while (!stop.get()) {
+                            disk.device().read(random.nextLong(blocks) * buffer.capacity(), buffer.clear());
+                            guestBytes.addAndGet(buffer.capacity());
+                        }
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+            }
+            Job job = StreamJob.create(disk, StreamOptions.defaults().withSpeed(bytesPerSecond));
+            job.start();
+            long start = System.nanoTime();
+            long startCopied = job.progress().copiedBytes();
+            Thread.sleep(seconds * 1000L);
+            long copied = job.progress().copiedBytes() - startCopied;
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            job.cancel(true);
+            stop.set(true);
+            for (Thread guest : guests) {
+                guest.join();
+            }
+            double rate = copied / elapsed;
+            System.out.printf(
+                    "rate=%.0f limit=%d error_pct=%.2f guest_read_mib_s=%.0f%n",
+                    rate, bytesPerSecond, 100 * (rate - bytesPerSecond) / bytesPerSecond,
+                    guestBytes.get() / elapsed / (1 << 20));
+        }
+    }
+}

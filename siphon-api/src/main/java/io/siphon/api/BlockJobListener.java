@@ -1,0 +1,7 @@
+package io.siphon.api;
+
+/** Receives block job events; called on a delivery thread of the connection, one event at a time. */
+@FunctionalInterface
+public interface BlockJobListener {
+    void onBlockJob(BlockJobEvent event);
+}

@@ -1,0 +1,118 @@
+package io.siphon.api;
+
+import io.siphon.api.spi.DriverSession;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A handle on a defined domain of one connection: lifecycle and the block-job family of libvirt.
+ * Disks are named by target (vda) or by source path. Bandwidths are in MiB/s unless the call's
+ * BANDWIDTH_BYTES flag says bytes/s; 0 means unlimited. Thread-safe; every call asks the driver.
+ */
+public final class Domain {
+    private final DriverSession session;
+    private final String name;
+
+    Domain(DriverSession session, String name) {
+        this.session = session;
+        this.name = name;
+    }
+
+    /** The domain's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The domain's current state. */
+    public DomainInfo info() {
+        return session.info(name);
+    }
+
+    /** The domain's disks, with their NBD URIs while it runs. */
+    public List<DiskInfo> disks() {
+        return session.disks(name);
+    }
+
+    /** Opens the chains, takes the image locks and exports every disk over NBD. */
+    public void start() {
+        session.start(name);
+    }
+
+    /** Cancels jobs that do not survive a restart, flushes and closes every disk. */
+    public void shutdown() {
+        session.shutdown(name);
+    }
+
+    /** Stops at once: cancels jobs and closes every disk without flushing. */
+    public void destroy() {
+        session.destroy(name);
+    }
+
+    /** Pulls the whole backing chain into {@code disk} in the background; {@code virDomainBlockPull}. */
+    public void blockPull(String disk, long bandwidth, Set<PullFlag> flags) {
+        long bytesPerSecond = Bandwidth.toBytesPerSecond(bandwidth, flags.contains(PullFlag.BANDWIDTH_BYTES));
+        session.blockPull(name, disk(disk), Optional.empty(), bytesPerSecond, false);
+    }
+
+    /**
+     * Pulls the images above {@code base} into {@code disk}, which then backs onto {@code base}
+     * (named by path as in the chain), or onto nothing when {@code base} is empty; {@code
+     * virDomainBlockRebase} without COPY.
+     */
+    public void blockRebase(String disk, Optional<String> base, long bandwidth, Set<RebaseFlag> flags) {
+        Objects.requireNonNull(base, "base");
+        long bytesPerSecond = Bandwidth.toBytesPerSecond(bandwidth, flags.contains(RebaseFlag.BANDWIDTH_BYTES));
+        if (flags.contains(RebaseFlag.KEEP_RELATIVE) && base.isEmpty()) {
+            throw new SiphonException(ErrorCode.INVALID_ARG, "KEEP_RELATIVE needs a base");
+        }
+        session.blockPull(name, disk(disk), base, bytesPerSecond, flags.contains(RebaseFlag.KEEP_RELATIVE));
+    }
+
+    /**
+     * Copies one increment of a pull of the whole chain into {@code disk}, starting a stepped job
+     * when the disk has none; the last step completes the job.
+     */
+    public BlockJobProgress blockPullStep(String disk) {
+        return session.blockPullStep(name, disk(disk));
+    }
+
+    /** The disk's job, or empty when it has none; {@code virDomainGetBlockJobInfo}. */
+    public Optional<BlockJobInfo> blockJobInfo(String disk) {
+        return session.blockJobInfo(name, disk(disk));
+    }
+
+    /** Cancels the disk's job, waiting until it has ended unless {@link AbortFlag#ASYNC}. */
+    public void blockJobAbort(String disk, Set<AbortFlag> flags) {
+        session.blockJobAbort(name, disk(disk), flags.contains(AbortFlag.ASYNC));
+    }
+
+    /** Changes the job's speed limit; {@code virDomainBlockJobSetSpeed}. */
+    public void blockJobSetSpeed(String disk, long bandwidth, Set<SpeedFlag> flags) {
+        long bytesPerSecond = Bandwidth.toBytesPerSecond(bandwidth, flags.contains(SpeedFlag.BANDWIDTH_BYTES));
+        session.blockJobSetSpeed(name, disk(disk), bytesPerSecond);
+    }
+
+    /** Pauses the disk's job. */
+    public void blockJobPause(String disk) {
+        session.blockJobPause(name, disk(disk));
+    }
+
+    /** Resumes the disk's paused job. */
+    public void blockJobResume(String disk) {
+        session.blockJobResume(name, disk(disk));
+    }
+
+    private static String disk(String disk) {
+        if (disk == null || disk.isEmpty()) {
+            throw new SiphonException(ErrorCode.INVALID_ARG, "disk must be named by target or source path");
+        }
+        return disk;
+    }
+
+    @Override
+    public String toString() {
+        return "Domain[" + name + "]";
+    }
+}

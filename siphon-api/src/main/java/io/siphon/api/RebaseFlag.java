@@ -1,0 +1,9 @@
+package io.siphon.api;
+
+/** Flags of {@link Domain#blockRebase}; the subset of libvirt's {@code virDomainBlockRebaseFlags} a pull uses. */
+public enum RebaseFlag {
+    /** Keep the backing name relative ({@code VIR_DOMAIN_BLOCK_REBASE_RELATIVE}): the top records the base as the chain named it. */
+    KEEP_RELATIVE,
+    /** The bandwidth is in bytes/s rather than MiB/s. */
+    BANDWIDTH_BYTES
+}

@@ -1,0 +1,348 @@
+package io.siphon.api.contract;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.api.AbortFlag;
+import io.siphon.api.Connection;
+import io.siphon.api.DiskInfo;
+import io.siphon.api.Domain;
+import io.siphon.api.DomainInfo;
+import io.siphon.api.DomainState;
+import io.siphon.api.ErrorCode;
+import io.siphon.api.LifecycleEvent;
+import io.siphon.api.ListenerHandle;
+import io.siphon.api.PullFlag;
+import io.siphon.api.RebaseFlag;
+import io.siphon.api.SiphonException;
+import io.siphon.api.SpeedFlag;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The behaviour every driver shows through the public API; a driver's test extends this and says
+ * how to connect. Each test uses its own domain names, so implementations may share one daemon.
+ */
+public abstract class DriverContract {
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static final long MIB = 1024 * 1024;
+
+    @TempDir
+    protected Path images;
+
+    protected Connection connection;
+
+    /** A read-write connection to the driver under test. */
+    protected abstract Connection connect();
+
+    /** A read-only connection to the same driver and state. */
+    protected abstract Connection connectReadOnly();
+
+    @BeforeEach
+    void open() {
+        connection = connect();
+    }
+
+    @AfterEach
+    void closeConnection() {
+        connection.close();
+    }
+
+    /** A fresh domain name, unique across the tests of a run. */
+    protected static String uniqueName(String prefix) {
+        return prefix + "-" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet();
+    }
+
+    /** A raw image of {@code sizeBytes} filled with {@code fill}. */
+    protected Path rawImage(String fileName, int sizeBytes, byte fill) throws IOException {
+        byte[] data = new byte[sizeBytes];
+        java.util.Arrays.fill(data, fill);
+        return Files.write(images.resolve(fileName), data);
+    }
+
+    /** A libvirt domain XML with the elements Siphon ignores, and one raw disk per source. */
+    protected static String domainXml(String name, UUID uuid, boolean readOnly, Path... sources) {
+        StringBuilder disks = new StringBuilder();
+        char letter = 'a';
+        for (Path source : sources) {
+            disks.append("    <disk type='file' device='disk'>\n")
+                    .append("      <driver name='qemu' type='raw' cache='none'/>\n")
+                    .append("      <source file='")
+                    .append(source)
+                    .append("'/>\n")
+                    .append("      <target dev='vd")
+                    .append(letter++)
+                    .append("' bus='virtio'/>\n")
+                    .append(readOnly ? "      <readonly/>\n" : "")
+                    .append("      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n")
+                    .append("    </disk>\n");
+        }
+        return "<domain type='kvm'>\n  <name>" + name + "</name>\n  <uuid>" + uuid + "</uuid>\n"
+                + "  <memory unit='KiB'>1048576</memory>\n  <vcpu placement='static'>2</vcpu>\n"
+                + "  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os>\n"
+                + "  <features><acpi/><apic/></features>\n  <devices>\n"
+                + "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n" + disks
+                + "    <interface type='network'><source network='default'/><model type='virtio'/></interface>\n"
+                + "    <cdrom-like-unknown-element/>\n"
+                + "  </devices>\n</domain>\n";
+    }
+
+    protected Domain defineRaw(String name) throws IOException {
+        Path disk = rawImage(name + ".img", 1 << 20, (byte) 7);
+        return connection.define(domainXml(name, UUID.randomUUID(), false, disk));
+    }
+
+    protected static void assertCode(ErrorCode expected, Executable call) {
+        SiphonException e = assertThrows(SiphonException.class, call);
+        assertEquals(expected, e.code(), () -> "wrong code for: " + e.getMessage());
+    }
+
+    /** The next event for {@code domain}, skipping other domains' events. */
+    protected static <E> E next(BlockingQueue<E> events, String domain, java.util.function.Function<E, String> domainOf)
+            throws InterruptedException {
+        while (true) {
+            E event = events.poll(30, TimeUnit.SECONDS);
+            if (event == null) {
+                throw new AssertionError("no event for " + domain + " within 30 s");
+            }
+            if (domainOf.apply(event).equals(domain)) {
+                return event;
+            }
+        }
+    }
+
+    @Test
+    void definesARealLibvirtXmlIgnoringUnknownElements() throws IOException {
+        String name = uniqueName("define");
+        UUID uuid = UUID.randomUUID();
+        Path a = rawImage(name + "-a.img", 1 << 20, (byte) 1);
+        Path b = rawImage(name + "-b.img", 1 << 20, (byte) 2);
+        Domain domain = connection.define(domainXml(name, uuid, false, a, b));
+
+        assertEquals(name, domain.name());
+        assertEquals(new DomainInfo(name, uuid, DomainState.SHUTOFF, 2), domain.info());
+        assertTrue(connection.list().contains(domain.info()));
+        assertEquals(name, connection.lookup(uuid.toString()).name());
+        List<DiskInfo> disks = domain.disks();
+        assertEquals(List.of("vda", "vdb"), disks.stream().map(DiskInfo::target).toList());
+        assertEquals(a.toString(), disks.get(0).source());
+        assertEquals("raw", disks.get(0).format());
+        assertEquals(Optional.empty(), disks.get(0).nbdUri());
+        connection.undefine(name);
+        assertCode(ErrorCode.NO_DOMAIN, () -> connection.lookup(name));
+    }
+
+    @Test
+    void lifecycleEventsArriveInOrderAndTheHandleRemovesTheListener() throws Exception {
+        String name = uniqueName("life");
+        BlockingQueue<LifecycleEvent> events = new LinkedBlockingQueue<>();
+        ListenerHandle handle = connection.addLifecycleListener(events::add);
+        Domain domain = defineRaw(name);
+        domain.start();
+        assertEquals(DomainState.RUNNING, domain.info().state());
+        domain.shutdown();
+        domain.start();
+        domain.destroy();
+        connection.undefine(name);
+        for (LifecycleEvent.Kind kind : List.of(
+                LifecycleEvent.Kind.DEFINED,
+                LifecycleEvent.Kind.STARTED,
+                LifecycleEvent.Kind.SHUTDOWN,
+                LifecycleEvent.Kind.STARTED,
+                LifecycleEvent.Kind.DESTROYED,
+                LifecycleEvent.Kind.UNDEFINED)) {
+            assertEquals(new LifecycleEvent(name, kind), next(events, name, LifecycleEvent::domain));
+        }
+        handle.close();
+        String other = uniqueName("life-after");
+        defineRaw(other);
+        // a marker listener added after the close proves delivery went on while the closed one stayed silent
+        BlockingQueue<LifecycleEvent> marker = new LinkedBlockingQueue<>();
+        try (ListenerHandle markerHandle = connection.addLifecycleListener(marker::add)) {
+            connection.undefine(other);
+            next(marker, other, LifecycleEvent::domain);
+        }
+        assertTrue(events.stream().noneMatch(e -> e.domain().equals(other)), () -> "closed listener got " + events);
+    }
+
+    @Test
+    void stateErrorsNameTheProblemAndChangeNothing() throws IOException {
+        String name = uniqueName("state");
+        Domain domain = defineRaw(name);
+        assertCode(ErrorCode.OPERATION_INVALID, domain::shutdown);
+        assertCode(ErrorCode.OPERATION_INVALID, domain::destroy);
+        domain.start();
+        assertCode(ErrorCode.OPERATION_INVALID, domain::start);
+        assertCode(ErrorCode.OPERATION_INVALID, () -> connection.undefine(name));
+        assertEquals(DomainState.RUNNING, domain.info().state());
+        domain.shutdown();
+        connection.undefine(name);
+    }
+
+    @Test
+    void aNameOrUuidTakenByAnotherDomainIsRefused() throws IOException {
+        String name = uniqueName("dup");
+        Path disk = rawImage(name + ".img", 1 << 20, (byte) 0);
+        UUID uuid = UUID.randomUUID();
+        connection.define(domainXml(name, uuid, false, disk));
+        assertCode(ErrorCode.DOMAIN_EXISTS, () -> connection.define(domainXml(name, UUID.randomUUID(), false, disk)));
+        assertCode(ErrorCode.DOMAIN_EXISTS, () -> connection.define(domainXml(name + "x", uuid, false, disk)));
+        // the same name and uuid redefine
+        connection.define(domainXml(name, uuid, false, disk, disk.resolveSibling(name + ".img")));
+        assertEquals(2, connection.lookup(name).info().diskCount());
+        connection.undefine(name);
+    }
+
+    @Test
+    void unknownDomainDiskAndJobAreTypedErrors() throws IOException {
+        assertCode(ErrorCode.NO_DOMAIN, () -> connection.lookup("no-such-domain"));
+        assertCode(ErrorCode.NO_DOMAIN, () -> connection.undefine("no-such-domain"));
+        String name = uniqueName("errors");
+        Domain domain = defineRaw(name);
+        domain.start();
+        try {
+            assertCode(ErrorCode.NO_DISK, () -> domain.blockJobInfo("vdz"));
+            assertCode(ErrorCode.NO_DISK, () -> domain.blockPull("/no/such/source.img", 0, Set.of()));
+            assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+            String source = domain.disks().getFirst().source();
+            assertEquals(Optional.empty(), domain.blockJobInfo(source));
+            assertCode(ErrorCode.NO_JOB, () -> domain.blockJobAbort("vda", Set.of()));
+            assertCode(ErrorCode.NO_JOB, () -> domain.blockJobAbort("vda", Set.of(AbortFlag.ASYNC)));
+            assertCode(ErrorCode.NO_JOB, () -> domain.blockJobSetSpeed("vda", 1, Set.of()));
+            assertCode(ErrorCode.NO_JOB, () -> domain.blockJobPause(source));
+            assertCode(ErrorCode.NO_JOB, () -> domain.blockJobResume("vda"));
+            assertCode(
+                    ErrorCode.INVALID_ARG,
+                    () -> domain.blockRebase("vda", Optional.of("/not/in/chain.img"), 0, Set.of()));
+            assertCode(ErrorCode.INVALID_ARG, () -> domain.blockPull("vda", -1, Set.of()));
+            assertCode(ErrorCode.INVALID_ARG, () -> domain.blockPull("vda", Long.MAX_VALUE / MIB + 1, Set.of()));
+            assertCode(
+                    ErrorCode.INVALID_ARG,
+                    () -> domain.blockRebase("vda", Optional.empty(), 0, Set.of(RebaseFlag.KEEP_RELATIVE)));
+            assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+        } finally {
+            domain.destroy();
+            connection.undefine(name);
+        }
+    }
+
+    @Test
+    void aReadOnlyDiskIsNotPulledInto() throws IOException {
+        String name = uniqueName("rodisk");
+        Path disk = rawImage(name + ".img", 1 << 20, (byte) 3);
+        Domain domain = connection.define(domainXml(name, UUID.randomUUID(), true, disk));
+        domain.start();
+        try {
+            assertTrue(domain.disks().getFirst().readOnly());
+            assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockPull("vda", 0, Set.of()));
+            assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockPullStep("vda"));
+        } finally {
+            domain.shutdown();
+            connection.undefine(name);
+        }
+    }
+
+    @Test
+    void aReadOnlyConnectionQueriesButChangesNothing() throws IOException {
+        String name = uniqueName("roconn");
+        Domain domain = defineRaw(name);
+        domain.start();
+        try (Connection readOnly = connectReadOnly()) {
+            assertTrue(readOnly.isReadOnly());
+            Domain seen = readOnly.lookup(name);
+            assertEquals(DomainState.RUNNING, seen.info().state());
+            assertEquals(1, seen.disks().size());
+            assertEquals(Optional.empty(), seen.blockJobInfo("vda"));
+            assertTrue(readOnly.list().stream().anyMatch(d -> d.name().equals(name)));
+            Path other = rawImage(name + "-new.img", 4096, (byte) 0);
+            assertCode(
+                    ErrorCode.READ_ONLY,
+                    () -> readOnly.define(domainXml(name + "-new", UUID.randomUUID(), false, other)));
+            assertCode(ErrorCode.READ_ONLY, () -> readOnly.undefine(name));
+            assertCode(ErrorCode.READ_ONLY, seen::shutdown);
+            assertCode(ErrorCode.READ_ONLY, seen::destroy);
+            assertCode(ErrorCode.READ_ONLY, seen::start);
+            assertCode(ErrorCode.READ_ONLY, () -> seen.blockPull("vda", 0, Set.of()));
+            assertCode(ErrorCode.READ_ONLY, () -> seen.blockRebase("vda", Optional.empty(), 0, Set.of()));
+            assertCode(ErrorCode.READ_ONLY, () -> seen.blockPullStep("vda"));
+            assertCode(ErrorCode.READ_ONLY, () -> seen.blockJobAbort("vda", Set.of()));
+            assertCode(ErrorCode.READ_ONLY, () -> seen.blockJobSetSpeed("vda", 1, Set.of(SpeedFlag.BANDWIDTH_BYTES)));
+            assertCode(ErrorCode.READ_ONLY, () -> seen.blockJobPause("vda"));
+            assertCode(ErrorCode.READ_ONLY, () -> seen.blockJobResume("vda"));
+            assertCode(ErrorCode.NO_DOMAIN, () -> readOnly.lookup(name + "-new"));
+        }
+        assertEquals(DomainState.RUNNING, domain.info().state());
+        domain.shutdown();
+        connection.undefine(name);
+    }
+
+    @Test
+    void aDomainWhoseImageIsMissingDoesNotStart() throws IOException {
+        String name = uniqueName("missing");
+        Path disk = rawImage(name + ".img", 4096, (byte) 0);
+        Domain domain = connection.define(domainXml(name, UUID.randomUUID(), false, disk));
+        Files.delete(disk);
+        SiphonException e = assertThrows(SiphonException.class, domain::start);
+        assertEquals(ErrorCode.OPERATION_FAILED, e.code());
+        assertTrue(e.getMessage().contains(name), e.getMessage());
+        assertEquals(DomainState.SHUTOFF, domain.info().state());
+        connection.undefine(name);
+    }
+
+    @Test
+    void domainXmlWithAnExternalEntityIsRefusedAndDefinesNothing() throws IOException {
+        Path secret = Files.writeString(images.resolve("secret.txt"), "top-secret-value");
+        String name = uniqueName("xxe");
+        String xml = "<?xml version='1.0'?>\n<!DOCTYPE domain [<!ENTITY x SYSTEM 'file://" + secret + "'>]>\n"
+                + "<domain type='kvm'><name>" + name + "</name><description>&x;</description></domain>";
+        SiphonException e = assertThrows(SiphonException.class, () -> connection.define(xml));
+        assertEquals(ErrorCode.INVALID_ARG, e.code());
+        assertFalse(e.getMessage().contains("top-secret-value"), e.getMessage());
+        assertCode(ErrorCode.NO_DOMAIN, () -> connection.lookup(name));
+    }
+
+    @Test
+    void aDiskIsNamedByTargetOrBySourcePath() throws IOException {
+        String name = uniqueName("naming");
+        Domain domain = defineRaw(name);
+        domain.start();
+        try {
+            String source = domain.disks().getFirst().source();
+            assertEquals(domain.blockJobInfo("vda"), domain.blockJobInfo(source));
+            assertCode(ErrorCode.NO_DISK, () -> domain.blockJobInfo(source + ".other"));
+            assertCode(ErrorCode.INVALID_ARG, () -> domain.blockJobInfo(""));
+        } finally {
+            domain.shutdown();
+            connection.undefine(name);
+        }
+    }
+
+    @Test
+    void pullFlagsAreAcceptedOnlyWithValidBandwidth() throws IOException {
+        String name = uniqueName("bw");
+        Domain domain = defineRaw(name);
+        try {
+            // a shut-off domain has no running disks: the call is refused before any job starts
+            assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockPull("vda", 5, Set.of(PullFlag.BANDWIDTH_BYTES)));
+            assertCode(ErrorCode.INVALID_ARG, () -> domain.blockPull("vda", -5, Set.of(PullFlag.BANDWIDTH_BYTES)));
+        } finally {
+            connection.undefine(name);
+        }
+    }
+}

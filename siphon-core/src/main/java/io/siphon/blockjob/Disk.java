@@ -1,0 +1,111 @@
+package io.siphon.blockjob;
+
+import io.siphon.block.filter.CopyOnReadFilter;
+import io.siphon.format.Image;
+import io.siphon.format.ImageChain;
+import io.siphon.format.OpenOptions;
+import io.siphon.job.Job;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A chain in use as one disk: its name (the device, e.g. "vda"), the chain, the front device all I/O
+ * goes through (a {@link CopyOnReadFilter} over the top, so guest writes and copies exclude each
+ * other), and its one job slot. Closing the disk closes the chain. Thread-safe.
+ */
+public final class Disk implements AutoCloseable {
+    private static final long DEFAULT_CLUSTER_BYTES = 64 * 1024;
+
+    private final String name;
+    private final ImageChain chain;
+    private final CopyOnReadFilter front;
+    private final AtomicReference<Job> job = new AtomicReference<>();
+    private volatile ImagesDroppedListener droppedListener = (device, images) -> {};
+
+    /** A disk over an open chain; with {@code copyOnRead} every read copies into the top. */
+    public Disk(String name, ImageChain chain, boolean copyOnRead) throws IOException {
+        this.name = Objects.requireNonNull(name, "name");
+        this.chain = Objects.requireNonNull(chain, "chain");
+        long cluster = chain.top().info().clusterSizeBytes().orElse((int) DEFAULT_CLUSTER_BYTES);
+        this.front = new CopyOnReadFilter(chain.top(), cluster, copyOnRead);
+    }
+
+    /** Opens the chain under {@code path} for writing (format probed when empty) as a disk. */
+    public static Disk open(String name, Path path, Optional<String> format, boolean copyOnRead) throws IOException {
+        ImageChain chain = ImageChain.open(path, format, OpenOptions.READ_WRITE);
+        try {
+            return new Disk(name, chain, copyOnRead);
+        } catch (IOException | RuntimeException e) {
+            chain.close();
+            throw e;
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The device guests and jobs read and write through. */
+    public CopyOnReadFilter device() {
+        return front;
+    }
+
+    public Image top() {
+        return chain.top();
+    }
+
+    /** The images of the chain now, top first. */
+    public synchronized List<Image> images() {
+        return chain.images();
+    }
+
+    /** The job on this disk, if one exists. */
+    public Optional<Job> job() {
+        return Optional.ofNullable(job.get());
+    }
+
+    /** Sets who is told when images leave the chain. */
+    public void onImagesDropped(ImagesDroppedListener listener) {
+        this.droppedListener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** Claims the job slot, or says which job holds it. */
+    void claim(Job newJob) {
+        Job holder = job.compareAndExchange(null, newJob);
+        if (holder != null) {
+            throw new IllegalStateException("disk '" + name + "' already has a " + holder.type() + " job ("
+                    + holder.status().name().toLowerCase(java.util.Locale.ROOT)
+                    + "); one job per disk: wait for it or cancel it");
+        }
+    }
+
+    void release(Job finished) {
+        job.compareAndSet(finished, null);
+    }
+
+    /**
+     * Removes images {@code [fromIndex, toIndex)} from the chain while no request is in flight,
+     * closes them and tells the listener.
+     */
+    void dropImages(int fromIndex, int toIndex) throws IOException {
+        List<Path> dropped;
+        synchronized (this) {
+            dropped = chain.images().subList(fromIndex, toIndex).stream()
+                    .map(Image::path)
+                    .toList();
+            try (var quiet = front.quiesce()) {
+                chain.remove(fromIndex, toIndex);
+            }
+        }
+        droppedListener.imagesDropped(name, dropped);
+    }
+
+    @Override
+    public void close() throws IOException {
+        chain.close();
+    }
+}

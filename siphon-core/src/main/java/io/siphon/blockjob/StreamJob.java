@@ -1,0 +1,274 @@
+package io.siphon.blockjob;
+
+import io.siphon.block.Extent;
+import io.siphon.format.BackingNames;
+import io.siphon.format.BackingReference;
+import io.siphon.format.Image;
+import io.siphon.job.Job;
+import io.siphon.job.JobCancelledException;
+import io.siphon.job.JobContext;
+import io.siphon.job.JobDriver;
+import io.siphon.util.Alignment;
+import io.siphon.util.TimeSource;
+import io.siphon.util.TokenBucket;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The block pull (image streaming): copies into a disk's top image every range that an image above
+ * the base holds and the top does not, then rewrites the top's backing link (removed, or naming
+ * the base) and drops the images it no longer needs. Restarting a pull after a crash simply
+ * continues from what the top holds. Driven by a {@link Job}; see {@link #create}.
+ */
+public final class StreamJob implements JobDriver {
+    public static final String TYPE = "stream";
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamJob.class);
+    /** How far the job may run ahead of its rate limit: one tenth of a second of traffic. */
+    private static final long BURST_NANOS = 100_000_000L;
+    /** How much block status one query asks for: long enough to skip a sparse template quickly. */
+    private static final long STATUS_WINDOW_BYTES = 1L << 30;
+
+    private final Disk disk;
+    private final StreamOptions options;
+    private final Image top;
+    /** The images strictly between the top and the base: what the pull copies from. */
+    private final List<Image> intermediates;
+
+    private final Optional<Image> base;
+    private final int baseIndex;
+    private final long sizeBytes;
+    private final long chunkBytes;
+    private final TokenBucket bucket;
+    private final ByteBuffer buffer;
+    private Job job;
+    private long cursorBytes;
+    private List<Extent> topExtents = List.of();
+    private int topIndex;
+    private long aboveStart = -1;
+    private long aboveEnd = -1;
+    private boolean aboveAllocated;
+    private IOException firstIgnoredError;
+
+    private StreamJob(Disk disk, StreamOptions options, TimeSource time) throws IOException {
+        this.disk = disk;
+        this.options = options;
+        List<Image> images = disk.images();
+        this.top = images.getFirst();
+        this.baseIndex = baseIndex(images, options.base());
+        this.base = baseIndex < images.size() ? Optional.of(images.get(baseIndex)) : Optional.empty();
+        this.intermediates = List.copyOf(images.subList(1, baseIndex));
+        this.sizeBytes = top.sizeBytes();
+        long granularity = disk.device().granularityBytes();
+        this.chunkBytes = Alignment.alignUp(Math.max(options.chunkBytes(), granularity), granularity);
+        this.bucket = new TokenBucket(time, options.bytesPerSecond(), BURST_NANOS);
+        this.buffer = ByteBuffer.allocateDirect(Math.toIntExact(chunkBytes));
+    }
+
+    /**
+     * A pull of {@code disk} as a job in status CREATED, holding the disk's job slot: add listeners,
+     * then start it or step it. Fails when the disk already has a job or the base is not in the
+     * chain below the top.
+     */
+    public static Job create(Disk disk, StreamOptions options, TimeSource time) throws IOException {
+        if (disk.top().isReadOnly()) {
+            throw new IllegalArgumentException("disk '" + disk.name() + "': the top image "
+                    + disk.top().path() + " is read-only; a pull writes into it");
+        }
+        StreamJob driver = new StreamJob(disk, options, time);
+        Job job = new Job(disk.name(), disk.name(), driver, time);
+        disk.claim(job);
+        driver.job = job;
+        return job;
+    }
+
+    /** {@link #create} with the system clock. */
+    public static Job create(Disk disk, StreamOptions options) throws IOException {
+        return create(disk, options, TimeSource.SYSTEM);
+    }
+
+    private static int baseIndex(List<Image> images, Optional<Path> base) throws IOException {
+        if (base.isEmpty()) {
+            return images.size();
+        }
+        for (int i = 1; i < images.size(); i++) {
+            if (Files.isSameFile(images.get(i).path(), base.get())) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("base " + base.get() + " is not below the top in the chain of "
+                + images.getFirst().path());
+    }
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public void run(JobContext context) throws Exception {
+        context.setEnd(sizeBytes);
+        while (cursorBytes < sizeBytes) {
+            context.pausePoint();
+            copyNext(context);
+            long delay;
+            while ((delay = bucket.delayNanos()) > 0) {
+                context.sleep(delay);
+            }
+        }
+    }
+
+    @Override
+    public boolean step(JobContext context) throws Exception {
+        context.setEnd(sizeBytes);
+        long copied = 0;
+        while (cursorBytes < sizeBytes && copied < options.stepBytes()) {
+            context.pausePoint();
+            copied += copyNext(context);
+        }
+        return cursorBytes >= sizeBytes;
+    }
+
+    /** Examines the range at the cursor and copies it if needed; returns the bytes copied. */
+    private long copyNext(JobContext context) throws IOException, JobCancelledException {
+        long offset = cursorBytes;
+        Extent held = topExtentAt(offset);
+        long length = held.endBytes() - offset;
+        if (held.allocation().isAllocated()) {
+            return skip(context, length);
+        }
+        length = Math.min(length, aboveExtentAt(offset, length));
+        if (!aboveAllocated) {
+            return skip(context, length);
+        }
+        length = Math.min(length, chunkBytes);
+        long copied;
+        try {
+            copied = disk.device().copyOnRead(offset, buffer.clear().limit(Math.toIntExact(length)));
+        } catch (IOException e) {
+            switch (options.onError()) {
+                case REPORT -> throw e;
+                case STOP -> {
+                    context.reportError(e, true);
+                    return 0; // resumed: the cursor did not move, so the range is tried again
+                }
+                case IGNORE -> {
+                    context.reportError(e, false);
+                    if (firstIgnoredError == null) {
+                        firstIgnoredError = e;
+                    }
+                    return skip(context, length);
+                }
+                default -> throw new AssertionError(options.onError());
+            }
+        }
+        cursorBytes = offset + length;
+        context.advance(length, copied);
+        bucket.charge(copied);
+        return copied;
+    }
+
+    private long skip(JobContext context, long length) {
+        cursorBytes += length;
+        context.advance(length, 0);
+        return 0;
+    }
+
+    /**
+     * The top's extent that holds {@code offset}, from the status last read for a whole window: the
+     * top changes only by guest writes (which the copy re-checks under its lock) and discards (whose
+     * ranges are unspecified), so a slightly old answer is safe and saves a query per chunk.
+     */
+    private Extent topExtentAt(long offset) throws IOException {
+        while (topIndex < topExtents.size() && topExtents.get(topIndex).endBytes() <= offset) {
+            topIndex++;
+        }
+        if (topIndex >= topExtents.size() || topExtents.get(topIndex).offsetBytes() > offset) {
+            topExtents = top.blockStatus(offset, Math.min(STATUS_WINDOW_BYTES, sizeBytes - offset));
+            topIndex = 0;
+        }
+        return topExtents.get(topIndex);
+    }
+
+    /**
+     * Sets {@link #aboveAllocated} for {@code offset} and returns how far from it that answer holds
+     * (at most {@code length}). Images above the base are read-only while the job
+     * runs, so one answer is cached until the cursor leaves it.
+     */
+    private long aboveExtentAt(long offset, long length) throws IOException {
+        if (offset < aboveStart || offset >= aboveEnd) {
+            long[] answer = allocatedAbove(offset, Math.min(STATUS_WINDOW_BYTES, sizeBytes - offset));
+            aboveStart = offset;
+            aboveEnd = offset + answer[1];
+            aboveAllocated = answer[0] != 0;
+        }
+        return Math.min(length, aboveEnd - offset);
+    }
+
+    /**
+     * Whether an image above the base holds the first bytes of the range (as {1, n}) or none does
+     * (as {0, n}), for the first n bytes, as QEMU's bdrv_is_allocated_above.
+     */
+    private long[] allocatedAbove(long offset, long length) throws IOException {
+        long n = length;
+        for (Image image : intermediates) {
+            if (offset >= image.sizeBytes()) {
+                // Past a shorter image the disk reads zeroes; with a base below, the base's data
+                // would show through once the link changes, so the zeroes must be copied.
+                return new long[] {base.isPresent() ? 1 : 0, n};
+            }
+            long within = Math.min(n, image.sizeBytes() - offset);
+            Extent extent = image.blockStatus(offset, within).getFirst();
+            long extentLength = Math.min(extent.endBytes(), offset + within) - offset;
+            if (extent.allocation().isAllocated()) {
+                return new long[] {1, extentLength};
+            }
+            n = extentLength;
+        }
+        return new long[] {0, n};
+    }
+
+    @Override
+    public void setSpeed(long bytesPerSecond) {
+        bucket.setRate(bytesPerSecond);
+    }
+
+    @Override
+    public long speed() {
+        return bucket.rate();
+    }
+
+    /** Makes the copied data durable, then changes the top's link in one durable header write. */
+    @Override
+    public void prepare() throws IOException {
+        if (firstIgnoredError != null) {
+            throw new IOException(
+                    "ranges were not copied (on-error ignore): " + firstIgnoredError.getMessage(), firstIgnoredError);
+        }
+        top.flush();
+        Optional<BackingReference> link = base.map(image -> BackingReference.of(
+                BackingNames.nameFor(top.path(), image.path(), options.keepRelative()), image.formatName()));
+        top.changeBackingReference(link);
+    }
+
+    /** Drops the images the top no longer reads from: closed, their locks released, the listener told. */
+    @Override
+    public void commit() {
+        try {
+            disk.dropImages(1, baseIndex);
+        } catch (IOException e) {
+            LOG.error("disk '{}': closing the images the pull made unnecessary failed", disk.name(), e);
+        }
+    }
+
+    @Override
+    public void clean() {
+        disk.release(job);
+    }
+}

@@ -1,0 +1,256 @@
+package io.siphon.blockjob;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.job.Job;
+import io.siphon.job.JobEvent;
+import io.siphon.job.JobStateException;
+import io.siphon.job.JobStatus;
+import io.siphon.job.Progress;
+import io.siphon.util.FakeTimeSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pulls of qcow2 chains built by qemu-img, checked with qemu-img. */
+@Tag("interop")
+class StreamJobTest {
+    private static final Duration LONG = Duration.ofMinutes(2);
+
+    @TempDir
+    Path dir;
+
+    private Chains chain;
+    private byte[] before;
+    private final List<JobEvent> events = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void buildChain() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("chain seed " + seed);
+        chain = Chains.build(dir, seed);
+        before = Qemu.rawContent(chain.top, dir);
+    }
+
+    private Job pull(Disk disk, StreamOptions options) throws Exception {
+        Job job = StreamJob.create(disk, options);
+        job.addListener(events::add);
+        job.start();
+        assertTrue(job.awaitEnd(LONG), "pull did not end");
+        return job;
+    }
+
+    private JobEvent outcome() {
+        return events.stream()
+                .filter(e -> !(e instanceof JobEvent.StatusChanged))
+                .reduce((a, b) -> b)
+                .orElseThrow();
+    }
+
+    @Test
+    void fullPullLeavesTheSameContentWithoutBacking() throws Exception {
+        List<String> order = new CopyOnWriteArrayList<>();
+        List<List<Path>> dropped = new ArrayList<>();
+        try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
+            disk.onImagesDropped((device, images) -> {
+                dropped.add(images);
+                order.add("dropped " + device);
+            });
+            Job job = StreamJob.create(disk, StreamOptions.defaults());
+            job.addListener(e -> order.add(e.getClass().getSimpleName()));
+            job.addListener(events::add);
+            job.start();
+            assertTrue(job.awaitEnd(LONG));
+            assertEquals(1, disk.images().size());
+        }
+        JobEvent completed = assertInstanceOf(JobEvent.Completed.class, outcome());
+        assertEquals(Chains.SIZE, completed.curBytes());
+        assertEquals(Chains.SIZE, completed.endBytes());
+        assertEquals("stream", completed.jobType());
+        assertEquals("vda", completed.device());
+        assertEquals(List.of(List.of(chain.mid, chain.base)), dropped);
+        assertTrue(order.indexOf("dropped vda") < order.indexOf("Completed"), "hook before COMPLETED: " + order);
+        assertNull(Qemu.backingName(chain.top));
+        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+        Qemu.checkClean(chain.top);
+    }
+
+    @Test
+    void partialPullNamesTheBaseRelativeWhenAsked() throws Exception {
+        try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
+            pull(disk, StreamOptions.defaults().withBase(chain.base, true));
+            assertEquals(2, disk.images().size());
+        }
+        assertInstanceOf(JobEvent.Completed.class, outcome());
+        assertEquals("base.qcow2", Qemu.backingName(chain.top));
+        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+        Qemu.checkClean(chain.top);
+    }
+
+    @Test
+    void partialPullNamesTheBaseAbsoluteByDefault() throws Exception {
+        try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
+            Job job = StreamJob.create(disk, StreamOptions.defaults().withBase(chain.mid, false));
+            job.addListener(events::add);
+            job.start();
+            assertTrue(job.awaitEnd(LONG));
+        }
+        assertEquals(chain.mid.toAbsolutePath().toString(), Qemu.backingName(chain.top));
+        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+    }
+
+    @Test
+    void aBaseOutsideTheChainIsRefused() throws Exception {
+        Path stranger = dir.resolve("stranger.qcow2");
+        Qemu.createQcow2(stranger, Chains.SIZE, null);
+        try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> StreamJob.create(disk, StreamOptions.defaults().withBase(stranger, false)));
+            assertTrue(e.getMessage().contains("stranger.qcow2"), e.getMessage());
+            assertTrue(disk.job().isEmpty());
+        }
+    }
+
+    @Test
+    void noDescriptorToTheDroppedImagesRemains() throws Exception {
+        try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
+            assertTrue(openFiles().contains(chain.base.toRealPath()), "the chain is open: " + openFiles());
+            pull(disk, StreamOptions.defaults());
+            List<Path> open = openFiles();
+            assertFalse(open.contains(chain.base.toRealPath()), "base still open: " + open);
+            assertFalse(open.contains(chain.mid.toRealPath()), "mid still open: " + open);
+            assertTrue(open.contains(chain.top.toRealPath()));
+        }
+    }
+
+    private static List<Path> openFiles() throws IOException {
+        List<Path> targets = new ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    targets.add(Files.readSymbolicLink(fd));
+                } catch (IOException e) {
+                    // the descriptor closed while listing
+                }
+            }
+        }
+        return targets;
+    }
+
+    @Test
+    void stepsCopyOneIncrementEachAndTheLastCompletes() throws Exception {
+        try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
+            Job job = StreamJob.create(disk, StreamOptions.defaults().withStepBytes(1 << 20));
+            job.addListener(events::add);
+            IllegalStateException second =
+                    assertThrows(IllegalStateException.class, () -> StreamJob.create(disk, StreamOptions.defaults()));
+            assertTrue(second.getMessage().contains("already has a stream job"), second.getMessage());
+            Progress first = job.step();
+            assertTrue(first.copiedBytes() >= 1 << 20 && first.copiedBytes() < 3 << 20, "first step " + first);
+            JobStateException background = assertThrows(JobStateException.class, job::start);
+            assertTrue(background.getMessage().contains("step by step"), background.getMessage());
+            long previousCur = first.curBytes();
+            int steps = 1;
+            while (job.status() != JobStatus.NULL) {
+                Progress next = job.step();
+                assertTrue(next.curBytes() >= previousCur, "cur never decreases");
+                previousCur = next.curBytes();
+                steps++;
+            }
+            assertTrue(steps > 2, "several increments: " + steps);
+            assertTrue(disk.job().isEmpty(), "the slot is free after the job");
+        }
+        assertInstanceOf(JobEvent.Completed.class, outcome());
+        assertNull(Qemu.backingName(chain.top));
+        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+    }
+
+    @Test
+    void cancelKeepsTheLinkAndANewPullFinishesTheRest() throws Exception {
+        Path twin = dir.resolve("twin.qcow2");
+        Files.copy(chain.top, twin);
+        long firstCopied;
+        try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
+            Job job = StreamJob.create(disk, StreamOptions.defaults());
+            job.addListener(events::add);
+            firstCopied = job.step().copiedBytes();
+            job.cancel(true);
+            assertInstanceOf(JobEvent.Cancelled.class, outcome());
+            assertEquals(3, disk.images().size());
+        }
+        assertEquals("mid.qcow2", Qemu.backingName(chain.top));
+        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+        long restCopied;
+        try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
+            restCopied = pull(disk, StreamOptions.defaults()).progress().copiedBytes();
+        }
+        long oneShot;
+        try (Disk disk = Disk.open("vdb", twin, Optional.empty(), false)) {
+            oneShot = pull(disk, StreamOptions.defaults()).progress().copiedBytes();
+        }
+        assertTrue(firstCopied > 0);
+        assertEquals(oneShot, firstCopied + restCopied, "the second pull copied only what the first had not");
+        assertNull(Qemu.backingName(chain.top));
+        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+        Qemu.checkClean(chain.top);
+    }
+
+    /** At 512 KiB/s on a fake clock, 8 fake seconds move 4 MiB (to one chunk); unlimited then finishes. */
+    @Test
+    void speedLimitFollowsTheClockAndChangesLive() throws Exception {
+        FakeTimeSource clock = new FakeTimeSource();
+        long rate = 512 * 1024;
+        Path dense = dir.resolve("dense.qcow2");
+        Path clone = dir.resolve("clone.qcow2");
+        Qemu.createQcow2(dense, Chains.SIZE, null);
+        Qemu.writePattern(dense, 0x5a, 0, Chains.SIZE);
+        Qemu.createQcow2(clone, Chains.SIZE, "dense.qcow2");
+        before = Qemu.rawContent(clone, dir);
+        try (Disk disk = Disk.open("vda", clone, Optional.empty(), false)) {
+            Job job = StreamJob.create(
+                    disk, StreamOptions.defaults().withSpeed(rate).withChunkBytes(64 * 1024), clock);
+            job.addListener(events::add);
+            job.start();
+            long startCopied = waitUntilStable(job);
+            for (int tick = 0; tick < 80; tick++) {
+                clock.advance(100_000_000L);
+                waitUntilStable(job);
+            }
+            long copied = job.progress().copiedBytes() - startCopied;
+            assertTrue(Math.abs(copied - 8 * rate) <= 64 * 1024, "copied " + copied + " in 8 s at " + rate + " B/s");
+            assertEquals(rate, job.info().speedBytesPerSecond());
+            job.setSpeed(0);
+            assertTrue(job.awaitEnd(LONG), "unlimited, the pull ends without the clock moving");
+        }
+        assertInstanceOf(JobEvent.Completed.class, outcome());
+        assertArrayEquals(before, Qemu.rawContent(clone, dir));
+    }
+
+    /** Returns the copied bytes once they stop moving: the job waits for the clock. */
+    private static long waitUntilStable(Job job) throws InterruptedException {
+        long last;
+        long now = job.progress().copiedBytes();
+        do {
+            last = now;
+            Thread.sleep(15);
+            now = job.progress().copiedBytes();
+        } while (now != last);
+        return now;
+    }
+}

@@ -1,0 +1,14 @@
+package io.siphon.format.qed;
+
+import java.util.Map;
+
+/**
+ * QED with the smallest geometry (4 KiB clusters, one-cluster tables: 2 MiB per L2 table), so that
+ * the contract's requests cross many L2 tables.
+ */
+class QedSmallTableImageTest extends QedImageTest {
+    @Override
+    protected Map<String, String> formatOptions() {
+        return Map.of("cluster_size", "4k", "table_size", "1");
+    }
+}

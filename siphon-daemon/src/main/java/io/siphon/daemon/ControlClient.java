@@ -1,0 +1,134 @@
+package io.siphon.daemon;
+
+import io.siphon.api.ErrorCode;
+import io.siphon.protocol.CommandDispatcher;
+import io.siphon.protocol.ErrorReply;
+import io.siphon.protocol.FrameReader;
+import io.siphon.protocol.Greeting;
+import io.siphon.protocol.Message;
+import io.siphon.protocol.Messages;
+import io.siphon.protocol.ProtocolException;
+import io.siphon.protocol.Request;
+import io.siphon.protocol.Values;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client of the control server: greets, then reads commands one at a time and replies in
+ * order, while events are written between replies. A malformed message gets an error reply; an
+ * oversized one, or one cut off, closes the connection. Runs on its own virtual thread.
+ */
+final class ControlClient implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlClient.class);
+
+    private final String name;
+    private final SocketChannel channel;
+    private final DomainManager manager;
+    private final boolean readOnly;
+    private final Runnable onExit;
+    private final OutputStream out;
+
+    ControlClient(String name, SocketChannel channel, DomainManager manager, boolean readOnly, Runnable onExit) {
+        this.name = name;
+        this.channel = channel;
+        this.manager = manager;
+        this.readOnly = readOnly;
+        this.onExit = onExit;
+        this.out = Channels.newOutputStream(channel);
+    }
+
+    @Override
+    public void run() {
+        LOG.info("client {} connected{}", name, readOnly ? " (read-only)" : "");
+        String why = "closed the connection";
+        try (EmbeddedSession session = new EmbeddedSession(manager, readOnly, () -> {})) {
+            session.setEventSink(event -> send(Values.event(event, micros(Instant.now()))));
+            List<String> capabilities = readOnly ? List.of("events", "read-only") : List.of("events");
+            if (!send(new Greeting(Messages.VERSION, capabilities))) {
+                return;
+            }
+            CommandDispatcher dispatcher = new CommandDispatcher(session);
+            FrameReader reader = new FrameReader(Channels.newInputStream(channel));
+            while (true) {
+                Optional<String> line;
+                try {
+                    line = reader.next();
+                } catch (ProtocolException e) {
+                    // the stream is out of step (oversized or cut message): say why, then close
+                    send(new ErrorReply(ErrorCode.PROTOCOL_ERROR.name(), e.getMessage(), Optional.empty()));
+                    why = "sent a bad frame: " + e.getMessage();
+                    break;
+                }
+                if (line.isEmpty()) {
+                    break;
+                }
+                Message reply;
+                try {
+                    if (Messages.decode(line.get()) instanceof Request request) {
+                        reply = dispatcher.dispatch(request);
+                        if (reply instanceof ErrorReply error) {
+                            LOG.debug("client {}: {} refused: {}", name, request.command(), error.description());
+                        }
+                    } else {
+                        reply = new ErrorReply(
+                                ErrorCode.PROTOCOL_ERROR.name(),
+                                "a client sends only commands ('execute')",
+                                Optional.empty());
+                    }
+                } catch (ProtocolException e) {
+                    reply = new ErrorReply(ErrorCode.PROTOCOL_ERROR.name(), e.getMessage(), Optional.empty());
+                } catch (RuntimeException e) {
+                    LOG.error("client {}: command failed unexpectedly", name, e);
+                    reply = new ErrorReply(ErrorCode.INTERNAL_ERROR.name(), e.toString(), Optional.empty());
+                }
+                if (!send(reply)) {
+                    why = "went away before the reply";
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            why = "connection failed: " + e.getMessage();
+        } finally {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                LOG.debug("closing client {}", name, e);
+            }
+            LOG.info("client {} disconnected: {}", name, why);
+            onExit.run();
+        }
+    }
+
+    /** Writes one message; false when the client is gone. */
+    private boolean send(Message message) {
+        byte[] line = (Messages.encode(message) + "\n").getBytes(StandardCharsets.UTF_8);
+        synchronized (out) {
+            try {
+                out.write(line);
+                out.flush();
+                return true;
+            } catch (IOException e) {
+                LOG.debug("client {}: write failed: {}", name, e.toString());
+                try {
+                    channel.close();
+                } catch (IOException closeFailure) {
+                    e.addSuppressed(closeFailure);
+                }
+                return false;
+            }
+        }
+    }
+
+    private static long micros(Instant instant) {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, instant);
+    }
+}

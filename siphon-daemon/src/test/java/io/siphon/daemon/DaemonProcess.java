@@ -1,0 +1,92 @@
+package io.siphon.daemon;
+
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** A daemon in a child JVM on this test's class path, as a user would run it. */
+final class DaemonProcess implements AutoCloseable {
+    private final Path stateDir;
+    private final Process process;
+
+    private DaemonProcess(Path stateDir, Process process) {
+        this.stateDir = stateDir;
+        this.process = process;
+    }
+
+    /** Starts {@code DaemonMain --state-dir stateDir} and waits until its socket answers. */
+    static DaemonProcess start(Path stateDir) throws IOException, InterruptedException {
+        Files.createDirectories(stateDir);
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process process = new ProcessBuilder(List.of(
+                        java.toString(),
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-Xmx256m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        DaemonMain.class.getName(),
+                        "--state-dir",
+                        stateDir.toString()))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        stateDir.resolve("daemon.log").toFile()))
+                .start();
+        DaemonProcess daemon = new DaemonProcess(stateDir, process);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("daemon exited with " + process.exitValue() + ": " + daemon.log());
+            }
+            if (daemon.answers()) {
+                return daemon;
+            }
+            Thread.sleep(50);
+        }
+        daemon.kill();
+        throw new IOException("daemon did not listen within 60 s: " + daemon.log());
+    }
+
+    private boolean answers() {
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket()))) {
+            return probe.isConnected();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    Path socket() {
+        return stateDir.resolve("siphon.sock");
+    }
+
+    Path readOnlySocket() {
+        return stateDir.resolve("siphon-ro.sock");
+    }
+
+    String log() throws IOException {
+        Path log = stateDir.resolve("daemon.log");
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL, as a crash. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** SIGTERM, and waits for the clean exit. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            kill();
+        }
+    }
+}
