@@ -199,6 +199,15 @@ class Qcow2ImageCommandsTest {
         Cli.Result[] different = both("compare", top, path("flat.qcow2"));
         assertEquals(1, different[0].status());
         assertEquals(different[1].out(), different[0].out(), "seed " + seed);
+        for (String[] strict : new String[][] {
+            {"compare", "-s", top, path("flat.qcow2")},
+            {"compare", "-s", path("flat.qcow2"), top},
+            {"compare", "-s", "-F", "raw", top, path("flat.raw")},
+            {"compare", "-s", top, top},
+        }) {
+            Cli.Result[] results = both(strict);
+            assertEquals(results[1].out(), results[0].out(), "seed " + seed + ": " + String.join(" ", strict));
+        }
         Cli.Result[] error = both("compare", top, path("nothere.qcow2"));
         assertEquals(2, error[0].status());
     }
