@@ -49,7 +49,7 @@ final class ProgressBar implements ProgressDisplay {
                 "Block Pull [%s] %6.2f %%  %s/s  %s",
                 bar,
                 percent,
-                JobProgress.prettyCapacity(rateBytesPerSecond).replace(".000", ""),
+                Sizes.human(rateBytesPerSecond),
                 eta);
     }
 
