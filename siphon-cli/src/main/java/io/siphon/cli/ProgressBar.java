@@ -45,12 +45,7 @@ final class ProgressBar implements ProgressDisplay {
         int filled = (int) Math.floor(percent * WIDTH / 100);
         String bar = "=".repeat(filled) + (filled < WIDTH ? ">" + " ".repeat(WIDTH - filled - 1) : "");
         return String.format(
-                Locale.ROOT,
-                "Block Pull [%s] %6.2f %%  %s/s  %s",
-                bar,
-                percent,
-                Sizes.human(rateBytesPerSecond),
-                eta);
+                Locale.ROOT, "Block Pull [%s] %6.2f %%  %s/s  %s", bar, percent, Sizes.human(rateBytesPerSecond), eta);
     }
 
     private void draw(long cur, long end, long rate, String eta) {
