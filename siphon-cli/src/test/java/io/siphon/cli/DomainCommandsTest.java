@@ -100,7 +100,7 @@ class DomainCommandsTest {
         assertTrue(info.contains("State:          shut off\nPersistent:     yes\nDisks:          1\n"), info);
         String top = dir.resolve("top.qcow2").toAbsolutePath().toString();
         assertEquals(
-                " Target   Source" + " ".repeat(top.length() - 4) + "NBD\n" + "-".repeat(9 + top.length() + 3 + 6)
+                " Target   Source" + " ".repeat(top.length() - 3) + "NBD\n" + "-".repeat(9 + top.length() + 3 + 6)
                         + "\n vda      " + top + "   -\n\n",
                 ok("domblklist", "d").out());
         assertTrue(ok("domblklist", "d", "--details")
