@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +34,8 @@ final class EmbeddedSession implements DriverSession {
     private final Runnable onClose;
     private final Runnable onOverflow;
     private final int maxPendingEvents;
-    private final java.util.concurrent.atomic.AtomicBoolean overflowed =
-            new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.concurrent.atomic.AtomicInteger pendingEvents =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicBoolean overflowed = new AtomicBoolean();
+    private final AtomicInteger pendingEvents = new AtomicInteger();
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(
             Thread.ofVirtual().name("siphon-embedded-events").factory());
     private final AutoCloseable subscription;
