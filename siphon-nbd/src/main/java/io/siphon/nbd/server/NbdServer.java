@@ -28,6 +28,7 @@ public final class NbdServer implements AutoCloseable {
     private final List<ListenerSpec> specs;
     private final List<Listener> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final BufferPool buffers = new BufferPool();
     private volatile boolean running;
 
     private NbdServer(List<Export> initial, List<ListenerSpec> specs) {
@@ -184,7 +185,7 @@ public final class NbdServer implements AutoCloseable {
                     return;
                 }
                 channel = agreement.get().channel();
-                Session session = new Session(agreement.get());
+                Session session = new Session(agreement.get(), buffers);
                 export = session.export();
                 if (exports.find(export.name()).orElse(null) != export) {
                     return; // removed while this client was negotiating
