@@ -2,6 +2,7 @@ package io.siphon.nbd.server;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.nbd.protocol.NbdChannel;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -192,6 +193,8 @@ public final class NbdServer implements AutoCloseable {
                 }
                 LOG.debug("{} uses export '{}'", peer, export.name());
                 session.serve();
+            } catch (EOFException e) {
+                LOG.debug("{} hung up: {}", peer, e.getMessage());
             } catch (IOException | RuntimeException e) {
                 // One client's failure ends its connection only; the server goes on.
                 LOG.info("connection from {} ended: {}", peer, e.toString());
