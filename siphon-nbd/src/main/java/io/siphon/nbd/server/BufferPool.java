@@ -2,29 +2,28 @@ package io.siphon.nbd.server;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Direct buffers for request payloads and read replies, reused: file and socket I/O from a direct
  * buffer skips the JDK's copy through a temporary one, and reuse skips allocating and zeroing.
- * Buffers come in power-of-two sizes; each size keeps at most a few megabytes idle. Thread-safe.
+ * Buffers come in power-of-two sizes; at most 128 MiB of them wait idle, enough for every request
+ * in flight of a few busy connections, so that a steady load allocates nothing. Thread-safe.
  */
 final class BufferPool {
     private static final int MIN_SHIFT = 12;
     private static final int MAX_SHIFT = 25;
-    /** Idle bytes kept per size; sizes above it are never kept. */
-    private static final int IDLE_BYTES_PER_SIZE = 4 << 20;
+    /** Idle bytes kept over all sizes. */
+    private static final long MAX_IDLE_BYTES = 128L << 20;
 
     private final ConcurrentLinkedQueue<ByteBuffer>[] idle;
-    private final AtomicInteger[] idleCounts;
+    private final AtomicLong idleBytes = new AtomicLong();
 
     @SuppressWarnings("unchecked")
     BufferPool() {
         idle = new ConcurrentLinkedQueue[MAX_SHIFT + 1];
-        idleCounts = new AtomicInteger[MAX_SHIFT + 1];
         for (int shift = MIN_SHIFT; shift <= MAX_SHIFT; shift++) {
             idle[shift] = new ConcurrentLinkedQueue<>();
-            idleCounts[shift] = new AtomicInteger();
         }
     }
 
@@ -35,7 +34,7 @@ final class BufferPool {
         if (buffer == null) {
             buffer = ByteBuffer.allocateDirect(1 << shift);
         } else {
-            idleCounts[shift].decrementAndGet();
+            idleBytes.addAndGet(-buffer.capacity());
         }
         return buffer.clear().limit(lengthBytes);
     }
@@ -46,11 +45,10 @@ final class BufferPool {
         if (!buffer.isDirect() || buffer.capacity() != 1 << shift || shift < MIN_SHIFT || shift > MAX_SHIFT) {
             return;
         }
-        int keep = IDLE_BYTES_PER_SIZE >> shift;
-        if (idleCounts[shift].incrementAndGet() <= keep) {
+        if (idleBytes.addAndGet(buffer.capacity()) <= MAX_IDLE_BYTES) {
             idle[shift].offer(buffer);
         } else {
-            idleCounts[shift].decrementAndGet();
+            idleBytes.addAndGet(-buffer.capacity());
         }
     }
 
