@@ -142,8 +142,14 @@ final class ClusterAllocator {
         return pendingFreeClusters;
     }
 
-    /** Applies the queued decrements. Call only once the references they drop are durably gone. */
+    /**
+     * Applies the queued decrements. Call only once the references they drop are durably gone.
+     * Clusters left unused are punched out of the file (as QEMU passes discards down), which is safe
+     * because nothing reaches them any more.
+     */
     void applyPendingFrees() throws IOException {
+        long holeStart = -1;
+        long holeEnd = -1;
         for (long[] range : pendingFrees) {
             for (long c = range[0]; c < range[0] + range[1]; c++) {
                 long refcount = refcount(c);
@@ -154,11 +160,24 @@ final class ClusterAllocator {
                 setRefcount(c, refcount - 1);
                 if (refcount == 1) {
                     freeHint = Math.min(freeHint, c);
+                    if (c != holeEnd) {
+                        punch(holeStart, holeEnd);
+                        holeStart = c;
+                    }
+                    holeEnd = c + 1;
                 }
             }
         }
+        punch(holeStart, holeEnd);
         pendingFrees.clear();
         pendingFreeClusters = 0;
+    }
+
+    private void punch(long startCluster, long endCluster) throws IOException {
+        if (startCluster >= 0 && endCluster > startCluster) {
+            file.punchHole(
+                    startCluster << geometry.clusterBits(), (endCluster - startCluster) << geometry.clusterBits());
+        }
     }
 
     /** Writes dirty refcount blocks, then (after a barrier) changed refcount table entries. */

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -886,7 +887,8 @@ final class Qcow2Image implements Image {
                 OptionalInt.of(clusterSize),
                 backingReference(),
                 current.isDirty(),
-                specific);
+                specific,
+                OptionalLong.of(file.allocatedBytes()));
     }
 
     @Override
