@@ -36,6 +36,7 @@ final class ClusterAllocator {
     private final RefcountTable table;
     private final MetadataCache blocks;
     private final TableMover mover;
+    private final MetadataClusters metadata;
     private final List<long[]> pendingFrees = new ArrayList<>();
     private long pendingFreeClusters;
     private long freeHint;
@@ -43,13 +44,20 @@ final class ClusterAllocator {
     private boolean growing;
 
     ClusterAllocator(
-            ImageFile file, Geometry geometry, WriteOrder order, RefcountTable table, long fileSize, TableMover mover) {
+            ImageFile file,
+            Geometry geometry,
+            WriteOrder order,
+            RefcountTable table,
+            long fileSize,
+            MetadataClusters metadata,
+            TableMover mover) {
         this.file = file;
         this.path = file.path();
         this.geometry = geometry;
         this.order = order;
         this.table = table;
         this.mover = mover;
+        this.metadata = metadata;
         this.fileEnd = fileSize;
         // refcount blocks may be reached before any write, so a raise is always safe to write early
         this.blocks = new MetadataCache(file, order, geometry.clusterSize(), 1 << 20, () -> {});
@@ -250,6 +258,7 @@ final class ClusterAllocator {
             blocks.create(c << geometry.clusterBits());
             table.setBlockOffset((int) index, c << geometry.clusterBits());
         }
+        metadata.mark(c << geometry.clusterBits(), geometry.clusterSize());
         claim((c + 1) << geometry.clusterBits());
     }
 
@@ -281,6 +290,8 @@ final class ClusterAllocator {
             order.wrote();
             order.barrier();
             mover.refcountTableMoved(newOffset, (int) newClusters);
+            metadata.mark(newOffset, newClusters << geometry.clusterBits());
+            metadata.unmark(oldOffset, (long) oldClusters << geometry.clusterBits());
             free(oldOffset, (long) oldClusters << geometry.clusterBits());
         } finally {
             growing = false;
