@@ -56,6 +56,10 @@ class QedImageBehaviourTest {
         return ImageChain.openOne(path, Optional.empty(), OpenOptions.READ_WRITE);
     }
 
+    private static ExternalCommand.Result qemuCreate(Path path, String options, String size) throws Exception {
+        return QemuTools.run("qemu-img", "create", "-q", "-f", "qed", "-o", options, path.toString(), size);
+    }
+
     private static byte[] read(BlockDevice device, long offset, int length) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(length);
         device.read(offset, buffer);
@@ -162,16 +166,7 @@ class QedImageBehaviourTest {
         // 64 MiB clusters (one-cluster tables, to keep the heap small). QEMU 7.2 refuses them: its
         // maximum-size computation wraps around 2^64 to 0 for clusters this large.
         Path path = create("huge.qed", 1L << 30, Optional.empty(), Map.of("cluster_size", "64M", "table_size", "1"));
-        ExternalCommand.Result qemu = QemuTools.run(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qed",
-                "-o",
-                "cluster_size=64M",
-                dir.resolve("theirs.qed").toString(),
-                "1G");
+        ExternalCommand.Result qemu = qemuCreate(dir.resolve("theirs.qed"), "cluster_size=64M", "1G");
         assertTrue(qemu.stderr().contains("less than 0 bytes"), qemu.toString());
         try (Image qed = open(path)) {
             qed.write((64L << 20) - 3, ByteBuffer.wrap(filled(6, 1)));
@@ -302,16 +297,7 @@ class QedImageBehaviourTest {
         Path ours = create("ours.qed", 10 << 20, Optional.empty(), Map.of("cluster_size", "4k", "table_size", "8"));
         assertEquals("qed", Formats.probe(ours).name());
         Path theirs = dir.resolve("theirs.qed");
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qed",
-                "-o",
-                "cluster_size=4k,table_size=8",
-                theirs.toString(),
-                "10M");
+        qemuCreate(theirs, "cluster_size=4k,table_size=8", "10M").requireSuccess();
         assertArrayEquals(Files.readAllBytes(theirs), Files.readAllBytes(ours));
         Path withBacking =
                 create("backed.qed", 10 << 20, Optional.of(BackingReference.of("ours.qed", "qed")), Map.of());
