@@ -46,7 +46,7 @@ start_server() { # siphon|qemu
         qemu-nbd -t --shared=16 -k "$SOCK" -f qcow2 "$WORK/overlay.qcow2" >"$WORK/server.out" 2>&1 &
     fi
     SERVER_PID=$!
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 1200); do
         [ -S "$SOCK" ] && return 0
         kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.out" >&2; exit 1; }
         sleep 0.1
