@@ -3,7 +3,7 @@
 # and file names.
 
 _siphon_commands="image demo"
-_siphon_image_commands="create info check map compare rebase"
+_siphon_image_commands="create info check map compare rebase pull"
 
 # options of each command; a trailing '=' marks an option that takes a value
 _siphon_options_demo="--dir= --keep"
@@ -13,6 +13,7 @@ _siphon_options_image_check="-f= --output= -r= -U --force-share"
 _siphon_options_image_map="-f= --output= -U --force-share"
 _siphon_options_image_compare="-f= -F= -s -q -U --force-share"
 _siphon_options_image_rebase="-f= -b= -F= -u"
+_siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p"
 _siphon_common_options="-h --help --debug"
 
 _siphon() {
@@ -28,7 +29,7 @@ _siphon() {
             -*) ;;
             image) [ -z "$path" ] && path=image ;;
             demo) [ -z "$path" ] && path=demo ;;
-            create|info|check|map|compare|rebase) [ "$path" = image ] && path="image_$word" ;;
+            create|info|check|map|compare|rebase|pull) [ "$path" = image ] && path="image_$word" ;;
         esac
     done
 
@@ -42,7 +43,7 @@ _siphon() {
             COMPREPLY=($(compgen -W "human json" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
-        -b|--dir)
+        -b|--dir|--base)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == --output=* ]]; then

@@ -69,7 +69,7 @@ class CompletionScriptTest {
 
     @Test
     void completesInBash() throws Exception {
-        assertEquals("create info check map compare rebase -h --help --debug", complete("siphon", "image", ""));
+        assertEquals("create info check map compare rebase pull -h --help --debug", complete("siphon", "image", ""));
         assertEquals("leaks all", complete("siphon", "image", "check", "-r", ""));
         assertEquals("qcow2 qed", complete("siphon", "image", "create", "-f", "q"));
         assertEquals("--output=json", complete("siphon", "image", "map", "--output=j"));

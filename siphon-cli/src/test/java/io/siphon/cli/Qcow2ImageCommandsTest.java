@@ -286,6 +286,39 @@ class Qcow2ImageCommandsTest {
     }
 
     @Test
+    void pullKeepsWhatTheImageReadsAndDropsTheBacking() throws Exception {
+        long seed = System.nanoTime();
+        String top = chain(seed);
+        qemuImgOk("convert", "-O", "raw", top, path("before.raw"));
+
+        Cli.Result partial = Cli.siphon("image", "pull", "--base", path("a/base.raw"), "--keep-relative", top);
+        assertEquals(0, partial.status(), partial.toString());
+        JsonNode chain = JSON.readTree(Cli.qemuImg(dir, "info", "--output=json", "--backing-chain", top)
+                .out());
+        assertEquals(2, chain.size(), chain.toString());
+        assertEquals("base.raw", chain.get(0).get("backing-filename").asText());
+        assertEquals("raw", chain.get(0).get("backing-filename-format").asText());
+        assertEquals(0, Cli.qemuImg(dir, "check", top).status());
+        Cli.Result same = Cli.qemuImg(dir, "compare", "-F", "raw", top, path("before.raw"));
+        assertEquals(0, same.status(), "seed " + seed + ": " + same);
+
+        Cli.Result full = Cli.siphon("image", "pull", "-p", top);
+        assertEquals(0, full.status(), full.toString());
+        assertEquals("Pull complete\n", full.out());
+        assertTrue(full.err().endsWith("Block Pull: [100.00 %]\n"), full.err());
+        JsonNode alone =
+                JSON.readTree(Cli.qemuImg(dir, "info", "--output=json", top).out());
+        assertTrue(alone.get("backing-filename") == null, alone.toString());
+        assertEquals(0, Cli.qemuImg(dir, "check", top).status());
+        Cli.Result stillSame = Cli.qemuImg(dir, "compare", "-F", "raw", top, path("before.raw"));
+        assertEquals(0, stillSame.status(), "seed " + seed + ": " + stillSame);
+
+        Cli.Result badBase = Cli.siphon("image", "pull", "--base", path("before.raw"), top);
+        assertEquals(1, badBase.status());
+        assertEquals(1, badBase.err().lines().count(), badBase.err());
+    }
+
+    @Test
     void unsafeRebaseOnlyRewritesTheHeader() throws Exception {
         qemuImgOk("create", "-f", "qcow2", path("old.qcow2"), "4M");
         Cli.qemuIo(dir, "qcow2", "old.qcow2", "write -P 0x31 0 4M");
