@@ -3,6 +3,7 @@ package io.siphon.cli;
 import io.siphon.blockjob.Disk;
 import io.siphon.blockjob.StreamJob;
 import io.siphon.blockjob.StreamOptions;
+import io.siphon.format.BackingNames;
 import io.siphon.job.Job;
 import io.siphon.job.JobEvent;
 import io.siphon.job.Progress;
@@ -21,30 +22,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code siphon image pull}: a block pull of an image not in use, with Siphon's pull engine. */
+/** {@code siphon image pull}: the block pull of an image not in use, as a stream job run to its end. */
 @Command(
         name = "pull",
         description = {
-            "Copy into FILE everything it reads from its backing chain (down to BASE, with --base),"
-                    + " then remove its backing link (or point it at BASE).",
-            "FILE reads the same afterwards. For an image a running domain uses, use the domain's"
-                    + " block pull instead. An interrupted pull goes on where it stopped when run again."
+            "Copy into FILE everything it reads from its backing chain, then remove its backing link"
+                    + " (or, with --base, copy only from the images above BASE and link FILE to BASE).",
+            "FILE must not be in use. An interrupted pull is safe: running it again continues from"
+                    + " what FILE already holds.",
+            "A relative BASE is relative to FILE's directory, as backing names are."
         },
         exitCodeOnInvalidInput = 1)
 final class PullCommand implements Callable<Integer> {
-    private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(500);
-
-    @Spec
-    CommandSpec spec;
+    private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(250);
 
     @Mixin
     ImageFormatOption format;
 
-    @Option(
-            names = "--base",
-            paramLabel = "BASE",
-            description = "Stop at BASE, an image of the chain: it stays FILE's backing file.")
-    Optional<Path> base = Optional.empty();
+    @Option(names = "--base", paramLabel = "BASE", description = "Stop at BASE: it and what is below it stay.")
+    Optional<String> base = Optional.empty();
 
     @Option(
             names = "--keep-relative",
@@ -53,63 +49,66 @@ final class PullCommand implements Callable<Integer> {
 
     @Option(
             names = "--bandwidth",
-            paramLabel = "SPEED",
-            description = "Copy at most SPEED bytes per second (suffixes K, M, G: 10M is 10 MiB/s).")
-    Optional<String> bandwidth = Optional.empty();
+            paramLabel = "RATE",
+            description = "Limit in bytes per second, with K, M, G suffixes (e.g. 50M); 0 is unlimited.")
+    String bandwidth = "0";
 
-    @Option(names = "-p", description = "Show progress on stderr, as virsh: Block Pull: [ 45.12 %].")
+    @Option(names = "-p", description = "Show progress.")
     boolean progress;
 
     @Parameters(paramLabel = "FILE", description = "The image to pull into.")
     String file;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
-    public Integer call() throws IOException, CliException, InterruptedException {
-        StreamOptions options = StreamOptions.defaults();
+    public Integer call() throws IOException, InterruptedException, CliException {
+        Path path = Path.of(file);
+        long bytesPerSecond = Sizes.parse(bandwidth);
+        StreamOptions options = StreamOptions.defaults().withSpeed(bytesPerSecond);
         if (base.isPresent()) {
-            options = options.withBase(base.get(), keepRelative);
+            options = options.withBase(BackingNames.resolve(path, base.get()), keepRelative);
+        } else if (keepRelative) {
+            throw new CliException("--keep-relative needs --base");
         }
-        if (bandwidth.isPresent()) {
-            try {
-                options = options.withSpeed(Sizes.parse(bandwidth.get()));
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--bandwidth: " + e.getMessage());
-            }
-        }
-        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
         AtomicReference<JobEvent> outcome = new AtomicReference<>();
-        try (Disk disk = Disk.open(file, Path.of(file), format.format, false)) {
+        try (Disk disk = Disk.open(path.toString(), path, format.format, false)) {
             Job job = StreamJob.create(disk, options);
             job.addListener(event -> {
-                if (event instanceof JobEvent.Completed
-                        || event instanceof JobEvent.Failed
-                        || event instanceof JobEvent.Cancelled) {
+                if (!(event instanceof JobEvent.StatusChanged) && !(event instanceof JobEvent.ErrorReported)) {
                     outcome.set(event);
                 }
             });
             job.start();
-            while (!job.awaitEnd(PROGRESS_INTERVAL)) {
-                if (progress) {
-                    err.println(percent(job.progress()));
-                    err.flush();
-                }
+            while (!job.awaitEnd(progress ? PROGRESS_INTERVAL : Duration.ofDays(1))) {
+                printProgress(out, job.progress());
+            }
+            if (progress) {
+                printProgress(out, job.progress());
+                out.println();
             }
         }
-        return switch (outcome.get()) {
-            case JobEvent.Completed done -> {
-                if (progress) {
-                    err.println("Block Pull: [100.00 %]");
-                    spec.commandLine().getOut().println("Pull complete");
-                }
-                yield 0;
-            }
-            case JobEvent.Failed failed -> throw new CliException(file + ": pull failed: " + failed.message());
-            case null, default -> throw new CliException(file + ": pull did not complete");
-        };
+        if (outcome.get() instanceof JobEvent.Failed failed) {
+            throw new CliException(file + ": pull failed: " + failed.message());
+        }
+        return 0;
     }
 
-    private static String percent(Progress progress) {
-        double done = progress.endBytes() == 0 ? 100.0 : progress.curBytes() * 100.0 / progress.endBytes();
-        return String.format(Locale.ROOT, "Block Pull: [%6.2f %%]", done);
+    /** qemu-img's progress line, then what was copied, the rate and the time left. */
+    private static void printProgress(PrintWriter out, Progress now) {
+        double percent = now.endBytes() == 0 ? 100 : 100.0 * now.curBytes() / now.endBytes();
+        String left = now.remaining()
+                .map(d -> String.format(Locale.ROOT, ", %d:%02d left", d.toMinutes(), d.toSecondsPart()))
+                .orElse("");
+        out.printf(
+                Locale.ROOT,
+                "    (%.2f/100%%) %s copied, %s/s%s   \r",
+                percent,
+                Sizes.human(now.copiedBytes()),
+                Sizes.human(now.bytesPerSecond()),
+                left);
+        out.flush();
     }
 }

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -130,7 +131,12 @@ final class RemoteSession implements DriverSession {
 
     private void deliver(EventMessage message) {
         Optional<SiphonEvent> event = Values.event(message);
-        event.ifPresent(e -> delivery.execute(() -> sink.accept(e)));
+        try {
+            event.ifPresent(e -> delivery.execute(() -> sink.accept(e)));
+        } catch (RejectedExecutionException e) {
+            // the session was closed while this event was on the wire: no listener is left to tell
+            LOG.debug("event from {} after close dropped", peer);
+        }
     }
 
     private Object call(Command command, Map<String, Object> arguments) {
