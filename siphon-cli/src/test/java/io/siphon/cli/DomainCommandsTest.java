@@ -89,8 +89,7 @@ class DomainCommandsTest {
         assertEquals(
                 "Domain 'd' defined from " + xmlFile + "\n\n",
                 ok("define", xmlFile.toString()).out());
-        assertEquals(
-                " Id   Name   State\n--------------------\n\n", ok("list").out());
+        assertEquals(" Id   Name   State\n--------------------\n\n", ok("list").out());
         assertEquals(
                 " Id   Name   State\n-----------------------\n -    d      shut off\n\n",
                 ok("list", "--all").out());

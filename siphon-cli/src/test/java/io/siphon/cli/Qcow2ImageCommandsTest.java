@@ -302,10 +302,8 @@ class Qcow2ImageCommandsTest {
         Cli.Result same = Cli.qemuImg(dir, "compare", "-F", "raw", top, path("before.raw"));
         assertEquals(0, same.status(), "seed " + seed + ": " + same);
 
-        Cli.Result full = Cli.siphon("image", "pull", "-p", top);
+        Cli.Result full = Cli.siphon("image", "pull", top);
         assertEquals(0, full.status(), full.toString());
-        assertEquals("Pull complete\n", full.out());
-        assertTrue(full.err().endsWith("Block Pull: [100.00 %]\n"), full.err());
         JsonNode alone =
                 JSON.readTree(Cli.qemuImg(dir, "info", "--output=json", top).out());
         assertTrue(alone.get("backing-filename") == null, alone.toString());
