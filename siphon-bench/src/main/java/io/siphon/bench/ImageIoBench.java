@@ -71,6 +71,8 @@ public final class ImageIoBench {
         out.println("# Siphon vs " + qemuVersion() + ", same files, page cache (qemu-img bench "
                 + String.join(" ", QEMU_PAGE_CACHE) + "), depth " + options.depth() + ", image "
                 + options.sizeMiB() + " MiB, median of " + options.runs() + " runs after one warm-up each");
+        out.println(
+                "# " + Runtime.getRuntime().availableProcessors() + " CPUs, load average at start: " + loadAverage());
         out.printf(
                 "%-7s %-20s %12s %12s %12s %12s %8s%n",
                 "format", "workload", "siphon MiB/s", "qemu MiB/s", "siphon IOPS", "qemu IOPS", "ratio");
@@ -157,5 +159,15 @@ public final class ImageIoBench {
     private static String qemuVersion() throws IOException, InterruptedException {
         String output = Command.output(List.of("qemu-img", "--version"));
         return output.lines().findFirst().orElse("qemu-img").trim();
+    }
+
+    /** The 1-, 5- and 15-minute load averages, which say how much the figures can be trusted. */
+    private static String loadAverage() throws IOException {
+        Path loadavg = Path.of("/proc/loadavg");
+        if (!Files.isReadable(loadavg)) {
+            return "unknown";
+        }
+        String[] fields = Files.readString(loadavg).trim().split(" ");
+        return String.join(" ", Arrays.copyOf(fields, Math.min(3, fields.length)));
     }
 }

@@ -5,14 +5,17 @@ import picocli.CommandLine.Command;
 /** {@code siphon image}: offline image commands, shaped like qemu-img's. */
 @Command(
         name = "image",
-        description = "Create, inspect, check, map, compare and rebase image files (as qemu-img).",
+        description =
+                "Create, inspect, check, map, compare, rebase, pull and serve image files (as qemu-img, qemu-nbd).",
         subcommands = {
             CreateCommand.class,
             InfoCommand.class,
             CheckCommand.class,
             MapCommand.class,
             CompareCommand.class,
-            RebaseCommand.class
+            RebaseCommand.class,
+            PullCommand.class,
+            ServeCommand.class
         },
         exitCodeOnInvalidInput = 1,
         synopsisSubcommandLabel = "COMMAND")

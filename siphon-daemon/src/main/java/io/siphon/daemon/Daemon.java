@@ -23,13 +23,16 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Starts serving {@code stateDir} on {@code socket} (default {@code stateDir/siphon.sock}) and
+     * Writes this process's pid to {@code stateDir/daemon.pid} and starts serving {@code stateDir} on {@code socket} (default {@code stateDir/siphon.sock}) and
      * the read-only {@code roSocket} (default {@code stateDir/siphon-ro.sock}).
      */
     public static Daemon start(Path stateDir, Optional<Path> socket, Optional<Path> roSocket) throws IOException {
         DomainManager manager = SharedManagers.acquire(stateDir);
         List<ControlServer> servers = new ArrayList<>();
         try {
+            // written under the state lock, before clients can connect: it lets a user stop the daemon
+            java.nio.file.Files.writeString(
+                    stateDir.resolve("daemon.pid"), ProcessHandle.current().pid() + "\n");
             servers.add(ControlServer.listen(socket.orElse(stateDir.resolve("siphon.sock")), manager, false));
             servers.add(ControlServer.listen(roSocket.orElse(stateDir.resolve("siphon-ro.sock")), manager, true));
         } catch (IOException | RuntimeException e) {

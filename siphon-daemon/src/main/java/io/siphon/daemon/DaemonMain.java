@@ -8,8 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code siphon daemon --state-dir DIR [--socket PATH] [--ro-socket PATH]}: serves the control
- * protocol until SIGTERM or SIGINT, then stops every domain cleanly (running pulls are recorded and
+ * {@code siphon daemon --state-dir DIR [--socket PATH] [--ro-socket PATH]}: writes its pid to
+ * {@code DIR/daemon.pid} and serves the control protocol until SIGTERM or SIGINT, then stops every domain cleanly (running pulls are recorded and
  * resume when their domain starts again).
  */
 public final class DaemonMain {

@@ -375,6 +375,32 @@ public abstract class DriverContract {
         return images.resolve(name + "-top.qcow2");
     }
 
+    /** A started domain over a fresh chain, with the connection's block job events. */
+    protected record RunningChain(String name, Domain domain, BlockingQueue<BlockJobEvent> events) {
+        BlockJobEvent nextEvent() throws InterruptedException {
+            return next(events, name, BlockJobEvent::domain);
+        }
+    }
+
+    protected RunningChain startChain(String prefix, int mib) throws Exception {
+        String name = uniqueName(prefix);
+        BlockingQueue<BlockJobEvent> events = jobEvents();
+        Domain domain = defineChain(name, mib);
+        domain.start();
+        return new RunningChain(name, domain, events);
+    }
+
+    /**
+     * Shuts the domain down (whatever happened), then checks with qemu-img that the top backs onto
+     * {@code expectedBacking} ("" for none) and still reads as the chain read before, and undefines it.
+     */
+    protected void finish(RunningChain chain, String expectedBacking) throws Exception {
+        chain.domain().shutdown();
+        assertEquals(expectedBacking, QemuTools.backingName(top(chain.name())));
+        QemuTools.assertSameContent(top(chain.name()), images.resolve(chain.name() + "-expected.raw"));
+        connection.undefine(chain.name());
+    }
+
     protected BlockingQueue<BlockJobEvent> jobEvents() {
         BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
         connection.addBlockJobListener(events::add);
@@ -383,95 +409,69 @@ public abstract class DriverContract {
 
     @Test
     void aPullCompletesDropsTheBackingAndKeepsTheContent() throws Exception {
-        String name = uniqueName("pull");
-        BlockingQueue<BlockJobEvent> events = jobEvents();
-        Domain domain = defineChain(name, 4);
-        domain.start();
+        RunningChain chain = startChain("pull", 4);
+        Domain domain = chain.domain();
         assertTrue(domain.disks().getFirst().nbdUri().orElseThrow().startsWith("nbd+unix://"));
         domain.blockPull("vda", 0, Set.of());
-        BlockJobEvent event = next(events, name, BlockJobEvent::domain);
         assertEquals(
-                new BlockJobEvent(name, "vda", BlockJobType.PULL, BlockJobStatus.COMPLETED, Optional.empty()), event);
+                new BlockJobEvent(chain.name(), "vda", BlockJobType.PULL, BlockJobStatus.COMPLETED, Optional.empty()),
+                chain.nextEvent());
         assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
-        domain.shutdown();
-        assertEquals("", QemuTools.backingName(top(name)));
-        QemuTools.assertSameContent(top(name), images.resolve(name + "-expected.raw"));
-        connection.undefine(name);
+        finish(chain, "");
     }
 
     @Test
     void aRunningJobReportsSpeedPausesResumesAndASyncAbortWaits() throws Exception {
-        String name = uniqueName("control");
-        BlockingQueue<BlockJobEvent> events = jobEvents();
-        Domain domain = defineChain(name, 8);
-        domain.start();
-        try {
-            domain.blockPull("vda", 1, Set.of()); // 1 MiB/s: 8 s for the whole disk
-            BlockJobInfo info = domain.blockJobInfo("vda").orElseThrow();
-            assertEquals(BlockJobType.PULL, info.type());
-            assertEquals(MIB, info.bandwidthBytesPerSecond());
-            assertEquals(1, info.bandwidthMiBPerSecond());
-            assertEquals(8 * MIB, info.endBytes());
-            assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPull("vda", 0, Set.of()));
-            assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPullStep("vda"));
-            domain.blockJobSetSpeed("vda", 300_000, Set.of(SpeedFlag.BANDWIDTH_BYTES));
-            info = domain.blockJobInfo("vda").orElseThrow();
-            assertEquals(300_000, info.bandwidthBytesPerSecond());
-            assertEquals(1, info.bandwidthMiBPerSecond()); // rounded up, never reads as unlimited
-            domain.blockJobSetSpeed("vda", 2, Set.of());
-            assertEquals(2 * MIB, domain.blockJobInfo("vda").orElseThrow().bandwidthBytesPerSecond());
-            domain.blockJobPause("vda");
-            assertEquals(
-                    BlockJobState.PAUSED,
-                    domain.blockJobInfo("vda").orElseThrow().state());
-            assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockJobPause("vda"));
-            domain.blockJobResume("vda");
-            assertEquals(
-                    BlockJobState.RUNNING,
-                    domain.blockJobInfo("vda").orElseThrow().state());
-            assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockJobResume("vda"));
-            domain.blockJobAbort("vda", Set.of());
-            // a synchronous abort returns once the job is gone
-            assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
-            assertEquals(
-                    BlockJobStatus.CANCELED,
-                    next(events, name, BlockJobEvent::domain).status());
-            assertCode(ErrorCode.NO_JOB, () -> domain.blockJobAbort("vda", Set.of()));
-        } finally {
-            domain.shutdown();
-        }
-        assertEquals(name + "-base.raw", QemuTools.backingName(top(name)));
-        QemuTools.assertSameContent(top(name), images.resolve(name + "-expected.raw"));
-        connection.undefine(name);
+        RunningChain chain = startChain("control", 8);
+        Domain domain = chain.domain();
+        domain.blockPull("vda", 1, Set.of()); // 1 MiB/s: 8 s for the whole disk
+        BlockJobInfo info = domain.blockJobInfo("vda").orElseThrow();
+        assertEquals(BlockJobType.PULL, info.type());
+        assertEquals(MIB, info.bandwidthBytesPerSecond());
+        assertEquals(1, info.bandwidthMiBPerSecond());
+        assertEquals(8 * MIB, info.endBytes());
+        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPull("vda", 0, Set.of()));
+        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPullStep("vda"));
+        domain.blockJobSetSpeed("vda", 300_000, Set.of(SpeedFlag.BANDWIDTH_BYTES));
+        info = domain.blockJobInfo("vda").orElseThrow();
+        assertEquals(300_000, info.bandwidthBytesPerSecond());
+        assertEquals(1, info.bandwidthMiBPerSecond()); // rounded up, never reads as unlimited
+        domain.blockJobSetSpeed("vda", 2, Set.of());
+        assertEquals(2 * MIB, domain.blockJobInfo("vda").orElseThrow().bandwidthBytesPerSecond());
+        domain.blockJobPause("vda");
+        assertEquals(
+                BlockJobState.PAUSED, domain.blockJobInfo("vda").orElseThrow().state());
+        assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockJobPause("vda"));
+        domain.blockJobResume("vda");
+        assertEquals(
+                BlockJobState.RUNNING, domain.blockJobInfo("vda").orElseThrow().state());
+        assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockJobResume("vda"));
+        domain.blockJobAbort("vda", Set.of());
+        // a synchronous abort returns once the job is gone
+        assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+        assertEquals(BlockJobStatus.CANCELED, chain.nextEvent().status());
+        assertCode(ErrorCode.NO_JOB, () -> domain.blockJobAbort("vda", Set.of()));
+        finish(chain, chain.name() + "-base.raw");
     }
 
     @Test
     void anAsyncAbortReturnsAtOnceAndTheEventFollows() throws Exception {
-        String name = uniqueName("async");
-        BlockingQueue<BlockJobEvent> events = jobEvents();
-        Domain domain = defineChain(name, 8);
-        domain.start();
-        try {
-            domain.blockPull("vda", 65536, Set.of(PullFlag.BANDWIDTH_BYTES));
-            assertEquals(65536, domain.blockJobInfo("vda").orElseThrow().bandwidthBytesPerSecond());
-            domain.blockJobAbort("vda", Set.of(AbortFlag.ASYNC));
-            BlockJobEvent event = next(events, name, BlockJobEvent::domain);
-            assertEquals(BlockJobStatus.CANCELED, event.status());
-            assertEquals("vda", event.disk());
-            assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
-        } finally {
-            domain.shutdown();
-        }
-        assertEquals(name + "-base.raw", QemuTools.backingName(top(name)));
-        connection.undefine(name);
+        RunningChain chain = startChain("async", 8);
+        Domain domain = chain.domain();
+        domain.blockPull("vda", 65536, Set.of(PullFlag.BANDWIDTH_BYTES));
+        assertEquals(65536, domain.blockJobInfo("vda").orElseThrow().bandwidthBytesPerSecond());
+        domain.blockJobAbort("vda", Set.of(AbortFlag.ASYNC));
+        BlockJobEvent event = chain.nextEvent();
+        assertEquals(BlockJobStatus.CANCELED, event.status());
+        assertEquals("vda", event.disk());
+        assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+        finish(chain, chain.name() + "-base.raw");
     }
 
     @Test
     void stepModeRunsToCompletion() throws Exception {
-        String name = uniqueName("step");
-        BlockingQueue<BlockJobEvent> events = jobEvents();
-        Domain domain = defineChain(name, 4);
-        domain.start();
+        RunningChain chain = startChain("step", 4);
+        Domain domain = chain.domain();
         BlockJobProgress progress = domain.blockPullStep("vda");
         assertEquals(
                 BlockJobState.STEPPING, domain.blockJobInfo("vda").orElseThrow().state());
@@ -487,14 +487,9 @@ public abstract class DriverContract {
         }
         assertEquals(progress.endBytes(), progress.curBytes());
         assertTrue(steps > 1, "a 4 MiB pull took " + steps + " step(s)");
-        assertEquals(
-                BlockJobStatus.COMPLETED,
-                next(events, name, BlockJobEvent::domain).status());
+        assertEquals(BlockJobStatus.COMPLETED, chain.nextEvent().status());
         assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
-        domain.shutdown();
-        assertEquals("", QemuTools.backingName(top(name)));
-        QemuTools.assertSameContent(top(name), images.resolve(name + "-expected.raw"));
-        connection.undefine(name);
+        finish(chain, "");
     }
 
     @Test

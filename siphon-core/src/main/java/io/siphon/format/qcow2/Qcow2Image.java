@@ -284,11 +284,14 @@ final class Qcow2Image implements Image {
     }
 
     private void validate(long entry, L2Entry.Kind kind, long l2Offset, int index) throws IOException {
+        String field = "L2 entry " + index + " of the table at " + l2Offset;
+        if (kind == L2Entry.Kind.UNALLOCATED && L2Entry.copied(entry)) {
+            throw Errors.malformed(path, field, Errors.hex(entry) + " has host offset 0 (the header)");
+        }
         if (kind != L2Entry.Kind.DATA && kind != L2Entry.Kind.ZERO_ALLOC) {
             return;
         }
         long host = L2Entry.offset(entry);
-        String field = "L2 entry " + index + " of the table at " + l2Offset;
         if ((host & (clusterSize - 1)) != 0) {
             throw Errors.malformed(path, field, "host offset " + host + " is not cluster-aligned");
         }
@@ -585,7 +588,12 @@ final class Qcow2Image implements Image {
             long wholeEnd = end == sizeBytes ? alignUpToCluster(end) : geometry.clusterOffset(end);
             List<long[]> partial = new ArrayList<>();
             if (wholeStart >= wholeEnd) {
-                partial.add(new long[] {offsetBytes, end});
+                // no whole cluster: the range touches one or two clusters, each partly
+                for (long at = offsetBytes; at < end; ) {
+                    long pieceEnd = Math.min(end, geometry.clusterOffset(at) + clusterSize);
+                    partial.add(new long[] {at, pieceEnd});
+                    at = pieceEnd;
+                }
                 wholeStart = wholeEnd = end;
             } else {
                 if (offsetBytes < wholeStart) {
@@ -602,7 +610,7 @@ final class Qcow2Image implements Image {
                 }
             }
             boolean zeroFlag = header.version() >= 3;
-            boolean wholeSlow = !zeroFlag && backing.isPresent() && wholeStart < wholeEnd;
+            boolean wholeSlow = !zeroFlag && hasBacking() && wholeStart < wholeEnd;
             if (noFallback && (wholeSlow || !slow.isEmpty())) {
                 throw new FastZeroUnsupportedException(
                         path + ": zeroing " + lengthBytes + " bytes at " + offsetBytes + " would need writing zeroes");
@@ -644,9 +652,14 @@ final class Qcow2Image implements Image {
         Mapping m = map(cluster, Math.min(clusterSize, sizeBytes - cluster));
         return switch (m.kind()) {
             case ZERO_PLAIN, ZERO_ALLOC -> true;
-            case UNALLOCATED -> backing.map(b -> b.sizeBytes() <= cluster).orElse(true);
+            case UNALLOCATED -> backing.map(b -> b.sizeBytes() <= cluster).orElse(!hasBacking());
             default -> false;
         };
+    }
+
+    /** Whether unallocated clusters may read something other than zeroes (named or attached backing). */
+    private boolean hasBacking() {
+        return backing.isPresent() || header.backingFile().isPresent();
     }
 
     private void writeZeroData(long start, long end) throws IOException {
@@ -677,7 +690,7 @@ final class Qcow2Image implements Image {
             }
             markDirtyIfLazy();
             boolean zeroFlag = header.version() >= 3;
-            boolean hasBacking = backing.isPresent();
+            boolean hasBacking = hasBacking();
             // QEMU's rule: a discarded cluster reads as zeroes on v3 (the backing must not show
             // through); v2 has no zero flag, so the cluster becomes unallocated.
             updateClusters(wholeStart, wholeEnd, old -> {

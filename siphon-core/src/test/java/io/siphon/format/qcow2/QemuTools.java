@@ -38,6 +38,15 @@ final class QemuTools {
         return result.stdout();
     }
 
+    /** {@code qemu-img create -q -f qcow2 [extra...] image size}. */
+    static void createQcow2(Path image, String size, String... extra) throws IOException, InterruptedException {
+        List<String> command = args("qemu-img", "create", "-q", "-f", "qcow2");
+        command.addAll(List.of(extra));
+        command.add(image.toString());
+        command.add(size);
+        ok(command.toArray(String[]::new));
+    }
+
     static void assertCheckClean(Path image) throws IOException, InterruptedException {
         Result result = run("qemu-img", "check", "-U", image.toString());
         assertEquals(0, result.exitCode(), "qemu-img check " + image + ":\n" + result.stdout() + result.stderr());

@@ -164,7 +164,8 @@ class QedCrashTest {
      * their data; later ones hold, byte by byte, their data or what was there before. Returns the
      * bytes the repair trimmed off the end of the file.
      */
-    private static long verify(Path image, byte[] base, long writerSeed, int durable, int iteration) throws IOException {
+    private static long verify(Path image, byte[] base, long writerSeed, int durable, int iteration)
+            throws IOException {
         long sizeBefore = Files.size(image);
         try (ImageChain chain = ImageChain.open(image, Optional.of("qed"), OpenOptions.READ_WRITE)) {
             List<QedCrashWriter.PlannedWrite> plan = QedCrashWriter.plan(writerSeed, SIZE);

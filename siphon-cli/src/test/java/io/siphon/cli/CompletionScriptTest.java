@@ -1,0 +1,90 @@
+package io.siphon.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** scripts/siphon-completion.bash knows every command and option, and completes in a real bash. */
+class CompletionScriptTest {
+    /** Surefire runs in the module's directory; the script is at the repository root. */
+    static final Path REPOSITORY = Path.of(System.getProperty("user.dir")).getParent();
+
+    private static final Path SCRIPT = REPOSITORY.resolve("scripts/siphon-completion.bash");
+    private static final Set<String> COMMON = Set.of("-h", "--help", "--debug");
+
+    @Test
+    void listsEveryOptionOfEveryCommand() throws Exception {
+        String script = Files.readString(SCRIPT);
+        CommandLine root =
+                Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), false);
+        for (List<String> path : CommandLineTest.allCommands()) {
+            CommandLine command = root;
+            for (String name : path) {
+                command = command.getSubcommands().get(name);
+            }
+            if (!command.getSubcommands().isEmpty()) {
+                String variable =
+                        path.isEmpty() ? "_siphon_commands" : "_siphon_" + String.join("_", path) + "_commands";
+                assertEquals(
+                        new TreeSet<>(command.getSubcommands().keySet()),
+                        new TreeSet<>(Arrays.asList(listed(script, variable).split(" "))),
+                        variable);
+                continue;
+            }
+            Set<String> expected = new TreeSet<>();
+            for (CommandLine.Model.OptionSpec option : command.getCommandSpec().options()) {
+                for (String name : option.names()) {
+                    if (!COMMON.contains(name)) {
+                        expected.add(name + (option.arity().max() > 0 ? "=" : ""));
+                    }
+                }
+            }
+            String variable = "_siphon_options_" + String.join("_", path);
+            assertEquals(
+                    expected,
+                    new TreeSet<>(Arrays.asList(listed(script, variable).split(" "))),
+                    variable);
+        }
+    }
+
+    private static String listed(String script, String variable) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(variable) + "=\"([^\"]*)\"")
+                .matcher(script);
+        assertTrue(m.find(), variable + " is not in the completion script");
+        return m.group(1);
+    }
+
+    @Test
+    void completesInBash() throws Exception {
+        assertEquals("create info check map compare rebase -h --help --debug", complete("siphon", "image", ""));
+        assertEquals("leaks all", complete("siphon", "image", "check", "-r", ""));
+        assertEquals("qcow2 qed", complete("siphon", "image", "create", "-f", "q"));
+        assertEquals("--output=json", complete("siphon", "image", "map", "--output=j"));
+        assertEquals("--backing-chain", complete("siphon", "image", "info", "--b"));
+    }
+
+    private static String complete(String... words) throws Exception {
+        List<String> quoted = new ArrayList<>();
+        for (String word : words) {
+            quoted.add("'" + word + "'");
+        }
+        String program = "source '" + SCRIPT + "'; COMP_WORDS=(" + String.join(" ", quoted) + "); COMP_CWORD="
+                + (words.length - 1) + "; _siphon; echo \"${COMPREPLY[*]}\"";
+        Cli.Result result = Cli.run(REPOSITORY, "bash", "-c", program);
+        assertEquals(0, result.status(), result.toString());
+        return result.out().strip();
+    }
+}
