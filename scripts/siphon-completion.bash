@@ -26,6 +26,7 @@ _siphon() {
         word=${COMP_WORDS[i]}
         case $word in
             -*) ;;
+            define|undefine|start|shutdown|destroy|list|dominfo|domblklist|blockpull|blockjob|event|daemon) [ -z "$path" ] && path=$word ;;
             image) [ -z "$path" ] && path=image ;;
             demo) [ -z "$path" ] && path=demo ;;
             create|info|check|map|compare|rebase) [ "$path" = image ] && path="image_$word" ;;
@@ -34,6 +35,14 @@ _siphon() {
 
     # values of options that take one
     case $prev in
+        -c|--connect)
+            COMPREPLY=($(compgen -W "embedded:/// siphon:///session siphon+unix:/// siphon+tls://" -- "$cur")); return ;;
+        --event)
+            COMPREPLY=($(compgen -W "lifecycle block-job block-job-2" -- "$cur")); return ;;
+        --domain)
+            COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")); return ;;
+        --state-dir|--socket|--ro-socket)
+            COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -f|-F)
             COMPREPLY=($(compgen -W "qcow2 qed raw" -- "$cur")); return ;;
         -r)
@@ -62,7 +71,65 @@ _siphon() {
         COMPREPLY=($(compgen -W "${options//=/} $_siphon_common_options" -- "$cur"))
         return
     fi
+    _siphon_domain_arguments "$path" && return
     COMPREPLY=($(compgen -f -- "$cur"))
+}
+
+# the domain and block-job commands, shaped like virsh's
+_siphon_commands="$_siphon_commands define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
+_siphon_options_define="-c= --connect="
+_siphon_options_undefine="-c= --connect="
+_siphon_options_start="-c= --connect="
+_siphon_options_shutdown="-c= --connect="
+_siphon_options_destroy="-c= --connect="
+_siphon_options_list="-c= --connect= --all --inactive --name --uuid"
+_siphon_options_dominfo="-c= --connect="
+_siphon_options_domblklist="-c= --connect= --details"
+_siphon_options_blockpull="-c= --connect= --bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
+_siphon_options_blockjob="-c= --connect= --info --raw --bytes --abort --async --bandwidth= --pause --resume"
+_siphon_options_event="-c= --connect= --domain= --event= --all --list --loop --timeout= --timestamp"
+_siphon_options_daemon="--state-dir= --socket= --ro-socket="
+
+# the -c URI on the line being completed, so that names come from the same place
+_siphon_connect() {
+    local i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+            -c|--connect) echo "-c ${COMP_WORDS[i+1]}"; return ;;
+        esac
+    done
+}
+
+_siphon_domains() {
+    "${COMP_WORDS[0]}" $(_siphon_connect) list --all --name 2>/dev/null
+}
+
+# DOMAIN, then DISK (a target from domblklist), for the commands that take them
+_siphon_domain_arguments() {
+    case $1 in
+        undefine|start|shutdown|destroy|dominfo|domblklist|blockpull|blockjob) ;;
+        *) return 1 ;;
+    esac
+    local i positional=() word
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        case $word in
+            -c|--connect|--bandwidth|--base|--timeout) ((i++)) ;;
+            -*) ;;
+            *) positional+=("$word") ;;
+        esac
+    done
+    # positional[0] is the command itself
+    case ${#positional[@]} in
+        1) COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")) ;;
+        2) case $1 in
+               blockpull|blockjob)
+                   COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" $(_siphon_connect) domblklist "${positional[1]}" 2>/dev/null | awk 'NR > 2 && NF { print $1 }')" -- "$cur")) ;;
+               *) return 1 ;;
+           esac ;;
+        *) return 1 ;;
+    esac
+    return 0
 }
 
 complete -o filenames -F _siphon siphon ./siphon
