@@ -2,7 +2,7 @@
 # (or copy it to /etc/bash_completion.d/siphon). Completes commands, options, option values
 # and file names.
 
-_siphon_commands="image demo"
+_siphon_commands="image demo define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
 _siphon_image_commands="create info check map compare rebase"
 
 # options of each command; a trailing '=' marks an option that takes a value
@@ -75,19 +75,18 @@ _siphon() {
     COMPREPLY=($(compgen -f -- "$cur"))
 }
 
-# the domain and block-job commands, shaped like virsh's
-_siphon_commands="$_siphon_commands define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
-_siphon_options_define="-c= --connect="
-_siphon_options_undefine="-c= --connect="
-_siphon_options_start="-c= --connect="
-_siphon_options_shutdown="-c= --connect="
-_siphon_options_destroy="-c= --connect="
-_siphon_options_list="-c= --connect= --all --inactive --name --uuid"
-_siphon_options_dominfo="-c= --connect="
-_siphon_options_domblklist="-c= --connect= --details"
-_siphon_options_blockpull="-c= --connect= --bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
-_siphon_options_blockjob="-c= --connect= --info --raw --bytes --abort --async --bandwidth= --pause --resume"
-_siphon_options_event="-c= --connect= --domain= --event= --all --list --loop --timeout= --timestamp"
+# the domain and block-job commands, shaped like virsh's (-c URI goes before the command, as in virsh)
+_siphon_options_define=""
+_siphon_options_undefine=""
+_siphon_options_start=""
+_siphon_options_shutdown=""
+_siphon_options_destroy=""
+_siphon_options_list="--all --inactive --name --uuid"
+_siphon_options_dominfo=""
+_siphon_options_domblklist="--details"
+_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
+_siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
+_siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
 _siphon_options_daemon="--state-dir= --socket= --ro-socket="
 
 # the -c URI on the line being completed, so that names come from the same place
