@@ -49,6 +49,14 @@ _siphon() {
 
     # values of options that take one
     case $prev in
+        -c|--connect)
+            COMPREPLY=($(compgen -W "embedded:/// siphon:///session siphon+unix:/// siphon+tls://" -- "$cur")); return ;;
+        --event)
+            COMPREPLY=($(compgen -W "lifecycle block-job block-job-2" -- "$cur")); return ;;
+        --domain)
+            COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")); return ;;
+        --state-dir|--socket|--ro-socket)
+            COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -f|-F)
             COMPREPLY=($(compgen -W "qcow2 qed raw" -- "$cur")); return ;;
         -r)
@@ -81,7 +89,64 @@ _siphon() {
         COMPREPLY=($(compgen -W "${options//=/} ${_siphon_common_options//=/}" -- "$cur"))
         return
     fi
+    _siphon_domain_arguments "$path" && return
     COMPREPLY=($(compgen -f -- "$cur"))
+}
+
+# the domain and block-job commands, shaped like virsh's (-c URI goes before the command, as in virsh)
+_siphon_options_define=""
+_siphon_options_undefine=""
+_siphon_options_start=""
+_siphon_options_shutdown=""
+_siphon_options_destroy=""
+_siphon_options_list="--all --inactive --name --uuid"
+_siphon_options_dominfo=""
+_siphon_options_domblklist="--details"
+_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
+_siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
+_siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
+_siphon_options_daemon="--state-dir= --socket= --ro-socket="
+
+# the -c URI on the line being completed, so that names come from the same place
+_siphon_connect() {
+    local i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+            -c|--connect) echo "-c ${COMP_WORDS[i+1]}"; return ;;
+        esac
+    done
+}
+
+_siphon_domains() {
+    "${COMP_WORDS[0]}" $(_siphon_connect) list --all --name 2>/dev/null
+}
+
+# DOMAIN, then DISK (a target from domblklist), for the commands that take them
+_siphon_domain_arguments() {
+    case $1 in
+        undefine|start|shutdown|destroy|dominfo|domblklist|blockpull|blockjob) ;;
+        *) return 1 ;;
+    esac
+    local i positional=() word
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        case $word in
+            -c|--connect|--bandwidth|--base|--timeout) ((i++)) ;;
+            -*) ;;
+            *) positional+=("$word") ;;
+        esac
+    done
+    # positional[0] is the command itself
+    case ${#positional[@]} in
+        1) COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")) ;;
+        2) case $1 in
+               blockpull|blockjob)
+                   COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" $(_siphon_connect) domblklist "${positional[1]}" 2>/dev/null | awk 'NR > 2 && NF { print $1 }')" -- "$cur")) ;;
+               *) return 1 ;;
+           esac ;;
+        *) return 1 ;;
+    esac
+    return 0
 }
 
 complete -o filenames -F _siphon siphon ./siphon
