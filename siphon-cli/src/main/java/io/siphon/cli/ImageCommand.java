@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 /** {@code siphon image}: offline image commands, shaped like qemu-img's. */
 @Command(
         name = "image",
-        description = "Create, inspect, check, map, compare, rebase and serve image files (as qemu-img, qemu-nbd).",
+        description =
+                "Create, inspect, check, map, compare, rebase, pull and serve image files (as qemu-img, qemu-nbd).",
         subcommands = {
             CreateCommand.class,
             InfoCommand.class,
@@ -13,6 +14,7 @@ import picocli.CommandLine.Command;
             MapCommand.class,
             CompareCommand.class,
             RebaseCommand.class,
+            PullCommand.class,
             ServeCommand.class
         },
         exitCodeOnInvalidInput = 1,

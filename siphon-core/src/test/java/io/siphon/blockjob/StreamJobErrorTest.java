@@ -1,0 +1,154 @@
+package io.siphon.blockjob;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.block.BlockDevice;
+import io.siphon.block.RequestFlag;
+import io.siphon.block.filter.FilterBlockDevice;
+import io.siphon.format.Image;
+import io.siphon.job.Job;
+import io.siphon.job.JobEvent;
+import io.siphon.job.JobStatus;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The on-error policies, with read errors injected between the top and its backing. */
+@Tag("interop")
+class StreamJobErrorTest {
+    private static final Duration LONG = Duration.ofMinutes(2);
+    private static final long BAD_OFFSET = 8L << 20;
+
+    @TempDir
+    Path dir;
+
+    private Path base;
+    private Path top;
+    private byte[] before;
+    private final List<JobEvent> events = new CopyOnWriteArrayList<>();
+
+    /** Fails reads that touch [8 MiB, 9 MiB) while armed, as a failing disk under the backing would. */
+    private static final class FaultyDevice extends FilterBlockDevice {
+        volatile boolean armed = true;
+
+        FaultyDevice(BlockDevice next) {
+            super(next);
+        }
+
+        @Override
+        public void read(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
+            if (armed && offsetBytes < BAD_OFFSET + (1 << 20) && offsetBytes + dst.remaining() > BAD_OFFSET) {
+                throw new IOException("injected read error at " + offsetBytes);
+            }
+            super.read(offsetBytes, dst, flags);
+        }
+    }
+
+    @BeforeEach
+    void buildChain() throws Exception {
+        base = dir.resolve("base.qcow2");
+        top = dir.resolve("top.qcow2");
+        Qemu.createQcow2(base, 16L << 20, null);
+        Qemu.writePattern(base, 0x33, 0, 16L << 20);
+        Qemu.createQcow2(top, 16L << 20, "base.qcow2");
+        before = Qemu.rawContent(top, dir);
+    }
+
+    private FaultyDevice injectFaults(Disk disk) {
+        Image topImage = disk.top();
+        FaultyDevice faulty = new FaultyDevice(topImage.backing().orElseThrow());
+        topImage.attachBacking(Optional.of(faulty));
+        return faulty;
+    }
+
+    private Job start(Disk disk, OnErrorPolicy policy) throws Exception {
+        Job job = StreamJob.create(disk, StreamOptions.defaults().withOnError(policy));
+        job.addListener(events::add);
+        job.start();
+        return job;
+    }
+
+    private List<JobEvent.ErrorReported> errors() {
+        return events.stream()
+                .filter(e -> e instanceof JobEvent.ErrorReported)
+                .map(e -> (JobEvent.ErrorReported) e)
+                .toList();
+    }
+
+    private JobEvent outcome() {
+        return events.stream()
+                .filter(e -> e instanceof JobEvent.Completed
+                        || e instanceof JobEvent.Failed
+                        || e instanceof JobEvent.Cancelled)
+                .reduce((a, b) -> b)
+                .orElseThrow();
+    }
+
+    @Test
+    void reportFailsTheJobAndKeepsTheLink() throws Exception {
+        try (Disk disk = Disk.open("vda", top, Optional.empty(), false)) {
+            injectFaults(disk);
+            Job job = start(disk, OnErrorPolicy.REPORT);
+            assertTrue(job.awaitEnd(LONG));
+            JobEvent.Failed failed = assertInstanceOf(JobEvent.Failed.class, outcome());
+            assertTrue(failed.message().contains("injected read error"), failed.message());
+            assertEquals(BAD_OFFSET, failed.curBytes(), "it stopped at the bad range");
+            assertEquals(2, disk.images().size());
+        }
+        assertEquals("base.qcow2", Qemu.backingName(top));
+        assertArrayEquals(before, Qemu.rawContent(top, dir));
+        Qemu.checkClean(top);
+    }
+
+    @Test
+    void stopPausesInTheErrorStateAndResumeRetries() throws Exception {
+        try (Disk disk = Disk.open("vda", top, Optional.empty(), false)) {
+            FaultyDevice faulty = injectFaults(disk);
+            Job job = start(disk, OnErrorPolicy.STOP);
+            assertTrue(job.awaitStatus(JobStatus.PAUSED, LONG));
+            assertTrue(job.info().error().orElseThrow().contains("injected read error"));
+            assertEquals(BAD_OFFSET, job.info().progress().curBytes());
+            assertTrue(errors().getFirst().stopped());
+            faulty.armed = false;
+            job.resume();
+            assertTrue(job.awaitEnd(LONG));
+            assertInstanceOf(JobEvent.Completed.class, outcome());
+        }
+        assertEquals(null, Qemu.backingName(top));
+        assertArrayEquals(before, Qemu.rawContent(top, dir));
+        Qemu.checkClean(top);
+    }
+
+    @Test
+    void ignoreGoesOnThenFailsWithoutDroppingTheLink() throws Exception {
+        long copied;
+        try (Disk disk = Disk.open("vda", top, Optional.empty(), false)) {
+            injectFaults(disk);
+            Job job = start(disk, OnErrorPolicy.IGNORE);
+            assertTrue(job.awaitEnd(LONG));
+            copied = job.progress().copiedBytes();
+            JobEvent.Failed failed = assertInstanceOf(JobEvent.Failed.class, outcome());
+            assertEquals(16L << 20, failed.curBytes(), "it went on to the end");
+            assertTrue(failed.message().contains("not copied"), failed.message());
+            assertFalse(errors().isEmpty());
+            assertFalse(errors().getFirst().stopped());
+        }
+        assertEquals(15L << 20, copied, "everything but the bad MiB was copied");
+        assertEquals("base.qcow2", Qemu.backingName(top));
+        assertArrayEquals(before, Qemu.rawContent(top, dir));
+        Qemu.checkClean(top);
+    }
+}
