@@ -68,7 +68,8 @@ public final class FrameReader {
                     length--; // tolerate CRLF from line-oriented tools
                 }
                 if (length == 0) {
-                    continue; // blank lines between messages are ignored
+                    line.reset(); // blank lines between messages are ignored
+                    continue;
                 }
                 return Optional.of(decode(bytes, length));
             }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -74,10 +75,11 @@ final class CompareCommand implements Callable<Integer> {
             long common = Math.min(size1, size2);
             long offset = 0;
             while (offset < common) {
-                MapEntry entry1 = map1.entryAt(offset, Math.min(CHUNK_BYTES, common - offset));
-                MapEntry entry2 = map2.entryAt(offset, entry1.lengthBytes());
-                int length = (int) Math.min(entry1.lengthBytes(), entry2.lengthBytes());
-                if (strict && !sameStatus(entry1, entry2)) {
+                // status is asked for up to the end, as qemu-img does: strict mode compares it whole
+                MapEntry entry1 = map1.entryAt(offset, common - offset);
+                MapEntry entry2 = map2.entryAt(offset, common - offset);
+                int length = (int) Math.min(CHUNK_BYTES, Math.min(entry1.lengthBytes(), entry2.lengthBytes()));
+                if (strict && !status(entry1, size1).equals(status(entry2, size2))) {
                     return say(1, "Strict mode: Offset " + offset + " block status mismatch!");
                 }
                 if (!(entry1.zero() && entry2.zero())) {
@@ -117,8 +119,17 @@ final class CompareCommand implements Callable<Integer> {
         return say(0, "Images are identical.");
     }
 
-    private static boolean sameStatus(MapEntry a, MapEntry b) {
-        return a.present() == b.present() && a.zero() == b.zero() && a.data() == b.data();
+    /**
+     * What qemu-img's strict mode compares of a range's status: allocation, zero, data, whether it
+     * has a host offset, and whether it reaches the end of the image.
+     */
+    private static List<Boolean> status(MapEntry entry, long sizeBytes) {
+        return List.of(
+                entry.present(),
+                entry.zero(),
+                entry.data(),
+                entry.hostOffsetBytes().isPresent(),
+                entry.endBytes() == sizeBytes);
     }
 
     private int say(int status, String message) {

@@ -1,5 +1,6 @@
 package io.siphon.cli;
 
+import io.siphon.api.SiphonException;
 import io.siphon.format.ImageFormatException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -48,6 +49,7 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
     static String describe(Throwable failure) {
         return switch (failure) {
             case CliException cli -> cli.getMessage();
+            case SiphonException api -> api.getMessage();
             case ImageFormatException image ->
                 // an error about no file in particular (an unknown format name) starts with an empty name
                 image.file().toString().isEmpty() && image.getMessage().startsWith(": ")

@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 /** {@code siphon image}: offline image commands, shaped like qemu-img's. */
 @Command(
         name = "image",
-        description = "Create, inspect, check, map, compare, rebase and pull image files (as qemu-img).",
+        description =
+                "Create, inspect, check, map, compare, rebase, pull and serve image files (as qemu-img, qemu-nbd).",
         subcommands = {
             CreateCommand.class,
             InfoCommand.class,
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
             MapCommand.class,
             CompareCommand.class,
             RebaseCommand.class,
-            PullCommand.class
+            PullCommand.class,
+            ServeCommand.class
         },
         exitCodeOnInvalidInput = 1,
         synopsisSubcommandLabel = "COMMAND")

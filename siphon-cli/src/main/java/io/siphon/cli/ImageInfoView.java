@@ -2,6 +2,9 @@ package io.siphon.cli;
 
 import io.siphon.format.BackingReference;
 import io.siphon.format.ImageInfo;
+import io.siphon.util.posix.NativeFile;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +18,16 @@ import java.util.OptionalLong;
  */
 record ImageInfoView(ImageInfo info, String filename, OptionalLong actualSizeBytes) {
     static ImageInfoView of(ImageInfo info, String filename) {
-        return new ImageInfoView(info, filename, HostFiles.allocatedBytes(info.path()));
+        return new ImageInfoView(info, filename, allocatedBytes(info.path()));
+    }
+
+    /** Host space of the file, or empty ("unavailable", as qemu-img says) when it cannot be read. */
+    private static OptionalLong allocatedBytes(Path file) {
+        try (NativeFile nativeFile = NativeFile.open(file, false)) {
+            return OptionalLong.of(nativeFile.allocatedBytes());
+        } catch (IOException e) {
+            return OptionalLong.empty();
+        }
     }
 
     /** The backing file's name as shown, resolved against this image's name. */

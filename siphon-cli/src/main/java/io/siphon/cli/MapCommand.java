@@ -54,23 +54,23 @@ final class MapCommand implements Callable<Integer> {
                     + String.join(",\n", entries.stream().map(MapEntry::json).toList()) + "]");
             return 0;
         }
-        StringBuilder text =
-                new StringBuilder(String.format("%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File"));
+        // like qemu-img, the header and the ranges before one that cannot be shown are printed
+        out.printf("%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File");
         for (MapEntry entry : entries) {
             if (!entry.data() || entry.zero()) {
                 continue;
             }
             if (entry.hostOffsetBytes().isEmpty()) {
+                out.flush();
                 throw new CliException(file + ": the range at offset " + entry.startBytes()
                         + " is compressed or encrypted and has no single place in a file; use --output=json");
             }
-            text.append(column(entry.startBytes()))
-                    .append(column(entry.lengthBytes()))
-                    .append(column(entry.hostOffsetBytes().getAsLong()))
-                    .append(entry.file().orElseThrow())
-                    .append('\n');
+            out.print(column(entry.startBytes())
+                    + column(entry.lengthBytes())
+                    + column(entry.hostOffsetBytes().getAsLong())
+                    + entry.file().orElseThrow()
+                    + "\n");
         }
-        out.print(text);
         return 0;
     }
 

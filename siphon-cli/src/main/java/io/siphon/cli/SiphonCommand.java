@@ -8,7 +8,22 @@ import picocli.CommandLine.ScopeType;
 @Command(
         name = "siphon",
         description = "Layered virtual disks: thin clones, copy-on-read and block pull.",
-        subcommands = {ImageCommand.class, DemoCommand.class},
+        subcommands = {
+            ImageCommand.class,
+            DemoCommand.class,
+            DefineCommand.class,
+            UndefineCommand.class,
+            StartCommand.class,
+            ShutdownCommand.class,
+            DestroyCommand.class,
+            ListCommand.class,
+            DominfoCommand.class,
+            DomblklistCommand.class,
+            BlockpullCommand.class,
+            BlockjobCommand.class,
+            EventCommand.class,
+            DaemonCommand.class
+        },
         exitCodeOnInvalidInput = 1,
         synopsisSubcommandLabel = "COMMAND")
 final class SiphonCommand {
@@ -25,4 +40,12 @@ final class SiphonCommand {
             scope = ScopeType.INHERIT,
             description = "On an error, print the stack trace and log everything.")
     boolean debug;
+
+    /** Read by the domain commands through {@link Connections}; virsh's -c, given before the command. */
+    @Option(
+            names = {"-c", "--connect"},
+            paramLabel = "URI",
+            description = "Connect to URI (embedded:///DIR, siphon:///session, siphon+unix:///SOCKET,"
+                    + " siphon+tls://HOST:PORT/); default $SIPHON_DEFAULT_URI, else siphon:///session.")
+    String connect;
 }

@@ -127,6 +127,18 @@ class RawImageCommandsTest {
     }
 
     @Test
+    void mapAgreesWithQemuImgOnASparseRawFile() throws Exception {
+        assertEquals(
+                0, Cli.qemuImg(dir, "create", "-f", "raw", "sparse.raw", "9M").status());
+        Cli.qemuIo(dir, "raw", "sparse.raw", "write -P 0x66 1M 512k", "write -P 0 3M 1M", "write -P 0x67 8M 4k");
+        for (String output : new String[] {"--output=json", "--output=human"}) {
+            Cli.Result qemu = Cli.qemuImg(dir, "map", "-f", "raw", output, file("sparse.raw"));
+            Cli.Result siphon = Cli.siphon("image", "map", "-f", "raw", output, file("sparse.raw"));
+            assertEquals(qemu.out(), siphon.out(), output);
+        }
+    }
+
+    @Test
     void compareExitCodesMatchQemuImg() throws Exception {
         String a = filledRaw("a.raw", "2M", "0x44");
         String same = filledRaw("same.raw", "2M", "0x44");

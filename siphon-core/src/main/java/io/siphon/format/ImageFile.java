@@ -180,7 +180,11 @@ public final class ImageFile implements AutoCloseable {
         return nativeFile.nextHole(offsetBytes);
     }
 
-    /** Bytes the file occupies on disk (what {@code qemu-img info} shows as disk size). */
+    /**
+     * Bytes the file occupies on disk (what {@code qemu-img info} shows as disk size). This counts the
+     * file system's own blocks for the file too: punching a hole can make ext4 add a 4 KiB extent
+     * block, so space freed by a punch may fall one block short of the hole.
+     */
     public long allocatedBytes() throws IOException {
         return nativeFile.allocatedBytes();
     }

@@ -127,6 +127,32 @@ class ImageLockTest {
     }
 
     @Test
+    void aChainKeepsQemuFromWritingTheTemplate() throws Exception {
+        Path template = qemuImage("raw", "template.raw");
+        Path clone = dir.resolve("clone.qcow2");
+        ExternalCommand.run("qemu-img", "create", "-f", "qcow2", "-b", "template.raw", "-F", "raw", clone.toString())
+                .requireSuccess();
+        try (ImageChain chain = ImageChain.open(clone, Optional.empty(), OpenOptions.READ_WRITE)) {
+            assertEquals(2, chain.images().size());
+            ExternalCommand.Result write =
+                    ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", template.toString());
+            assertNotEquals(0, write.exitCode(), write.toString());
+            assertTrue(write.stderr().contains(WRITE), write.toString());
+            ExternalCommand.Result info = ExternalCommand.run("qemu-img", "info", clone.toString());
+            assertTrue(info.stderr().contains(NOT_SHARED_WRITE), info.toString());
+            // a second clone of the same template may read it at the same time
+            Path sibling = dir.resolve("sibling.qcow2");
+            ExternalCommand.run(
+                            "qemu-img", "create", "-f", "qcow2", "-b", "template.raw", "-F", "raw", sibling.toString())
+                    .requireSuccess();
+            ExternalCommand.run("qemu-io", "-c", "write 0 4k", sibling.toString())
+                    .requireSuccess();
+        }
+        ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", template.toString())
+                .requireSuccess();
+    }
+
+    @Test
     void siphonOpenersOfOneFileConflictAsQemuOnesDo() throws Exception {
         Path image = qemuImage("raw", "twice.raw");
         try (ImageFile writer = ImageFile.open(image, OpenOptions.READ_WRITE)) {

@@ -39,10 +39,12 @@ final class DomainManager implements AutoCloseable {
     private final EventHub events = new EventHub();
     private final Map<String, DomainDefinition> definitions = new TreeMap<>();
     private final Map<String, List<RunningDisk>> running = new HashMap<>();
+    private final DiskExports exports;
     private volatile boolean exiting;
 
     private DomainManager(StateDirectory state) {
         this.state = state;
+        this.exports = new DiskExports(state.runDirectory());
     }
 
     /** Opens {@code stateDir} and loads the domains defined there; none is started. */
@@ -143,19 +145,35 @@ final class DomainManager implements AutoCloseable {
     synchronized List<DiskInfo> disks(String domain) {
         DomainDefinition definition = definition(domain);
         List<DiskInfo> out = new ArrayList<>();
+        List<RunningDisk> started = running.getOrDefault(definition.name(), List.of());
         for (DiskDefinition disk : definition.disks()) {
+            // a running disk knows its probed format; a shut-off one says what the XML says
+            String format = started.stream()
+                    .filter(r -> r.target().equals(disk.target()))
+                    .map(r -> r.images().getFirst().formatName())
+                    .findFirst()
+                    .orElse(disk.format().orElse("auto"));
             out.add(new DiskInfo(
                     disk.target(),
                     disk.source().toString(),
-                    disk.format().orElse("auto"),
+                    format,
                     disk.readOnly(),
                     disk.copyOnRead(),
-                    Optional.empty()));
+                    nbdUri(definition.name(), disk.target())));
         }
         return out;
     }
 
-    /** Opens every disk's chain and resumes the pulls recorded for them. */
+    private Optional<String> nbdUri(String domain, String target) {
+        try {
+            return exports.uri(domain, target);
+        } catch (IOException e) {
+            LOG.warn("domain {} disk {}: no NBD URI: {}", domain, target, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /** Opens every disk's chain, exports it over NBD, and resumes the pulls recorded for it. */
     synchronized void start(String domain) {
         DomainDefinition definition = definition(domain);
         if (running.containsKey(definition.name())) {
@@ -177,10 +195,14 @@ final class DomainManager implements AutoCloseable {
         List<RunningDisk> opened = new ArrayList<>();
         try {
             for (DiskDefinition disk : definition.disks()) {
-                opened.add(RunningDisk.open(disk));
+                opened.add(RunningDisk.open(definition.name(), disk));
+            }
+            for (RunningDisk disk : opened) {
+                exports.export(disk);
             }
         } catch (IOException | RuntimeException e) {
             for (RunningDisk disk : opened) {
+                exports.withdraw(disk);
                 try {
                     disk.close(false);
                 } catch (IOException closeFailure) {
@@ -243,6 +265,7 @@ final class DomainManager implements AutoCloseable {
             }
             running.remove(name);
             for (RunningDisk disk : disks) {
+                exports.withdraw(disk);
                 try {
                     disk.close(flush);
                 } catch (IOException e) {
@@ -345,28 +368,19 @@ final class DomainManager implements AutoCloseable {
     }
 
     private PullJobs.Request request(RunningDisk disk, PersistedJob job, boolean stepped) {
-        List<Image> images = disk.chain().images();
         if (job.base().isEmpty()) {
-            return new PullJobs.Request(images.size(), Optional.empty(), job.bytesPerSecond(), stepped);
+            return new PullJobs.Request(Optional.empty(), false, job.bytesPerSecond(), stepped);
         }
-        String base = job.base().get();
+        List<Image> images = disk.images();
+        Path base = Path.of(job.base().get()).toAbsolutePath().normalize();
         for (int i = 1; i < images.size(); i++) {
-            Path path = images.get(i).path();
-            if (path.toString().equals(base)
-                    || path.toAbsolutePath()
-                            .normalize()
-                            .equals(Path.of(base).toAbsolutePath().normalize())) {
-                Path top = images.getFirst().path().toAbsolutePath().normalize();
-                Path absoluteBase = path.toAbsolutePath().normalize();
-                String backingName = job.keepRelative()
-                        ? top.getParent().relativize(absoluteBase).toString()
-                        : absoluteBase.toString();
-                return new PullJobs.Request(i, Optional.of(backingName), job.bytesPerSecond(), stepped);
+            if (images.get(i).path().toAbsolutePath().normalize().equals(base)) {
+                return new PullJobs.Request(Optional.of(base), job.keepRelative(), job.bytesPerSecond(), stepped);
             }
         }
         throw new SiphonException(
                 ErrorCode.INVALID_ARG,
-                "base '" + base + "' is not below the top in the chain of disk " + disk.target() + " ("
+                "base '" + job.base().get() + "' is not below the top in the chain of disk " + disk.target() + " ("
                         + images.stream().map(im -> im.path().toString()).toList() + ")");
     }
 
@@ -538,6 +552,12 @@ final class DomainManager implements AutoCloseable {
                 LOG.warn("stopping domain {} for exit: {}", name, e.getMessage());
             }
         }
-        state.close();
+        synchronized (this) {
+            try {
+                exports.close();
+            } finally {
+                state.close();
+            }
+        }
     }
 }

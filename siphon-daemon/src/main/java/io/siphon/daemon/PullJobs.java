@@ -1,15 +1,32 @@
 package io.siphon.daemon;
 
+import io.siphon.api.BlockJobInfo;
+import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockJobState;
 import io.siphon.api.BlockJobStatus;
+import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
+import io.siphon.blockjob.StreamJob;
+import io.siphon.blockjob.StreamOptions;
+import io.siphon.job.Job;
+import io.siphon.job.JobCancelledException;
+import io.siphon.job.JobEvent;
+import io.siphon.job.JobFailedException;
+import io.siphon.job.JobInfo;
+import io.siphon.job.JobStateException;
+import io.siphon.job.JobStatus;
+import io.siphon.job.Progress;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Supplier;
 
-/** Starts pulls on the engine ({@code io.siphon.blockjob.StreamJob}). Thread-safe. */
+/** Starts pulls on the engine ({@link StreamJob}) and presents them as {@link PullJob}s. Thread-safe. */
 final class PullJobs {
     private PullJobs() {}
 
-    /** Called once when a job ends, on the job's thread. */
+    /** Called once when a job ends, on the thread that ended it. */
     @FunctionalInterface
     interface EndListener {
         void ended(BlockJobStatus status, Optional<String> error);
@@ -18,18 +35,144 @@ final class PullJobs {
     /**
      * What to pull.
      *
-     * @param baseIndex index in the chain of the base (images {@code [1, baseIndex)} are pulled and
-     *     dropped); the chain's length for a full pull
-     * @param backingName the backing name the top records afterwards, empty for none
+     * @param base the image the pull stops at, or empty for the whole chain
+     * @param keepRelative whether the top records the base by a relative name
      * @param bytesPerSecond the speed limit, 0 for none
      * @param stepped whether the job copies only when stepped
      */
-    record Request(int baseIndex, Optional<String> backingName, long bytesPerSecond, boolean stepped) {}
+    record Request(Optional<Path> base, boolean keepRelative, long bytesPerSecond, boolean stepped) {}
 
-    /** Starts {@code request} on {@code disk}. */
+    /** Creates the job on {@code disk}, and starts it in the background unless stepped. */
     static PullJob start(RunningDisk disk, Request request, EndListener onEnd) {
-        throw new SiphonException(
-                ErrorCode.NO_SUPPORT,
-                "disk " + disk.target() + ": the block pull engine (io.siphon.blockjob) is not in this build yet");
+        StreamOptions options = StreamOptions.defaults().withSpeed(request.bytesPerSecond());
+        if (request.base().isPresent()) {
+            options = options.withBase(request.base().get(), request.keepRelative());
+        }
+        Job job;
+        try {
+            job = StreamJob.create(disk.disk(), options);
+        } catch (IllegalArgumentException e) {
+            throw new SiphonException(ErrorCode.INVALID_ARG, e.getMessage(), e);
+        } catch (IllegalStateException e) {
+            throw new SiphonException(ErrorCode.JOB_EXISTS, e.getMessage(), e);
+        } catch (IOException e) {
+            throw new SiphonException(ErrorCode.OPERATION_FAILED, "disk " + disk.target() + ": " + e.getMessage(), e);
+        }
+        job.addListener(event -> {
+            switch (event) {
+                case JobEvent.Completed c -> onEnd.ended(BlockJobStatus.COMPLETED, Optional.empty());
+                case JobEvent.Failed f -> onEnd.ended(BlockJobStatus.FAILED, Optional.of(f.message()));
+                case JobEvent.Cancelled c -> onEnd.ended(BlockJobStatus.CANCELED, Optional.empty());
+                default -> {}
+            }
+        });
+        if (!request.stepped()) {
+            job.start();
+        }
+        return new EngineJob(
+                disk.target(), job, request.stepped(), disk.device().sizeBytes());
+    }
+
+    /** A {@link Job} of the engine seen through the API's words. */
+    private record EngineJob(String target, Job job, boolean stepped, long sizeBytes) implements PullJob {
+        @Override
+        public BlockJobInfo info() {
+            JobInfo info = job.info();
+            Progress progress = info.progress();
+            BlockJobState state;
+            if (info.status() == JobStatus.ABORTING) {
+                state = BlockJobState.ABORTING;
+            } else if (info.pausedByUser()
+                    || (info.status() == JobStatus.PAUSED && info.error().isPresent())) {
+                // a resumed job shows PAUSED until its thread wakes: the user's view is what counts
+                state = BlockJobState.PAUSED;
+            } else {
+                state = stepped ? BlockJobState.STEPPING : BlockJobState.RUNNING;
+            }
+            // the engine learns the end when its loop starts; until then it is the disk's size
+            long end = progress.endBytes() > 0 ? progress.endBytes() : sizeBytes;
+            return new BlockJobInfo(
+                    BlockJobType.PULL,
+                    info.speedBytesPerSecond(),
+                    Math.min(progress.curBytes(), end),
+                    end,
+                    state,
+                    progress.bytesPerSecond(),
+                    progress.remaining());
+        }
+
+        @Override
+        public void setSpeed(long bytesPerSecond) {
+            verb(() -> {
+                job.setSpeed(bytesPerSecond);
+                return null;
+            });
+        }
+
+        @Override
+        public void pause() {
+            verb(() -> {
+                if (job.info().pausedByUser()) {
+                    throw new SiphonException(
+                            ErrorCode.OPERATION_INVALID, "the pull of disk " + target + " is already paused");
+                }
+                job.pause();
+                return null;
+            });
+        }
+
+        @Override
+        public void resume() {
+            verb(() -> {
+                job.resume();
+                return null;
+            });
+        }
+
+        @Override
+        public void cancel() {
+            verb(() -> {
+                try {
+                    job.cancel(false);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            });
+        }
+
+        @Override
+        public BlockJobProgress step() throws IOException {
+            if (!stepped) {
+                throw new SiphonException(
+                        ErrorCode.JOB_EXISTS,
+                        "disk " + target + " already has a background pull; it cannot be stepped");
+            }
+            try {
+                Progress progress = stepOnce();
+                return new BlockJobProgress(
+                        Math.min(progress.curBytes(), progress.endBytes()), progress.endBytes(), progress.isDone());
+            } catch (JobFailedException e) {
+                throw new IOException(e.getCause() != null ? e.getCause().getMessage() : e.getMessage(), e);
+            } catch (JobCancelledException e) {
+                throw new SiphonException(ErrorCode.OPERATION_INVALID, "the pull of disk " + target + " was cancelled");
+            }
+        }
+
+        private Progress stepOnce() throws JobFailedException, JobCancelledException {
+            try {
+                return job.step();
+            } catch (JobStateException e) {
+                throw new SiphonException(ErrorCode.OPERATION_INVALID, "disk " + target + ": " + e.getMessage(), e);
+            }
+        }
+
+        private <T> T verb(Supplier<T> call) {
+            try {
+                return call.get();
+            } catch (JobStateException e) {
+                throw new SiphonException(ErrorCode.OPERATION_INVALID, "disk " + target + ": " + e.getMessage(), e);
+            }
+        }
     }
 }

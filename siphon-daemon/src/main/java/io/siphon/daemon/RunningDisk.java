@@ -1,34 +1,57 @@
 package io.siphon.daemon;
 
 import io.siphon.block.BlockDevice;
+import io.siphon.blockjob.Disk;
+import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One disk of a started domain: its open chain, the device guests use (the top, behind a
- * copy-on-read filter when the definition asks), and its job. Guarded by the domain manager.
+ * One disk of a started domain: the engine's {@link Disk} (chain, locks and the copy-on-read front
+ * device guests and jobs use) and the daemon's view of its job. Job fields are guarded by this
+ * object's monitor.
  */
 final class RunningDisk {
+    private static final Logger LOG = LoggerFactory.getLogger(RunningDisk.class);
+
+    private final String domain;
     private final DiskDefinition definition;
-    private final ImageChain chain;
-    private final BlockDevice device;
+    private final Disk disk;
     private Optional<PullJob> job = Optional.empty();
     private CountDownLatch jobEnded = new CountDownLatch(0);
 
-    private RunningDisk(DiskDefinition definition, ImageChain chain, BlockDevice device) {
+    private RunningDisk(String domain, DiskDefinition definition, Disk disk) {
+        this.domain = domain;
         this.definition = definition;
-        this.chain = chain;
-        this.device = device;
+        this.disk = disk;
+        disk.onImagesDropped((device, images) ->
+                LOG.info("domain {} disk {}: closed and unlocked {} (no longer in the chain)", domain, device, images));
     }
 
-    /** Opens the disk's chain: the top writable unless the disk is read-only, every backing read-only. */
-    static RunningDisk open(DiskDefinition definition) throws IOException {
+    /**
+     * Opens the disk's chain (taking QEMU's image locks): the top writable unless the disk is
+     * read-only, every backing image read-only.
+     */
+    static RunningDisk open(String domain, DiskDefinition definition) throws IOException {
         OpenOptions options = definition.readOnly() ? OpenOptions.READ_ONLY : OpenOptions.READ_WRITE;
         ImageChain chain = ImageChain.open(definition.source(), definition.format(), options);
-        return new RunningDisk(definition, chain, chain.top());
+        try {
+            Disk disk = new Disk(definition.target(), chain, definition.copyOnRead() && !definition.readOnly());
+            return new RunningDisk(domain, definition, disk);
+        } catch (IOException | RuntimeException e) {
+            chain.close();
+            throw e;
+        }
+    }
+
+    String domain() {
+        return domain;
     }
 
     String target() {
@@ -39,20 +62,25 @@ final class RunningDisk {
         return definition;
     }
 
-    ImageChain chain() {
-        return chain;
+    Disk disk() {
+        return disk;
+    }
+
+    /** The images of the chain now, top first. */
+    List<Image> images() {
+        return disk.images();
     }
 
     /** The device guests and exports use. */
     BlockDevice device() {
-        return device;
+        return disk.device();
     }
 
     Optional<PullJob> job() {
         return job;
     }
 
-    /** Records a started job; {@link #jobEnded()} is released when {@link #clearJob()} runs. */
+    /** Records a started job; {@code ended} is released by whoever sees it end. */
     void setJob(PullJob started, CountDownLatch ended) {
         job = Optional.of(started);
         jobEnded = ended;
@@ -71,13 +99,13 @@ final class RunningDisk {
         IOException failure = null;
         if (flush && !definition.readOnly()) {
             try {
-                device.flush();
+                disk.device().flush();
             } catch (IOException e) {
                 failure = e;
             }
         }
         try {
-            chain.close();
+            disk.close();
         } catch (IOException e) {
             if (failure == null) {
                 failure = e;

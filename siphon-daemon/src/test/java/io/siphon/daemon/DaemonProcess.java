@@ -76,16 +76,21 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** SIGKILL, as a crash. */
-    void kill() throws InterruptedException {
+    void kill() {
         process.destroyForcibly();
-        process.waitFor();
+        process.onExit().join();
     }
 
     /** SIGTERM, and waits for the clean exit. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         process.destroy();
-        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        try {
+            process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            kill();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             kill();
         }
     }

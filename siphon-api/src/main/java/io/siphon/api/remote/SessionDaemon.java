@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The per-user daemon behind {@code siphon:///session}: its state directory ({@code
- * $SIPHON_SESSION_DIR}, else {@code $XDG_DATA_HOME/siphon}, else {@code ~/.local/share/siphon}) and
+ * The per-user daemon behind {@code siphon:///session}: its state directory (system property {@code
+ * siphon.session.dir}, else {@code $SIPHON_SESSION_DIR}, else {@code $XDG_DATA_HOME/siphon}, else
+ * {@code ~/.local/share/siphon}) and
  * socket inside it, started as a child JVM on this class path when nothing listens there.
  */
 final class SessionDaemon {
@@ -28,7 +29,7 @@ final class SessionDaemon {
     }
 
     static SessionDaemon forCurrentUser() {
-        String explicit = System.getenv("SIPHON_SESSION_DIR");
+        String explicit = System.getProperty("siphon.session.dir", System.getenv("SIPHON_SESSION_DIR"));
         if (explicit != null && !explicit.isEmpty()) {
             return new SessionDaemon(Path.of(explicit));
         }

@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.AbortFlag;
+import io.siphon.api.BlockJobEvent;
+import io.siphon.api.BlockJobInfo;
+import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockJobState;
+import io.siphon.api.BlockJobStatus;
+import io.siphon.api.BlockJobType;
 import io.siphon.api.Connection;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.Domain;
@@ -342,6 +348,176 @@ public abstract class DriverContract {
             assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockPull("vda", 5, Set.of(PullFlag.BANDWIDTH_BYTES)));
             assertCode(ErrorCode.INVALID_ARG, () -> domain.blockPull("vda", -5, Set.of(PullFlag.BANDWIDTH_BYTES)));
         } finally {
+            connection.undefine(name);
+        }
+    }
+
+    // ---- block jobs on a qcow2 overlay of a raw template ----
+
+    /** A domain whose vda is a qcow2 overlay over a raw template of {@code mib} MiB, all of it data. */
+    protected Domain defineChain(String name, int mib) throws Exception {
+        Path base = images.resolve(name + "-base.raw");
+        java.nio.file.Files.write(base, new byte[mib << 20]);
+        for (int i = 0; i < mib; i++) {
+            QemuTools.write(base, "raw", 0x10 + i, (long) i << 20, 1 << 20);
+        }
+        Path top = images.resolve(name + "-top.qcow2");
+        QemuTools.createOverlay(top, base.getFileName().toString(), "raw");
+        QemuTools.write(top, "qcow2", 0xEE, 65536, 65536); // the clone's own write stays on top
+        QemuTools.flatten(top, images.resolve(name + "-expected.raw"));
+        String xml = "<domain><name>" + name + "</name><devices><disk type='file' device='disk'>"
+                + "<driver name='qemu' type='qcow2'/><source file='" + top + "'/><target dev='vda'/>"
+                + "</disk></devices></domain>";
+        return connection.define(xml);
+    }
+
+    protected Path top(String name) {
+        return images.resolve(name + "-top.qcow2");
+    }
+
+    /** A started domain over a fresh chain, with the connection's block job events. */
+    protected record RunningChain(String name, Domain domain, BlockingQueue<BlockJobEvent> events) {
+        BlockJobEvent nextEvent() throws InterruptedException {
+            return next(events, name, BlockJobEvent::domain);
+        }
+    }
+
+    protected RunningChain startChain(String prefix, int mib) throws Exception {
+        String name = uniqueName(prefix);
+        BlockingQueue<BlockJobEvent> events = jobEvents();
+        Domain domain = defineChain(name, mib);
+        domain.start();
+        return new RunningChain(name, domain, events);
+    }
+
+    /**
+     * Shuts the domain down (whatever happened), then checks with qemu-img that the top backs onto
+     * {@code expectedBacking} ("" for none) and still reads as the chain read before, and undefines it.
+     */
+    protected void finish(RunningChain chain, String expectedBacking) throws Exception {
+        chain.domain().shutdown();
+        assertEquals(expectedBacking, QemuTools.backingName(top(chain.name())));
+        QemuTools.assertSameContent(top(chain.name()), images.resolve(chain.name() + "-expected.raw"));
+        connection.undefine(chain.name());
+    }
+
+    protected BlockingQueue<BlockJobEvent> jobEvents() {
+        BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
+        connection.addBlockJobListener(events::add);
+        return events;
+    }
+
+    @Test
+    void aPullCompletesDropsTheBackingAndKeepsTheContent() throws Exception {
+        RunningChain chain = startChain("pull", 4);
+        Domain domain = chain.domain();
+        assertTrue(domain.disks().getFirst().nbdUri().orElseThrow().startsWith("nbd+unix://"));
+        domain.blockPull("vda", 0, Set.of());
+        assertEquals(
+                new BlockJobEvent(chain.name(), "vda", BlockJobType.PULL, BlockJobStatus.COMPLETED, Optional.empty()),
+                chain.nextEvent());
+        assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+        finish(chain, "");
+    }
+
+    @Test
+    void aRunningJobReportsSpeedPausesResumesAndASyncAbortWaits() throws Exception {
+        RunningChain chain = startChain("control", 16);
+        Domain domain = chain.domain();
+        domain.blockPull("vda", 1, Set.of()); // 1 MiB/s: 16 s for the whole disk, ample for the checks
+        BlockJobInfo info = domain.blockJobInfo("vda").orElseThrow();
+        assertEquals(BlockJobType.PULL, info.type());
+        assertEquals(MIB, info.bandwidthBytesPerSecond());
+        assertEquals(1, info.bandwidthMiBPerSecond());
+        assertEquals(16 * MIB, info.endBytes());
+        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPull("vda", 0, Set.of()));
+        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPullStep("vda"));
+        domain.blockJobSetSpeed("vda", 300_000, Set.of(SpeedFlag.BANDWIDTH_BYTES));
+        info = domain.blockJobInfo("vda").orElseThrow();
+        assertEquals(300_000, info.bandwidthBytesPerSecond());
+        assertEquals(1, info.bandwidthMiBPerSecond()); // rounded up, never reads as unlimited
+        domain.blockJobSetSpeed("vda", 1, Set.of());
+        assertEquals(MIB, domain.blockJobInfo("vda").orElseThrow().bandwidthBytesPerSecond());
+        domain.blockJobPause("vda");
+        assertEquals(
+                BlockJobState.PAUSED, domain.blockJobInfo("vda").orElseThrow().state());
+        assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockJobPause("vda"));
+        domain.blockJobResume("vda");
+        assertEquals(
+                BlockJobState.RUNNING, domain.blockJobInfo("vda").orElseThrow().state());
+        assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockJobResume("vda"));
+        domain.blockJobAbort("vda", Set.of());
+        // a synchronous abort returns once the job is gone
+        assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+        assertEquals(BlockJobStatus.CANCELED, chain.nextEvent().status());
+        assertCode(ErrorCode.NO_JOB, () -> domain.blockJobAbort("vda", Set.of()));
+        finish(chain, chain.name() + "-base.raw");
+    }
+
+    @Test
+    void anAsyncAbortReturnsAtOnceAndTheEventFollows() throws Exception {
+        RunningChain chain = startChain("async", 8);
+        Domain domain = chain.domain();
+        domain.blockPull("vda", 65536, Set.of(PullFlag.BANDWIDTH_BYTES));
+        assertEquals(65536, domain.blockJobInfo("vda").orElseThrow().bandwidthBytesPerSecond());
+        domain.blockJobAbort("vda", Set.of(AbortFlag.ASYNC));
+        BlockJobEvent event = chain.nextEvent();
+        assertEquals(BlockJobStatus.CANCELED, event.status());
+        assertEquals("vda", event.disk());
+        assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+        finish(chain, chain.name() + "-base.raw");
+    }
+
+    @Test
+    void stepModeRunsToCompletion() throws Exception {
+        RunningChain chain = startChain("step", 4);
+        Domain domain = chain.domain();
+        BlockJobProgress progress = domain.blockPullStep("vda");
+        assertEquals(
+                BlockJobState.STEPPING, domain.blockJobInfo("vda").orElseThrow().state());
+        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPull("vda", 0, Set.of()));
+        int steps = 1;
+        long previous = progress.curBytes();
+        while (!progress.completed()) {
+            progress = domain.blockPullStep("vda");
+            assertTrue(progress.curBytes() >= previous, () -> "progress went back");
+            previous = progress.curBytes();
+            steps++;
+            assertTrue(steps < 100, "step mode did not complete");
+        }
+        assertEquals(progress.endBytes(), progress.curBytes());
+        assertTrue(steps > 1, "a 4 MiB pull took " + steps + " step(s)");
+        assertEquals(BlockJobStatus.COMPLETED, chain.nextEvent().status());
+        assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+        finish(chain, "");
+    }
+
+    @Test
+    void rebaseOntoABaseKeepsItRelativeOrMakesItAbsolute() throws Exception {
+        for (boolean keepRelative : List.of(true, false)) {
+            String name = uniqueName("rebase");
+            BlockingQueue<BlockJobEvent> events = jobEvents();
+            Path base = images.resolve(name + "-base.raw");
+            Files.write(base, new byte[2 << 20]);
+            QemuTools.write(base, "raw", 0x22, 0, 1 << 20);
+            Path mid = images.resolve(name + "-mid.qcow2");
+            QemuTools.createOverlay(mid, base.getFileName().toString(), "raw");
+            QemuTools.write(mid, "qcow2", 0x33, 1 << 20, 1 << 20);
+            Path top = images.resolve(name + "-top.qcow2");
+            QemuTools.createOverlay(top, mid.getFileName().toString(), "qcow2");
+            Path expected = images.resolve(name + "-expected.raw");
+            QemuTools.flatten(top, expected);
+            Domain domain = connection.define("<domain><name>" + name + "</name><devices><disk><driver type='qcow2'/>"
+                    + "<source file='" + top + "'/><target dev='vda'/></disk></devices></domain>");
+            domain.start();
+            Set<RebaseFlag> flags = keepRelative ? Set.of(RebaseFlag.KEEP_RELATIVE) : Set.of();
+            domain.blockRebase("vda", Optional.of(base.toString()), 0, flags);
+            assertEquals(
+                    BlockJobStatus.COMPLETED,
+                    next(events, name, BlockJobEvent::domain).status());
+            domain.shutdown();
+            assertEquals(keepRelative ? base.getFileName().toString() : base.toString(), QemuTools.backingName(top));
+            QemuTools.assertSameContent(top, expected);
             connection.undefine(name);
         }
     }

@@ -80,17 +80,6 @@ final class L1Table {
 
     /** Writes the dirty entries, each in its 512-byte sector. */
     void writeDirty(ImageFile file) throws IOException {
-        int perSector = 64;
-        for (int i = dirty.nextSetBit(0); i >= 0; i = dirty.nextSetBit(i)) {
-            int first = i - i % perSector;
-            int last = Math.min(first + perSector, entries.length);
-            ByteBuffer out = ByteBuffer.allocate((last - first) * 8);
-            for (int j = first; j < last; j++) {
-                out.putLong(entries[j]);
-            }
-            file.writeFully(offset + first * 8L, out.flip());
-            i = last;
-        }
-        dirty.clear();
+        TableEntries.writeDirty(file, offset, entries, dirty);
     }
 }

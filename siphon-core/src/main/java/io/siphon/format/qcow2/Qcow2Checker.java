@@ -2,6 +2,7 @@ package io.siphon.format.qcow2;
 
 import io.siphon.format.CheckReport;
 import io.siphon.format.ImageFile;
+import io.siphon.format.ImageFormatException;
 import io.siphon.format.RepairMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -147,6 +148,7 @@ final class Qcow2Checker {
 
     private void scanL2(Pass pass, int l1Index, long l2Offset) throws IOException {
         CompressedClusterReader compressed = image.compressed();
+        pass.nextContiguous = 0; // as qemu-img, fragmentation is counted within each L2 table
         for (int j = 0; j < geometry.l2Entries(); j++) {
             long entry = image.l2Cache().get(l2Offset).getLong(j * 8);
             switch (L2Entry.kind(entry)) {
@@ -254,12 +256,17 @@ final class Qcow2Checker {
         }
     }
 
-    private boolean flagWrong(Pass pass, long offset, boolean copied) {
+    /** As QEMU: the flag against the stored refcount (what a writer would trust). */
+    private boolean flagWrong(Pass pass, long offset, boolean copied) throws IOException {
         long c = offset >>> geometry.clusterBits();
         if (c >= pass.computed.length) {
             return false;
         }
-        return (pass.computed[(int) c] == 1) != copied;
+        try {
+            return (image.allocator().refcount(c) == 1) != copied;
+        } catch (ImageFormatException e) {
+            return false; // counted by the refcount comparison
+        }
     }
 
     /** Sets every "refcount is one" flag from the now correct refcounts; returns how many changed. */

@@ -92,29 +92,14 @@ final class RefcountTable {
 
     /** Writes the dirty entries in place, in 512-byte sectors. */
     void writeDirty(ImageFile file) throws IOException {
-        int perSector = 64;
-        for (int i = dirty.nextSetBit(0); i >= 0; i = dirty.nextSetBit(i)) {
-            int first = i - i % perSector;
-            int last = Math.min(first + perSector, entries.length);
-            file.writeFully(offset + first * 8L, encode(first, last));
-            i = last;
-        }
-        dirty.clear();
+        TableEntries.writeDirty(file, offset, entries, dirty);
     }
 
     /** Writes the whole table to {@code newOffset} (not yet referenced by the header) and moves there. */
     void relocate(ImageFile file, long newOffset, int newClusters) throws IOException {
-        file.writeFully(newOffset, encode(0, entries.length));
+        file.writeFully(newOffset, TableEntries.encode(entries, 0, entries.length));
         offset = newOffset;
         clusters = newClusters;
         dirty.clear();
-    }
-
-    private ByteBuffer encode(int from, int to) {
-        ByteBuffer out = ByteBuffer.allocate((to - from) * 8);
-        for (int i = from; i < to; i++) {
-            out.putLong(entries[i]);
-        }
-        return out.flip();
     }
 }

@@ -31,7 +31,9 @@ import java.util.Set;
  * concurrent use.
  */
 public final class QedFormat implements ImageFormat {
+    /** The format's name as qemu-img spells it. */
     public static final String NAME = "qed";
+
     private static final Set<String> OPTIONS = Set.of("cluster_size", "table_size");
 
     @Override
@@ -66,21 +68,21 @@ public final class QedFormat implements ImageFormat {
             }
         }
         long clusterSize = sizeOption(path, given, "cluster_size", QedHeader.DEFAULT_CLUSTER_SIZE);
-        if (!QedHeader.isValidClusterSize(clusterSize)) {
-            throw refused(
-                    path,
-                    "cluster_size",
-                    clusterSize + ": QED cluster size must be within range [" + QedHeader.MIN_CLUSTER_SIZE + ", "
-                            + QedHeader.MAX_CLUSTER_SIZE + "] and power of 2");
-        }
+        requireInRange(
+                path,
+                "cluster",
+                clusterSize,
+                QedHeader.isValidClusterSize(clusterSize),
+                QedHeader.MIN_CLUSTER_SIZE,
+                QedHeader.MAX_CLUSTER_SIZE);
         long tableSize = sizeOption(path, given, "table_size", QedHeader.DEFAULT_TABLE_SIZE);
-        if (!QedHeader.isValidTableSize(tableSize)) {
-            throw refused(
-                    path,
-                    "table_size",
-                    tableSize + ": QED table size must be within range [" + QedHeader.MIN_TABLE_SIZE + ", "
-                            + QedHeader.MAX_TABLE_SIZE + "] and power of 2");
-        }
+        requireInRange(
+                path,
+                "table",
+                tableSize,
+                QedHeader.isValidTableSize(tableSize),
+                QedHeader.MIN_TABLE_SIZE,
+                QedHeader.MAX_TABLE_SIZE);
         long size = options.sizeBytes() == CreateOptions.SIZE_OF_BACKING
                 ? backingSize(path, options.backing())
                 : options.sizeBytes();
@@ -112,6 +114,17 @@ public final class QedFormat implements ImageFormat {
             channel.force(true);
         } catch (FileAlreadyExistsException e) {
             throw new ImageFormatException(Reason.REFUSED, path, "", "file already exists", e);
+        }
+    }
+
+    /** Refuses {@code what}_size unless valid, with qemu-img's words. */
+    private static void requireInRange(Path path, String what, long value, boolean valid, long min, long max)
+            throws ImageFormatException {
+        if (!valid) {
+            throw refused(
+                    path,
+                    what + "_size",
+                    value + ": QED " + what + " size must be within range [" + min + ", " + max + "] and power of 2");
         }
     }
 

@@ -173,8 +173,10 @@ record QedHeader(
     /** A fresh header for {@code create}. */
     static QedHeader forCreate(long clusterSize, long tableSize, long imageSize, int backingNameBytes, boolean raw) {
         long features = backingNameBytes > 0 ? F_BACKING_FILE | (raw ? F_BACKING_FORMAT_NO_PROBE : 0) : 0;
+        // QEMU leaves the name's offset 0 when there is no name
+        long nameOffset = backingNameBytes > 0 ? BYTES : 0;
         return new QedHeader(
-                clusterSize, tableSize, 1, features, 0, 0, clusterSize, imageSize, BYTES, backingNameBytes);
+                clusterSize, tableSize, 1, features, 0, 0, clusterSize, imageSize, nameOffset, backingNameBytes);
     }
 
     /** The 64 header bytes. */
@@ -195,46 +197,31 @@ record QedHeader(
     }
 
     QedHeader withFeatures(long newFeatures) {
+        return with(newFeatures, autoclearFeatures, backingFilenameOffset, backingFilenameSize);
+    }
+
+    QedHeader withAutoclearFeatures(long newAutoclear) {
+        return with(features, newAutoclear, backingFilenameOffset, backingFilenameSize);
+    }
+
+    /** The header naming a backing file of {@code nameBytes} right after the header (none if 0). */
+    QedHeader withBackingName(long nameBytes, boolean raw) {
+        long base = features & ~(F_BACKING_FILE | F_BACKING_FORMAT_NO_PROBE);
+        long newFeatures = nameBytes == 0 ? base : base | F_BACKING_FILE | (raw ? F_BACKING_FORMAT_NO_PROBE : 0);
+        return with(newFeatures, autoclearFeatures, BYTES, nameBytes);
+    }
+
+    private QedHeader with(long newFeatures, long newAutoclear, long nameOffset, long nameBytes) {
         return new QedHeader(
                 clusterSize,
                 tableSize,
                 headerSize,
                 newFeatures,
-                compatFeatures,
-                autoclearFeatures,
-                l1TableOffset,
-                imageSize,
-                backingFilenameOffset,
-                backingFilenameSize);
-    }
-
-    QedHeader withAutoclearFeatures(long newAutoclear) {
-        return new QedHeader(
-                clusterSize,
-                tableSize,
-                headerSize,
-                features,
                 compatFeatures,
                 newAutoclear,
                 l1TableOffset,
                 imageSize,
-                backingFilenameOffset,
-                backingFilenameSize);
-    }
-
-    QedHeader withBackingName(long nameBytes, boolean raw) {
-        long base = features & ~(F_BACKING_FILE | F_BACKING_FORMAT_NO_PROBE);
-        long newFeatures = nameBytes == 0 ? base : base | F_BACKING_FILE | (raw ? F_BACKING_FORMAT_NO_PROBE : 0);
-        return new QedHeader(
-                clusterSize,
-                tableSize,
-                headerSize,
-                newFeatures,
-                compatFeatures,
-                autoclearFeatures,
-                l1TableOffset,
-                imageSize,
-                BYTES,
+                nameOffset,
                 nameBytes);
     }
 

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -200,7 +201,7 @@ final class QedImage implements Image {
             } finally {
                 tableLock.unlock();
             }
-            boolean fromBacking = run.kind() != QedClusterMap.Kind.ZERO;
+            boolean fromBacking = run.kind() != QedClusterMap.Kind.ZERO && backing.isPresent();
             copyOnWrite(clusterStart, host, inCluster, fromBacking);
             file.writeFully(host + inCluster, part);
             long tail = guestOffset + length;
@@ -229,11 +230,20 @@ final class QedImage implements Image {
         if (lengthBytes == 0) {
             return;
         }
-        ByteBuffer fill = ByteBuffer.allocate(Math.toIntExact(lengthBytes));
-        if (fromBacking) {
-            readBacking(guestOffset, fill);
+        if (!fromBacking && hostOffset >= file.sizeBytes()) {
+            // Past the end of the file reads as zeroes already; only the file's length matters, so
+            // that the last cluster is whole (QEMU ignores a partial cluster at the end).
+            file.writeFully(hostOffset + lengthBytes - 1, ByteBuffer.allocate(1));
+            return;
         }
-        file.writeFully(hostOffset, fill.clear());
+        for (long done = 0; done < lengthBytes; ) {
+            ByteBuffer fill = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK_BYTES, lengthBytes - done));
+            if (fromBacking) {
+                readBacking(guestOffset + done, fill);
+            }
+            file.writeFully(hostOffset + done, fill.clear());
+            done += fill.capacity();
+        }
     }
 
     /** Reads what the backing holds at {@code guestOffset}: zeroes past its end or this image's end. */
@@ -282,39 +292,21 @@ final class QedImage implements Image {
         // The image's last cluster may extend past its size: a range reaching the end covers it.
         long wholeEnd = end == sizeBytes() ? end : Alignment.alignDown(end, clusterSize);
         boolean fast = flags.contains(RequestFlag.NO_FALLBACK);
+        // With NO_FALLBACK, partial clusters would need data writes: refuse before changing anything.
+        boolean partial = wholeStart >= wholeEnd || wholeStart != offsetBytes || wholeEnd != end;
+        if (fast && partial) {
+            throw new FastZeroUnsupportedException(file.path() + ": zeroing " + lengthBytes + " bytes at " + offsetBytes
+                    + " needs data writes for partial clusters");
+        }
         if (wholeStart >= wholeEnd) {
-            requireSlowZeroesAllowed(fast, offsetBytes, lengthBytes);
             writeZeroData(offsetBytes, lengthBytes);
         } else {
-            if (fast) {
-                requireOnlyMarkers(offsetBytes, lengthBytes, wholeStart, wholeEnd);
-            }
             writeZeroData(offsetBytes, wholeStart - offsetBytes);
-            zeroClusters(wholeStart, wholeEnd);
+            zeroClusters(wholeStart, wholeEnd, flags);
             writeZeroData(wholeEnd, end - wholeEnd);
         }
         if (flags.contains(RequestFlag.FUA)) {
             file.flush();
-        }
-    }
-
-    private void requireSlowZeroesAllowed(boolean fast, long offsetBytes, long lengthBytes)
-            throws FastZeroUnsupportedException {
-        if (fast) {
-            throw new FastZeroUnsupportedException(file.path() + ": zeroing " + lengthBytes + " bytes at " + offsetBytes
-                    + " needs data writes (not whole unallocated or zero clusters)");
-        }
-    }
-
-    /** With NO_FALLBACK, refuses before changing anything unless every byte can become a marker. */
-    private void requireOnlyMarkers(long offsetBytes, long lengthBytes, long wholeStart, long wholeEnd)
-            throws IOException {
-        requireSlowZeroesAllowed(
-                offsetBytes != wholeStart || offsetBytes + lengthBytes != wholeEnd, offsetBytes, lengthBytes);
-        for (long pos = wholeStart; pos < wholeEnd; ) {
-            QedClusterMap.Run run = lookup(pos, wholeEnd - pos);
-            requireSlowZeroesAllowed(run.isAllocatedInFile(), offsetBytes, lengthBytes);
-            pos += run.lengthBytes();
         }
     }
 
@@ -327,16 +319,29 @@ final class QedImage implements Image {
         }
     }
 
-    /** Zeroes whole clusters: markers where nothing is allocated, zero data where something is. */
-    private void zeroClusters(long start, long end) throws IOException {
+    /**
+     * Zeroes whole clusters: markers where nothing is allocated; where data clusters are, the file
+     * range is zeroed in place (hole punched with MAY_UNMAP), as dropping the cluster would leak it
+     * (QED has no free list).
+     */
+    private void zeroClusters(long start, long end, Set<RequestFlag> flags) throws IOException {
         long pos = start;
         while (pos < end) {
             QedClusterMap.Run run = lookup(pos, end - pos);
             switch (run.kind()) {
                 case ZERO -> pos += run.lengthBytes();
                 case DATA -> {
-                    // Overwritten in place: dropping the cluster would leak it (QED has no free list).
-                    writeZeroData(pos, run.lengthBytes());
+                    long hostBytes = Alignment.alignUp(run.lengthBytes(), header.clusterSize());
+                    boolean done = flags.contains(RequestFlag.MAY_UNMAP)
+                            ? file.punchHole(run.hostOffsetBytes(), hostBytes)
+                            : file.zeroRange(run.hostOffsetBytes(), hostBytes);
+                    if (!done) {
+                        if (flags.contains(RequestFlag.NO_FALLBACK)) {
+                            throw new FastZeroUnsupportedException(file.path() + ": the file system cannot zero "
+                                    + hostBytes + " bytes at " + run.hostOffsetBytes() + " without writing them");
+                        }
+                        writeZeroData(pos, run.lengthBytes());
+                    }
                     pos += run.lengthBytes();
                 }
                 case UNALLOCATED, NO_L2_TABLE -> pos += linkZeroMarkers(pos, run.lengthBytes());
@@ -369,13 +374,25 @@ final class QedImage implements Image {
     }
 
     /**
-     * Accepted and ignored, as QEMU's QED driver does: QED has no free-space map, so a dropped cluster
-     * would be a leak that {@code qemu-img check} reports.
+     * Punches holes in the file under whole data clusters of the range, which then read as zeroes;
+     * the clusters stay in the tables, because QED has no free-space map and a dropped cluster would
+     * be a leak that {@code qemu-img check} reports. Partial clusters and unallocated ones are left
+     * as they are.
      */
     @Override
     public void discard(long offsetBytes, long lengthBytes) throws IOException {
         requireWritable();
         Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes());
+        long end = offsetBytes + lengthBytes;
+        long wholeStart = Alignment.alignUp(offsetBytes, header.clusterSize());
+        long wholeEnd = end == sizeBytes() ? end : Alignment.alignDown(end, header.clusterSize());
+        for (long pos = wholeStart; pos < wholeEnd; ) {
+            QedClusterMap.Run run = lookup(pos, wholeEnd - pos);
+            if (run.isAllocatedInFile()) {
+                file.punchHole(run.hostOffsetBytes(), Alignment.alignUp(run.lengthBytes(), header.clusterSize()));
+            }
+            pos += run.lengthBytes();
+        }
     }
 
     @Override
@@ -503,7 +520,7 @@ final class QedImage implements Image {
     }
 
     @Override
-    public ImageInfo info() {
+    public ImageInfo info() throws IOException {
         return new ImageInfo(
                 QedFormat.NAME,
                 file.path(),
@@ -511,7 +528,8 @@ final class QedImage implements Image {
                 OptionalInt.of((int) header.clusterSize()),
                 backingReference,
                 header.needsCheck(),
-                Map.of());
+                Map.of(),
+                OptionalLong.of(file.allocatedBytes()));
     }
 
     @Override

@@ -39,6 +39,7 @@ final class LibC {
     static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     static final int FALLOC_FL_ZERO_RANGE = 0x10;
 
+    static final int AT_FDCWD = -100;
     static final int AT_EMPTY_PATH = 0x1000;
     static final int STATX_SIZE = 0x200;
     static final int STATX_BLOCKS = 0x400;

@@ -163,22 +163,36 @@ public final class NativeFile implements AutoCloseable {
 
     /** Bytes the file occupies on its file system ({@code st_blocks} × 512, from {@code statx}). */
     public long allocatedBytes() throws IOException {
+        return call("statx", arena -> statxAllocatedBytes(arena, fd, "", path));
+    }
+
+    /**
+     * Bytes {@code path} occupies on its file system ({@code st_blocks} × 512), without opening it;
+     * qemu-img's "disk size". A symbolic link is followed.
+     */
+    public static long allocatedBytes(Path path) throws IOException {
+        return downcall("statx", arena -> statxAllocatedBytes(arena, LibC.AT_FDCWD, path.toString(), path));
+    }
+
+    // statx relative to dirFd; an empty name means dirFd itself
+    private static long statxAllocatedBytes(Arena arena, int dirFd, String name, Path path) throws Throwable {
         MethodHandle statx = require(LibC.STATX, "statx", path);
-        String call = "statx";
-        return call(call, arena -> {
-            MemorySegment state = LibC.captureState(arena);
-            MemorySegment buffer = arena.allocate(LibC.STATX_BYTES, 8);
-            MemorySegment empty = arena.allocateFrom("");
-            int result = (int) statx.invokeExact(state, fd, empty, LibC.AT_EMPTY_PATH, LibC.STATX_BLOCKS, buffer);
-            if (result != 0) {
-                throw new PosixException(path, call, LibC.errno(state));
+        MemorySegment state = LibC.captureState(arena);
+        MemorySegment buffer = arena.allocate(LibC.STATX_BYTES, 8);
+        int flags = name.isEmpty() ? LibC.AT_EMPTY_PATH : 0;
+        int result = (int) statx.invokeExact(state, dirFd, arena.allocateFrom(name), flags, LibC.STATX_BLOCKS, buffer);
+        if (result != 0) {
+            int errno = LibC.errno(state);
+            if (errno == Errno.ENOENT) {
+                throw new NoSuchFileException(path.toString());
             }
-            int mask = buffer.get(ValueLayout.JAVA_INT, 0);
-            if ((mask & LibC.STATX_BLOCKS) == 0) {
-                throw new PosixException(path, "statx(STATX_BLOCKS)", Errno.EOPNOTSUPP);
-            }
-            return Math.multiplyExact(buffer.get(ValueLayout.JAVA_LONG, LibC.STATX_BLOCKS_OFFSET), 512L);
-        });
+            throw new PosixException(path, "statx", errno);
+        }
+        int mask = buffer.get(ValueLayout.JAVA_INT, 0);
+        if ((mask & LibC.STATX_BLOCKS) == 0) {
+            throw new PosixException(path, "statx(STATX_BLOCKS)", Errno.EOPNOTSUPP);
+        }
+        return Math.multiplyExact(buffer.get(ValueLayout.JAVA_LONG, LibC.STATX_BLOCKS_OFFSET), 512L);
     }
 
     /** Closes the descriptor, releasing its locks. Idempotent. */

@@ -26,6 +26,13 @@ final class GuestWorkload {
         this.clusterSize = clusterSize;
     }
 
+    /** A fresh seed for {@code test}, printed so that a failure can be replayed. */
+    static long newSeed(String test) {
+        long seed = Long.getLong("siphon.seed", new Random().nextLong());
+        System.out.println(test + ": seed " + seed + " (replay with -Dsiphon.seed=" + seed + ")");
+        return seed;
+    }
+
     byte[] model() {
         return model;
     }

@@ -14,6 +14,7 @@ import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
+import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
 import java.io.IOException;
@@ -51,15 +52,17 @@ class QedInteropTest {
     @ParameterizedTest
     @ValueSource(longs = {4096, 65536, 1 << 20})
     void qemuReadsWhatSiphonWrites(long clusterSize) throws Exception {
-        long seed = new Random().nextLong();
-        System.out.println("qemuReadsWhatSiphonWrites cluster " + clusterSize + " seed " + seed);
+        long seed = GuestWorkload.newSeed("qemuReadsWhatSiphonWrites cluster " + clusterSize);
         Path image = dir.resolve("siphon.qed");
         create(image, SIZE, clusterSize);
         GuestWorkload workload = new GuestWorkload(new byte[(int) SIZE], seed, clusterSize);
         List<Extent> extents;
+        ImageInfo ours;
         try (Image qed = open(image)) {
             workload.run(qed, 200);
             extents = allExtents(qed);
+            qed.flush();
+            ours = qed.info();
         }
         Path model = workload.writeRaw(dir.resolve("model.raw"));
 
@@ -69,6 +72,9 @@ class QedInteropTest {
         assertEquals(SIZE, QemuTools.jsonLong(info, "virtual-size"), info);
         assertEquals(clusterSize, QemuTools.jsonLong(info, "cluster-size"), info);
         assertFalse(QemuTools.jsonBool(info, "dirty-flag"), info);
+        assertEquals(
+                QemuTools.jsonLong(info, "actual-size"), ours.actualSizeBytes().getAsLong(), info);
+        assertEquals(Optional.empty(), ours.backing());
         ok("qemu-img", "compare", "-f", "raw", "-F", "qed", model.toString(), image.toString());
         Path converted = dir.resolve("converted.raw");
         ok("qemu-img", "convert", "-f", "qed", "-O", "raw", image.toString(), converted.toString());
@@ -80,8 +86,7 @@ class QedInteropTest {
     @ParameterizedTest
     @ValueSource(longs = {4096, 65536, 1 << 20})
     void siphonReadsAndExtendsWhatQemuWrites(long clusterSize) throws Exception {
-        long seed = new Random().nextLong();
-        System.out.println("siphonReadsAndExtendsWhatQemuWrites cluster " + clusterSize + " seed " + seed);
+        long seed = GuestWorkload.newSeed("siphonReadsAndExtendsWhatQemuWrites cluster " + clusterSize);
         Path image = dir.resolve("qemu.qed");
         ok("qemu-img", "create", "-q", "-f", "qed", "-o", "cluster_size=" + clusterSize, image.toString(), "" + SIZE);
         ok(
@@ -156,8 +161,7 @@ class QedInteropTest {
 
     @Test
     void chainOfQedOverQedOverRawMatchesQemu() throws Exception {
-        long seed = new Random().nextLong();
-        System.out.println("chainOfQedOverQedOverRawMatchesQemu seed " + seed);
+        long seed = GuestWorkload.newSeed("chainOfQedOverQedOverRawMatchesQemu");
         byte[] baseData = new byte[(int) SIZE];
         new Random(seed).nextBytes(baseData);
         Path base = Files.write(dir.resolve("base.raw"), baseData);
@@ -203,6 +207,89 @@ class QedInteropTest {
         try (ImageChain chain = ImageChain.open(top, Optional.empty(), OpenOptions.READ_ONLY)) {
             assertArrayEquals(afterQemu, GuestWorkload.readAll(chain.top()));
         }
+    }
+
+    @Test
+    void chainOfQedOverQcow2OverRawMatchesQemu() throws Exception {
+        long seed = GuestWorkload.newSeed("chainOfQedOverQcow2OverRawMatchesQemu");
+        byte[] baseData = new byte[(int) SIZE];
+        new Random(seed).nextBytes(baseData);
+        Files.write(dir.resolve("base.raw"), baseData);
+        Path middle = dir.resolve("middle.qcow2");
+        Path top = dir.resolve("top.qed");
+        Formats.byName("qcow2")
+                .create(
+                        middle,
+                        new CreateOptions(
+                                CreateOptions.SIZE_OF_BACKING,
+                                Optional.of(BackingReference.of("base.raw", "raw")),
+                                Map.of()));
+        ok(
+                "qemu-io",
+                "-f",
+                "qcow2",
+                "-c",
+                "write -P 0x21 100000 300000",
+                "-c",
+                "write -z 2097152 65536",
+                middle.toString());
+        createWithBacking(top, "middle.qcow2", "qcow2", "64k");
+        runChainAndCompare(top, 3, seed, 65536);
+    }
+
+    @Test
+    void chainOfQcow2OverQedOverRawMatchesQemu() throws Exception {
+        long seed = GuestWorkload.newSeed("chainOfQcow2OverQedOverRawMatchesQemu");
+        byte[] baseData = new byte[(int) SIZE];
+        new Random(seed).nextBytes(baseData);
+        Files.write(dir.resolve("base.raw"), baseData);
+        Path middle = dir.resolve("middle.qed");
+        Path top = dir.resolve("top.qcow2");
+        createWithBacking(middle, "base.raw", "raw", "4k");
+        GuestWorkload middleWorkload = new GuestWorkload(baseData, seed + 1, 4096);
+        try (ImageChain chain = ImageChain.open(middle, Optional.empty(), OpenOptions.READ_WRITE)) {
+            middleWorkload.run(chain.top(), 60);
+            assertArrayEquals(middleWorkload.model(), GuestWorkload.readAll(chain.top()));
+        }
+        ok("qemu-img", "check", middle.toString());
+        assertArrayEquals(middleWorkload.model(), Files.readAllBytes(convertToRaw(middle, "middle.raw")));
+        Formats.byName("qcow2")
+                .create(
+                        top,
+                        new CreateOptions(
+                                CreateOptions.SIZE_OF_BACKING,
+                                Optional.of(BackingReference.of("middle.qed", "qed")),
+                                Map.of()));
+        runChainAndCompare(top, 3, seed, 65536);
+    }
+
+    private static void createWithBacking(Path image, String backing, String format, String clusterSize)
+            throws IOException {
+        Formats.byName("qed")
+                .create(
+                        image,
+                        new CreateOptions(
+                                CreateOptions.SIZE_OF_BACKING,
+                                Optional.of(BackingReference.of(backing, format)),
+                                Map.of("cluster_size", clusterSize)));
+    }
+
+    /**
+     * Opens the chain at {@code top} in Siphon, checks it reads as qemu-img converts it, runs a
+     * workload, and has qemu-img compare and check the result.
+     */
+    private void runChainAndCompare(Path top, int depth, long seed, long clusterSize) throws Exception {
+        byte[] before = Files.readAllBytes(convertToRaw(top, "before.raw"));
+        GuestWorkload workload = new GuestWorkload(before, seed, clusterSize);
+        try (ImageChain chain = ImageChain.open(top, Optional.empty(), OpenOptions.READ_WRITE)) {
+            assertEquals(depth, chain.images().size());
+            assertArrayEquals(before, GuestWorkload.readAll(chain.top()));
+            workload.run(chain.top(), 120);
+            assertArrayEquals(workload.model(), GuestWorkload.readAll(chain.top()));
+        }
+        ok("qemu-img", "check", top.toString());
+        Path model = workload.writeRaw(dir.resolve("model.raw"));
+        ok("qemu-img", "compare", "-f", "raw", model.toString(), top.toString());
     }
 
     @Test

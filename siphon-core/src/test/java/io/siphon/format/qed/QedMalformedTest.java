@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
+import io.siphon.format.ExternalCommand;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
@@ -255,7 +256,7 @@ class QedMalformedTest {
         // a sample of the cases: QEMU's verdict agrees
         Path image = validImage();
         damage(image, f -> put32(f, 8, 3));
-        QemuTools.Result result = QemuTools.run("qemu-img", "info", "-f", "qed", image.toString());
+        ExternalCommand.Result result = QemuTools.run("qemu-img", "info", "-f", "qed", image.toString());
         assertTrue(result.exitCode() != 0, result.toString());
         Files.delete(image);
         image = validImage();

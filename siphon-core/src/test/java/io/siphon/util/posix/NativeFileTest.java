@@ -70,6 +70,7 @@ class NativeFileTest {
             assertTrue(before >= MIB, "1 MiB written, " + before + " allocated");
             assertTrue(nativeFile.punchHole(MIB, MIB / 2), "ext4 and tmpfs punch holes");
             long after = nativeFile.allocatedBytes();
+            assertEquals(after, NativeFile.allocatedBytes(file), "by path as by descriptor");
             assertTrue(after <= before - MIB / 2, "allocated " + before + " before, " + after + " after");
             assertEquals(OptionalLong.of(MIB + MIB / 2), nativeFile.nextData(0));
         }
@@ -132,6 +133,7 @@ class NativeFileTest {
     @Test
     void errorsNameTheFileAndTheCall() throws IOException {
         assertThrows(NoSuchFileException.class, () -> NativeFile.open(dir.resolve("missing"), false));
+        assertThrows(NoSuchFileException.class, () -> NativeFile.allocatedBytes(dir.resolve("missing")));
         Path file = sparseFile();
         try (NativeFile readOnly = NativeFile.open(file, false)) {
             PosixException e = assertThrows(PosixException.class, () -> readOnly.punchHole(0, 4096));

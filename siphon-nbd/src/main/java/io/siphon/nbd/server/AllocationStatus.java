@@ -2,6 +2,7 @@ package io.siphon.nbd.server;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
+import io.siphon.block.filter.FilterBlockDevice;
 import io.siphon.format.Image;
 import io.siphon.nbd.protocol.BlockStatusDescriptor;
 import io.siphon.nbd.protocol.MetaContexts;
@@ -15,8 +16,9 @@ import java.util.Optional;
  * chain. A range the top does not hold is asked of its backing; only where no image holds it is it
  * a hole that reads as zeroes.
  *
- * <p>Devices that are not an {@link Image} (a filter over the top, for instance) do not say what
- * is below them, so their unallocated ranges are reported as data: status 0 is always safe.
+ * <p>Filters ({@link FilterBlockDevice}) report their node's status, so the chain is found under
+ * them. A device that is neither an image nor a filter does not say what is below it: its
+ * unallocated ranges are reported as data, since status 0 is always safe.
  */
 final class AllocationStatus {
     private static final int HOLE_AND_ZERO = MetaContexts.STATE_HOLE | MetaContexts.STATE_ZERO;
@@ -77,7 +79,11 @@ final class AllocationStatus {
     }
 
     private void below(BlockDevice device, long offsetBytes, long lengthBytes) throws IOException {
-        if (!(device instanceof Image image)) {
+        BlockDevice node = device;
+        while (node instanceof FilterBlockDevice filter) {
+            node = filter.next();
+        }
+        if (!(node instanceof Image image)) {
             add(lengthBytes, 0);
             return;
         }

@@ -1,0 +1,66 @@
+package io.siphon.daemon;
+
+import io.siphon.protocol.FrameReader;
+import io.siphon.protocol.Json;
+import io.siphon.protocol.ProtocolException;
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/** A control-protocol client that sends raw bytes and reads replies as JSON, as socat would. */
+final class RawClient implements AutoCloseable {
+    private final SocketChannel channel;
+    private final FrameReader reader;
+
+    RawClient(Path socket) throws IOException {
+        channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        reader = new FrameReader(Channels.newInputStream(channel));
+    }
+
+    void send(String text) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (bytes.hasRemaining()) {
+            channel.write(bytes);
+        }
+    }
+
+    /** The next message as a JSON object, or empty when the daemon closed the connection. */
+    Optional<Map<?, ?>> next() throws IOException, ProtocolException {
+        Optional<String> line = reader.next();
+        if (line.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of((Map<?, ?>) Json.parse(line.get()));
+    }
+
+    /** The next message that is not an event. */
+    Map<?, ?> reply() throws IOException, ProtocolException {
+        while (true) {
+            Map<?, ?> message = next().orElseThrow(() -> new AssertionError("connection closed instead of a reply"));
+            if (!message.containsKey("event")) {
+                return message;
+            }
+        }
+    }
+
+    /** The error class of the next reply, or "none" when it succeeded. */
+    String errorClass() throws IOException, ProtocolException {
+        Map<?, ?> reply = reply();
+        return reply.get("error") instanceof Map<?, ?> error ? (String) error.get("class") : "none";
+    }
+
+    void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}
