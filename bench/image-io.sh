@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Image I/O: Siphon's engine vs qemu-img bench on the same files, in one run; prints medians and
 # the ratio. Options go to io.siphon.bench.ImageIoBench:
-#   [--dir DIR] [--size-mib N] [--runs N] [--depth N] [--formats raw,qcow2]
+#   [--dir DIR] [--size-mib N] [--runs N] [--depth N] [--threads virtual|platform] [--formats raw,qcow2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh

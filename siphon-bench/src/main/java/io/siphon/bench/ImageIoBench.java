@@ -18,8 +18,8 @@ import java.util.Random;
  * qemu-img bench}, on the same image files, in one run; prints the median throughput of each and
  * their ratio. Both go through the host page cache. Not a test: timings decide nothing here.
  *
- * <p>Usage: {@code ImageIoBench [--dir DIR] [--size-mib N] [--runs N] [--depth N] [--formats
- * raw,qcow2]}.
+ * <p>Usage: {@code ImageIoBench [--dir DIR] [--size-mib N] [--runs N] [--depth N] [--threads
+ * virtual|platform] [--formats raw,qcow2]}.
  */
 public final class ImageIoBench {
     private static final List<String> QEMU_PAGE_CACHE = List.of("-t", "writeback", "-i", "threads");
@@ -27,12 +27,13 @@ public final class ImageIoBench {
     private ImageIoBench() {}
 
     /** Options with their defaults. */
-    record Options(Path dir, long sizeMiB, int runs, int depth, List<String> formats) {
+    record Options(Path dir, long sizeMiB, int runs, int depth, boolean virtualThreads, List<String> formats) {
         static Options parse(String[] args) throws IOException {
             Path dir = null;
             long sizeMiB = 512;
             int runs = 5;
             int depth = 16;
+            boolean virtualThreads = true;
             List<String> formats = Formats.all().stream().map(ImageFormat::name).toList();
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : "";
@@ -41,10 +42,17 @@ public final class ImageIoBench {
                     case "--size-mib" -> sizeMiB = Long.parseLong(value);
                     case "--runs" -> runs = Integer.parseInt(value);
                     case "--depth" -> depth = Integer.parseInt(value);
+                    case "--threads" ->
+                        virtualThreads = switch (value) {
+                            case "virtual" -> true;
+                            case "platform" -> false;
+                            default -> throw new IllegalArgumentException("--threads takes virtual or platform");
+                        };
                     case "--formats" -> formats = Arrays.asList(value.split(","));
                     default ->
-                        throw new IllegalArgumentException("unknown option " + args[i]
-                                + "; usage: [--dir DIR] [--size-mib N] [--runs N] [--depth N] [--formats raw,qcow2]");
+                        throw new IllegalArgumentException(
+                                "unknown option " + args[i]
+                                        + "; usage: [--dir DIR] [--size-mib N] [--runs N] [--depth N] [--threads virtual|platform] [--formats raw,qcow2]");
                 }
                 i++;
             }
@@ -54,7 +62,7 @@ public final class ImageIoBench {
             if (runs < 1 || depth < 1 || sizeMiB < 1) {
                 throw new IllegalArgumentException("runs, depth and size must be positive");
             }
-            return new Options(dir, sizeMiB, runs, depth, formats);
+            return new Options(dir, sizeMiB, runs, depth, virtualThreads, formats);
         }
     }
 
@@ -69,7 +77,8 @@ public final class ImageIoBench {
                 Workload.scattered(4 << 10, 200_000, true));
 
         out.println("# Siphon vs " + qemuVersion() + ", same files, page cache (qemu-img bench "
-                + String.join(" ", QEMU_PAGE_CACHE) + "), depth " + options.depth() + ", image "
+                + String.join(" ", QEMU_PAGE_CACHE) + "), depth " + options.depth() + " (Siphon: "
+                + (options.virtualThreads() ? "virtual" : "platform") + " threads), image "
                 + options.sizeMiB() + " MiB, median of " + options.runs() + " runs after one warm-up each");
         out.println(
                 "# " + Runtime.getRuntime().availableProcessors() + " CPUs, load average at start: " + loadAverage());
@@ -110,13 +119,13 @@ public final class ImageIoBench {
             throws IOException, InterruptedException {
         List<String> qemuCommand = QemuImgBench.command(image, format, workload, options.depth(), QEMU_PAGE_CACHE);
         // one untimed round each: the JIT compiles Siphon's path, and both find the file in the cache
-        SiphonRun.seconds(image, format, workload, options.depth());
+        SiphonRun.seconds(image, format, workload, options.depth(), options.virtualThreads());
         QemuImgBench.seconds(qemuCommand);
         double[] siphon = new double[options.runs()];
         double[] qemu = new double[options.runs()];
         // interleaved, so that a change in the machine's load hits both alike
         for (int run = 0; run < options.runs(); run++) {
-            siphon[run] = SiphonRun.seconds(image, format, workload, options.depth());
+            siphon[run] = SiphonRun.seconds(image, format, workload, options.depth(), options.virtualThreads());
             qemu[run] = QemuImgBench.seconds(qemuCommand);
         }
         double mebibytes = workload.totalBytes() / (double) (1 << 20);

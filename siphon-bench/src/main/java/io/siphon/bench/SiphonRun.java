@@ -17,14 +17,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs a workload through Siphon's engine (the image's format driver over its host file), with
- * {@code depth} virtual threads issuing requests, as the NBD server's connections do. Timing starts
- * after the image is open and ends when the last request completes, as qemu-img bench's does.
+ * {@code depth} threads issuing requests: virtual ones, as the NBD server's connections use, or
+ * platform ones. Timing starts after the image is open and ends when the last request completes, as
+ * qemu-img bench's does.
  */
 final class SiphonRun {
     private SiphonRun() {}
 
     /** Seconds the workload took. */
-    static double seconds(Path image, String format, Workload workload, int depth)
+    static double seconds(Path image, String format, Workload workload, int depth, boolean virtualThreads)
             throws IOException, InterruptedException {
         OpenOptions options = workload.write() ? OpenOptions.READ_WRITE : OpenOptions.READ_ONLY;
         try (ImageChain chain = ImageChain.open(image, Optional.of(format), options)) {
@@ -33,7 +34,9 @@ final class SiphonRun {
             AtomicLong next = new AtomicLong();
             List<Future<?>> workers = new ArrayList<>();
             long start = System.nanoTime();
-            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            try (ExecutorService pool = virtualThreads
+                    ? Executors.newVirtualThreadPerTaskExecutor()
+                    : Executors.newFixedThreadPool(depth)) {
                 for (int i = 0; i < depth; i++) {
                     workers.add(pool.submit(() -> {
                         issue(disk, imageBytes, workload, next);
