@@ -2,38 +2,59 @@
 # (or copy it to /etc/bash_completion.d/siphon). Completes commands, options, option values
 # and file names.
 
-_siphon_commands="image demo"
-_siphon_image_commands="create info check map compare rebase"
+_siphon_commands="image demo define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
+_siphon_image_commands="create info check map compare rebase pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
-_siphon_options_demo="--dir= --keep"
 _siphon_options_image_create="-f= -b= -F= -o= -u -q"
 _siphon_options_image_info="-f= --output= -U --force-share --backing-chain"
 _siphon_options_image_check="-f= --output= -r= -U --force-share"
 _siphon_options_image_map="-f= --output= -U --force-share"
-_siphon_options_image_compare="-f= -F= -s -q -U --force-share"
+_siphon_options_image_compare="-f= -F= -s -U --force-share -q"
 _siphon_options_image_rebase="-f= -b= -F= -u"
-_siphon_common_options="-h --help --debug"
+_siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p"
+_siphon_options_image_serve="-f= -k= --socket= -p= --port= -b= --bind= --tls-creds= -r --read-only -x= --name="
+_siphon_options_demo="--dir= --keep"
+_siphon_options_define=""
+_siphon_options_undefine=""
+_siphon_options_start=""
+_siphon_options_shutdown=""
+_siphon_options_destroy=""
+_siphon_options_list="--all --inactive --name --uuid"
+_siphon_options_dominfo=""
+_siphon_options_domblklist="--details"
+_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
+_siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
+_siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
+_siphon_options_daemon="--state-dir= --socket= --ro-socket="
+# options every command takes
+_siphon_common_options="-h --help --debug -c= --connect="
 
 _siphon() {
     local cur prev words cword
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
 
-    # the command path: siphon [image] COMMAND
+    # the command path: siphon COMMAND, or siphon image COMMAND
     local path="" i word
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
-        case $word in
-            -*) ;;
-            image) [ -z "$path" ] && path=image ;;
-            demo) [ -z "$path" ] && path=demo ;;
-            create|info|check|map|compare|rebase) [ "$path" = image ] && path="image_$word" ;;
-        esac
+        [[ $word == -* ]] && continue
+        if [ -z "$path" ] && [[ " $_siphon_commands " == *" $word "* ]]; then
+            path=$word
+        elif [ "$path" = image ] && [[ " $_siphon_image_commands " == *" $word "* ]]; then
+            path="image_$word"
+        fi
     done
 
     # values of options that take one
     case $prev in
+        -c|--connect)
+            COMPREPLY=($(compgen -W "embedded:/// siphon:///session siphon+unix:/// siphon+tls://" -- "$cur")); return ;;
+        --event)
+            COMPREPLY=($(compgen -W "lifecycle block-job block-job-2" -- "$cur")); return ;;
+        --domain)
+            COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")); return ;;
         -f|-F)
             COMPREPLY=($(compgen -W "qcow2 qed raw" -- "$cur")); return ;;
         -r)
@@ -42,7 +63,7 @@ _siphon() {
             COMPREPLY=($(compgen -W "human json" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
-        -b|--dir)
+        -b|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == --output=* ]]; then
@@ -51,18 +72,75 @@ _siphon() {
 
     case $path in
         "")
-            COMPREPLY=($(compgen -W "$_siphon_commands $_siphon_common_options" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "$_siphon_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
         image)
-            COMPREPLY=($(compgen -W "$_siphon_image_commands $_siphon_common_options" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "$_siphon_image_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
     esac
 
     if [[ $cur == -* ]]; then
         local var="_siphon_options_$path" options
         options=${!var}
-        COMPREPLY=($(compgen -W "${options//=/} $_siphon_common_options" -- "$cur"))
+        COMPREPLY=($(compgen -W "${options//=/} ${_siphon_common_options//=/}" -- "$cur"))
         return
     fi
+    _siphon_domain_arguments "$path" && return
     COMPREPLY=($(compgen -f -- "$cur"))
+}
+
+# the domain and block-job commands, shaped like virsh's
+_siphon_options_define=""
+_siphon_options_undefine=""
+_siphon_options_start=""
+_siphon_options_shutdown=""
+_siphon_options_destroy=""
+_siphon_options_list="--all --inactive --name --uuid"
+_siphon_options_dominfo=""
+_siphon_options_domblklist="--details"
+_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
+_siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
+_siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
+_siphon_options_daemon="--state-dir= --socket= --ro-socket="
+
+# the -c URI on the line being completed, so that names come from the same place
+_siphon_connect() {
+    local i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+            -c|--connect) echo "-c ${COMP_WORDS[i+1]}"; return ;;
+        esac
+    done
+}
+
+_siphon_domains() {
+    "${COMP_WORDS[0]}" $(_siphon_connect) list --all --name 2>/dev/null
+}
+
+# DOMAIN, then DISK (a target from domblklist), for the commands that take them
+_siphon_domain_arguments() {
+    case $1 in
+        undefine|start|shutdown|destroy|dominfo|domblklist|blockpull|blockjob) ;;
+        *) return 1 ;;
+    esac
+    local i positional=() word
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        case $word in
+            -c|--connect|--bandwidth|--base|--timeout) ((i++)) ;;
+            -*) ;;
+            *) positional+=("$word") ;;
+        esac
+    done
+    # positional[0] is the command itself
+    case ${#positional[@]} in
+        1) COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")) ;;
+        2) case $1 in
+               blockpull|blockjob)
+                   COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" $(_siphon_connect) domblklist "${positional[1]}" 2>/dev/null | awk 'NR > 2 && NF { print $1 }')" -- "$cur")) ;;
+               *) return 1 ;;
+           esac ;;
+        *) return 1 ;;
+    esac
+    return 0
 }
 
 complete -o filenames -F _siphon siphon ./siphon

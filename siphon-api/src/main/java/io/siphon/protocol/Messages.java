@@ -65,7 +65,7 @@ public final class Messages {
         if (!(Json.parse(line) instanceof Map<?, ?> raw)) {
             throw new ProtocolException("a message must be a JSON object");
         }
-        Map<String, Object> map = objectMap(raw, "message");
+        Map<String, Object> map = objectMap(raw);
         Optional<Object> id = Optional.ofNullable(map.get("id"));
         if (map.containsKey("execute")) {
             if (!(map.get("execute") instanceof String command)) {
@@ -80,7 +80,7 @@ public final class Messages {
                     throw new ProtocolException("unknown member '" + key + "' in a command");
                 }
             }
-            return new Request(command, objectMap(args, "arguments"), id);
+            return new Request(command, objectMap(args), id);
         }
         if (map.containsKey("return")) {
             return new Reply(map.get("return"), id);
@@ -89,7 +89,7 @@ public final class Messages {
             return new ErrorReply(String.valueOf(error.get("class")), String.valueOf(error.get("desc")), id);
         }
         if (map.get("event") instanceof String event) {
-            Map<String, Object> data = map.get("data") instanceof Map<?, ?> d ? objectMap(d, "data") : Map.of();
+            Map<String, Object> data = map.get("data") instanceof Map<?, ?> d ? objectMap(d) : Map.of();
             long micros = 0;
             if (map.get("timestamp") instanceof Map<?, ?> ts
                     && ts.get("seconds") instanceof Long s
@@ -111,7 +111,7 @@ public final class Messages {
         throw new ProtocolException("a message needs one of 'execute', 'return', 'error', 'event' or 'QMP'");
     }
 
-    private static Map<String, Object> objectMap(Map<?, ?> raw, String what) {
+    private static Map<String, Object> objectMap(Map<?, ?> raw) {
         Map<String, Object> map = new LinkedHashMap<>();
         raw.forEach((k, v) -> map.put((String) k, v));
         return map;

@@ -7,7 +7,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * Which driver a domain command talks to, as virsh chooses: {@code -c URI}, else {@code
+ * Which driver a domain command talks to, as virsh chooses: {@code siphon -c URI COMMAND}, else {@code
  * $SIPHON_DEFAULT_URI}, else the per-user session daemon. Stateless.
  */
 final class Connections {
@@ -20,7 +20,7 @@ final class Connections {
 
     /** The URI {@code spec}'s command line asks for, reading {@code environment} when it names none. */
     static String uri(CommandSpec spec, Map<String, String> environment) {
-        OptionSpec connect = spec.findOption("--connect");
+        OptionSpec connect = spec.root().findOption("--connect");
         if (connect != null && connect.getValue() != null) {
             return connect.getValue();
         }

@@ -41,7 +41,7 @@ final class SiphonCommand {
             description = "On an error, print the stack trace and log everything.")
     boolean debug;
 
-    /** Read by the domain commands through {@link Connections}; virsh's -c. */
+    /** Read by the domain commands through {@link Connections}; virsh's -c, accepted before or after the command name. */
     @Option(
             names = {"-c", "--connect"},
             paramLabel = "URI",

@@ -23,7 +23,6 @@ class CompletionScriptTest {
     static final Path REPOSITORY = Path.of(System.getProperty("user.dir")).getParent();
 
     private static final Path SCRIPT = REPOSITORY.resolve("scripts/siphon-completion.bash");
-    private static final Set<String> COMMON = Set.of("-h", "--help", "--debug");
 
     @Test
     void listsEveryOptionOfEveryCommand() throws Exception {
@@ -39,25 +38,31 @@ class CompletionScriptTest {
                 String variable =
                         path.isEmpty() ? "_siphon_commands" : "_siphon_" + String.join("_", path) + "_commands";
                 assertEquals(
-                        new TreeSet<>(command.getSubcommands().keySet()),
-                        new TreeSet<>(Arrays.asList(listed(script, variable).split(" "))),
-                        variable);
+                        new TreeSet<>(command.getSubcommands().keySet()), words(listed(script, variable)), variable);
                 continue;
             }
-            Set<String> expected = new TreeSet<>();
-            for (CommandLine.Model.OptionSpec option : command.getCommandSpec().options()) {
+            String variable = "_siphon_options_" + String.join("_", path);
+            assertEquals(optionNames(command, false), words(listed(script, variable)), variable);
+        }
+        assertEquals(optionNames(root, true), words(listed(script, "_siphon_common_options")));
+    }
+
+    /** The command's own options (or only those every command inherits), '=' marking a value. */
+    private static Set<String> optionNames(CommandLine command, boolean inheritedOnly) {
+        Set<String> names = new TreeSet<>();
+        for (CommandLine.Model.OptionSpec option : command.getCommandSpec().options()) {
+            boolean everywhere = option.inherited() || option.scopeType() == CommandLine.ScopeType.INHERIT;
+            if (everywhere == inheritedOnly) {
                 for (String name : option.names()) {
-                    if (!COMMON.contains(name)) {
-                        expected.add(name + (option.arity().max() > 0 ? "=" : ""));
-                    }
+                    names.add(name + (option.arity().max() > 0 ? "=" : ""));
                 }
             }
-            String variable = "_siphon_options_" + String.join("_", path);
-            assertEquals(
-                    expected,
-                    new TreeSet<>(Arrays.asList(listed(script, variable).split(" "))),
-                    variable);
         }
+        return names;
+    }
+
+    private static Set<String> words(String list) {
+        return list.isEmpty() ? Set.of() : new TreeSet<>(Arrays.asList(list.split(" ")));
     }
 
     private static String listed(String script, String variable) {
@@ -69,7 +74,12 @@ class CompletionScriptTest {
 
     @Test
     void completesInBash() throws Exception {
-        assertEquals("create info check map compare rebase -h --help --debug", complete("siphon", "image", ""));
+        assertEquals(
+                "create info check map compare rebase pull serve -h --help --debug -c --connect",
+                complete("siphon", "image", ""));
+        assertEquals("--inactive", complete("siphon", "-c", "embedded:///x", "list", "--i"));
+        assertEquals("embedded:///", complete("siphon", "-c", "emb"));
+        assertEquals("block-job block-job-2", complete("siphon", "event", "--event", "b"));
         assertEquals("leaks all", complete("siphon", "image", "check", "-r", ""));
         assertEquals("qcow2 qed", complete("siphon", "image", "create", "-f", "q"));
         assertEquals("--output=json", complete("siphon", "image", "map", "--output=j"));

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.siphon.api.Connection;
 import io.siphon.api.Siphon;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.UUID;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,6 +58,7 @@ class DomainCommandsTest {
         return """
                 <domain type='kvm'>
                   <name>%s</name>
+                  <uuid>%s</uuid>
                   <memory unit='MiB'>256</memory>
                   <os><type arch='x86_64'>hvm</type></os>
                   <devices>
@@ -66,7 +69,8 @@ class DomainCommandsTest {
                     </disk>
                   </devices>
                 </domain>
-                """.formatted(name, disk.toAbsolutePath());
+                """.formatted(
+                        name, UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)), disk.toAbsolutePath());
     }
 
     private Cli.Result siphon(String... args) {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -267,22 +268,43 @@ class Qcow2ImageCommandsTest {
 
         Cli.Result rebase = Cli.siphon("image", "rebase", "-b", "base.raw", "-F", "raw", top);
         assertEquals(0, rebase.status(), rebase.toString());
-        JsonNode chain = JSON.readTree(Cli.qemuImg(dir, "info", "--output=json", "--backing-chain", top)
-                .out());
-        assertEquals(2, chain.size(), chain.toString());
-        assertEquals("base.raw", chain.get(0).get("backing-filename").asText());
-        assertEquals(0, Cli.qemuImg(dir, "check", top).status());
-        Cli.Result same = Cli.qemuImg(dir, "compare", "-F", "raw", top, path("before.raw"));
-        assertEquals(0, same.status(), "seed " + seed + ": " + same);
+        assertReadsAsBefore(top, seed, Optional.of("base.raw"));
 
         Cli.Result detach = Cli.siphon("image", "rebase", "-b", "", top);
         assertEquals(0, detach.status(), detach.toString());
-        JsonNode alone =
+        assertReadsAsBefore(top, seed, Optional.empty());
+    }
+
+    /** {@code top} passes qemu-img check, reads as before.raw did, and has {@code backing} (or none). */
+    private void assertReadsAsBefore(String top, long seed, Optional<String> backing) throws Exception {
+        JsonNode info =
                 JSON.readTree(Cli.qemuImg(dir, "info", "--output=json", top).out());
-        assertTrue(alone.get("backing-filename") == null, alone.toString());
+        assertEquals(backing, Optional.ofNullable(info.get("backing-filename")).map(JsonNode::asText), info.toString());
         assertEquals(0, Cli.qemuImg(dir, "check", top).status());
-        Cli.Result stillSame = Cli.qemuImg(dir, "compare", "-F", "raw", top, path("before.raw"));
-        assertEquals(0, stillSame.status(), "seed " + seed + ": " + stillSame);
+        Cli.Result same = Cli.qemuImg(dir, "compare", "-F", "raw", top, path("before.raw"));
+        assertEquals(0, same.status(), "seed " + seed + ": " + same);
+    }
+
+    @Test
+    void pullKeepsWhatTheImageReadsAndDropsTheBacking() throws Exception {
+        long seed = System.nanoTime();
+        String top = chain(seed);
+        qemuImgOk("convert", "-O", "raw", top, path("before.raw"));
+
+        Cli.Result partial = Cli.siphon("image", "pull", "--base", path("a/base.raw"), "--keep-relative", top);
+        assertEquals(0, partial.status(), partial.toString());
+        assertReadsAsBefore(top, seed, Optional.of("base.raw"));
+        JsonNode info =
+                JSON.readTree(Cli.qemuImg(dir, "info", "--output=json", top).out());
+        assertEquals("raw", info.get("backing-filename-format").asText());
+
+        Cli.Result full = Cli.siphon("image", "pull", top);
+        assertEquals(0, full.status(), full.toString());
+        assertReadsAsBefore(top, seed, Optional.empty());
+
+        Cli.Result badBase = Cli.siphon("image", "pull", "--base", path("before.raw"), top);
+        assertEquals(1, badBase.status());
+        assertEquals(1, badBase.err().lines().count(), badBase.err());
     }
 
     @Test

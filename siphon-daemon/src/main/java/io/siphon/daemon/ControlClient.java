@@ -10,10 +10,10 @@ import io.siphon.protocol.Messages;
 import io.siphon.protocol.ProtocolException;
 import io.siphon.protocol.Request;
 import io.siphon.protocol.Values;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -31,33 +31,43 @@ final class ControlClient implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlClient.class);
 
     private final String name;
-    private final SocketChannel channel;
+    private final InputStream in;
+    private final Closeable channel;
     private final DomainManager manager;
     private final boolean readOnly;
     private final Runnable onExit;
     private final OutputStream out;
 
-    ControlClient(String name, SocketChannel channel, DomainManager manager, boolean readOnly, Runnable onExit) {
+    /** A client reading {@code in} and writing {@code out}; closing {@code channel} ends both. */
+    ControlClient(
+            String name,
+            InputStream in,
+            OutputStream out,
+            Closeable channel,
+            DomainManager manager,
+            boolean readOnly,
+            Runnable onExit) {
         this.name = name;
+        this.in = in;
+        this.out = out;
         this.channel = channel;
         this.manager = manager;
         this.readOnly = readOnly;
         this.onExit = onExit;
-        this.out = Channels.newOutputStream(channel);
     }
 
     @Override
     public void run() {
         LOG.info("client {} connected{}", name, readOnly ? " (read-only)" : "");
         String why = "closed the connection";
-        try (EmbeddedSession session = new EmbeddedSession(manager, readOnly, () -> {})) {
+        try (EmbeddedSession session = new EmbeddedSession(manager, readOnly, () -> {}, this::cutOff)) {
             session.setEventSink(event -> send(Values.event(event, micros(Instant.now()))));
             List<String> capabilities = readOnly ? List.of("events", "read-only") : List.of("events");
             if (!send(new Greeting(Messages.VERSION, capabilities))) {
                 return;
             }
             CommandDispatcher dispatcher = new CommandDispatcher(session);
-            FrameReader reader = new FrameReader(Channels.newInputStream(channel));
+            FrameReader reader = new FrameReader(in);
             while (true) {
                 Optional<String> line;
                 try {
@@ -105,6 +115,16 @@ final class ControlClient implements Runnable {
             }
             LOG.info("client {} disconnected: {}", name, why);
             onExit.run();
+        }
+    }
+
+    /** A client that reads no events would hold them all in memory: it is disconnected instead. */
+    private void cutOff() {
+        LOG.warn("client {}: {} events unread; disconnecting it", name, EmbeddedSession.MAX_PENDING_EVENTS);
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("closing client {}", name, e);
         }
     }
 

@@ -4,10 +4,15 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import io.siphon.protocol.ErrorReply;
 import io.siphon.protocol.Messages;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -16,15 +21,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control protocol on one Unix socket: read-write (mode 0600) or read-only (mode 0666, queries
- * only). Each client runs on its own virtual thread; beyond {@link #MAX_CLIENTS} at once a new
- * client gets an error and is closed, so a flood cannot starve the daemon. Thread-safe.
+ * The control protocol on one listening socket: a Unix socket, read-write (mode 0600) or read-only
+ * (mode 0666, queries only), or TCP with mutual TLS (read-write; a client without a certificate
+ * from the configured CA fails the handshake). Each client runs on its own virtual thread; beyond
+ * {@link #MAX_CLIENTS} at once a new client gets an error and is closed, so a flood cannot starve
+ * the daemon. Thread-safe.
  */
 final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
@@ -33,26 +45,42 @@ final class ControlServer implements AutoCloseable {
     static final int MAX_CLIENTS = 128;
 
     private static final AtomicLong CLIENT_NUMBERS = new AtomicLong();
+    private static final int HANDSHAKE_TIMEOUT_MILLIS = 30_000;
 
-    private final Path socket;
-    private final ServerSocketChannel server;
+    /** One accepted connection, as streams, and what must succeed before it is served. */
+    private record Accepted(String peer, InputStream in, OutputStream out, Closeable channel, Ready ready) {}
+
+    /** Run on the client's own thread before serving it (the TLS handshake). */
+    @FunctionalInterface
+    private interface Ready {
+        void await() throws IOException;
+    }
+
+    /** Blocks for the next connection; a closed listener ends the loop. */
+    @FunctionalInterface
+    private interface Acceptor {
+        Accepted accept() throws IOException;
+    }
+
+    private final String address;
+    private final Closeable listener;
+    private final Optional<Path> socketFile;
     private final DomainManager manager;
     private final boolean readOnly;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
-    private final Thread acceptor;
+    private final Set<Closeable> clients = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
-    private ControlServer(Path socket, ServerSocketChannel server, DomainManager manager, boolean readOnly) {
-        this.socket = socket;
-        this.server = server;
+    private ControlServer(
+            String address, Closeable listener, Optional<Path> socketFile, DomainManager manager, boolean readOnly) {
+        this.address = address;
+        this.listener = listener;
+        this.socketFile = socketFile;
         this.manager = manager;
         this.readOnly = readOnly;
-        this.acceptor = Thread.ofPlatform()
-                .name("siphon-control-" + socket.getFileName())
-                .daemon(true)
-                .unstarted(this::acceptLoop);
     }
 
-    /** Listens on {@code socket}, replacing a stale socket file but never a live daemon's. */
+    /** Listens on the Unix socket {@code socket}, replacing a stale socket file but never a live daemon's. */
     static ControlServer listen(Path socket, DomainManager manager, boolean readOnly) throws IOException {
         if (Files.exists(socket)) {
             try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
@@ -70,57 +98,134 @@ final class ControlServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        ControlServer control = new ControlServer(socket, server, manager, readOnly);
-        control.acceptor.start();
-        LOG.info("listening on {}{}", socket, readOnly ? " (read-only)" : "");
+        ControlServer control = new ControlServer(socket.toString(), server, Optional.of(socket), manager, readOnly);
+        control.start(() -> {
+            SocketChannel client = server.accept();
+            return new Accepted(
+                    "unix", Channels.newInputStream(client), Channels.newOutputStream(client), client, () -> {});
+        });
         return control;
     }
 
-    private void acceptLoop() {
-        while (true) {
-            SocketChannel client;
+    /** Listens on TCP {@code address} with mutual TLS from {@code tls}. */
+    static ControlServer listenTls(InetSocketAddress address, SSLContext tls, DomainManager manager)
+            throws IOException {
+        SSLServerSocket server = (SSLServerSocket) tls.getServerSocketFactory().createServerSocket();
+        try {
+            server.setNeedClientAuth(true);
+            server.setReuseAddress(true);
+            server.bind(address);
+        } catch (IOException e) {
+            server.close();
+            throw e;
+        }
+        String bound = server.getInetAddress().getHostAddress() + ":" + server.getLocalPort();
+        ControlServer control = new ControlServer("tls://" + bound, server, Optional.empty(), manager, false);
+        control.start(() -> {
+            SSLSocket client = (SSLSocket) server.accept();
+            String peer = client.getInetAddress().getHostAddress() + ":" + client.getPort();
+            // a peer that stalls its handshake is dropped; once authenticated it may idle
+            client.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            return new Accepted(peer, client.getInputStream(), client.getOutputStream(), client, () -> {
+                client.startHandshake();
+                client.setSoTimeout(0);
+            });
+        });
+        return control;
+    }
+
+    private void start(Acceptor acceptor) {
+        Thread.ofPlatform().name("siphon-control-" + address).daemon(true).start(() -> acceptLoop(acceptor));
+        LOG.info("listening on {}{}", address, readOnly ? " (read-only)" : "");
+    }
+
+    private void acceptLoop(Acceptor acceptor) {
+        while (!closed) {
+            Accepted client;
             try {
-                client = server.accept();
+                client = acceptor.accept();
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
-                LOG.warn("accept on {} failed: {}", socket, e.toString());
+                if (closed) {
+                    return;
+                }
+                LOG.warn("accept on {} failed: {}", address, e.toString());
                 continue;
             }
-            String name = "#" + CLIENT_NUMBERS.incrementAndGet();
+            String name = "#" + CLIENT_NUMBERS.incrementAndGet() + " (" + client.peer() + ")";
             if (!slots.tryAcquire()) {
-                refuse(client, name);
+                Thread.ofVirtual().name("siphon-refuse-" + name).start(() -> refuse(client, name));
                 continue;
             }
-            Thread.ofVirtual()
-                    .name("siphon-client-" + name)
-                    .start(new ControlClient(name, client, manager, readOnly, slots::release));
+            clients.add(client.channel());
+            Runnable exit = () -> {
+                clients.remove(client.channel());
+                slots.release();
+            };
+            ControlClient served =
+                    new ControlClient(name, client.in(), client.out(), client.channel(), manager, readOnly, exit);
+            Thread.ofVirtual().name("siphon-client-" + name).start(() -> {
+                try {
+                    client.ready().await();
+                } catch (IOException e) {
+                    LOG.warn("client {} failed the TLS handshake: {}", name, e.toString());
+                    closeQuietly(client.channel());
+                    exit.run();
+                    return;
+                }
+                served.run();
+            });
         }
     }
 
-    private static void refuse(SocketChannel client, String name) {
+    private static void refuse(Accepted client, String name) {
         LOG.warn("client {} refused: {} clients already connected", name, MAX_CLIENTS);
         String line = Messages.encode(new ErrorReply(
                         ErrorCode.OPERATION_FAILED.name(),
                         "too many clients (" + MAX_CLIENTS + "); try again later",
                         Optional.empty()))
                 + "\n";
-        try (client) {
-            client.configureBlocking(false);
-            client.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
+        try (Closeable channel = client.channel()) {
+            client.ready().await();
+            client.out().write(line.getBytes(StandardCharsets.UTF_8));
+            client.out().flush();
         } catch (IOException e) {
             LOG.debug("refusing client {}", name, e);
         }
     }
 
-    Path socket() {
-        return socket;
+    private static void closeQuietly(Closeable channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("closing", e);
+        }
     }
 
-    /** Stops accepting and removes the socket file; connected clients end when the manager closes. */
+    /** Where this server listens, for logs. */
+    String address() {
+        return address;
+    }
+
+    /** The Unix socket file, for Unix listeners. */
+    Optional<Path> socketFile() {
+        return socketFile;
+    }
+
+    /** The bound TCP port, for TLS listeners. */
+    int tcpPort() {
+        return listener instanceof ServerSocket server ? server.getLocalPort() : -1;
+    }
+
+    /** Stops accepting, disconnects every client and removes the socket file. */
     @Override
     public void close() throws IOException {
-        server.close();
-        Files.deleteIfExists(socket);
+        closed = true;
+        listener.close();
+        clients.forEach(ControlServer::closeQuietly);
+        if (socketFile.isPresent()) {
+            Files.deleteIfExists(socketFile.get());
+        }
     }
 }

@@ -92,6 +92,12 @@ final class DomainManager implements AutoCloseable {
                         "domain '" + other.name() + "' already exists with uuid " + other.uuid());
             }
         }
+        if (running.containsKey(definition.name())) {
+            // its open disks follow the old definition; a new one takes effect at the next start
+            throw new SiphonException(
+                    ErrorCode.OPERATION_INVALID,
+                    "domain '" + definition.name() + "' is running; shut it down before redefining it");
+        }
         try {
             state.saveDomain(definition.name(), definition.xml());
         } catch (IOException e) {
@@ -145,11 +151,18 @@ final class DomainManager implements AutoCloseable {
     synchronized List<DiskInfo> disks(String domain) {
         DomainDefinition definition = definition(domain);
         List<DiskInfo> out = new ArrayList<>();
+        List<RunningDisk> started = running.getOrDefault(definition.name(), List.of());
         for (DiskDefinition disk : definition.disks()) {
+            // a running disk knows its probed format; a shut-off one says what the XML says
+            String format = started.stream()
+                    .filter(r -> r.target().equals(disk.target()))
+                    .map(r -> r.images().getFirst().formatName())
+                    .findFirst()
+                    .orElse(disk.format().orElse("auto"));
             out.add(new DiskInfo(
                     disk.target(),
                     disk.source().toString(),
-                    disk.format().orElse("auto"),
+                    format,
                     disk.readOnly(),
                     disk.copyOnRead(),
                     nbdUri(definition.name(), disk.target())));

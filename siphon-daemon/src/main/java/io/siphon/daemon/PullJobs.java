@@ -82,7 +82,9 @@ final class PullJobs {
             BlockJobState state;
             if (info.status() == JobStatus.ABORTING) {
                 state = BlockJobState.ABORTING;
-            } else if (info.pausedByUser() || info.status() == JobStatus.PAUSED) {
+            } else if (info.pausedByUser()
+                    || (info.status() == JobStatus.PAUSED && info.error().isPresent())) {
+                // a resumed job shows PAUSED until its thread wakes: the user's view is what counts
                 state = BlockJobState.PAUSED;
             } else {
                 state = stepped ? BlockJobState.STEPPING : BlockJobState.RUNNING;

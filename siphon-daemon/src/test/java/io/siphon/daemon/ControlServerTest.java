@@ -42,9 +42,7 @@ class ControlServerTest {
     }
 
     private String domainXml(String name) throws IOException {
-        Path image = Files.write(stateDir.resolve(name + ".img"), new byte[4096]);
-        return "<domain><name>" + name + "</name><devices><disk type='file'><driver type='raw'/><source file='" + image
-                + "'/><target dev='vda'/></disk></devices></domain>";
+        return TestDomains.rawDomainXml(stateDir, name);
     }
 
     private static String quote(String text) {

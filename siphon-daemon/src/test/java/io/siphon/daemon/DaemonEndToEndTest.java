@@ -157,4 +157,32 @@ class DaemonEndToEndTest {
         assertEquals("", QemuTools.backingName(top));
         QemuTools.assertSameContent(top, dir.resolve("db-expected.raw"));
     }
+
+    @Test
+    void aCleanDaemonStopKeepsThePullForTheNextStart() throws Exception {
+        Path top = clone("app");
+        Path state = dir.resolve("state");
+        try (DaemonProcess first = DaemonProcess.start(state);
+                Connection connection = Siphon.connect("siphon+unix://" + first.socket())) {
+            Domain domain = connection.define(xml("app", top));
+            domain.start();
+            domain.blockPull("vda", 65536, Set.of(io.siphon.api.PullFlag.BANDWIDTH_BYTES));
+        } // SIGTERM: the daemon stops the domain, flushing it, and keeps the job record
+        try (DaemonProcess second = DaemonProcess.start(state);
+                Connection connection = Siphon.connect("siphon+unix://" + second.socket())) {
+            BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
+            connection.addBlockJobListener(events::add);
+            Domain domain = connection.lookup("app");
+            domain.start();
+            assertEquals(65536, domain.blockJobInfo("vda").orElseThrow().bandwidthBytesPerSecond());
+            domain.blockJobAbort("vda", Set.of());
+            assertEquals(BlockJobStatus.CANCELED, awaitEvent(events).status());
+            domain.shutdown();
+            domain.start();
+            assertEquals(Optional.empty(), domain.blockJobInfo("vda"), "an aborted pull is not resumed");
+            domain.shutdown();
+        }
+        assertEquals("app-template.raw", QemuTools.backingName(top));
+        QemuTools.assertSameContent(top, dir.resolve("app-expected.raw"));
+    }
 }

@@ -13,8 +13,9 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * The driver that talks to a Siphon daemon over the control protocol: {@code siphon+unix:///SOCKET}
- * and {@code siphon:///session} (the per-user daemon, started on demand). Thread-safe.
+ * The driver that talks to a Siphon daemon over the control protocol: {@code siphon+unix:///SOCKET},
+ * {@code siphon:///session} (the per-user daemon, started on demand) and {@code
+ * siphon+tls://HOST:PORT/?cert=FILE&key=FILE&ca=FILE} (TCP with mutual TLS). Thread-safe.
  */
 public final class RemoteDriver implements Driver {
     @Override
@@ -43,10 +44,51 @@ public final class RemoteDriver implements Driver {
                 daemon.ensureRunning();
                 yield openUnix(daemon.socket(), readOnly);
             }
-            default ->
-                throw new SiphonException(
-                        ErrorCode.NO_SUPPORT, "URI '" + uri + "': TLS transport is not built in this version");
+            default -> openTls(uri, readOnly);
         };
+    }
+
+    /** {@code siphon+tls://HOST:PORT/?cert=FILE&key=FILE&ca=FILE}: mutual TLS, the host name checked. */
+    private static DriverSession openTls(URI uri, boolean readOnly) {
+        if (uri.getHost() == null || uri.getPort() < 0) {
+            throw new SiphonException(ErrorCode.INVALID_ARG, "URI '" + uri + "' needs HOST:PORT");
+        }
+        java.util.Map<String, String> query = ConnectionUris.parameters(uri);
+        for (String needed : java.util.List.of("cert", "key", "ca")) {
+            if (!query.containsKey(needed)) {
+                throw new SiphonException(
+                        ErrorCode.INVALID_ARG,
+                        "URI '" + uri + "' needs ?cert=FILE&key=FILE&ca=FILE (missing " + needed + ")");
+            }
+        }
+        javax.net.ssl.SSLSocket socket = null;
+        try {
+            javax.net.ssl.SSLContext context =
+                    TlsFiles.mutual(Path.of(query.get("cert")), Path.of(query.get("key")), Path.of(query.get("ca")));
+            socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(uri.getHost(), uri.getPort());
+            javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            return new RemoteSession(
+                    uri.getHost() + ":" + uri.getPort(),
+                    socket,
+                    socket.getInputStream(),
+                    socket.getOutputStream(),
+                    readOnly);
+        } catch (IOException e) {
+            if (socket != null) {
+                try {
+                    socket.close();
+                } catch (IOException closeFailure) {
+                    e.addSuppressed(closeFailure);
+                }
+            }
+            throw new SiphonException(
+                    ErrorCode.CONNECTION_FAILED,
+                    "TLS connection to " + uri.getHost() + ":" + uri.getPort() + ": " + e,
+                    e);
+        }
     }
 
     /** A session over the daemon's Unix socket at {@code socket}. */

@@ -95,12 +95,10 @@ final class RemoteSession implements DriverSession {
                     break;
                 }
                 switch (Messages.decode(line.get())) {
-                    case Reply r -> complete(r.id(), CompletableFuture.completedFuture(r.value()));
+                    case Reply r -> complete(r.id(), r.value(), null);
                     case ErrorReply e ->
                         complete(
-                                e.id(),
-                                CompletableFuture.failedFuture(
-                                        new SiphonException(ErrorCode.fromName(e.errorClass()), e.description())));
+                                e.id(), null, new SiphonException(ErrorCode.fromName(e.errorClass()), e.description()));
                     case EventMessage e -> deliver(e);
                     default -> LOG.warn("ignoring unexpected message from {}", peer);
                 }
@@ -114,19 +112,16 @@ final class RemoteSession implements DriverSession {
         pending.clear();
     }
 
-    private void complete(Optional<Object> id, CompletableFuture<Object> outcome) {
-        if (!(id.orElse(null) instanceof Long key) || !pending.containsKey(key)) {
+    /** Completes the request {@code id} with {@code value}, or with {@code failure} when it is not null. */
+    private void complete(Optional<Object> id, Object value, SiphonException failure) {
+        CompletableFuture<Object> waiting = id.orElse(null) instanceof Long key ? pending.remove(key) : null;
+        if (waiting == null) {
             LOG.warn("reply from {} with an id no request has: {}", peer, id);
-            return;
+        } else if (failure != null) {
+            waiting.completeExceptionally(failure);
+        } else {
+            waiting.complete(value);
         }
-        CompletableFuture<Object> waiting = pending.remove(key);
-        outcome.whenComplete((value, error) -> {
-            if (error != null) {
-                waiting.completeExceptionally(error);
-            } else {
-                waiting.complete(value);
-            }
-        });
     }
 
     private void deliver(EventMessage message) {

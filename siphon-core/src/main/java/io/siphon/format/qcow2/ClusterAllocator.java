@@ -36,6 +36,7 @@ final class ClusterAllocator {
     private final RefcountTable table;
     private final MetadataCache blocks;
     private final TableMover mover;
+    private final MetadataClusters metadata;
     private final List<long[]> pendingFrees = new ArrayList<>();
     private long pendingFreeClusters;
     private long freeHint;
@@ -43,13 +44,20 @@ final class ClusterAllocator {
     private boolean growing;
 
     ClusterAllocator(
-            ImageFile file, Geometry geometry, WriteOrder order, RefcountTable table, long fileSize, TableMover mover) {
+            ImageFile file,
+            Geometry geometry,
+            WriteOrder order,
+            RefcountTable table,
+            long fileSize,
+            MetadataClusters metadata,
+            TableMover mover) {
         this.file = file;
         this.path = file.path();
         this.geometry = geometry;
         this.order = order;
         this.table = table;
         this.mover = mover;
+        this.metadata = metadata;
         this.fileEnd = fileSize;
         // refcount blocks may be reached before any write, so a raise is always safe to write early
         this.blocks = new MetadataCache(file, order, geometry.clusterSize(), 1 << 20, () -> {});
@@ -142,8 +150,14 @@ final class ClusterAllocator {
         return pendingFreeClusters;
     }
 
-    /** Applies the queued decrements. Call only once the references they drop are durably gone. */
+    /**
+     * Applies the queued decrements. Call only once the references they drop are durably gone.
+     * Clusters left unused are punched out of the file (as QEMU passes discards down), which is safe
+     * because nothing reaches them any more.
+     */
     void applyPendingFrees() throws IOException {
+        long holeStart = -1;
+        long holeEnd = -1;
         for (long[] range : pendingFrees) {
             for (long c = range[0]; c < range[0] + range[1]; c++) {
                 long refcount = refcount(c);
@@ -154,11 +168,24 @@ final class ClusterAllocator {
                 setRefcount(c, refcount - 1);
                 if (refcount == 1) {
                     freeHint = Math.min(freeHint, c);
+                    if (c != holeEnd) {
+                        punch(holeStart, holeEnd);
+                        holeStart = c;
+                    }
+                    holeEnd = c + 1;
                 }
             }
         }
+        punch(holeStart, holeEnd);
         pendingFrees.clear();
         pendingFreeClusters = 0;
+    }
+
+    private void punch(long startCluster, long endCluster) throws IOException {
+        if (startCluster >= 0 && endCluster > startCluster) {
+            file.punchHole(
+                    startCluster << geometry.clusterBits(), (endCluster - startCluster) << geometry.clusterBits());
+        }
     }
 
     /** Writes dirty refcount blocks, then (after a barrier) changed refcount table entries. */
@@ -231,6 +258,7 @@ final class ClusterAllocator {
             blocks.create(c << geometry.clusterBits());
             table.setBlockOffset((int) index, c << geometry.clusterBits());
         }
+        metadata.mark(c << geometry.clusterBits(), geometry.clusterSize());
         claim((c + 1) << geometry.clusterBits());
     }
 
@@ -262,6 +290,8 @@ final class ClusterAllocator {
             order.wrote();
             order.barrier();
             mover.refcountTableMoved(newOffset, (int) newClusters);
+            metadata.mark(newOffset, newClusters << geometry.clusterBits());
+            metadata.unmark(oldOffset, (long) oldClusters << geometry.clusterBits());
             free(oldOffset, (long) oldClusters << geometry.clusterBits());
         } finally {
             growing = false;

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -58,6 +59,7 @@ final class Qcow2Image implements Image {
     private L1Table l1;
     private ClusterAllocator allocator;
     private MetadataCache l2Cache;
+    private MetadataClusters metadata;
     private volatile Optional<BlockDevice> backing = Optional.empty();
     private boolean dirtyMarked;
     private boolean closed;
@@ -101,7 +103,9 @@ final class Qcow2Image implements Image {
         long fileSize = file.sizeBytes();
         l1 = L1Table.read(file, header, fileSize);
         RefcountTable refcountTable = RefcountTable.read(file, header, fileSize);
-        allocator = new ClusterAllocator(file, geometry, order, refcountTable, fileSize, this::refcountTableMoved);
+        metadata = mapMetadata(refcountTable);
+        allocator = new ClusterAllocator(
+                file, geometry, order, refcountTable, fileSize, metadata, this::refcountTableMoved);
         MetadataCache.Barrier l2Barrier = header.lazyRefcounts()
                 ? order::barrier
                 : () -> {
@@ -109,6 +113,28 @@ final class Qcow2Image implements Image {
                     order.barrier();
                 };
         l2Cache = new MetadataCache(file, order, clusterSize, L2_CACHE_BYTES, l2Barrier);
+    }
+
+    /** Marks every metadata cluster, refusing tables that overlap each other. */
+    private MetadataClusters mapMetadata(RefcountTable refcountTable) throws IOException {
+        MetadataClusters map = new MetadataClusters(geometry.clusterBits());
+        map.mark(0, clusterSize);
+        map.mark(header.l1TableOffset(), l1.size() * 8L);
+        map.mark(header.refcountTableOffset(), header.refcountTableBytes());
+        for (int i = 0; i < refcountTable.size(); i++) {
+            long block = refcountTable.blockOffset(i);
+            if (block != 0 && !map.mark(block, clusterSize)) {
+                throw Errors.malformed(
+                        path, "refcount table entry " + i, "refcount block at " + block + " overlaps other metadata");
+            }
+        }
+        for (int i = 0; i < l1.size(); i++) {
+            long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
+            if (l2Offset != 0 && !map.mark(l2Offset, clusterSize)) {
+                throw Errors.malformed(path, "L1 entry " + i, "L2 table at " + l2Offset + " overlaps other metadata");
+            }
+        }
+        return map;
     }
 
     private void prepareForWriting() throws IOException {
@@ -299,9 +325,8 @@ final class Qcow2Image implements Image {
             throw Errors.malformed(
                     path, field, "host offset " + host + " is in the header or past the end of the file");
         }
-        if (Qcow2Header.overlaps(host, clusterSize, l1.offset(), l1.size() * 8L)
-                || Qcow2Header.overlaps(host, clusterSize, header.refcountTableOffset(), header.refcountTableBytes())) {
-            throw Errors.malformed(path, field, "host offset " + host + " overlaps the L1 or refcount table");
+        if (metadata.contains(host)) {
+            throw Errors.malformed(path, field, "host offset " + host + " overlaps the image's metadata");
         }
     }
 
@@ -508,6 +533,7 @@ final class Qcow2Image implements Image {
             return l2Offset;
         }
         l2Offset = allocator.allocate(1);
+        metadata.mark(l2Offset, clusterSize);
         l2Cache.create(l2Offset);
         l1.set(l1Index, l2Offset | L1Table.COPIED);
         return l2Offset;
@@ -886,7 +912,8 @@ final class Qcow2Image implements Image {
                 OptionalInt.of(clusterSize),
                 backingReference(),
                 current.isDirty(),
-                specific);
+                specific,
+                OptionalLong.of(file.allocatedBytes()));
     }
 
     @Override

@@ -31,7 +31,9 @@ import java.util.Set;
  * concurrent use.
  */
 public final class QedFormat implements ImageFormat {
+    /** The format's name as qemu-img spells it. */
     public static final String NAME = "qed";
+
     private static final Set<String> OPTIONS = Set.of("cluster_size", "table_size");
 
     @Override

@@ -201,7 +201,7 @@ final class QedImage implements Image {
             } finally {
                 tableLock.unlock();
             }
-            boolean fromBacking = run.kind() != QedClusterMap.Kind.ZERO;
+            boolean fromBacking = run.kind() != QedClusterMap.Kind.ZERO && backing.isPresent();
             copyOnWrite(clusterStart, host, inCluster, fromBacking);
             file.writeFully(host + inCluster, part);
             long tail = guestOffset + length;
@@ -230,11 +230,20 @@ final class QedImage implements Image {
         if (lengthBytes == 0) {
             return;
         }
-        ByteBuffer fill = ByteBuffer.allocate(Math.toIntExact(lengthBytes));
-        if (fromBacking) {
-            readBacking(guestOffset, fill);
+        if (!fromBacking && hostOffset >= file.sizeBytes()) {
+            // Past the end of the file reads as zeroes already; only the file's length matters, so
+            // that the last cluster is whole (QEMU ignores a partial cluster at the end).
+            file.writeFully(hostOffset + lengthBytes - 1, ByteBuffer.allocate(1));
+            return;
         }
-        file.writeFully(hostOffset, fill.clear());
+        for (long done = 0; done < lengthBytes; ) {
+            ByteBuffer fill = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK_BYTES, lengthBytes - done));
+            if (fromBacking) {
+                readBacking(guestOffset + done, fill);
+            }
+            file.writeFully(hostOffset + done, fill.clear());
+            done += fill.capacity();
+        }
     }
 
     /** Reads what the backing holds at {@code guestOffset}: zeroes past its end or this image's end. */

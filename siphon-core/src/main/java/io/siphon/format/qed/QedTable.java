@@ -16,6 +16,8 @@ final class QedTable {
     /** Entries in one 512-byte sector: partial updates write whole sectors, as QEMU does. */
     private static final int ENTRIES_PER_SECTOR = QedHeader.SECTOR_BYTES / Long.BYTES;
 
+    private static final int CHUNK_BYTES = 1 << 20;
+
     private final long fileOffset;
     private final long[] entries;
 
@@ -31,11 +33,17 @@ final class QedTable {
 
     /** Reads the table at {@code fileOffset}; the caller has checked it lies within the file. */
     static QedTable read(ImageFile file, long fileOffset, QedHeader header) throws IOException {
-        ByteBuffer raw = ByteBuffer.allocate(header.tableBytes()).order(ByteOrder.LITTLE_ENDIAN);
-        file.readZeroPadded(fileOffset, raw);
-        raw.flip();
         long[] entries = new long[header.tableEntries()];
-        raw.asLongBuffer().get(entries);
+        // in chunks: a table of 64 MiB clusters is up to 1 GiB, never held twice
+        ByteBuffer chunk =
+                ByteBuffer.allocate(Math.min(header.tableBytes(), CHUNK_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int done = 0; done < entries.length; ) {
+            int count = Math.min(entries.length - done, chunk.capacity() / Long.BYTES);
+            chunk.clear().limit(count * Long.BYTES);
+            file.readZeroPadded(fileOffset + (long) done * Long.BYTES, chunk);
+            chunk.flip().asLongBuffer().get(entries, done, count);
+            done += count;
+        }
         return new QedTable(fileOffset, entries);
     }
 
@@ -59,9 +67,16 @@ final class QedTable {
     void writeEntries(ImageFile file, int index, int count) throws IOException {
         int start = index & -ENTRIES_PER_SECTOR;
         int end = Math.min(entries.length, (index + count + ENTRIES_PER_SECTOR - 1) & -ENTRIES_PER_SECTOR);
-        ByteBuffer raw = ByteBuffer.allocate((end - start) * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        raw.asLongBuffer().put(entries, start, end - start);
-        file.writeFully(fileOffset + (long) start * Long.BYTES, raw);
+        ByteBuffer chunk = ByteBuffer.allocate(Math.min((end - start) * Long.BYTES, CHUNK_BYTES))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (int done = start; done < end; ) {
+            int n = Math.min(end - done, chunk.capacity() / Long.BYTES);
+            chunk.clear();
+            chunk.asLongBuffer().put(entries, done, n);
+            chunk.limit(n * Long.BYTES);
+            file.writeFully(fileOffset + (long) done * Long.BYTES, chunk);
+            done += n;
+        }
     }
 
     /** Writes the whole table. */

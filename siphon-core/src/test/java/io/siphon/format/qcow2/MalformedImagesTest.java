@@ -107,6 +107,18 @@ class MalformedImagesTest {
                         "L2 entry 0",
                         (f, l) -> putLong(f, l.l2Offset(), 1L << 63 | l.l1Offset())),
                 malformed(
+                        "L2 entry onto its own L2 table",
+                        "L2 entry 0",
+                        (f, l) -> putLong(f, l.l2Offset(), 1L << 63 | l.l2Offset())),
+                malformed(
+                        "two L1 entries share one L2 table",
+                        "L1 entry 1",
+                        (f, l) -> putLong(f, l.l1Offset() + 8, l.l2Offset() | 1L << 63)),
+                malformed(
+                        "refcount block on the L1 table",
+                        "refcount table entry 0",
+                        (f, l) -> putLong(f, l.refcountTableOffset(), l.l1Offset())),
+                malformed(
                         "compressed cluster past EOF",
                         "L2 entry",
                         (f, l) -> putLong(f, l.l2Offset(), 1L << 62 | (1L << 40))),

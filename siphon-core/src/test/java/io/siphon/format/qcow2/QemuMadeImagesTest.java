@@ -120,6 +120,7 @@ class QemuMadeImagesTest {
                 source.toString(),
                 image.toString());
         assertReadsLikeQemu(image);
+        assertMapsLikeQemu(image);
         try (Image opened = ImageChain.openOne(image, Optional.empty(), OpenOptions.READ_ONLY)) {
             assertArrayEquals(content, readAll(opened));
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
+import io.siphon.format.ExternalCommand;
 import io.siphon.format.Formats;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
@@ -46,6 +47,7 @@ class QedCrashTest {
         int killed = 0;
         int dirtyAtKill = 0;
         long repairedLeaks = 0;
+        int leakyBeforeRepair = 0;
         for (int i = 0; i < iterations; i++) {
             Geometry geometry = Geometry.values()[i % Geometry.values().length];
             Path iterationDir = Files.createDirectory(dir.resolve("run" + i));
@@ -76,6 +78,14 @@ class QedCrashTest {
             if ((featuresOnDisk(image) & QedHeader.F_NEED_CHECK) != 0) {
                 dirtyAtKill++;
             }
+            // Before any repair: QEMU may find leaked clusters (exit 3), never a corruption (exit 2).
+            ExternalCommand.Result unrepaired = QemuTools.run("qemu-img", "check", image.toString());
+            assertTrue(
+                    unrepaired.exitCode() == 0 || unrepaired.exitCode() == 3,
+                    "iteration " + i + " before repair: " + unrepaired);
+            if (unrepaired.exitCode() == 3) {
+                leakyBeforeRepair++;
+            }
             int durable = flushed.get();
             System.out.printf(
                     "iteration %d: %s, killed after %d acknowledged writes (exit %d)%n",
@@ -85,8 +95,9 @@ class QedCrashTest {
             assertTrue(check.contains("No errors were found"), "iteration " + i + ": " + check);
         }
         System.out.printf(
-                "QedCrashTest: %d iterations, %d killed mid-run, %d left NEED_CHECK set, %d leaked clusters trimmed%n",
-                iterations, killed, dirtyAtKill, repairedLeaks);
+                "QedCrashTest: %d iterations, %d killed mid-run, %d left NEED_CHECK set, %d had leaks (and no"
+                        + " corruption) before repair, %d leaked clusters trimmed%n",
+                iterations, killed, dirtyAtKill, leakyBeforeRepair, repairedLeaks);
         assertTrue(killed > iterations / 2, "most children must die by SIGKILL, not finish: " + killed);
         assertTrue(dirtyAtKill > 0, "some kills must land while NEED_CHECK is set");
     }

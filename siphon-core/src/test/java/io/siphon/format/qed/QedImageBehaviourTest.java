@@ -12,6 +12,7 @@ import io.siphon.block.FastZeroUnsupportedException;
 import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
+import io.siphon.format.ExternalCommand;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
@@ -53,6 +54,10 @@ class QedImageBehaviourTest {
 
     private static Image open(Path path) throws IOException {
         return ImageChain.openOne(path, Optional.empty(), OpenOptions.READ_WRITE);
+    }
+
+    private static ExternalCommand.Result qemuCreate(Path path, String options, String size) throws Exception {
+        return QemuTools.run("qemu-img", "create", "-q", "-f", "qed", "-o", options, path.toString(), size);
     }
 
     private static byte[] read(BlockDevice device, long offset, int length) throws IOException {
@@ -146,13 +151,35 @@ class QedImageBehaviourTest {
             qed.discard(100, (2 << 20) - 100);
             long after = QemuTools.jsonLong(
                     QemuTools.ok("qemu-img", "info", "-U", "--output=json", path.toString()), "actual-size");
-            assertTrue(after <= before - (2 << 20) + CLUSTER, "space freed: " + before + " -> " + after);
+            // 31 whole clusters discarded; the file system may keep a block or two of bookkeeping
+            assertTrue(after <= before - 31L * CLUSTER + 16384, "space freed: " + before + " -> " + after);
             assertArrayEquals(filled(CLUSTER - 100, 3), read(qed, 100, CLUSTER - 100), "partial cluster kept");
             assertArrayEquals(new byte[CLUSTER], read(qed, CLUSTER, CLUSTER));
             assertArrayEquals(filled(100, 3), read(qed, 2 << 20, 100), "after the range");
         }
         String check = QemuTools.ok("qemu-img", "check", path.toString());
         assertTrue(check.contains("No errors"), check);
+    }
+
+    @Test
+    void largestClustersWork() throws Exception {
+        // 64 MiB clusters (one-cluster tables, to keep the heap small). QEMU 7.2 refuses them: its
+        // maximum-size computation wraps around 2^64 to 0 for clusters this large.
+        Path path = create("huge.qed", 1L << 30, Optional.empty(), Map.of("cluster_size", "64M", "table_size", "1"));
+        ExternalCommand.Result qemu = qemuCreate(dir.resolve("theirs.qed"), "cluster_size=64M", "1G");
+        assertTrue(qemu.stderr().contains("less than 0 bytes"), qemu.toString());
+        try (Image qed = open(path)) {
+            qed.write((64L << 20) - 3, ByteBuffer.wrap(filled(6, 1)));
+            qed.write((1L << 30) - 512, ByteBuffer.wrap(filled(512, 2)));
+        }
+        try (Image qed = open(path)) {
+            assertArrayEquals(new byte[] {0, 1, 1, 1, 1, 1, 1, 0}, read(qed, (64L << 20) - 4, 8));
+            assertArrayEquals(filled(512, 2), read(qed, (1L << 30) - 512, 512));
+            assertArrayEquals(new byte[4096], read(qed, 100L << 20, 4096));
+            assertEquals(0, qed.check(io.siphon.format.RepairMode.NONE).exitStatus());
+            // header, L1, the L2 table and three data clusters, each 64 MiB; sparse on disk
+            assertEquals(6L * (64 << 20), Files.size(path));
+        }
     }
 
     @Test
@@ -270,16 +297,7 @@ class QedImageBehaviourTest {
         Path ours = create("ours.qed", 10 << 20, Optional.empty(), Map.of("cluster_size", "4k", "table_size", "8"));
         assertEquals("qed", Formats.probe(ours).name());
         Path theirs = dir.resolve("theirs.qed");
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qed",
-                "-o",
-                "cluster_size=4k,table_size=8",
-                theirs.toString(),
-                "10M");
+        qemuCreate(theirs, "cluster_size=4k,table_size=8", "10M").requireSuccess();
         assertArrayEquals(Files.readAllBytes(theirs), Files.readAllBytes(ours));
         Path withBacking =
                 create("backed.qed", 10 << 20, Optional.of(BackingReference.of("ours.qed", "qed")), Map.of());

@@ -35,13 +35,15 @@ final class CommandRunner {
     private final Export export;
     private final BlockDevice device;
     private final Replies replies;
+    private final BufferPool buffers;
     private final boolean structured;
     private final boolean allocationContext;
 
-    CommandRunner(Export export, Replies replies, boolean structured, boolean allocationContext) {
+    CommandRunner(Export export, Replies replies, BufferPool buffers, boolean structured, boolean allocationContext) {
         this.export = export;
         this.device = export.device();
         this.replies = replies;
+        this.buffers = buffers;
         this.structured = structured;
         this.allocationContext = allocationContext;
     }
@@ -142,15 +144,19 @@ final class CommandRunner {
     }
 
     private void read(Request request) throws IOException {
-        ByteBuffer data = ByteBuffer.allocate((int) request.lengthBytes());
-        device.read(request.offsetBytes(), data, Set.of());
-        data.flip();
-        if (!structured) {
-            replies.simpleData(request.cookie(), data);
-        } else if (!request.hasFlag(CommandFlags.DF) && allZero(data)) {
-            replies.holeChunk(request.cookie(), request.offsetBytes(), data.remaining());
-        } else {
-            replies.dataChunk(request.cookie(), request.offsetBytes(), data);
+        ByteBuffer data = buffers.take((int) request.lengthBytes());
+        try {
+            device.read(request.offsetBytes(), data, Set.of());
+            data.flip();
+            if (!structured) {
+                replies.simpleData(request.cookie(), data);
+            } else if (!request.hasFlag(CommandFlags.DF) && allZero(data)) {
+                replies.holeChunk(request.cookie(), request.offsetBytes(), data.remaining());
+            } else {
+                replies.dataChunk(request.cookie(), request.offsetBytes(), data);
+            }
+        } finally {
+            buffers.give(data);
         }
     }
 
@@ -168,12 +174,16 @@ final class CommandRunner {
     }
 
     private void cache(Request request) throws IOException {
-        ByteBuffer scratch = ByteBuffer.allocate((int) Math.min(CACHE_CHUNK_BYTES, request.lengthBytes()));
-        long done = 0;
-        while (done < request.lengthBytes()) {
-            scratch.clear().limit((int) Math.min(scratch.capacity(), request.lengthBytes() - done));
-            device.read(request.offsetBytes() + done, scratch, Set.of());
-            done += scratch.limit();
+        ByteBuffer scratch = buffers.take((int) Math.min(CACHE_CHUNK_BYTES, request.lengthBytes()));
+        try {
+            long done = 0;
+            while (done < request.lengthBytes()) {
+                scratch.clear().limit((int) Math.min(CACHE_CHUNK_BYTES, request.lengthBytes() - done));
+                device.read(request.offsetBytes() + done, scratch, Set.of());
+                done += scratch.limit();
+            }
+        } finally {
+            buffers.give(scratch);
         }
     }
 

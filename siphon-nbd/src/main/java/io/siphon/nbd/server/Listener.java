@@ -90,8 +90,17 @@ final class Listener {
             } catch (IOException e) {
                 if (server.isOpen()) {
                     LOG.warn("accepting on {} failed: {}", describe(), e.toString());
+                    pause(); // out of file descriptors, say: do not spin
                 }
             }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

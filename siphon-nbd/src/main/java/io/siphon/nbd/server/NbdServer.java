@@ -2,6 +2,7 @@ package io.siphon.nbd.server;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.nbd.protocol.NbdChannel;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -28,6 +29,7 @@ public final class NbdServer implements AutoCloseable {
     private final List<ListenerSpec> specs;
     private final List<Listener> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final BufferPool buffers = new BufferPool();
     private volatile boolean running;
 
     private NbdServer(List<Export> initial, List<ListenerSpec> specs) {
@@ -184,13 +186,15 @@ public final class NbdServer implements AutoCloseable {
                     return;
                 }
                 channel = agreement.get().channel();
-                Session session = new Session(agreement.get());
+                Session session = new Session(agreement.get(), buffers);
                 export = session.export();
                 if (exports.find(export.name()).orElse(null) != export) {
                     return; // removed while this client was negotiating
                 }
                 LOG.debug("{} uses export '{}'", peer, export.name());
                 session.serve();
+            } catch (EOFException e) {
+                LOG.debug("{} hung up: {}", peer, e.getMessage());
             } catch (IOException | RuntimeException e) {
                 // One client's failure ends its connection only; the server goes on.
                 LOG.info("connection from {} ended: {}", peer, e.toString());

@@ -28,13 +28,16 @@ final class Session {
     private final Export export;
     private final Replies replies;
     private final CommandRunner runner;
+    private final BufferPool buffers;
     private final Semaphore budget = new Semaphore(WireLimits.IN_FLIGHT_BUDGET_BYTES);
 
-    Session(Handshake.Agreement agreement) {
+    Session(Handshake.Agreement agreement, BufferPool buffers) {
         this.channel = agreement.channel();
         this.export = agreement.export();
+        this.buffers = buffers;
         this.replies = new Replies(channel);
-        this.runner = new CommandRunner(export, replies, agreement.structuredReplies(), agreement.allocationContext());
+        this.runner = new CommandRunner(
+                export, replies, buffers, agreement.structuredReplies(), agreement.allocationContext());
     }
 
     Export export() {
@@ -85,6 +88,9 @@ final class Session {
             LOG.debug("reply to {} on '{}' not sent: {}", type, export.name(), e.toString());
             closeQuietly();
         } finally {
+            if (payload != null) {
+                buffers.give(payload);
+            }
             budget.release(cost);
         }
     }
@@ -107,8 +113,13 @@ final class Session {
             throw new NbdProtocolException("WRITE of " + request.lengthBytes() + " bytes exceeds the maximum "
                     + WireLimits.MAX_PAYLOAD_BYTES + "; disconnecting");
         }
-        ByteBuffer payload = ByteBuffer.allocate((int) request.lengthBytes());
-        channel.readFully(payload);
+        ByteBuffer payload = buffers.take((int) request.lengthBytes());
+        try {
+            channel.readFully(payload);
+        } catch (IOException | RuntimeException e) {
+            buffers.give(payload);
+            throw e;
+        }
         return payload.flip();
     }
 
