@@ -55,8 +55,6 @@ _siphon() {
             COMPREPLY=($(compgen -W "lifecycle block-job block-job-2" -- "$cur")); return ;;
         --domain)
             COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")); return ;;
-        --state-dir|--socket|--ro-socket)
-            COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -f|-F)
             COMPREPLY=($(compgen -W "qcow2 qed raw" -- "$cur")); return ;;
         -r)
@@ -65,10 +63,6 @@ _siphon() {
             COMPREPLY=($(compgen -W "human json" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
-        -c|--connect)
-            COMPREPLY=($(compgen -W "embedded:/// siphon:///session siphon+unix:/// siphon+tls://" -- "$cur")); return ;;
-        --event)
-            COMPREPLY=($(compgen -W "block-job lifecycle" -- "$cur")); return ;;
         -b|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
@@ -93,7 +87,7 @@ _siphon() {
     COMPREPLY=($(compgen -f -- "$cur"))
 }
 
-# the domain and block-job commands, shaped like virsh's (-c URI goes before the command, as in virsh)
+# the domain and block-job commands, shaped like virsh's
 _siphon_options_define=""
 _siphon_options_undefine=""
 _siphon_options_start=""

@@ -79,7 +79,7 @@ class CompletionScriptTest {
                 complete("siphon", "image", ""));
         assertEquals("--inactive", complete("siphon", "-c", "embedded:///x", "list", "--i"));
         assertEquals("embedded:///", complete("siphon", "-c", "emb"));
-        assertEquals("block-job", complete("siphon", "event", "--event", "b"));
+        assertEquals("block-job block-job-2", complete("siphon", "event", "--event", "b"));
         assertEquals("leaks all", complete("siphon", "image", "check", "-r", ""));
         assertEquals("qcow2 qed", complete("siphon", "image", "create", "-f", "q"));
         assertEquals("--output=json", complete("siphon", "image", "map", "--output=j"));
