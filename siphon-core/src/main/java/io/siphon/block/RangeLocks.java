@@ -10,14 +10,18 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Locks over byte ranges of one device, held by in-flight requests: shared ranges (plain reads)
  * overlap each other, an exclusive range (a write, or a copy-on-read that writes what it read)
- * overlaps nothing. A request waits until no conflicting range is held. Thread-safe.
+ * overlaps nothing. A request waits until no conflicting range is held and no conflicting request
+ * that arrived before it is still waiting: overlapping requests are granted in arrival order, so a
+ * stream of reads cannot starve a copy (or a guest write) that waits for their range. Thread-safe.
  *
- * <p>Ranges are few (one per in-flight request), so a list scanned under one lock is enough.
+ * <p>Ranges are few (one per in-flight request), so lists scanned under one lock are enough.
  */
 public final class RangeLocks {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition released = lock.newCondition();
     private final List<Held> held = new ArrayList<>();
+    /** Requests not yet granted, in arrival order. */
+    private final List<Held> waiting = new ArrayList<>();
 
     /** One held range; closing it releases it. Not reentrant: close it exactly once. */
     public final class Held implements AutoCloseable {
@@ -76,22 +80,37 @@ public final class RangeLocks {
         }
     }
 
-    private Held acquire(long offsetBytes, long lengthBytes, boolean exclusive) throws InterruptedIOException {
-        long end = Checked.end(offsetBytes, lengthBytes);
+    /** How many requests wait for a range now (for tests and diagnostics). */
+    public int waitingCount() {
         lock.lock();
         try {
-            while (conflicts(offsetBytes, end, exclusive)) {
-                try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Held acquire(long offsetBytes, long lengthBytes, boolean exclusive) throws InterruptedIOException {
+        long end = Checked.end(offsetBytes, lengthBytes);
+        Held range = new Held(offsetBytes, end, exclusive);
+        lock.lock();
+        try {
+            waiting.add(range);
+            try {
+                while (conflicts(held, range) || conflictsWithEarlier(range)) {
                     released.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    InterruptedIOException failure = new InterruptedIOException(
-                            "interrupted waiting for range " + offsetBytes + "+" + lengthBytes);
-                    failure.initCause(e);
-                    throw failure;
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                InterruptedIOException failure =
+                        new InterruptedIOException("interrupted waiting for range " + offsetBytes + "+" + lengthBytes);
+                failure.initCause(e);
+                throw failure;
+            } finally {
+                waiting.remove(range);
+                // requests queued behind this one may now go: it is held, or gone
+                released.signalAll();
             }
-            Held range = new Held(offsetBytes, end, exclusive);
             held.add(range);
             return range;
         } finally {
@@ -99,9 +118,21 @@ public final class RangeLocks {
         }
     }
 
-    private boolean conflicts(long offsetBytes, long end, boolean exclusive) {
-        for (Held range : held) {
-            if (range.conflictsWith(offsetBytes, end, exclusive)) {
+    private boolean conflictsWithEarlier(Held range) {
+        for (Held earlier : waiting) {
+            if (earlier == range) {
+                return false;
+            }
+            if (earlier.conflictsWith(range.offsetBytes, range.endBytes, range.exclusive)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean conflicts(List<Held> ranges, Held range) {
+        for (Held other : ranges) {
+            if (other.conflictsWith(range.offsetBytes, range.endBytes, range.exclusive)) {
                 return true;
             }
         }

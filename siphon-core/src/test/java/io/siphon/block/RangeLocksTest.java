@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +81,51 @@ class RangeLocksTest {
     }
 
     /** Whether the future is still pending after the caller gave it a chance to run. */
+    /**
+     * A waiting exclusive request is not overtaken by shared requests that arrive after it on its
+     * range (a stream of guest reads cannot starve a copy), while disjoint requests still go.
+     */
+    @Test
+    void overlappingRequestsAreGrantedInArrivalOrder() throws Exception {
+        List<String> order = new CopyOnWriteArrayList<>();
+        var firstRead = locks.shared(0, 100);
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            var write = CompletableFuture.runAsync(() -> hold(() -> locks.exclusive(0, 100), "write", order), pool);
+            awaitWaiting(1);
+            var laterRead = CompletableFuture.runAsync(() -> hold(() -> locks.shared(50, 10), "read", order), pool);
+            awaitWaiting(2);
+            try (var elsewhere = locks.shared(200, 100)) {
+                assertEquals(2, locks.heldCount(), "a disjoint read is granted at once");
+            }
+            assertFalse(write.isDone());
+            assertFalse(laterRead.isDone());
+            firstRead.close();
+            write.get(10, TimeUnit.SECONDS);
+            laterRead.get(10, TimeUnit.SECONDS);
+        }
+        assertEquals(List.of("write", "read"), order);
+        assertEquals(0, locks.heldCount());
+        assertEquals(0, locks.waitingCount());
+    }
+
+    private interface Acquire {
+        RangeLocks.Held get() throws Exception;
+    }
+
+    private static void hold(Acquire acquire, String name, List<String> order) {
+        try (var held = acquire.get()) {
+            order.add(name);
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    private void awaitWaiting(int count) throws InterruptedException {
+        while (locks.waitingCount() < count) {
+            Thread.sleep(1);
+        }
+    }
+
     private static boolean waitsOut(CompletableFuture<Void> future) throws InterruptedException {
         Thread.sleep(50);
         return future.isDone();
