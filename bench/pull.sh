@@ -64,6 +64,7 @@ bench_pair() { # label base runs
         if ((i % 2)); then order="siphon qemu"; else order="qemu siphon"; fi
         for who in $order; do
             fresh_top "$base" "$top"
+            sync # start each timed pull with no dirty pages of an earlier round left to write back
             if [ "$who" = siphon ]; then s+=("$(siphon_pull "$top")"); else q+=("$(qemu_pull "$top")"); fi
             echo "  run $i $who: $([ "$who" = siphon ] && echo "${s[-1]}" || echo "${q[-1]}") ms" >&2
             require_pulled "$top"
