@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One job: its status machine (moves only along {@link JobStatus}'s table, verbs only as {@link
  * JobVerb}'s table allows), its progress, and the thread that runs its driver. A job runs either in
- * the background on a virtual thread ({@link #start}) or one increment per {@link #step} call, not
+ * the background on its own thread ({@link #start}) or one increment per {@link #step} call, not
  * both. Finished jobs conclude and are dismissed automatically. Thread-safe.
  */
 public final class Job {
@@ -123,7 +123,7 @@ public final class Job {
         return new Progress(cur, end, copied, rate, remaining);
     }
 
-    /** Starts the job in the background on a virtual thread. */
+    /** Starts the job in the background on its own platform thread. */
     public void start() {
         lock.lock();
         try {
@@ -139,7 +139,10 @@ public final class Job {
             lock.unlock();
         }
         transition(JobStatus.RUNNING);
-        Thread.ofVirtual().name("job-" + id).start(this::runInBackground);
+        // A platform thread, not a virtual one: the OS time-slices it against busy request threads,
+        // where a virtual job thread waits for a free carrier and falls far below its speed limit
+        // while guest I/O keeps both carriers busy (bench/pull.sh, rate with guest readers flat out).
+        Thread.ofPlatform().daemon().name("job-" + id).start(this::runInBackground);
     }
 
     /**
