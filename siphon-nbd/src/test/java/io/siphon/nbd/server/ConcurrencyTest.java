@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.block.BlockDevice;
-import io.siphon.block.Extent;
 import io.siphon.block.RequestFlag;
+import io.siphon.block.filter.FilterBlockDevice;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.nbd.client.NbdClient;
@@ -37,22 +37,11 @@ class ConcurrencyTest {
     Path dir;
 
     /** Holds reads at offset 0 until released: a slow request that others must overtake. */
-    private static final class GatedDevice implements BlockDevice {
-        private final BlockDevice next;
+    private static final class GatedDevice extends FilterBlockDevice {
         final CountDownLatch gate = new CountDownLatch(1);
 
         GatedDevice(BlockDevice next) {
-            this.next = next;
-        }
-
-        @Override
-        public long sizeBytes() {
-            return next.sizeBytes();
-        }
-
-        @Override
-        public boolean isReadOnly() {
-            return next.isReadOnly();
+            super(next);
         }
 
         @Override
@@ -69,34 +58,6 @@ class ConcurrencyTest {
             }
             next.read(offsetBytes, dst, flags);
         }
-
-        @Override
-        public void write(long offsetBytes, ByteBuffer src, Set<RequestFlag> flags) throws IOException {
-            next.write(offsetBytes, src, flags);
-        }
-
-        @Override
-        public void writeZeroes(long offsetBytes, long lengthBytes, Set<RequestFlag> flags) throws IOException {
-            next.writeZeroes(offsetBytes, lengthBytes, flags);
-        }
-
-        @Override
-        public void discard(long offsetBytes, long lengthBytes) throws IOException {
-            next.discard(offsetBytes, lengthBytes);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            next.flush();
-        }
-
-        @Override
-        public List<Extent> blockStatus(long offsetBytes, long lengthBytes) throws IOException {
-            return next.blockStatus(offsetBytes, lengthBytes);
-        }
-
-        @Override
-        public void close() {}
     }
 
     @Test
