@@ -1,5 +1,6 @@
 package io.siphon.format;
 
+import io.siphon.util.FirstFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -138,20 +139,10 @@ public final class ImageChain implements AutoCloseable {
     }
 
     private static void closeAll(List<Image> toClose) throws IOException {
-        IOException failure = null;
+        FirstFailure failures = new FirstFailure();
         for (Image image : toClose) {
-            try {
-                image.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+            failures.run(image::close);
         }
-        if (failure != null) {
-            throw failure;
-        }
+        failures.throwIfAny();
     }
 }

@@ -14,6 +14,7 @@ import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.format.Image;
 import io.siphon.format.ImageFormatException;
+import io.siphon.util.FirstFailure;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -264,7 +265,7 @@ final class DomainManager implements AutoCloseable {
             }
         }
         awaitJobsCancelled(disks);
-        IOException failure = null;
+        FirstFailure failures = new FirstFailure();
         synchronized (this) {
             if (running.get(name) != disks) {
                 throw new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' was stopped meanwhile");
@@ -272,21 +273,14 @@ final class DomainManager implements AutoCloseable {
             running.remove(name);
             for (RunningDisk disk : disks) {
                 exports.withdraw(disk);
-                try {
-                    disk.close(flush);
-                } catch (IOException e) {
-                    if (failure == null) {
-                        failure = e;
-                    } else {
-                        failure.addSuppressed(e);
-                    }
-                }
+                failures.run(() -> disk.close(flush));
             }
         }
         LOG.info("domain {} {}", name, flush ? "shut down" : "destroyed");
         events.emit(new LifecycleEvent(name, flush ? LifecycleEvent.Kind.SHUTDOWN : LifecycleEvent.Kind.DESTROYED));
-        if (failure != null) {
-            throw failed("closing the disks of domain " + name, failure);
+        Optional<IOException> failure = failures.failure();
+        if (failure.isPresent()) {
+            throw failed("closing the disks of domain " + name, failure.get());
         }
     }
 

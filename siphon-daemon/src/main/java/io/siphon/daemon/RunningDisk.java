@@ -5,6 +5,7 @@ import io.siphon.blockjob.Disk;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.util.FirstFailure;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
@@ -96,25 +97,11 @@ final class RunningDisk {
 
     /** Flushes (when {@code flush}) and closes the chain; the first failure is thrown after closing. */
     void close(boolean flush) throws IOException {
-        IOException failure = null;
+        FirstFailure failures = new FirstFailure();
         if (flush && !definition.readOnly()) {
-            try {
-                disk.device().flush();
-            } catch (IOException e) {
-                failure = e;
-            }
+            failures.run(() -> disk.device().flush());
         }
-        try {
-            disk.close();
-        } catch (IOException e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        failures.run(disk::close);
+        failures.throwIfAny();
     }
 }
