@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The qcow2 header in the first cluster: the fixed fields (72 bytes for version 2, {@code
@@ -105,113 +106,104 @@ record Qcow2Header(
     }
 
     Qcow2Header withIncompatibleFeatures(long bits) {
-        return new Qcow2Header(
-                version,
-                clusterBits,
-                sizeBytes,
-                cryptMethod,
-                l1Size,
-                l1TableOffset,
-                refcountTableOffset,
-                refcountTableClusters,
-                nbSnapshots,
-                snapshotsOffset,
-                bits,
-                compatibleFeatures,
-                autoclearFeatures,
-                refcountOrder,
-                additionalFields,
-                backingFile,
-                backingFormat,
-                otherExtensions);
+        return with(h -> h.incompatibleFeatures = bits);
     }
 
     Qcow2Header withAutoclearFeatures(long bits) {
-        return new Qcow2Header(
-                version,
-                clusterBits,
-                sizeBytes,
-                cryptMethod,
-                l1Size,
-                l1TableOffset,
-                refcountTableOffset,
-                refcountTableClusters,
-                nbSnapshots,
-                snapshotsOffset,
-                incompatibleFeatures,
-                compatibleFeatures,
-                bits,
-                refcountOrder,
-                additionalFields,
-                backingFile,
-                backingFormat,
-                otherExtensions);
+        return with(h -> h.autoclearFeatures = bits);
     }
 
     Qcow2Header withL1(long offset, int size) {
-        return new Qcow2Header(
-                version,
-                clusterBits,
-                sizeBytes,
-                cryptMethod,
-                size,
-                offset,
-                refcountTableOffset,
-                refcountTableClusters,
-                nbSnapshots,
-                snapshotsOffset,
-                incompatibleFeatures,
-                compatibleFeatures,
-                autoclearFeatures,
-                refcountOrder,
-                additionalFields,
-                backingFile,
-                backingFormat,
-                otherExtensions);
+        return with(h -> {
+            h.l1TableOffset = offset;
+            h.l1Size = size;
+        });
     }
 
     Qcow2Header withRefcountTable(long offset, int clusters) {
-        return new Qcow2Header(
-                version,
-                clusterBits,
-                sizeBytes,
-                cryptMethod,
-                l1Size,
-                l1TableOffset,
-                offset,
-                clusters,
-                nbSnapshots,
-                snapshotsOffset,
-                incompatibleFeatures,
-                compatibleFeatures,
-                autoclearFeatures,
-                refcountOrder,
-                additionalFields,
-                backingFile,
-                backingFormat,
-                otherExtensions);
+        return with(h -> {
+            h.refcountTableOffset = offset;
+            h.refcountTableClusters = clusters;
+        });
     }
 
     Qcow2Header withBacking(Optional<String> file, Optional<String> format) {
-        return new Qcow2Header(
-                version,
-                clusterBits,
-                sizeBytes,
-                cryptMethod,
-                l1Size,
-                l1TableOffset,
-                refcountTableOffset,
-                refcountTableClusters,
-                nbSnapshots,
-                snapshotsOffset,
-                incompatibleFeatures,
-                compatibleFeatures,
-                autoclearFeatures,
-                refcountOrder,
-                additionalFields,
-                file,
-                format,
-                otherExtensions);
+        return with(h -> {
+            h.backingFile = file;
+            h.backingFormat = format;
+        });
+    }
+
+    /** A copy of this header with the fields {@code change} sets replaced. */
+    private Qcow2Header with(Consumer<Fields> change) {
+        Fields fields = new Fields(this);
+        change.accept(fields);
+        return fields.header();
+    }
+
+    /** The fields of a header being copied, so that each wither names only what it changes. */
+    private static final class Fields {
+        int version;
+        int clusterBits;
+        long sizeBytes;
+        int cryptMethod;
+        int l1Size;
+        long l1TableOffset;
+        long refcountTableOffset;
+        int refcountTableClusters;
+        int nbSnapshots;
+        long snapshotsOffset;
+        long incompatibleFeatures;
+        long compatibleFeatures;
+        long autoclearFeatures;
+        int refcountOrder;
+        byte[] additionalFields;
+        Optional<String> backingFile;
+        Optional<String> backingFormat;
+        List<HeaderExtension> otherExtensions;
+
+        Fields(Qcow2Header from) {
+            version = from.version;
+            clusterBits = from.clusterBits;
+            sizeBytes = from.sizeBytes;
+            cryptMethod = from.cryptMethod;
+            l1Size = from.l1Size;
+            l1TableOffset = from.l1TableOffset;
+            refcountTableOffset = from.refcountTableOffset;
+            refcountTableClusters = from.refcountTableClusters;
+            nbSnapshots = from.nbSnapshots;
+            snapshotsOffset = from.snapshotsOffset;
+            incompatibleFeatures = from.incompatibleFeatures;
+            compatibleFeatures = from.compatibleFeatures;
+            autoclearFeatures = from.autoclearFeatures;
+            refcountOrder = from.refcountOrder;
+            additionalFields = from.additionalFields;
+            backingFile = from.backingFile;
+            backingFormat = from.backingFormat;
+            otherExtensions = from.otherExtensions;
+        }
+
+        Qcow2Header header() {
+            return new Qcow2Header(
+                    version,
+                    clusterBits,
+                    sizeBytes,
+                    cryptMethod,
+                    l1Size,
+                    l1TableOffset,
+                    refcountTableOffset,
+                    refcountTableClusters,
+                    nbSnapshots,
+                    snapshotsOffset,
+                    incompatibleFeatures,
+                    compatibleFeatures,
+                    autoclearFeatures,
+                    refcountOrder,
+                    additionalFields,
+                    backingFile,
+                    backingFormat,
+                    otherExtensions);
+        }
     }
 
     /**
