@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.siphon.nbd.protocol.BlockStatusDescriptor;
 import io.siphon.nbd.protocol.CommandFlags;
 import io.siphon.nbd.protocol.MetaContexts;
+import io.siphon.nbd.testing.RandomDisk;
 import io.siphon.nbd.testing.Tools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -110,10 +111,7 @@ class NbdClientInteropTest {
         peer = Tools.start(
                 List.of("nbdkit", "-f", "-U", socket.toString(), "memory", "16M"), dir.resolve("nbdkit.log"));
         Tools.awaitSocket(socket, peer);
-        long seed = System.nanoTime();
-        System.out.println("seed " + seed);
-        byte[] data = new byte[1 << 20];
-        new Random(seed).nextBytes(data);
+        byte[] data = RandomDisk.content(System.nanoTime(), 1 << 20);
         try (NbdClient client = NbdClient.connect("nbd+unix:///?socket=" + socket)) {
             assertEquals(16 << 20, client.sizeBytes());
             client.write(4 << 20, ByteBuffer.wrap(data), false);

@@ -14,17 +14,16 @@ import io.siphon.nbd.protocol.ChunkHeader;
 import io.siphon.nbd.protocol.ChunkType;
 import io.siphon.nbd.protocol.CommandType;
 import io.siphon.nbd.protocol.NbdMagic;
+import io.siphon.nbd.testing.RandomDisk;
 import io.siphon.nbd.testing.RawPeer;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -62,13 +61,8 @@ class ConcurrencyTest {
 
     @Test
     void laterRequestsOvertakeASlowOneAndEveryReplyCarriesItsOwnData() throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("seed " + seed);
-        byte[] content = new byte[1 << 20];
-        new Random(seed).nextBytes(content);
-        Path file = dir.resolve("disk.raw");
-        Files.write(file, content);
-        try (ImageChain chain = ImageChain.open(file, Optional.of("raw"), OpenOptions.READ_WRITE)) {
+        byte[] content = RandomDisk.content(System.nanoTime(), 1 << 20);
+        try (ImageChain chain = RandomDisk.open(dir.resolve("disk.raw"), content)) {
             GatedDevice gated = new GatedDevice(chain.top());
             Path socket = dir.resolve("nbd.sock");
             try (NbdServer server = NbdServer.builder()

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.format.ImageChain;
-import io.siphon.format.OpenOptions;
 import io.siphon.nbd.client.NbdClient;
 import io.siphon.nbd.protocol.ChunkHeader;
 import io.siphon.nbd.protocol.ChunkType;
@@ -15,11 +14,10 @@ import io.siphon.nbd.protocol.NbdError;
 import io.siphon.nbd.protocol.NbdMagic;
 import io.siphon.nbd.protocol.OptionReplyType;
 import io.siphon.nbd.protocol.OptionType;
+import io.siphon.nbd.testing.RandomDisk;
 import io.siphon.nbd.testing.RawPeer;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,12 +49,8 @@ class HostileClientTest {
     @BeforeEach
     void serve() throws Exception {
         long seed = System.nanoTime();
-        System.out.println("seed " + seed);
-        content = new byte[SIZE];
-        new Random(seed).nextBytes(content);
-        Path file = dir.resolve("disk.raw");
-        Files.write(file, content);
-        disk = ImageChain.open(file, Optional.of("raw"), OpenOptions.READ_WRITE);
+        content = RandomDisk.content(seed, SIZE);
+        disk = RandomDisk.open(dir.resolve("disk.raw"), content);
         socket = dir.resolve("nbd.sock");
         server = NbdServer.builder()
                 .export("disk", disk.top(), false)

@@ -9,6 +9,7 @@ import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.nbd.client.NbdClient;
 import io.siphon.nbd.client.NbdReplyException;
+import io.siphon.nbd.testing.RandomDisk;
 import io.siphon.nbd.testing.Tools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -40,11 +41,9 @@ class NbdServerInteropTest {
     void serve() throws Exception {
         Tools.require("qemu-img", "qemu-io", "nbdinfo", "nbdcopy", "fio");
         seed = System.nanoTime();
-        System.out.println("seed " + seed);
         diskFile = dir.resolve("disk.raw");
         templateFile = dir.resolve("template.raw");
-        byte[] content = new byte[(int) SIZE];
-        new Random(seed).nextBytes(content);
+        byte[] content = RandomDisk.content(seed, (int) SIZE);
         // leave zero runs so that hole detection on reads has something to find
         java.util.Arrays.fill(content, 4 << 20, 6 << 20, (byte) 0);
         Files.write(diskFile, content);

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.format.ImageChain;
-import io.siphon.format.OpenOptions;
 import io.siphon.nbd.client.NbdClient;
 import io.siphon.nbd.client.NbdReplyException;
 import io.siphon.nbd.protocol.OptionReplyType;
 import io.siphon.nbd.protocol.TlsCredentials;
+import io.siphon.nbd.testing.RandomDisk;
 import io.siphon.nbd.testing.Tools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -119,13 +119,8 @@ class TlsTest {
 
     @BeforeEach
     void serve() throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("seed " + seed);
-        content = new byte[SIZE];
-        new Random(seed).nextBytes(content);
-        Path file = dir.resolve("disk.raw");
-        Files.write(file, content);
-        disk = ImageChain.open(file, Optional.of("raw"), OpenOptions.READ_WRITE);
+        content = RandomDisk.content(System.nanoTime(), SIZE);
+        disk = RandomDisk.open(dir.resolve("disk.raw"), content);
         server = NbdServer.builder()
                 .export("disk", disk.top(), false)
                 .listenTcp("127.0.0.1", 0, Optional.of(TlsCredentials.server(serverCreds)))
