@@ -115,14 +115,8 @@ class HostileClientTest {
     @Test
     void wrongOptionMagic() throws Exception {
         try (RawPeer peer = RawPeer.connect(socket)) {
-            peer.send(ByteBuffer.allocate(4)
-                    .putInt(HandshakeFlags.CLIENT_FIXED_NEWSTYLE)
-                    .flip());
-            peer.send(ByteBuffer.allocate(16)
-                    .putLong(0x1122334455667788L)
-                    .putInt(OptionType.GO)
-                    .putInt(0)
-                    .flip());
+            peer.clientFlags(HandshakeFlags.CLIENT_FIXED_NEWSTYLE);
+            peer.rawOptionHeader(0x1122334455667788L, OptionType.GO, 0);
             assertTrue(peer.closedByServer());
         }
         serverIsHealthy();
@@ -131,14 +125,8 @@ class HostileClientTest {
     @Test
     void hugeOptionLengthIsRefusedAsTooBig() throws Exception {
         try (RawPeer peer = RawPeer.connect(socket)) {
-            peer.send(ByteBuffer.allocate(4)
-                    .putInt(HandshakeFlags.CLIENT_FIXED_NEWSTYLE)
-                    .flip());
-            peer.send(ByteBuffer.allocate(16)
-                    .putLong(NbdMagic.OPTION)
-                    .putInt(OptionType.GO)
-                    .putInt(-1)
-                    .flip());
+            peer.clientFlags(HandshakeFlags.CLIENT_FIXED_NEWSTYLE);
+            peer.rawOptionHeader(NbdMagic.OPTION, OptionType.GO, -1);
             assertEquals(OptionReplyType.ERR_TOO_BIG, peer.readOptionReply().replyType());
             assertTrue(peer.closedByServer());
         }
@@ -148,9 +136,7 @@ class HostileClientTest {
     @Test
     void malformedOptionsGetErrorsAndTheHandshakeGoesOn() throws Exception {
         try (RawPeer peer = RawPeer.connect(socket)) {
-            peer.send(ByteBuffer.allocate(4)
-                    .putInt(HandshakeFlags.CLIENT_FIXED_NEWSTYLE)
-                    .flip());
+            peer.clientFlags(HandshakeFlags.CLIENT_FIXED_NEWSTYLE);
             // GO whose name length points past its data
             peer.option(
                     OptionType.GO,

@@ -41,9 +41,7 @@ public final class RawPeer implements AutoCloseable {
     /** Connects and negotiates {@code exportName} with GO (and structured replies if asked). */
     public static RawPeer transmission(Path unixSocket, String exportName, boolean structured) throws IOException {
         RawPeer peer = connect(unixSocket);
-        peer.send(ByteBuffer.allocate(4)
-                .putInt(HandshakeFlags.CLIENT_FIXED_NEWSTYLE | HandshakeFlags.CLIENT_NO_ZEROES)
-                .flip());
+        peer.clientFlags(HandshakeFlags.CLIENT_FIXED_NEWSTYLE | HandshakeFlags.CLIENT_NO_ZEROES);
         if (structured) {
             peer.option(OptionType.STRUCTURED_REPLY, ByteBuffer.allocate(0));
             peer.expectReply(OptionReplyType.ACK);
@@ -65,6 +63,20 @@ public final class RawPeer implements AutoCloseable {
 
     public void send(byte[] bytes) throws IOException {
         send(ByteBuffer.wrap(bytes));
+    }
+
+    /** Sends the 32-bit client flags that answer the greeting. */
+    public void clientFlags(int flags) throws IOException {
+        send(ByteBuffer.allocate(4).putInt(flags).flip());
+    }
+
+    /** Sends an option header with any magic and declared length, for headers a real client never sends. */
+    public void rawOptionHeader(long magic, int option, int length) throws IOException {
+        send(ByteBuffer.allocate(16)
+                .putLong(magic)
+                .putInt(option)
+                .putInt(length)
+                .flip());
     }
 
     public void option(int option, ByteBuffer data) throws IOException {
