@@ -1,11 +1,15 @@
 // Siphon's side of bench/pull.sh, run with the JDK's source launcher on siphon-core's classpath.
-//   pull  IMAGE                 full pull, unlimited; prints "ms=<elapsed> copied=<bytes>"
-//   rate  IMAGE BYTES_PER_S S   pull at a limit for S seconds while 4 guest threads read the disk;
+//   pull  IMAGE [CHUNK_BYTES]   full pull, unlimited; prints "ms=<elapsed> copied=<bytes>"
+//   rate  IMAGE BYTES_PER_S S GUEST_BYTES_PER_S
+//                               pull at a limit for S seconds while 4 guest threads read the disk
+//                               (together at most GUEST_BYTES_PER_S, 0 = as fast as they can);
 //                               prints "rate=<job's own copied bytes per second> error_pct=<..>"
+import io.siphon.block.filter.ThrottleFilter;
 import io.siphon.blockjob.Disk;
 import io.siphon.blockjob.StreamJob;
 import io.siphon.blockjob.StreamOptions;
 import io.siphon.job.Job;
+import io.siphon.util.TimeSource;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,17 +22,17 @@ public class PullBench {
     public static void main(String[] args) throws Exception {
         Path image = Path.of(args[1]);
         switch (args[0]) {
-            case "pull" -> pull(image);
-            case "rate" -> rate(image, Long.parseLong(args[2]), Integer.parseInt(args[3]));
+            case "pull" -> pull(image, args.length > 2 ? Long.parseLong(args[2]) : StreamOptions.DEFAULT_CHUNK_BYTES);
+            case "rate" -> rate(image, Long.parseLong(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[4]));
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
     }
 
     /** Timed from the job's start to its end, as QEMU's side is timed from block-stream to the event. */
-    static void pull(Path image) throws Exception {
+    static void pull(Path image, long chunkBytes) throws Exception {
         try (Disk disk = Disk.open("bench", image, Optional.empty(), false)) {
             long start = System.nanoTime();
-            Job job = StreamJob.create(disk, StreamOptions.defaults());
+            Job job = StreamJob.create(disk, StreamOptions.defaults().withChunkBytes(chunkBytes));
             job.start();
             job.awaitEnd(Duration.ofHours(1));
             long elapsed = System.nanoTime() - start;
@@ -36,8 +40,9 @@ public class PullBench {
         }
     }
 
-    static void rate(Path image, long bytesPerSecond, int seconds) throws Exception {
+    static void rate(Path image, long bytesPerSecond, int seconds, long guestBytesPerSecond) throws Exception {
         try (Disk disk = Disk.open("bench", image, Optional.empty(), false)) {
+            ThrottleFilter guestDisk = new ThrottleFilter(disk.device(), TimeSource.SYSTEM, guestBytesPerSecond);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong guestBytes = new AtomicLong();
             Thread[] guests = new Thread[4];
@@ -46,10 +51,10 @@ public class PullBench {
                 guests[g] = Thread.ofVirtual().start(() -> {
                     Random random = new Random(seed);
                     ByteBuffer buffer = ByteBuffer.allocateDirect(256 * 1024);
-                    long blocks = disk.device().sizeBytes() / buffer.capacity();
+                    long blocks = guestDisk.sizeBytes() / buffer.capacity();
                     try {
                         while (!stop.get()) {
-                            disk.device().read(random.nextLong(blocks) * buffer.capacity(), buffer.clear());
+                            guestDisk.read(random.nextLong(blocks) * buffer.capacity(), buffer.clear());
                             guestBytes.addAndGet(buffer.capacity());
                         }
                     } catch (Exception e) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """QEMU's side of bench/pull.sh: block-stream through a running qemu-storage-daemon over QMP.
 
-Usage: qmp_stream.py SOCKET [SPEED]  -> prints "ms=<elapsed from block-stream to BLOCK_JOB_COMPLETED>"
+Usage: qmp_stream.py SOCKET [SPEED]
+  -> prints "ms=<block-stream to BLOCK_JOB_COMPLETED> durable_ms=<block-stream to the daemon's exit after quit>"
 """
 import json
 import socket
@@ -11,11 +12,14 @@ import time
 
 def main():
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    for _ in range(200):
+    deadline = time.monotonic() + 120
+    while True:
         try:
             sock.connect(sys.argv[1])
             break
         except OSError:
+            if time.monotonic() > deadline:
+                raise
             time.sleep(0.05)
     stream = sock.makefile("rw")
 
@@ -46,8 +50,16 @@ def main():
             if "error" in msg.get("data", {}):
                 sys.exit("block-stream failed: " + json.dumps(msg))
             break
-    print("ms=%d" % (elapsed * 1000))
+    # QEMU has not made the copied data durable yet (it flushes when the node closes): time the
+    # daemon's quit too, so that both sides are measured to durable data.
     send("quit")
+    try:
+        while stream.readline():
+            pass
+    except ConnectionResetError:
+        pass  # the daemon exited
+    durable = time.monotonic() - start
+    print("ms=%d durable_ms=%d" % (elapsed * 1000, durable * 1000), flush=True)
 
 
 main()

@@ -27,9 +27,8 @@ _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait -
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
 _siphon_options_daemon="--state-dir= --socket= --ro-socket="
-# options every command takes, and those given before the command (virsh's -c URI)
-_siphon_common_options="-h --help --debug"
-_siphon_root_options="-c= --connect="
+# options every command takes
+_siphon_common_options="-h --help --debug -c= --connect="
 
 _siphon() {
     local cur prev words cword
@@ -73,7 +72,7 @@ _siphon() {
 
     case $path in
         "")
-            COMPREPLY=($(compgen -W "$_siphon_commands ${_siphon_common_options//=/} ${_siphon_root_options//=/}" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "$_siphon_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
         image)
             COMPREPLY=($(compgen -W "$_siphon_image_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
     esac
@@ -87,6 +86,20 @@ _siphon() {
     _siphon_domain_arguments "$path" && return
     COMPREPLY=($(compgen -f -- "$cur"))
 }
+
+# the domain and block-job commands, shaped like virsh's
+_siphon_options_define=""
+_siphon_options_undefine=""
+_siphon_options_start=""
+_siphon_options_shutdown=""
+_siphon_options_destroy=""
+_siphon_options_list="--all --inactive --name --uuid"
+_siphon_options_dominfo=""
+_siphon_options_domblklist="--details"
+_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
+_siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
+_siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
+_siphon_options_daemon="--state-dir= --socket= --ro-socket="
 
 # the -c URI on the line being completed, so that names come from the same place
 _siphon_connect() {

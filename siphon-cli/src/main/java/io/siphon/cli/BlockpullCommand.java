@@ -170,7 +170,8 @@ final class BlockpullCommand implements Callable<Integer> {
         }
     }
 
-    private static int report(BlockJobWait.Outcome outcome, PrintWriter out, PrintWriter err) {
+    /** Prints how the job ended as virsh does and returns the exit status. */
+    static int report(BlockJobWait.Outcome outcome, PrintWriter out, PrintWriter err) {
         switch (outcome.status()) {
             case COMPLETED, READY -> {
                 out.println("Pull complete");

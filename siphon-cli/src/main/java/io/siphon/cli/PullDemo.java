@@ -128,6 +128,9 @@ final class PullDemo {
         say("7. The disk stands alone: no backing file, every cluster in the disk itself.");
         siphon(0, "image", "info", "--backing-chain", disk.toString());
         siphon(0, "image", "map", disk.toString());
+        siphon(0, "image", "map", "--output=json", disk.toString());
+        say("   It differs from the template only where it was written over NBD (exit status 1):");
+        siphon(1, "image", "compare", template.toString(), disk.toString());
         siphon(0, "image", "check", disk.toString());
     }
 

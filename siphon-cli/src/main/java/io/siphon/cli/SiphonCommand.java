@@ -41,10 +41,11 @@ final class SiphonCommand {
             description = "On an error, print the stack trace and log everything.")
     boolean debug;
 
-    /** Read by the domain commands through {@link Connections}; virsh's -c, given before the command. */
+    /** Read by the domain commands through {@link Connections}; virsh's -c, accepted before or after the command name. */
     @Option(
             names = {"-c", "--connect"},
             paramLabel = "URI",
+            scope = ScopeType.INHERIT,
             description = "Connect to URI (embedded:///DIR, siphon:///session, siphon+unix:///SOCKET,"
                     + " siphon+tls://HOST:PORT/); default $SIPHON_DEFAULT_URI, else siphon:///session.")
     String connect;

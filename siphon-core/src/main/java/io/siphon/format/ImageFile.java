@@ -41,27 +41,26 @@ public final class ImageFile implements AutoCloseable {
      * with reason {@code LOCKED}.
      */
     public static ImageFile open(Path path, OpenOptions options) throws IOException {
-        FileChannel channel;
+        NativeFile nativeFile;
         try {
-            channel = options.writable()
-                    ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
-                    : FileChannel.open(path, StandardOpenOption.READ);
+            nativeFile = NativeFile.open(path, options.writable());
         } catch (NoSuchFileException e) {
             throw new ImageFormatException(ImageFormatException.Reason.BAD_CHAIN, path, "", "no such file", e);
         }
-        NativeFile nativeFile = null;
         try {
-            nativeFile = NativeFile.open(path, options.writable());
             Optional<QemuLockBytes.Request> locks = QemuLockBytes.requestFor(options);
             if (locks.isPresent()) {
                 QemuLockBytes.acquire(nativeFile, locks.get());
             }
+            // through the locked descriptor's own name, so that data and locks are on the same file even
+            // if the path was renamed or replaced in between
+            Path sameFile = nativeFile.descriptorPath().orElse(path);
+            FileChannel channel = options.writable()
+                    ? FileChannel.open(sameFile, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                    : FileChannel.open(sameFile, StandardOpenOption.READ);
             return new ImageFile(path, channel, nativeFile, options.writable());
         } catch (IOException | RuntimeException e) {
-            closeQuietly(e, channel);
-            if (nativeFile != null) {
-                closeQuietly(e, nativeFile);
-            }
+            closeQuietly(e, nativeFile);
             throw e;
         }
     }

@@ -16,6 +16,9 @@ import java.util.Random;
  * ("F"), until it is SIGKILLed. Arguments: image, journal, seed, pull speed in bytes per second.
  */
 public final class PullCrashChild {
+    /** What the child prints once its pull runs: the parent's clock for the kill starts then. */
+    static final String READY = "pulling";
+
     private PullCrashChild() {}
 
     public static void main(String[] args) throws Exception {
@@ -28,6 +31,8 @@ public final class PullCrashChild {
                         FileChannel.open(journalPath, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             Job job = StreamJob.create(disk, StreamOptions.defaults().withSpeed(speed));
             job.start();
+            System.out.println(READY);
+            System.out.flush();
             long size = disk.device().sizeBytes();
             while (true) {
                 int length = 512 * (1 + random.nextInt(256));

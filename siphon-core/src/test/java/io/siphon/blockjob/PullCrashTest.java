@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.siphon.job.Job;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,7 +48,7 @@ class PullCrashTest {
             Path journal = dir.resolve("journal-" + i);
             long childSeed = random.nextLong();
             long speed = (4L + random.nextInt(28)) << 20;
-            long killAfterMillis = 300 + random.nextInt(2500);
+            long killAfterMillis = random.nextInt(1500);
             String where = "iteration " + i + " (seed " + seed + ", child seed " + childSeed + ", kill after "
                     + killAfterMillis + " ms)";
             runAndKill(chain.top, journal, childSeed, speed, killAfterMillis);
@@ -97,14 +99,25 @@ class PullCrashTest {
                         Long.toString(childSeed),
                         Long.toString(speed))
                 .redirectErrorStream(true)
-                .redirectOutput(image.resolveSibling("child.log").toFile())
                 .start();
-        if (child.waitFor(killAfterMillis, TimeUnit.MILLISECONDS)) {
-            fail("the child exited by itself with " + child.exitValue() + ": "
-                    + Files.readString(image.resolveSibling("child.log")));
+        // The kill is timed from the moment the pull runs, however slow the JVM was to start.
+        StringBuilder output = new StringBuilder();
+        try (BufferedReader lines =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = lines.readLine()) != null && !line.equals(PullCrashChild.READY)) {
+                output.append(line).append('\n');
+            }
+            if (line == null) {
+                child.waitFor();
+                fail("the child ended before pulling, with " + child.exitValue() + ":\n" + output);
+            }
+            if (child.waitFor(killAfterMillis, TimeUnit.MILLISECONDS)) {
+                fail("the child exited by itself with " + child.exitValue());
+            }
+            child.destroyForcibly(); // SIGKILL
+            child.waitFor();
         }
-        child.destroyForcibly(); // SIGKILL
-        child.waitFor();
     }
 
     /**

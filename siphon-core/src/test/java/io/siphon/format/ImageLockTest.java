@@ -179,6 +179,28 @@ class ImageLockTest {
     }
 
     @Test
+    void dataAndLocksStayOnTheFileOpenedWhenThePathIsReplaced() throws Exception {
+        Path image = qemuImage("raw", "moving.raw");
+        try (ImageFile file = ImageFile.open(image, OpenOptions.READ_WRITE)) {
+            java.nio.file.Files.move(image, dir.resolve("moved.raw"));
+            qemuImage("raw", "moving.raw");
+            file.writeFully(0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            // the new file at the old path is free; the moved one is still held
+            ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", image.toString())
+                    .requireSuccess();
+            ExternalCommand.Result moved = ExternalCommand.run(
+                    "qemu-io",
+                    "-f",
+                    "raw",
+                    "-c",
+                    "write 0 4k",
+                    dir.resolve("moved.raw").toString());
+            assertTrue(moved.stderr().contains(WRITE), moved.toString());
+        }
+        assertEquals(1, java.nio.file.Files.readAllBytes(dir.resolve("moved.raw"))[0]);
+    }
+
+    @Test
     void lockingDoesNotChangeAMissingFileError() {
         ImageFormatException e = assertThrows(
                 ImageFormatException.class, () -> ImageFile.open(dir.resolve("absent"), OpenOptions.READ_WRITE));

@@ -60,7 +60,7 @@ final class ControlClient implements Runnable {
     public void run() {
         LOG.info("client {} connected{}", name, readOnly ? " (read-only)" : "");
         String why = "closed the connection";
-        try (EmbeddedSession session = new EmbeddedSession(manager, readOnly, () -> {})) {
+        try (EmbeddedSession session = new EmbeddedSession(manager, readOnly, () -> {}, this::cutOff)) {
             session.setEventSink(event -> send(Values.event(event, micros(Instant.now()))));
             List<String> capabilities = readOnly ? List.of("events", "read-only") : List.of("events");
             if (!send(new Greeting(Messages.VERSION, capabilities))) {
@@ -115,6 +115,16 @@ final class ControlClient implements Runnable {
             }
             LOG.info("client {} disconnected: {}", name, why);
             onExit.run();
+        }
+    }
+
+    /** A client that reads no events would hold them all in memory: it is disconnected instead. */
+    private void cutOff() {
+        LOG.warn("client {}: {} events unread; disconnecting it", name, EmbeddedSession.MAX_PENDING_EVENTS);
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("closing client {}", name, e);
         }
     }
 

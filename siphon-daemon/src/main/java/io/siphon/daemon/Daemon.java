@@ -3,6 +3,7 @@ package io.siphon.daemon;
 import io.siphon.api.remote.TlsFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +50,7 @@ public final class Daemon implements AutoCloseable {
         List<ControlServer> servers = new ArrayList<>();
         try {
             // written under the state lock, before clients can connect: it lets a user stop the daemon
-            java.nio.file.Files.writeString(
+            Files.writeString(
                     stateDir.resolve("daemon.pid"), ProcessHandle.current().pid() + "\n");
             servers.add(ControlServer.listen(socket.orElse(stateDir.resolve("siphon.sock")), manager, false));
             servers.add(ControlServer.listen(roSocket.orElse(stateDir.resolve("siphon-ro.sock")), manager, true));

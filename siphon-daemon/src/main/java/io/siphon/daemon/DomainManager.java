@@ -92,6 +92,12 @@ final class DomainManager implements AutoCloseable {
                         "domain '" + other.name() + "' already exists with uuid " + other.uuid());
             }
         }
+        if (running.containsKey(definition.name())) {
+            // its open disks follow the old definition; a new one takes effect at the next start
+            throw new SiphonException(
+                    ErrorCode.OPERATION_INVALID,
+                    "domain '" + definition.name() + "' is running; shut it down before redefining it");
+        }
         try {
             state.saveDomain(definition.name(), definition.xml());
         } catch (IOException e) {

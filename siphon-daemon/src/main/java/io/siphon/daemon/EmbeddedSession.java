@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,23 +26,59 @@ import org.slf4j.LoggerFactory;
 final class EmbeddedSession implements DriverSession {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedSession.class);
 
+    /** Events waiting for a consumer that does not keep up, beyond which it is cut off. */
+    static final int MAX_PENDING_EVENTS = 10_000;
+
     private final DomainManager manager;
     private final boolean readOnly;
     private final Runnable onClose;
+    private final Runnable onOverflow;
+    private final int maxPendingEvents;
+    private final AtomicBoolean overflowed = new AtomicBoolean();
+    private final AtomicInteger pendingEvents = new AtomicInteger();
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(
             Thread.ofVirtual().name("siphon-embedded-events").factory());
     private final AutoCloseable subscription;
     private volatile Consumer<SiphonEvent> sink = event -> {};
     private volatile boolean closed;
 
-    EmbeddedSession(DomainManager manager, boolean readOnly, Runnable onClose) {
+    /**
+     * A session whose events queue for its sink; when {@code maxPendingEvents} wait because the
+     * sink does not keep up, further events are dropped and {@code onOverflow} runs (once per session).
+     */
+    EmbeddedSession(DomainManager manager, boolean readOnly, Runnable onClose, Runnable onOverflow) {
+        this(manager, readOnly, onClose, onOverflow, MAX_PENDING_EVENTS);
+    }
+
+    EmbeddedSession(
+            DomainManager manager, boolean readOnly, Runnable onClose, Runnable onOverflow, int maxPendingEvents) {
+        this.maxPendingEvents = maxPendingEvents;
         this.manager = manager;
         this.readOnly = readOnly;
         this.onClose = onClose;
-        this.subscription = manager.subscribe(event -> {
-            if (!closed) {
-                delivery.execute(() -> sink.accept(event));
+        this.onOverflow = onOverflow;
+        this.subscription = manager.subscribe(this::enqueue);
+    }
+
+    EmbeddedSession(DomainManager manager, boolean readOnly, Runnable onClose) {
+        this(manager, readOnly, onClose, () -> LOG.warn("an event listener does not keep up; events are dropped"));
+    }
+
+    private void enqueue(SiphonEvent event) {
+        if (closed) {
+            return;
+        }
+        int pending = pendingEvents.incrementAndGet();
+        if (pending > maxPendingEvents) {
+            pendingEvents.decrementAndGet();
+            if (overflowed.compareAndSet(false, true)) {
+                onOverflow.run();
             }
+            return;
+        }
+        delivery.execute(() -> {
+            pendingEvents.decrementAndGet();
+            sink.accept(event);
         });
     }
 

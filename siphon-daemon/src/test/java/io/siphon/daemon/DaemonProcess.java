@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** A daemon in a child JVM on this test's class path, as a user would run it. */
 final class DaemonProcess implements AutoCloseable {
@@ -86,8 +89,8 @@ final class DaemonProcess implements AutoCloseable {
     public void close() {
         process.destroy();
         try {
-            process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            process.onExit().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
             kill();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

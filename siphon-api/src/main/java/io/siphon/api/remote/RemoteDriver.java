@@ -10,7 +10,12 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The driver that talks to a Siphon daemon over the control protocol: {@code siphon+unix:///SOCKET},
@@ -53,20 +58,20 @@ public final class RemoteDriver implements Driver {
         if (uri.getHost() == null || uri.getPort() < 0) {
             throw new SiphonException(ErrorCode.INVALID_ARG, "URI '" + uri + "' needs HOST:PORT");
         }
-        java.util.Map<String, String> query = ConnectionUris.parameters(uri);
-        for (String needed : java.util.List.of("cert", "key", "ca")) {
+        Map<String, String> query = ConnectionUris.parameters(uri);
+        for (String needed : List.of("cert", "key", "ca")) {
             if (!query.containsKey(needed)) {
                 throw new SiphonException(
                         ErrorCode.INVALID_ARG,
                         "URI '" + uri + "' needs ?cert=FILE&key=FILE&ca=FILE (missing " + needed + ")");
             }
         }
-        javax.net.ssl.SSLSocket socket = null;
+        SSLSocket socket = null;
         try {
-            javax.net.ssl.SSLContext context =
+            SSLContext context =
                     TlsFiles.mutual(Path.of(query.get("cert")), Path.of(query.get("key")), Path.of(query.get("ca")));
-            socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(uri.getHost(), uri.getPort());
-            javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+            socket = (SSLSocket) context.getSocketFactory().createSocket(uri.getHost(), uri.getPort());
+            SSLParameters parameters = socket.getSSLParameters();
             parameters.setEndpointIdentificationAlgorithm("HTTPS");
             socket.setSSLParameters(parameters);
             socket.startHandshake();

@@ -196,6 +196,10 @@ public abstract class DriverContract {
         domain.start();
         assertCode(ErrorCode.OPERATION_INVALID, domain::start);
         assertCode(ErrorCode.OPERATION_INVALID, () -> connection.undefine(name));
+        Path other = rawImage(name + "-other.img", 4096, (byte) 0);
+        UUID uuid = domain.info().uuid();
+        assertCode(ErrorCode.OPERATION_INVALID, () -> connection.define(domainXml(name, uuid, false, other)));
+        assertEquals(1, domain.disks().size());
         assertEquals(DomainState.RUNNING, domain.info().state());
         domain.shutdown();
         connection.undefine(name);

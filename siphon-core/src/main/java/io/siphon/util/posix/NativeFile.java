@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -70,6 +71,15 @@ public final class NativeFile implements AutoCloseable {
     /** The path the file was opened by. */
     public Path path() {
         return path;
+    }
+
+    /**
+     * A name for exactly the file this descriptor has open ({@code /proc/self/fd/N}), which stays
+     * right if the path is renamed or replaced; empty without procfs. Valid while this is open.
+     */
+    public Optional<Path> descriptorPath() {
+        Path self = Path.of("/proc/self/fd", Integer.toString(fd));
+        return Files.exists(self) ? Optional.of(self) : Optional.empty();
     }
 
     /** Whether the descriptor was opened read-write. */
