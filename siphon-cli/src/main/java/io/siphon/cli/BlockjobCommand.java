@@ -12,9 +12,9 @@ import java.util.EnumSet;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -29,11 +29,8 @@ final class BlockjobCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DOMAIN", description = "Domain name or UUID.")
-    String domain;
-
-    @Parameters(index = "1", paramLabel = "DISK", description = "The disk: its target (vda) or source path.")
-    String disk;
+    @Mixin
+    DomainDiskArguments arguments;
 
     @Option(names = "--info", description = "Show the job's progress (the default).")
     boolean info;
@@ -68,20 +65,21 @@ final class BlockjobCommand implements Callable<Integer> {
         checkOptions();
         PrintWriter out = spec.commandLine().getOut();
         try (Connection connection = Connections.open(spec)) {
-            Domain found = connection.lookup(domain);
+            Domain found = connection.lookup(arguments.domain);
             if (bandwidth.isPresent()) {
                 found.blockJobSetSpeed(
-                        disk,
+                        arguments.disk,
                         BandwidthArgument.parse(bandwidth.get(), bytes),
                         bytes ? EnumSet.of(SpeedFlag.BANDWIDTH_BYTES) : EnumSet.noneOf(SpeedFlag.class));
             } else if (abort || async) {
-                found.blockJobAbort(disk, async ? EnumSet.of(AbortFlag.ASYNC) : EnumSet.noneOf(AbortFlag.class));
+                found.blockJobAbort(
+                        arguments.disk, async ? EnumSet.of(AbortFlag.ASYNC) : EnumSet.noneOf(AbortFlag.class));
             } else if (pause) {
-                found.blockJobPause(disk);
+                found.blockJobPause(arguments.disk);
             } else if (resume) {
-                found.blockJobResume(disk);
+                found.blockJobResume(arguments.disk);
             } else {
-                showInfo(out, found.blockJobInfo(disk));
+                showInfo(out, found.blockJobInfo(arguments.disk));
                 return 0;
             }
             out.println();
@@ -108,7 +106,7 @@ final class BlockjobCommand implements Callable<Integer> {
     private void showInfo(PrintWriter out, Optional<BlockJobInfo> job) {
         if (job.isEmpty()) {
             if (!raw) {
-                out.println("No current block job for " + disk);
+                out.println("No current block job for " + arguments.disk);
                 out.println();
             }
             return;

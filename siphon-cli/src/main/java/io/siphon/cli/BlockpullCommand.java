@@ -12,6 +12,7 @@ import java.util.EnumSet;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,11 +34,8 @@ final class BlockpullCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DOMAIN", description = "Domain name or UUID.")
-    String domain;
-
-    @Parameters(index = "1", paramLabel = "DISK", description = "The disk: its target (vda) or source path.")
-    String disk;
+    @Mixin
+    DomainDiskArguments arguments;
 
     @Parameters(index = "2", arity = "0..1", paramLabel = "BANDWIDTH", description = "Bandwidth limit, as --bandwidth.")
     Optional<String> bandwidthArgument = Optional.empty();
@@ -86,9 +84,9 @@ final class BlockpullCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Connection connection = Connections.open(spec)) {
-            Domain found = connection.lookup(domain);
+            Domain found = connection.lookup(arguments.domain);
             if (step) {
-                BlockJobProgress progress = found.blockPullStep(disk);
+                BlockJobProgress progress = found.blockPullStep(arguments.disk);
                 out.println(JobProgress.line(BlockJobType.PULL, progress.curBytes(), progress.endBytes()));
                 if (progress.completed()) {
                     out.println("Pull complete");
@@ -101,7 +99,7 @@ final class BlockpullCommand implements Callable<Integer> {
                 out.println();
                 return 0;
             }
-            try (BlockJobWait wait = BlockJobWait.register(connection, found, disk);
+            try (BlockJobWait wait = BlockJobWait.register(connection, found, arguments.disk);
                     Interrupts interrupts = Interrupts.catchInterrupt()) {
                 start(found, bandwidth);
                 boolean terminal = Terminal.stderrIsTerminal();
@@ -163,10 +161,12 @@ final class BlockpullCommand implements Callable<Integer> {
             if (bytes) {
                 flags.add(RebaseFlag.BANDWIDTH_BYTES);
             }
-            found.blockRebase(disk, base, bandwidth, flags);
+            found.blockRebase(arguments.disk, base, bandwidth, flags);
         } else {
             found.blockPull(
-                    disk, bandwidth, bytes ? EnumSet.of(PullFlag.BANDWIDTH_BYTES) : EnumSet.noneOf(PullFlag.class));
+                    arguments.disk,
+                    bandwidth,
+                    bytes ? EnumSet.of(PullFlag.BANDWIDTH_BYTES) : EnumSet.noneOf(PullFlag.class));
         }
     }
 

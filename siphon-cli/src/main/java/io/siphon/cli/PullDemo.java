@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -86,7 +87,7 @@ final class PullDemo {
         say("3. A domain whose disk vda is the clone, with copy-on-read, run by the engine embedded in");
         say("   this process (" + uri + "): nothing to install or start first.");
         Path xml = work.resolve("demo.xml");
-        Files.writeString(xml, domainXml(disk), StandardCharsets.UTF_8);
+        Files.writeString(xml, domainXml(DOMAIN, disk), StandardCharsets.UTF_8);
         // this connection keeps the embedded engine, and so the running domain, alive between commands
         try (Connection connection = Siphon.connect(uri)) {
             BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
@@ -159,10 +160,15 @@ final class PullDemo {
         }
     }
 
-    private static String domainXml(Path disk) {
+    /**
+     * A libvirt domain XML for {@code name} with one qcow2 disk vda with copy-on-read; its UUID comes
+     * from the name, so that defining it again redefines it.
+     */
+    static String domainXml(String name, Path disk) {
         return """
                 <domain type='kvm'>
                   <name>%s</name>
+                  <uuid>%s</uuid>
                   <memory unit='MiB'>512</memory>
                   <devices>
                     <disk type='file' device='disk'>
@@ -172,7 +178,8 @@ final class PullDemo {
                     </disk>
                   </devices>
                 </domain>
-                """.formatted(DOMAIN, disk.toAbsolutePath());
+                """.formatted(
+                        name, UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)), disk.toAbsolutePath());
     }
 
     private String nbdUriOf(Connection connection) throws CliException {

@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.siphon.api.Connection;
 import io.siphon.api.Siphon;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.UUID;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,7 +42,7 @@ class DomainCommandsTest {
                 0,
                 Cli.qemuImg(dir, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2")
                         .status());
-        Files.writeString(dir.resolve("d.xml"), xml("d", dir.resolve("top.qcow2")));
+        Files.writeString(dir.resolve("d.xml"), PullDemo.domainXml("d", dir.resolve("top.qcow2")));
     }
 
     @AfterEach
@@ -52,25 +50,6 @@ class DomainCommandsTest {
         if (held != null) {
             held.close();
         }
-    }
-
-    static String xml(String name, Path disk) {
-        return """
-                <domain type='kvm'>
-                  <name>%s</name>
-                  <uuid>%s</uuid>
-                  <memory unit='MiB'>256</memory>
-                  <os><type arch='x86_64'>hvm</type></os>
-                  <devices>
-                    <disk type='file' device='disk'>
-                      <driver name='qemu' type='qcow2' copy_on_read='on'/>
-                      <source file='%s'/>
-                      <target dev='vda' bus='virtio'/>
-                    </disk>
-                  </devices>
-                </domain>
-                """.formatted(
-                        name, UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)), disk.toAbsolutePath());
     }
 
     private Cli.Result siphon(String... args) {

@@ -77,7 +77,7 @@ class VirshProcessIT {
                 Cli.qemuImg(dir, "create", "-q", "-f", "qcow2", "-b", base, "-F", "qcow2", top)
                         .status());
         Path xml = dir.resolve(name + ".xml");
-        Files.writeString(xml, DomainCommandsTest.xml(name, dir.resolve(top)));
+        Files.writeString(xml, PullDemo.domainXml(name, dir.resolve(top)));
         return xml;
     }
 

@@ -211,11 +211,16 @@ class StreamJobTest {
         Qemu.checkClean(chain.top);
     }
 
-    /** At 512 KiB/s on a fake clock, 8 fake seconds move 4 MiB (to one chunk); unlimited then finishes. */
+    /**
+     * At 512 KiB/s each 64 KiB chunk leaves a debt the fake clock repays in exactly 125 ms: with the
+     * clock held still one chunk is copied, each tick copies exactly one more (8 fake seconds move
+     * 4 MiB), and going unlimited finishes the pull without the clock moving.
+     */
     @Test
     void speedLimitFollowsTheClockAndChangesLive() throws Exception {
         FakeTimeSource clock = new FakeTimeSource();
         long rate = 512 * 1024;
+        long chunk = 64 * 1024;
         Path dense = dir.resolve("dense.qcow2");
         Path clone = dir.resolve("clone.qcow2");
         Qemu.createQcow2(dense, Chains.SIZE, null);
@@ -224,16 +229,16 @@ class StreamJobTest {
         before = Qemu.rawContent(clone, dir);
         try (Disk disk = Disk.open("vda", clone, Optional.empty(), false)) {
             Job job = StreamJob.create(
-                    disk, StreamOptions.defaults().withSpeed(rate).withChunkBytes(64 * 1024), clock);
+                    disk, StreamOptions.defaults().withSpeed(rate).withChunkBytes(chunk), clock);
             job.addListener(events::add);
             job.start();
-            long startCopied = waitUntilStable(job);
-            for (int tick = 0; tick < 80; tick++) {
-                clock.advance(100_000_000L);
-                waitUntilStable(job);
+            awaitCopied(job, chunk);
+            for (int tick = 1; tick <= 64; tick++) {
+                clock.advance(125_000_000L);
+                awaitCopied(job, (tick + 1) * chunk);
             }
-            long copied = job.progress().copiedBytes() - startCopied;
-            assertTrue(Math.abs(copied - 8 * rate) <= 64 * 1024, "copied " + copied + " in 8 s at " + rate + " B/s");
+            Thread.sleep(50);
+            assertEquals(65 * chunk, job.progress().copiedBytes(), "nothing is copied before the clock allows it");
             assertEquals(rate, job.info().speedBytesPerSecond());
             job.setSpeed(0);
             assertTrue(job.awaitEnd(LONG), "unlimited, the pull ends without the clock moving");
@@ -242,15 +247,13 @@ class StreamJobTest {
         assertArrayEquals(before, Qemu.rawContent(clone, dir));
     }
 
-    /** Returns the copied bytes once they stop moving: the job waits for the clock. */
-    private static long waitUntilStable(Job job) throws InterruptedException {
-        long last;
-        long now = job.progress().copiedBytes();
-        do {
-            last = now;
-            Thread.sleep(15);
-            now = job.progress().copiedBytes();
-        } while (now != last);
-        return now;
+    /** Waits until the job has copied {@code expected} bytes; more would be a bug the caller checks. */
+    private static void awaitCopied(Job job, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (job.progress().copiedBytes() < expected) {
+            assertTrue(System.nanoTime() < deadline, "stuck at " + job.progress() + ", expected " + expected);
+            Thread.sleep(1);
+        }
+        assertEquals(expected, job.progress().copiedBytes());
     }
 }

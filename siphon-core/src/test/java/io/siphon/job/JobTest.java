@@ -270,8 +270,8 @@ class JobTest {
             @Override
             public void run(JobContext context) throws Exception {
                 context.setEnd(1000);
-                context.advance(500, 500);
                 clock.advance(1_000_000_000L);
+                context.advance(500, 500);
                 context.sleep(Long.MAX_VALUE / 4);
                 slept.countDown();
                 context.advance(500, 0);
@@ -279,6 +279,9 @@ class JobTest {
         };
         Job job = new Job("j", "vda", sleeper, clock);
         job.start();
+        while (job.progress().copiedBytes() < 500) {
+            Thread.sleep(1);
+        }
         Thread.sleep(20);
         assertEquals(1, slept.getCount(), "still asleep: the fake clock has not moved far enough");
         Progress halfway = job.progress();

@@ -55,7 +55,7 @@ final class Qcow2Image implements Image {
     private final ReentrantReadWriteLock ioLock = new ReentrantReadWriteLock();
     private final ReentrantLock metaLock = new ReentrantLock();
 
-    private Qcow2Header header;
+    private volatile Qcow2Header header;
     private L1Table l1;
     private ClusterAllocator allocator;
     private MetadataCache l2Cache;

@@ -44,7 +44,11 @@ class ThrottleFilterTest {
         }
     }
 
-    /** With the clock held still one request passes; then each second lets one second's worth through. */
+    /**
+     * At 1 MiB/s each 256 KiB request leaves a debt the clock repays in exactly 250 ms: with the
+     * clock held still only one request passes, each 250 ms tick lets exactly one more through, and
+     * an unlimited rate releases the rest at once.
+     */
     @Test
     void requestsWaitForTheClockAndARateChangeReleasesThem() throws Exception {
         FakeTimeSource clock = new FakeTimeSource();
@@ -61,31 +65,26 @@ class ThrottleFilterTest {
                     throw new RuntimeException(e);
                 }
             });
-            waitUntilStable(bytesRead);
-            assertEquals(MIB / 4, bytesRead.get(), "the first request overdraws the bucket, the next waits");
-            for (int second = 1; second <= 2; second++) {
-                // in steps shorter than the burst, as a real clock moves while the reader waits
-                for (int tick = 0; tick < 20; tick++) {
-                    clock.advance(SECOND / 20);
-                    waitUntilStable(bytesRead);
-                }
-                long expected = MIB / 4 + (long) second * MIB;
-                assertTrue(
-                        Math.abs(bytesRead.get() - expected) <= MIB / 4,
-                        "after " + second + " s: " + bytesRead.get() + " bytes, expected about " + expected);
+            awaitCount(bytesRead, MIB / 4);
+            for (int tick = 1; tick <= 8; tick++) {
+                clock.advance(SECOND / 4);
+                awaitCount(bytesRead, (tick + 1L) * MIB / 4);
             }
+            Thread.sleep(50);
+            assertEquals(9L * MIB / 4, bytesRead.get(), "no request passes before the clock allows it");
             throttle.setBytesPerSecond(0);
             reader.join();
             assertEquals(4L * MIB, bytesRead.get());
         }
     }
 
-    /** Returns once the counter has not moved for a while: the reader is waiting on the clock. */
-    private static void waitUntilStable(AtomicLong counter) throws InterruptedException {
-        long last;
-        do {
-            last = counter.get();
-            Thread.sleep(30);
-        } while (counter.get() != last);
+    /** Waits until the counter reaches {@code expected}; more would be a bug the caller checks. */
+    private static void awaitCount(AtomicLong counter, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + 60 * SECOND;
+        while (counter.get() < expected) {
+            assertTrue(System.nanoTime() < deadline, "stuck at " + counter.get() + " bytes, expected " + expected);
+            Thread.sleep(1);
+        }
+        assertEquals(expected, counter.get());
     }
 }

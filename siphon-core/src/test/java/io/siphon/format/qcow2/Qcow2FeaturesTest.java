@@ -241,6 +241,36 @@ class Qcow2FeaturesTest {
         }
     }
 
+    /**
+     * The largest L1 table QEMU allows (32 MiB: 4 Mi entries, a 128 GiB disk of 512-byte clusters)
+     * opens, reads, writes and checks within the tests' 512 MiB heap; larger ones are refused.
+     */
+    @Test
+    void largestL1TableStaysWithinTheHeap() throws Exception {
+        Path image = dir.resolve("huge.qcow2");
+        QemuTools.createQcow2(image, "128G", "-o", "cluster_size=512");
+        assertEquals(32L << 20, headerLong(image, 36) >>> 32 << 3, "qemu-img made a 32 MiB L1 table");
+        long size;
+        try (Image opened = ImageChain.openOne(image, Optional.empty(), OpenOptions.READ_WRITE)) {
+            size = opened.sizeBytes();
+            byte[] data = new byte[4096];
+            Arrays.fill(data, (byte) 0x3c);
+            opened.write(size - 4096, ByteBuffer.wrap(data));
+            ByteBuffer back = ByteBuffer.allocate(4096);
+            opened.read(size - 4096, back);
+            assertArrayEquals(data, back.array());
+            assertEquals(0, opened.check(io.siphon.format.RepairMode.NONE).exitStatus());
+        }
+        QemuTools.assertCheckClean(image);
+        ImageFormatException e = assertThrows(
+                ImageFormatException.class,
+                () -> Formats.byName("qcow2")
+                        .create(
+                                dir.resolve("too-big.qcow2"),
+                                new CreateOptions(size * 2, Optional.empty(), Map.of("cluster_size", "512"))));
+        assertEquals("size", e.field(), e.getMessage());
+    }
+
     @Test
     void probeRecognisesQcow2ByMagic() throws Exception {
         Path image = qemuImage("probe.qcow2");
