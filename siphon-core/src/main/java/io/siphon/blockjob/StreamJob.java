@@ -135,22 +135,14 @@ public final class StreamJob implements JobDriver {
         return cursorBytes >= sizeBytes;
     }
 
-    /** Examines the range at the cursor and copies it if needed; returns the bytes copied. */
+    /**
+     * Examines the range at the cursor and copies it if needed; returns the bytes copied. An error,
+     * whether from a block status query or from the copy, is handled by the on-error policy.
+     */
     private long copyNext(JobContext context) throws IOException, JobCancelledException {
         long offset = cursorBytes;
-        Extent held = topExtentAt(offset);
-        long length = held.endBytes() - offset;
-        if (held.allocation().isAllocated()) {
-            return skip(context, length);
-        }
-        length = Math.min(length, aboveExtentAt(offset, length));
-        if (!aboveAllocated) {
-            return skip(context, length);
-        }
-        length = Math.min(length, chunkBytes);
-        long copied;
         try {
-            copied = disk.device().copyOnRead(offset, buffer.clear().limit(Math.toIntExact(length)));
+            return examineAndCopy(context, offset);
         } catch (IOException e) {
             switch (options.onError()) {
                 case REPORT -> throw e;
@@ -163,11 +155,26 @@ public final class StreamJob implements JobDriver {
                     if (firstIgnoredError == null) {
                         firstIgnoredError = e;
                     }
-                    return skip(context, length);
+                    // leave at most one chunk behind; the job fails at the end and keeps the link
+                    return skip(context, Math.min(chunkBytes, sizeBytes - offset));
                 }
                 default -> throw new AssertionError(options.onError());
             }
         }
+    }
+
+    private long examineAndCopy(JobContext context, long offset) throws IOException {
+        Extent held = topExtentAt(offset);
+        long length = held.endBytes() - offset;
+        if (held.allocation().isAllocated()) {
+            return skip(context, length);
+        }
+        length = Math.min(length, aboveExtentAt(offset, length));
+        if (!aboveAllocated) {
+            return skip(context, length);
+        }
+        length = Math.min(length, chunkBytes);
+        long copied = disk.device().copyOnRead(offset, buffer.clear().limit(Math.toIntExact(length)));
         cursorBytes = offset + length;
         context.advance(length, copied);
         bucket.charge(copied);

@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Builds base.qcow2 &lt;- mid.qcow2 &lt;- top.qcow2 with qemu-img and fills each layer with qemu-io:
- * random pattern writes, and zero clusters in mid over base data (which a pull must copy as zeroes).
+ * Builds base &lt;- mid &lt;- top with qemu-img (qcow2 unless other formats are asked for, each file
+ * named for its role and format, e.g. mid.qed) and fills each layer with qemu-io: random pattern
+ * writes, and zero clusters in mid over base data (which a pull must copy as zeroes).
  */
 final class Chains {
     static final long SIZE = 32L << 20;
@@ -17,22 +18,28 @@ final class Chains {
     final Path mid;
     final Path top;
 
-    private Chains(Path dir) {
-        this.base = dir.resolve("base.qcow2");
-        this.mid = dir.resolve("mid.qcow2");
-        this.top = dir.resolve("top.qcow2");
+    private Chains(Path dir, String topFormat, String midFormat, String baseFormat) {
+        this.base = dir.resolve("base." + baseFormat);
+        this.mid = dir.resolve("mid." + midFormat);
+        this.top = dir.resolve("top." + topFormat);
     }
 
-    /** A chain of three images in {@code dir} with relative backing names, filled from {@code seed}. */
+    /** A qcow2 chain of three images in {@code dir} with relative backing names, filled from {@code seed}. */
     static Chains build(Path dir, long seed) throws IOException, InterruptedException {
-        Chains chain = new Chains(dir);
+        return build(dir, seed, "qcow2", "qcow2", "qcow2");
+    }
+
+    /** A chain of three images of the given formats in {@code dir}, relative backing names, filled from {@code seed}. */
+    static Chains build(Path dir, long seed, String topFormat, String midFormat, String baseFormat)
+            throws IOException, InterruptedException {
+        Chains chain = new Chains(dir, topFormat, midFormat, baseFormat);
         Random random = new Random(seed);
-        Qemu.createQcow2(chain.base, SIZE, null);
-        Qemu.createQcow2(chain.mid, SIZE, "base.qcow2");
-        Qemu.createQcow2(chain.top, SIZE, "mid.qcow2");
-        Qemu.io(chain.base, randomWrites(random, 12, false));
-        Qemu.io(chain.mid, randomWrites(random, 8, true));
-        Qemu.io(chain.top, randomWrites(random, 4, false));
+        Qemu.create(chain.base, baseFormat, SIZE, null, null);
+        Qemu.create(chain.mid, midFormat, SIZE, chain.base.getFileName().toString(), baseFormat);
+        Qemu.create(chain.top, topFormat, SIZE, chain.mid.getFileName().toString(), midFormat);
+        Qemu.io(chain.base, baseFormat, randomWrites(random, 12, false));
+        Qemu.io(chain.mid, midFormat, randomWrites(random, 8, true));
+        Qemu.io(chain.top, topFormat, randomWrites(random, 4, false));
         return chain;
     }
 

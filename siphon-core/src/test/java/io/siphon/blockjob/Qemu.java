@@ -37,9 +37,19 @@ final class Qemu {
     /** Creates a qcow2 image; with a backing, the backing name is stored as given. */
     static void createQcow2(Path image, long sizeBytes, String backingName, String... extraOptions)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("qemu-img", "create", "-q", "-f", "qcow2"));
+        create(image, "qcow2", sizeBytes, backingName, "qcow2", extraOptions);
+    }
+
+    /**
+     * Creates an image of {@code format}; with a backing (of {@code backingFormat}), the backing name
+     * is stored as given.
+     */
+    static void create(
+            Path image, String format, long sizeBytes, String backingName, String backingFormat, String... extraOptions)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("qemu-img", "create", "-q", "-f", format));
         if (backingName != null) {
-            command.addAll(List.of("-b", backingName, "-F", "qcow2"));
+            command.addAll(List.of("-b", backingName, "-F", backingFormat));
         }
         for (String option : extraOptions) {
             command.addAll(List.of("-o", option));
@@ -63,7 +73,12 @@ final class Qemu {
 
     /** Runs several qemu-io commands (e.g. "write -P 7 0 64k", "write -z 1m 64k") on one image. */
     static void io(Path image, List<String> commands) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+        io(image, "qcow2", commands);
+    }
+
+    /** Runs several qemu-io commands on one image of {@code format}. */
+    static void io(Path image, String format, List<String> commands) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("qemu-io", "-f", format));
         for (String c : commands) {
             command.add("-c");
             command.add(c);
@@ -95,8 +110,17 @@ final class Qemu {
 
     /** The backing file name qemu-img info shows, or null when the image has none. */
     static String backingName(Path image) throws IOException, InterruptedException {
+        return infoField(image, "backing-filename");
+    }
+
+    /** The backing format qemu-img info shows, or null when the image records none. */
+    static String backingFormat(Path image) throws IOException, InterruptedException {
+        return infoField(image, "backing-filename-format");
+    }
+
+    private static String infoField(Path image, String field) throws IOException, InterruptedException {
         String json = infoJson(image);
-        String key = "\"backing-filename\": \"";
+        String key = "\"" + field + "\": \"";
         int at = json.indexOf(key);
         if (at < 0) {
             return null;

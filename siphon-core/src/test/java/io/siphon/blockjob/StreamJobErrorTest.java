@@ -15,7 +15,10 @@ import io.siphon.job.JobEvent;
 import io.siphon.job.JobStatus;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -129,6 +132,40 @@ class StreamJobErrorTest {
         }
         assertEquals(null, Qemu.backingName(top));
         assertArrayEquals(before, Qemu.rawContent(top, dir));
+        Qemu.checkClean(top);
+    }
+
+    /** Points the base's L2 entry for {@link #BAD_OFFSET} past the end of its file, as a corrupt template. */
+    private void corruptBaseAtBadOffset() throws IOException {
+        ByteBuffer header = ByteBuffer.wrap(Files.readAllBytes(base));
+        int clusterBits = header.getInt(20);
+        long l2Table = header.getLong((int) header.getLong(40)) & 0x00ff_ffff_ffff_fe00L;
+        try (FileChannel file = FileChannel.open(base, StandardOpenOption.WRITE)) {
+            file.write(
+                    ByteBuffer.allocate(8).putLong(0, 1L << 63 | 1L << 40), l2Table + 8 * (BAD_OFFSET >>> clusterBits));
+        }
+    }
+
+    /** A block status query that fails (a corrupt table in the template) follows the policy too. */
+    @Test
+    void statusErrorsFollowThePolicy() throws Exception {
+        corruptBaseAtBadOffset();
+        try (Disk disk = Disk.open("vda", top, Optional.empty(), false)) {
+            Job job = start(disk, OnErrorPolicy.STOP);
+            assertTrue(job.awaitStatus(JobStatus.PAUSED, LONG), "stop pauses on a status error");
+            assertTrue(
+                    job.info().error().orElseThrow().contains("L2 entry"),
+                    job.info().error().orElseThrow());
+            job.cancel(true);
+            assertInstanceOf(JobEvent.Cancelled.class, outcome());
+            events.clear();
+            Job ignoring = start(disk, OnErrorPolicy.IGNORE);
+            assertTrue(ignoring.awaitEnd(LONG));
+            JobEvent.Failed failed = assertInstanceOf(JobEvent.Failed.class, outcome());
+            assertEquals(16L << 20, failed.curBytes(), "ignore went on to the end");
+            assertTrue(ignoring.progress().copiedBytes() > 0, "what lies past the bad table entry was copied");
+        }
+        assertEquals("base.qcow2", Qemu.backingName(top));
         Qemu.checkClean(top);
     }
 

@@ -497,6 +497,37 @@ public abstract class DriverContract {
     }
 
     @Test
+    void aPullThatMeetsACorruptTemplateFailsNamingItAndKeepsTheLink() throws Exception {
+        String name = uniqueName("corrupt");
+        BlockingQueue<BlockJobEvent> events = jobEvents();
+        Path base = images.resolve(name + "-base.qcow2");
+        QemuTools.run("qemu-img", "create", "-q", "-f", "qcow2", base.toString(), "8M");
+        QemuTools.write(base, "qcow2", 0x5a, 0, 8 * MIB);
+        Path top = top(name);
+        QemuTools.createOverlay(top, base.getFileName().toString(), "qcow2");
+        // opening the chain reads only headers and L1 tables: the pull is the first to meet this entry
+        Qcow2Damage.pointPastEnd(base, 6 * MIB);
+        Domain domain = connection.define("<domain><name>" + name + "</name><devices><disk><driver type='qcow2'/>"
+                + "<source file='" + top + "'/><target dev='vda'/></disk></devices></domain>");
+        domain.start();
+        try {
+            domain.blockPull("vda", 0, Set.of());
+            BlockJobEvent event = next(events, name, BlockJobEvent::domain);
+            assertEquals(BlockJobStatus.FAILED, event.status(), () -> "event " + event);
+            assertEquals("vda", event.disk());
+            assertEquals(BlockJobType.PULL, event.type());
+            String error = event.error().orElseThrow(() -> new AssertionError("FAILED without an error"));
+            assertTrue(error.contains(base.getFileName().toString()), error);
+            assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+            assertEquals(DomainState.RUNNING, domain.info().state());
+        } finally {
+            domain.shutdown();
+        }
+        assertEquals(base.getFileName().toString(), QemuTools.backingName(top));
+        connection.undefine(name);
+    }
+
+    @Test
     void rebaseOntoABaseKeepsItRelativeOrMakesItAbsolute() throws Exception {
         for (boolean keepRelative : List.of(true, false)) {
             String name = uniqueName("rebase");
