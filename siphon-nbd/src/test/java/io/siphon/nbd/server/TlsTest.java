@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import javax.net.ssl.SSLContext;
@@ -50,23 +52,7 @@ class TlsTest {
         Files.createDirectories(clientCreds);
         String ca = dir.resolve("ca-cert.pem").toString();
         String caKey = dir.resolve("ca-key.pem").toString();
-        Tools.ok(
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                caKey,
-                "-out",
-                ca,
-                "-days",
-                "2",
-                "-subj",
-                "/CN=Siphon test CA");
+        newKeyRequest(caKey, ca, "-x509", "-days", "2", "-subj", "/CN=Siphon test CA");
         Path extensions = dir.resolve("server.ext");
         Files.writeString(
                 extensions,
@@ -74,20 +60,7 @@ class TlsTest {
                         + "extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n");
         String key = serverCreds.resolve("server-key.pem").toString();
         String csr = dir.resolve("server.csr").toString();
-        Tools.ok(
-                "openssl",
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                key,
-                "-out",
-                csr,
-                "-subj",
-                "/CN=localhost");
+        newKeyRequest(key, csr, "-subj", "/CN=localhost");
         Tools.ok(
                 "openssl",
                 "x509",
@@ -107,6 +80,24 @@ class TlsTest {
                 extensions.toString());
         Files.copy(Path.of(ca), serverCreds.resolve("ca-cert.pem"));
         Files.copy(Path.of(ca), clientCreds.resolve("ca-cert.pem"));
+    }
+
+    /** Runs {@code openssl req} that makes a new P-256 key into {@code key} and writes {@code out}. */
+    private static void newKeyRequest(String key, String out, String... more) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                "openssl",
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                key,
+                "-out",
+                out));
+        command.addAll(List.of(more));
+        Tools.ok(command.toArray(String[]::new));
     }
 
     @BeforeAll
