@@ -1,5 +1,6 @@
 package io.siphon.blockjob;
 
+import io.siphon.block.Allocation;
 import io.siphon.block.Extent;
 import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
@@ -234,7 +235,11 @@ public final class StreamJob implements JobDriver {
             Extent extent = image.blockStatus(offset, within).getFirst();
             long extentLength = Math.min(extent.endBytes(), offset + within) - offset;
             if (extent.allocation().isAllocated()) {
-                return new long[] {1, extentLength};
+                // Zeroes must be copied only where a base stays below to show through; after a full
+                // pull the top has no backing and reads zeroes there by itself (a hole in a raw
+                // template costs nothing).
+                boolean copy = extent.allocation() == Allocation.DATA || base.isPresent();
+                return new long[] {copy ? 1 : 0, extentLength};
             }
             n = extentLength;
         }

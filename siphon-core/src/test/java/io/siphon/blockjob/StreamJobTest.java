@@ -90,6 +90,27 @@ class StreamJobTest {
         Qemu.checkClean(chain.top);
     }
 
+    /** A full pull copies a raw template's data and none of its holes (they read as zeroes anyway). */
+    @Test
+    void fullPullOfASparseRawTemplateCopiesOnlyItsData() throws Exception {
+        Path template = dir.resolve("template.raw");
+        Path clone = dir.resolve("clone.qcow2");
+        try (var file = new java.io.RandomAccessFile(template.toFile(), "rw")) {
+            file.setLength(64L << 20); // all hole (qemu-img create would allocate the first block)
+        }
+        Qemu.io(template, "raw", List.of("write -P 0x11 1M 1M", "write -P 0x22 40M 64k"));
+        Qemu.create(clone, "qcow2", 64L << 20, "template.raw", "raw");
+        byte[] expected = Qemu.rawContent(clone, dir);
+        try (Disk disk = Disk.open("vda", clone, Optional.empty(), false)) {
+            Job job = pull(disk, StreamOptions.defaults());
+            assertEquals((1L << 20) + (64 << 10), job.progress().copiedBytes(), "only the data was copied");
+        }
+        assertInstanceOf(JobEvent.Completed.class, outcome());
+        assertNull(Qemu.backingName(clone));
+        assertArrayEquals(expected, Qemu.rawContent(clone, dir));
+        Qemu.checkClean(clone);
+    }
+
     @Test
     void partialPullNamesTheBaseRelativeWhenAsked() throws Exception {
         try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
