@@ -237,6 +237,7 @@ class NbdServerInteropTest {
                 "--verify=crc32c",
                 "--verify_fatal=1",
                 "--do_verify=1",
+                "--verify_state_save=0", // no state file left in the working directory
                 "--randseed=" + (seed & 0xffff));
         assertTrue(output.contains("err= 0"), output);
         String mixed = Tools.ok(
@@ -250,7 +251,8 @@ class NbdServerInteropTest {
                 "--size=8M",
                 "--io_size=32M",
                 "--verify=md5",
-                "--verify_fatal=1");
+                "--verify_fatal=1",
+                "--verify_state_save=0");
         assertTrue(mixed.contains("err= 0"), mixed);
     }
 }
