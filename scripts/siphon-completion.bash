@@ -87,20 +87,6 @@ _siphon() {
     COMPREPLY=($(compgen -f -- "$cur"))
 }
 
-# the domain and block-job commands, shaped like virsh's
-_siphon_options_define=""
-_siphon_options_undefine=""
-_siphon_options_start=""
-_siphon_options_shutdown=""
-_siphon_options_destroy=""
-_siphon_options_list="--all --inactive --name --uuid"
-_siphon_options_dominfo=""
-_siphon_options_domblklist="--details"
-_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
-_siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
-_siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
-_siphon_options_daemon="--state-dir= --socket= --ro-socket="
-
 # the -c URI on the line being completed, so that names come from the same place
 _siphon_connect() {
     local i

@@ -57,22 +57,18 @@ final class CheckCommand implements Callable<Integer> {
             description = "Repair: leaks (only leaked clusters) or all (also corruptions).")
     Optional<Repair> repair = Optional.empty();
 
-    @Option(
-            names = {"-U", "--force-share"},
-            description = "Open without locks, even if another process is writing the image.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption share;
 
     @Parameters(paramLabel = "FILE", description = "The image file.")
     String file;
 
     @Override
     public Integer call() throws IOException, CliException {
-        if (repair.isPresent() && forceShare) {
+        if (repair.isPresent() && share.forceShare) {
             throw new CliException("-U cannot be used with -r: repairing needs the image locked for writing");
         }
-        OpenOptions options = repair.isPresent()
-                ? OpenOptions.READ_WRITE
-                : forceShare ? OpenOptions.FORCE_SHARE : OpenOptions.READ_ONLY;
+        OpenOptions options = repair.isPresent() ? OpenOptions.READ_WRITE : share.readOnly();
         PrintWriter out = spec.commandLine().getOut();
         CheckReport report;
         try (Image image = ImageChain.openOne(Path.of(file), format.format, options)) {

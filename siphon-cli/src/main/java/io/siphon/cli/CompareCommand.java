@@ -41,10 +41,8 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "-s", description = "Strict: sizes and allocation must match too.")
     boolean strict;
 
-    @Option(
-            names = {"-U", "--force-share"},
-            description = "Open without locks, even if another process is writing the images.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption share;
 
     @Option(names = "-q", description = "Quiet: print nothing, only set the exit status.")
     boolean quiet;
@@ -60,7 +58,7 @@ final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         out = spec.commandLine().getOut();
-        OpenOptions options = forceShare ? OpenOptions.FORCE_SHARE : OpenOptions.READ_ONLY;
+        OpenOptions options = share.readOnly();
         try (ImageChain chain1 = ImageChain.open(Path.of(file1), firstFormat.format, options);
                 ImageChain chain2 = ImageChain.open(Path.of(file2), secondFormat, options)) {
             ChainMap map1 = new ChainMap(chain1.images(), ChainNames.of(chain1, file1));

@@ -31,10 +31,8 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin
     OutputOption output;
 
-    @Option(
-            names = {"-U", "--force-share"},
-            description = "Open without locks, even if another process is writing the image.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption share;
 
     @Option(names = "--backing-chain", description = "Show every image of the backing chain, top first.")
     boolean backingChain;
@@ -44,7 +42,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        OpenOptions options = forceShare ? OpenOptions.FORCE_SHARE : OpenOptions.READ_ONLY;
+        OpenOptions options = share.readOnly();
         List<ImageInfoView> views = new ArrayList<>();
         if (backingChain) {
             try (ImageChain chain = ImageChain.open(Path.of(file), format.format, options)) {

@@ -1,7 +1,6 @@
 package io.siphon.cli;
 
 import io.siphon.format.ImageChain;
-import io.siphon.format.OpenOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -10,7 +9,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -33,10 +31,8 @@ final class MapCommand implements Callable<Integer> {
     @Mixin
     OutputOption output;
 
-    @Option(
-            names = {"-U", "--force-share"},
-            description = "Open without locks, even if another process is writing the image.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption share;
 
     @Parameters(paramLabel = "FILE", description = "The top image of the chain.")
     String file;
@@ -44,8 +40,7 @@ final class MapCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, CliException {
         List<MapEntry> entries;
-        try (ImageChain chain = ImageChain.open(
-                Path.of(file), format.format, forceShare ? OpenOptions.FORCE_SHARE : OpenOptions.READ_ONLY)) {
+        try (ImageChain chain = ImageChain.open(Path.of(file), format.format, share.readOnly())) {
             entries = new ChainMap(chain.images(), ChainNames.of(chain, file)).entries();
         }
         PrintWriter out = spec.commandLine().getOut();
