@@ -101,16 +101,17 @@ public final class RangeLocks {
                     released.await();
                 }
             } catch (InterruptedException e) {
+                waiting.remove(range);
+                // requests queued behind this one may go now that it gave up (once granted, it
+                // would have conflicted with them as much as it did while waiting: no wake-up then)
+                released.signalAll();
                 Thread.currentThread().interrupt();
                 InterruptedIOException failure =
                         new InterruptedIOException("interrupted waiting for range " + offsetBytes + "+" + lengthBytes);
                 failure.initCause(e);
                 throw failure;
-            } finally {
-                waiting.remove(range);
-                // requests queued behind this one may now go: it is held, or gone
-                released.signalAll();
             }
+            waiting.remove(range);
             held.add(range);
             return range;
         } finally {
