@@ -2,6 +2,7 @@ package io.siphon.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.Connection;
 import io.siphon.api.ErrorCode;
@@ -56,6 +57,11 @@ class TlsControlTest {
     /** A certificate for {@code name} signed by {@code ca}, valid for localhost and 127.0.0.1. */
     private void signed(String name, String ca) throws Exception {
         key(name);
+        certify(name, ca);
+    }
+
+    /** Signs a certificate for the key already at {@code name}-key.pem. */
+    private void certify(String name, String ca) throws Exception {
         Path csr = file(name + ".csr");
         QemuTools.run(
                 "openssl",
@@ -90,6 +96,39 @@ class TlsControlTest {
     private String uri(int port, String client, String ca) {
         return "siphon+tls://localhost:" + port + "/?cert=" + file(client + "-cert.pem") + "&key="
                 + file(client + "-key.pem") + "&ca=" + file(ca + "-cert.pem");
+    }
+
+    @Test
+    void aPkcs1RsaClientKeyAndASec1EcDaemonKeyAreAccepted() throws Exception {
+        ca("ca");
+        QemuTools.run(
+                "openssl",
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-out",
+                file("server-key.pem").toString());
+        assertTrue(Files.readString(file("server-key.pem")).contains("-----BEGIN EC PRIVATE KEY-----"));
+        certify("server", "ca");
+        QemuTools.run(
+                "openssl",
+                "genrsa",
+                "-traditional",
+                "-out",
+                file("client-key.pem").toString(),
+                "2048");
+        assertTrue(Files.readString(file("client-key.pem")).startsWith("-----BEGIN RSA PRIVATE KEY-----"));
+        certify("client", "ca");
+        Daemon.TlsListen tls = new Daemon.TlsListen(
+                new InetSocketAddress("127.0.0.1", 0),
+                file("server-cert.pem"),
+                file("server-key.pem"),
+                file("ca-cert.pem"));
+        try (Daemon daemon = Daemon.start(dir.resolve("state"), Optional.empty(), Optional.empty(), Optional.of(tls));
+                Connection connection = Siphon.connect(uri(daemon.tlsPort().orElseThrow(), "client", "ca"))) {
+            TestDomains.defineAndSee(connection, connection, dir, "pkcs1");
+        }
     }
 
     @Test

@@ -82,6 +82,38 @@ class TlsTest {
         Files.copy(Path.of(ca), clientCreds.resolve("ca-cert.pem"));
     }
 
+    /**
+     * Server credentials signed by the CA in {@code certificates} whose key is PKCS#1 RSA, as {@code
+     * openssl genrsa -traditional} and older tools write it ({@code BEGIN RSA PRIVATE KEY}).
+     */
+    private static Path pkcs1ServerCreds(Path dir) throws Exception {
+        Path creds = Files.createDirectories(dir.resolve("pkcs1-server"));
+        String key = creds.resolve("server-key.pem").toString();
+        Tools.ok("openssl", "genrsa", "-traditional", "-out", key, "2048");
+        assertTrue(Files.readString(Path.of(key)).startsWith("-----BEGIN RSA PRIVATE KEY-----"));
+        String csr = dir.resolve("pkcs1.csr").toString();
+        Tools.ok("openssl", "req", "-new", "-key", key, "-subj", "/CN=localhost", "-out", csr);
+        Tools.ok(
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                csr,
+                "-CA",
+                certificates.resolve("ca-cert.pem").toString(),
+                "-CAkey",
+                certificates.resolve("ca-key.pem").toString(),
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-out",
+                creds.resolve("server-cert.pem").toString(),
+                "-extfile",
+                certificates.resolve("server.ext").toString());
+        Files.copy(certificates.resolve("ca-cert.pem"), creds.resolve("ca-cert.pem"));
+        return creds;
+    }
+
     /** Runs {@code openssl req} that makes a new P-256 key into {@code key} and writes {@code out}. */
     private static void newKeyRequest(String key, String out, String... more) throws Exception {
         List<String> command = new ArrayList<>(List.of(
@@ -174,10 +206,31 @@ class TlsTest {
 
     @Test
     void qemuImgAndNbdinfoConnectWithTls() throws Exception {
+        qemuImgAndNbdinfoConnect(server.tcpPort());
+    }
+
+    @Test
+    void aPkcs1RsaServerKeyServesQemuImgNbdinfoAndSiphon() throws Exception {
+        try (NbdServer pkcs1 = NbdServer.builder()
+                .export("disk", disk.top(), false)
+                .listenTcp("127.0.0.1", 0, Optional.of(TlsCredentials.server(pkcs1ServerCreds(dir))))
+                .build()
+                .start()) {
+            qemuImgAndNbdinfoConnect(pkcs1.tcpPort());
+            try (NbdClient client =
+                    NbdClient.connect(pkcs1.uri("disk"), Optional.of(TlsCredentials.client(clientCreds)))) {
+                ByteBuffer all = ByteBuffer.allocate(SIZE);
+                client.read(0, all);
+                assertArrayEquals(content, all.array());
+            }
+        }
+    }
+
+    /** qemu-img compares the export on {@code port} with the content; nbdinfo sees TLS. */
+    private void qemuImgAndNbdinfoConnect(int port) throws Exception {
         Tools.require("qemu-img", "nbdinfo");
         Path reference = dir.resolve("reference.raw");
         Files.write(reference, content);
-        int port = server.tcpPort();
         String nbd = "json:{\"driver\":\"raw\",\"file\":{\"driver\":\"nbd\",\"host\":\"127.0.0.1\"," + "\"port\":\""
                 + port + "\",\"export\":\"disk\",\"tls-creds\":\"tls0\"}}";
         Tools.ok(
