@@ -107,42 +107,40 @@ final class ControlServer implements AutoCloseable {
     }
 
     private void start(Acceptor acceptor) {
-        listener.start("siphon-control-" + address, channel -> serve(acceptor, channel));
-        LOG.info("listening on {}{}", address, readOnly ? " (read-only)" : "");
-    }
-
-    private void serve(Acceptor acceptor, SocketChannel channel) {
-        Accepted client;
-        try {
-            client = acceptor.accept(channel);
-        } catch (IOException e) {
-            LOG.warn("a connection on {} failed: {}", address, e.toString());
-            closeQuietly(channel);
-            return;
-        }
-        String name = "#" + CLIENT_NUMBERS.incrementAndGet() + " (" + client.peer() + ")";
-        if (!slots.tryAcquire()) {
-            Thread.ofVirtual().name("siphon-refuse-" + name).start(() -> refuse(client, name));
-            return;
-        }
-        clients.add(client.channel());
-        Runnable exit = () -> {
-            clients.remove(client.channel());
-            slots.release();
-        };
-        ControlClient served =
-                new ControlClient(name, client.in(), client.out(), client.channel(), manager, readOnly, exit);
-        Thread.ofVirtual().name("siphon-client-" + name).start(() -> {
+        listener.start("siphon-control-" + address, channel -> {
+            Accepted client;
             try {
-                client.ready().await();
+                client = acceptor.accept(channel);
             } catch (IOException e) {
-                LOG.warn("client {} failed the TLS handshake: {}", name, e.toString());
-                closeQuietly(client.channel());
-                exit.run();
+                LOG.warn("a connection on {} failed: {}", address, e.toString());
+                closeQuietly(channel);
                 return;
             }
-            served.run();
+            String name = "#" + CLIENT_NUMBERS.incrementAndGet() + " (" + client.peer() + ")";
+            if (!slots.tryAcquire()) {
+                Thread.ofVirtual().name("siphon-refuse-" + name).start(() -> refuse(client, name));
+                return;
+            }
+            clients.add(client.channel());
+            Runnable exit = () -> {
+                clients.remove(client.channel());
+                slots.release();
+            };
+            ControlClient served =
+                    new ControlClient(name, client.in(), client.out(), client.channel(), manager, readOnly, exit);
+            Thread.ofVirtual().name("siphon-client-" + name).start(() -> {
+                try {
+                    client.ready().await();
+                } catch (IOException e) {
+                    LOG.warn("client {} failed the TLS handshake: {}", name, e.toString());
+                    closeQuietly(client.channel());
+                    exit.run();
+                    return;
+                }
+                served.run();
+            });
         });
+        LOG.info("listening on {}{}", address, readOnly ? " (read-only)" : "");
     }
 
     private static void refuse(Accepted client, String name) {

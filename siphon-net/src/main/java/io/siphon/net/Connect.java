@@ -3,6 +3,7 @@ package io.siphon.net;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -32,10 +33,7 @@ public final class Connect {
         if (address.isUnresolved()) {
             throw new IOException("cannot connect to " + host + ":" + port + ": unknown host");
         }
-        SocketChannel channel = SocketChannel.open(
-                address.getAddress() instanceof Inet6Address
-                        ? StandardProtocolFamily.INET6
-                        : StandardProtocolFamily.INET);
+        SocketChannel channel = SocketChannel.open(family(address));
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             channel.connect(address);
@@ -44,6 +42,13 @@ public final class Connect {
             channel.close();
             throw new IOException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /** IPv4 or IPv6, as the resolved {@code address} is. */
+    static ProtocolFamily family(InetSocketAddress address) {
+        return address.getAddress() instanceof Inet6Address
+                ? StandardProtocolFamily.INET6
+                : StandardProtocolFamily.INET;
     }
 
     /** Whether a process accepts connections on the Unix socket {@code socket} now. */

@@ -2,7 +2,6 @@ package io.siphon.net;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -72,10 +71,7 @@ public final class Listener implements Closeable {
 
     /** Binds TCP at {@code address} (port 0 picks a free one). */
     public static Listener tcp(InetSocketAddress address) throws IOException {
-        ServerSocketChannel server = ServerSocketChannel.open(
-                address.getAddress() instanceof Inet6Address
-                        ? StandardProtocolFamily.INET6
-                        : StandardProtocolFamily.INET);
+        ServerSocketChannel server = ServerSocketChannel.open(Connect.family(address));
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(address);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.net.testing.Pki;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

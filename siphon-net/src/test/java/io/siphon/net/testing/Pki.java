@@ -1,8 +1,9 @@
-package io.siphon.net;
+package io.siphon.net.testing;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.siphon.net.PemTls;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,10 +12,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Keys and certificates made by openssl for a test: a CA, and leaves it signs for localhost. */
-final class Pki {
-    /** How openssl writes the key, and the PEM header that proves it did. */
-    enum KeyForm {
+/**
+ * Keys and certificates made by openssl for a test, in one directory: a CA ({@code ca-cert.pem},
+ * {@code ca-key.pem}) and leaves it signs for localhost and 127.0.0.1, for servers and clients
+ * alike. The test is skipped where openssl is missing.
+ */
+public final class Pki {
+    /** How openssl writes a key, and the PEM header that proves it did. */
+    public enum KeyForm {
         PKCS8_EC("-----BEGIN PRIVATE KEY-----", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
         PKCS1_RSA("-----BEGIN RSA PRIVATE KEY-----", "genrsa", "-traditional", "2048"),
         SEC1_EC("-----BEGIN EC PRIVATE KEY-----", "ecparam", "-name", "prime256v1", "-genkey"),
@@ -31,9 +36,10 @@ final class Pki {
 
     private final Path dir;
 
-    Pki(Path dir) throws Exception {
+    /** A new CA in {@code dir}. */
+    public Pki(Path dir) throws Exception {
         assumeTrue(onPath("openssl"), "openssl is not installed");
-        this.dir = dir;
+        this.dir = Files.createDirectories(dir);
         key("ca", KeyForm.PKCS8_EC);
         openssl(
                 "req",
@@ -49,16 +55,18 @@ final class Pki {
                 cert("ca").toString());
     }
 
-    Path key(String name) {
+    /** Where the key of {@code name} is. */
+    public Path key(String name) {
         return dir.resolve(name + "-key.pem");
     }
 
-    Path cert(String name) {
+    /** Where the certificate of {@code name} is; {@code cert("ca")} is the CA's. */
+    public Path cert(String name) {
         return dir.resolve(name + "-cert.pem");
     }
 
     /** A new key for {@code name} in {@code form}. */
-    Path key(String name, KeyForm form) throws Exception {
+    public Path key(String name, KeyForm form) throws Exception {
         List<String> command = new ArrayList<>(form.command);
         command.add(1, "-out");
         command.add(2, key(name).toString());
@@ -68,11 +76,19 @@ final class Pki {
     }
 
     /** A key in {@code form} and a certificate for localhost and 127.0.0.1 signed by this CA. */
-    PemTls.Identity leaf(String name, KeyForm form) throws Exception {
+    public PemTls.Identity leaf(String name, KeyForm form) throws Exception {
         key(name, form);
+        return certify(name);
+    }
+
+    /** A certificate for the key already at {@link #key(String)}, signed by this CA. */
+    public PemTls.Identity certify(String name) throws Exception {
         Path csr = dir.resolve(name + ".csr");
         openssl("req", "-new", "-key", key(name).toString(), "-subj", "/CN=" + name, "-out", csr.toString());
-        Path ext = Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+        Path ext = Files.writeString(
+                dir.resolve(name + ".ext"),
+                "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                        + "extendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature\n");
         openssl(
                 "x509",
                 "-req",
@@ -93,7 +109,7 @@ final class Pki {
     }
 
     /** Runs openssl in this directory; a failure fails the test with its output. */
-    String openssl(String... arguments) throws IOException, InterruptedException {
+    public String openssl(String... arguments) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("openssl"));
         command.addAll(List.of(arguments));
         Path out = dir.resolve("openssl.out");
