@@ -1,6 +1,5 @@
 package io.siphon.format.qcow2;
 
-import io.siphon.block.Allocation;
 import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
 import io.siphon.block.RequestFlag;
@@ -44,8 +43,6 @@ final class Qcow2Image implements Image {
 
     private final ImageFile file;
     private final Path path;
-    private final Geometry geometry;
-    private final int clusterSize;
     private final long sizeBytes;
     private final boolean writable;
     private final Qcow2Metadata metadata;
@@ -60,11 +57,9 @@ final class Qcow2Image implements Image {
     private Qcow2Image(ImageFile file, Qcow2Header header, boolean writable) throws IOException {
         this.file = file;
         this.path = file.path();
-        this.geometry = header.geometry();
-        this.clusterSize = geometry.clusterSize();
         this.sizeBytes = header.sizeBytes();
         this.writable = writable;
-        this.decompressed = new byte[clusterSize];
+        this.decompressed = new byte[header.clusterSize()];
         this.metadata = new Qcow2Metadata(file, header);
         this.map = new Qcow2ClusterMap(metadata, sizeBytes, this::readGuest);
     }
@@ -199,7 +194,7 @@ final class Qcow2Image implements Image {
                 metadata.compressed().read(m.entry(), metadata.allocator().fileEnd(), decompressed);
                 decompressedEntry = m.entry();
             }
-            part.put(decompressed, geometry.offsetInCluster(m.guestOffset()), part.remaining());
+            part.put(decompressed, metadata.geometry().offsetInCluster(m.guestOffset()), part.remaining());
         } finally {
             metaLock.unlock();
         }
@@ -320,14 +315,7 @@ final class Qcow2Image implements Image {
             long end = offsetBytes + lengthBytes;
             while (at < end && extents.size() < 4096) {
                 Mapping m = lookup(at, end - at);
-                Extent next = switch (m.kind()) {
-                    case DATA -> new Extent(at, m.length(), Allocation.DATA, m.hostOffset());
-                    case COMPRESSED -> new Extent(at, m.length(), Allocation.DATA);
-                    case ZERO_ALLOC -> new Extent(at, m.length(), Allocation.ZERO, m.hostOffset());
-                    case ZERO_PLAIN -> new Extent(at, m.length(), Allocation.ZERO);
-                    case UNALLOCATED -> new Extent(at, m.length(), Allocation.UNALLOCATED);
-                };
-                append(extents, next);
+                append(extents, m.extent());
                 at = m.end();
             }
         } finally {
@@ -404,7 +392,7 @@ final class Qcow2Image implements Image {
         if (current.version() >= 3) {
             specific.put("lazy-refcounts", current.lazyRefcounts());
         }
-        specific.put("refcount-bits", geometry.refcountBits());
+        specific.put("refcount-bits", metadata.geometry().refcountBits());
         if (current.version() >= 3) {
             specific.put("corrupt", current.isCorrupt());
             specific.put("extended-l2", (current.incompatibleFeatures() & Qcow2Header.INCOMPAT_EXTENDED_L2) != 0);
@@ -413,7 +401,7 @@ final class Qcow2Image implements Image {
                 Qcow2Format.NAME,
                 path,
                 sizeBytes,
-                OptionalInt.of(clusterSize),
+                OptionalInt.of(current.clusterSize()),
                 backingReference(),
                 current.isDirty(),
                 specific,
