@@ -114,16 +114,25 @@ final class Qcow2Image implements Image {
         }
     }
 
+    private void exclusively(IoStep step) throws IOException {
+        IoAction<Void> action = () -> {
+            step.run();
+            return null;
+        };
+        exclusively(action);
+    }
+
     private interface IoAction<T> {
         T run() throws IOException;
     }
 
+    private interface IoStep {
+        void run() throws IOException;
+    }
+
     /** Gives a new image of {@code newSizeBytes} its (zeroed) L1 table. Used by create only. */
     void initializeL1(long newSizeBytes) throws IOException {
-        exclusively(() -> {
-            metadata.initializeL1(newSizeBytes);
-            return null;
-        });
+        exclusively(() -> metadata.initializeL1(newSizeBytes));
     }
 
     // ---- read
@@ -222,10 +231,7 @@ final class Qcow2Image implements Image {
         }
         if (src.hasRemaining()) {
             long from = offset;
-            exclusively(() -> {
-                map.write(from, src);
-                return null;
-            });
+            exclusively(() -> map.write(from, src));
         }
         if (flags.contains(RequestFlag.FUA)) {
             flush();
@@ -241,10 +247,7 @@ final class Qcow2Image implements Image {
         }
         boolean mayUnmap = flags.contains(RequestFlag.MAY_UNMAP);
         boolean noFallback = flags.contains(RequestFlag.NO_FALLBACK);
-        exclusively(() -> {
-            map.writeZeroes(offsetBytes, lengthBytes, mayUnmap, noFallback);
-            return null;
-        });
+        exclusively(() -> map.writeZeroes(offsetBytes, lengthBytes, mayUnmap, noFallback));
         if (flags.contains(RequestFlag.FUA)) {
             flush();
         }
@@ -257,10 +260,7 @@ final class Qcow2Image implements Image {
         if (lengthBytes == 0) {
             return;
         }
-        exclusively(() -> {
-            map.discard(offsetBytes, lengthBytes);
-            return null;
-        });
+        exclusively(() -> map.discard(offsetBytes, lengthBytes));
     }
 
     // ---- flush and close
@@ -270,10 +270,7 @@ final class Qcow2Image implements Image {
         if (!writable) {
             return;
         }
-        exclusively(() -> {
-            metadata.flush();
-            return null;
-        });
+        exclusively(() -> metadata.flush());
     }
 
     @Override
@@ -375,12 +372,8 @@ final class Qcow2Image implements Image {
     @Override
     public void changeBackingReference(Optional<BackingReference> reference) throws IOException {
         requireWritable();
-        exclusively(() -> {
-            Qcow2Header updated = metadata.header()
-                    .withBacking(reference.map(BackingReference::name), reference.flatMap(BackingReference::format));
-            metadata.writeHeader(updated);
-            return null;
-        });
+        exclusively(() -> metadata.writeHeader(metadata.header()
+                .withBacking(reference.map(BackingReference::name), reference.flatMap(BackingReference::format))));
     }
 
     @Override
