@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * cache, the refcount structures with the cluster allocator, and the map of metadata clusters
  * (QEMU's qcow2-refcount.c and qcow2-cache.c, with the header). It owns the order in which cached
  * metadata reaches the disk: {@link #flush} runs the {@link FlushStage}s in their declared order,
- * and an evicted dirty L2 table first makes the refcounts durable (see {@link #loadTables}).
+ * and the L2 cache writes an evicted dirty table only after what it depends on is durable.
  *
  * <p>Not thread-safe: callers hold the image's metadata lock, and its I/O lock exclusively for
  * anything that writes.
