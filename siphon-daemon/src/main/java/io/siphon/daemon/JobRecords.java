@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * The pulls recorded in {@code STATEDIR/jobs/DOMAIN.TARGET.job} while they run, each the engine's
  * {@link StreamOptions} as properties, so that they resume when their domain starts after a
  * daemon restart. A key missing from a record (older records have only {@code disk}, {@code base},
- * {@code keep-relative} and {@code bandwidth-bytes}) takes the engine's default. Not thread-safe:
- * the domain manager serializes calls per disk.
+ * {@code keep-relative} and {@code bandwidth-bytes}) takes the engine's default. Thread-safe for
+ * different disks (one file each); {@link DiskPulls} orders the calls for one disk.
  */
 final class JobRecords {
     private static final Logger LOG = LoggerFactory.getLogger(JobRecords.class);
