@@ -50,6 +50,7 @@ public final class Formats {
      * header into a raw disk): a file without a known magic must be named raw explicitly.
      */
     public static ImageFormat probe(Path path) throws IOException {
+        ImageFile.requireRegularOrBlockDevice(path);
         ByteBuffer head = ByteBuffer.allocate(PROBE_BYTES);
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             while (head.hasRemaining() && channel.read(head, head.position()) > 0) {

@@ -6,6 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -22,6 +23,15 @@ import java.util.OptionalLong;
  * as this object is open.
  */
 public final class ImageFile implements AutoCloseable {
+    // st_mode file types (POSIX <sys/stat.h>)
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFBLK = 0060000;
+    private static final int S_IFDIR = 0040000;
+    private static final int S_IFCHR = 0020000;
+    private static final int S_IFIFO = 0010000;
+
     private final Path path;
     private final FileChannel channel;
     private final NativeFile nativeFile;
@@ -41,6 +51,7 @@ public final class ImageFile implements AutoCloseable {
      * with reason {@code LOCKED}.
      */
     public static ImageFile open(Path path, OpenOptions options) throws IOException {
+        requireRegularOrBlockDevice(path);
         NativeFile nativeFile;
         try {
             nativeFile = NativeFile.open(path, options.writable());
@@ -63,6 +74,38 @@ public final class ImageFile implements AutoCloseable {
             closeQuietly(e, nativeFile);
             throw e;
         }
+    }
+
+    /**
+     * Refuses, from a stat that cannot block, a file that is neither a regular file nor a block
+     * device (a FIFO, socket or character device): opening a FIFO blocks until a writer comes, and
+     * QEMU's file driver refuses such files too. Symbolic links are followed.
+     */
+    public static void requireRegularOrBlockDevice(Path path) throws IOException {
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(path, "unix:mode");
+        } catch (NoSuchFileException e) {
+            throw new ImageFormatException(ImageFormatException.Reason.BAD_CHAIN, path, "", "no such file", e);
+        }
+        int type = mode & S_IFMT;
+        if (type != S_IFREG && type != S_IFBLK) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.REFUSED,
+                    path,
+                    "",
+                    "is a " + fileTypeName(type) + ", not a regular file or block device");
+        }
+    }
+
+    private static String fileTypeName(int type) {
+        return switch (type) {
+            case S_IFIFO -> "FIFO";
+            case S_IFSOCK -> "socket";
+            case S_IFCHR -> "character device";
+            case S_IFDIR -> "directory";
+            default -> "special file (mode " + Integer.toOctalString(type) + ")";
+        };
     }
 
     private static void closeQuietly(Exception failure, AutoCloseable closeable) {

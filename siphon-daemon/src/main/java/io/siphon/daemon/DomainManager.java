@@ -12,11 +12,14 @@ import io.siphon.api.SiphonException;
 import io.siphon.domain.DiskDefinition;
 import io.siphon.domain.DomainDefinition;
 import io.siphon.domain.DomainDefinitions;
+import io.siphon.domain.IoMessages;
 import io.siphon.domain.StateDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,9 +40,12 @@ final class DomainManager implements AutoCloseable {
     private final StartedDomains started;
     private final DiskPulls pulls;
     private final EventHub events = new EventHub();
+    private final DiskOpener opener;
+    private final Map<String, PendingStart> pendingStarts = new HashMap<>();
 
-    private DomainManager(StateDirectory state) throws IOException {
+    private DomainManager(StateDirectory state, DiskOpener opener) throws IOException {
         this.state = state;
+        this.opener = opener;
         this.definitions = DomainDefinitions.load(state);
         this.started = new StartedDomains(state.subdirectory("run"));
         this.pulls = new DiskPulls(new JobRecords(state), events);
@@ -47,10 +53,15 @@ final class DomainManager implements AutoCloseable {
 
     /** Opens {@code stateDir} and loads the domains defined there; none is started. */
     static DomainManager open(Path stateDir) {
+        return open(stateDir, RunningDisk::open);
+    }
+
+    /** As {@link #open(Path)}, opening disks with {@code opener}. */
+    static DomainManager open(Path stateDir, DiskOpener opener) {
         StateDirectory state = StateDirectory.open(stateDir);
         DomainManager manager;
         try {
-            manager = new DomainManager(state);
+            manager = new DomainManager(state, opener);
         } catch (IOException | RuntimeException e) {
             try {
                 state.close();
@@ -60,7 +71,9 @@ final class DomainManager implements AutoCloseable {
             throw e instanceof SiphonException siphon
                     ? siphon
                     : new SiphonException(
-                            ErrorCode.OPERATION_FAILED, "cannot open state directory " + stateDir + ": " + e, e);
+                            ErrorCode.OPERATION_FAILED,
+                            "cannot open state directory " + stateDir + ": " + IoMessages.describe(e),
+                            e);
         }
         LOG.info(
                 "state directory {}: {} domain(s) defined",
@@ -80,7 +93,7 @@ final class DomainManager implements AutoCloseable {
 
     synchronized DomainInfo define(String xml) {
         DomainDefinition definition = definitions.define(xml, parsed -> {
-            if (started.isRunning(parsed.name())) {
+            if (started.isRunning(parsed.name()) || started.isStarting(parsed.name())) {
                 // its open disks follow the old definition; a new one takes effect at the next start
                 throw new SiphonException(
                         ErrorCode.OPERATION_INVALID,
@@ -97,7 +110,7 @@ final class DomainManager implements AutoCloseable {
 
     synchronized void undefine(String domain) {
         DomainDefinition definition = definitions.get(domain);
-        if (started.isRunning(definition.name())) {
+        if (started.isRunning(definition.name()) || started.isStarting(definition.name())) {
             throw new SiphonException(
                     ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is running; shut it down first");
         }
@@ -155,19 +168,64 @@ final class DomainManager implements AutoCloseable {
         return out;
     }
 
-    /** Opens every disk's chain, exports it over NBD, and resumes the pulls recorded for it. */
-    synchronized void start(String domain) {
-        DomainDefinition definition = definitions.get(domain);
-        if (started.isRunning(definition.name())) {
-            throw new SiphonException(
-                    ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is already running");
+    /**
+     * Opens every disk's chain, exports it over NBD, and resumes the pulls recorded for it. The
+     * chains are opened outside this object's lock (see {@link PendingStart}): other calls are served
+     * meanwhile, and a destroy or shutdown of the domain gives the start up.
+     */
+    void start(String domain) {
+        DomainDefinition definition;
+        PendingStart pending;
+        synchronized (this) {
+            definition = definitions.get(domain);
+            if (started.isRunning(definition.name())) {
+                throw new SiphonException(
+                        ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is already running");
+            }
+            if (started.isStarting(definition.name())) {
+                throw new SiphonException(
+                        ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is being started");
+            }
+            started.reserve(definition);
+            pending = PendingStart.begin(definition, opener);
+            pendingStarts.put(definition.name(), pending);
         }
-        List<RunningDisk> disks = started.start(definition);
-        LOG.info("domain {} started", definition.name());
-        events.emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.STARTED));
-        for (RunningDisk disk : disks) {
-            pulls.resumeRecorded(definition.name(), disk);
+        List<RunningDisk> opened;
+        try {
+            opened = pending.await();
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                if (pendingStarts.remove(definition.name(), pending)) {
+                    started.release(definition.name());
+                }
+            }
+            throw e;
         }
+        synchronized (this) {
+            if (!pendingStarts.remove(definition.name(), pending)) {
+                SiphonException givenUp = pending.givenUp();
+                StartedDomains.closeAll(opened, givenUp);
+                throw givenUp;
+            }
+            List<RunningDisk> disks = started.commit(definition, opened);
+            LOG.info("domain {} started", definition.name());
+            events.emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.STARTED));
+            for (RunningDisk disk : disks) {
+                pulls.resumeRecorded(definition.name(), disk);
+            }
+        }
+    }
+
+    /** Gives up the start of {@code name} if one is pending; true if there was one. */
+    private boolean giveUpStart(String name) {
+        PendingStart pending = pendingStarts.remove(name);
+        if (pending == null) {
+            return false;
+        }
+        started.release(name);
+        pending.giveUp();
+        LOG.info("domain {}: start given up", name);
+        return true;
     }
 
     void shutdown(String domain) {
@@ -178,12 +236,18 @@ final class DomainManager implements AutoCloseable {
         stop(domain, false);
     }
 
-    /** Cancels the domain's jobs, waits for them outside the lock, then closes its disks. */
+    /**
+     * Cancels the domain's jobs, waits for them outside the lock, then closes its disks; a domain
+     * being started has its start given up instead.
+     */
     private void stop(String domain, boolean flush) {
         String name;
         List<RunningDisk> disks;
         synchronized (this) {
             name = definitions.get(domain).name();
+            if (giveUpStart(name)) {
+                return;
+            }
             disks = started.disks(name)
                     .orElseThrow(() ->
                             new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is not running"));
@@ -280,6 +344,9 @@ final class DomainManager implements AutoCloseable {
         pulls.exiting();
         List<String> names;
         synchronized (this) {
+            for (String starting : List.copyOf(pendingStarts.keySet())) {
+                giveUpStart(starting);
+            }
             names = List.copyOf(started.names());
         }
         for (String name : names) {

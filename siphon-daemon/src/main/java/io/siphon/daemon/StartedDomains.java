@@ -4,6 +4,7 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import io.siphon.domain.DiskDefinition;
 import io.siphon.domain.DomainDefinition;
+import io.siphon.domain.IoMessages;
 import io.siphon.format.ImageFormatException;
 import io.siphon.util.FirstFailure;
 import java.io.IOException;
@@ -19,12 +20,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The runtime of the started domains: each one's open disks (chains locked, see {@link
- * RunningDisk}) and their NBD exports. Not thread-safe: the domain manager serializes calls.
+ * RunningDisk}) and their NBD exports, and the domains being started. Not thread-safe: the domain
+ * manager serializes calls, except {@link #openDisks}, which it calls outside its lock.
  */
 final class StartedDomains implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StartedDomains.class);
 
     private final Map<String, List<RunningDisk>> running = new HashMap<>();
+    private final Map<String, DomainDefinition> starting = new HashMap<>();
     private final DiskExports exports;
 
     StartedDomains(Path runDirectory) {
@@ -44,47 +47,109 @@ final class StartedDomains implements AutoCloseable {
         return Optional.ofNullable(running.get(domain));
     }
 
+    /** Whether {@code domain} is being started: its disks are being opened outside the manager's lock. */
+    boolean isStarting(String domain) {
+        return starting.containsKey(domain);
+    }
+
     /**
-     * Opens every disk's chain and exports it over NBD; on any failure what was opened is closed
-     * again and the domain stays shut off. A source another running domain uses is refused.
+     * Reserves {@code definition}'s name and disk sources for a start whose disks are then opened
+     * outside the manager's lock ({@link #openDisks}); a source that a running domain, or one being
+     * started, uses is refused.
      */
-    List<RunningDisk> start(DomainDefinition definition) {
+    void reserve(DomainDefinition definition) {
         for (DiskDefinition disk : definition.disks()) {
-            for (Map.Entry<String, List<RunningDisk>> other : running.entrySet()) {
-                for (RunningDisk used : other.getValue()) {
-                    if (used.definition().source().equals(disk.source())) {
-                        throw new SiphonException(
-                                ErrorCode.OPERATION_INVALID,
-                                "disk " + disk.target() + ": " + disk.source() + " is in use by running domain '"
-                                        + other.getKey() + "'");
-                    }
+            Optional<String> user = userOf(disk.source());
+            if (user.isPresent()) {
+                throw new SiphonException(
+                        ErrorCode.OPERATION_INVALID,
+                        "disk " + disk.target() + ": " + disk.source() + " is in use by "
+                                + (running.containsKey(user.get()) ? "running" : "starting") + " domain '"
+                                + user.get() + "'");
+            }
+        }
+        starting.put(definition.name(), definition);
+    }
+
+    private Optional<String> userOf(Path source) {
+        for (Map.Entry<String, List<RunningDisk>> other : running.entrySet()) {
+            for (RunningDisk used : other.getValue()) {
+                if (used.definition().source().equals(source)) {
+                    return Optional.of(other.getKey());
                 }
             }
         }
+        for (DomainDefinition other : starting.values()) {
+            for (DiskDefinition used : other.disks()) {
+                if (used.source().equals(source)) {
+                    return Optional.of(other.name());
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Drops the reservation of a start that failed or was given up. */
+    void release(String domain) {
+        starting.remove(domain);
+    }
+
+    /**
+     * Opens every disk's chain with {@code opener}; touches no shared state, so that a slow or
+     * blocking open holds nobody else up. On any failure what was opened is closed again.
+     */
+    static List<RunningDisk> openDisks(DomainDefinition definition, DiskOpener opener) {
         List<RunningDisk> opened = new ArrayList<>();
         try {
             for (DiskDefinition disk : definition.disks()) {
-                opened.add(RunningDisk.open(definition.name(), disk));
+                opened.add(opener.open(definition.name(), disk));
             }
+            return List.copyOf(opened);
+        } catch (IOException | RuntimeException e) {
+            closeAll(opened, e);
+            throw cannotStart(definition, e);
+        }
+    }
+
+    /** Closes disks opened for a start that will not happen, adding failures to {@code failure}. */
+    static void closeAll(List<RunningDisk> opened, Exception failure) {
+        for (RunningDisk disk : opened) {
+            try {
+                disk.close(false);
+            } catch (IOException closeFailure) {
+                failure.addSuppressed(closeFailure);
+            }
+        }
+    }
+
+    /**
+     * Exports the reserved domain's opened disks over NBD and records it as running; on failure its
+     * disks are closed and the domain stays shut off.
+     */
+    List<RunningDisk> commit(DomainDefinition definition, List<RunningDisk> opened) {
+        starting.remove(definition.name());
+        try {
             for (RunningDisk disk : opened) {
                 exports.export(disk);
             }
         } catch (IOException | RuntimeException e) {
             for (RunningDisk disk : opened) {
                 exports.withdraw(disk);
-                try {
-                    disk.close(false);
-                } catch (IOException closeFailure) {
-                    e.addSuppressed(closeFailure);
-                }
             }
-            String what = e instanceof ImageFormatException ? e.getMessage() : e.toString();
-            throw new SiphonException(
-                    ErrorCode.OPERATION_FAILED, "cannot start domain '" + definition.name() + "': " + what, e);
+            closeAll(opened, e);
+            throw cannotStart(definition, e);
         }
-        List<RunningDisk> disks = List.copyOf(opened);
-        running.put(definition.name(), disks);
-        return disks;
+        running.put(definition.name(), opened);
+        return opened;
+    }
+
+    private static SiphonException cannotStart(DomainDefinition definition, Exception e) {
+        if (e instanceof SiphonException siphon) {
+            return siphon;
+        }
+        String what = e instanceof ImageFormatException ? e.getMessage() : IoMessages.describe(e);
+        return new SiphonException(
+                ErrorCode.OPERATION_FAILED, "cannot start domain '" + definition.name() + "': " + what, e);
     }
 
     /**
