@@ -3,6 +3,7 @@ package io.siphon.cli;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.nbd.protocol.TlsCredentials;
+import io.siphon.nbd.server.InFlightBudget;
 import io.siphon.nbd.server.NbdServer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -73,6 +74,13 @@ final class ServeCommand implements Callable<Integer> {
             description = "Export name (default: the empty name, the default export).")
     String name = "";
 
+    @Option(
+            names = "--buffer-memory",
+            paramLabel = "MIB",
+            description = "Memory that requests in flight may hold, over all clients, in MiB (default 256);"
+                    + " while it is spent, requests wait unread.")
+    long bufferMemoryMib = InFlightBudget.DEFAULT_BYTES >> 20;
+
     @Parameters(paramLabel = "FILE", description = "The image file.")
     String file;
 
@@ -83,6 +91,12 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (tlsCreds.isPresent() && socket.isPresent()) {
             throw new CliException("--tls-creds applies to --port only");
+        }
+        try {
+            InFlightBudget.configureProcess(Math.multiplyExact(bufferMemoryMib, 1L << 20));
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new CliException(
+                    "--buffer-memory " + bufferMemoryMib + ": must be from 32 MiB (the largest request)");
         }
         Optional<SSLContext> tls =
                 tlsCreds.isPresent() ? Optional.of(TlsCredentials.server(tlsCreds.get())) : Optional.empty();

@@ -1,5 +1,6 @@
 package io.siphon.daemon;
 
+import io.siphon.nbd.server.InFlightBudget;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -12,8 +13,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -50,6 +54,16 @@ public final class DaemonMain implements Callable<Integer> {
             paramLabel = "PATH",
             description = "The read-only control socket, mode 0666 (default DIR/siphon-ro.sock).")
     Optional<Path> readOnlySocket = Optional.empty();
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(
+            names = "--nbd-buffer-memory",
+            paramLabel = "MIB",
+            description = "Memory that NBD requests in flight may hold, over every export and client, in MiB"
+                    + " (default 256); while it is spent, requests wait unread.")
+    long nbdBufferMemoryMib = InFlightBudget.DEFAULT_BYTES >> 20;
 
     @ArgGroup(exclusive = false, heading = "Control over TCP with mutual TLS (all four together):%n")
     TlsOptions tls;
@@ -116,6 +130,13 @@ public final class DaemonMain implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         Optional<Daemon.TlsListen> listen =
                 Optional.ofNullable(tls).map(t -> new Daemon.TlsListen(t.address, t.cert, t.key, t.ca));
+        try {
+            InFlightBudget.configureProcess(Math.multiplyExact(nbdBufferMemoryMib, 1L << 20));
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--nbd-buffer-memory " + nbdBufferMemoryMib + ": must be from 32 MiB (the largest request)");
+        }
         Daemon daemon = Daemon.start(stateDir, socket, readOnlySocket, listen);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

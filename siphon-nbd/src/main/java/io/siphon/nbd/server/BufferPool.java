@@ -1,6 +1,9 @@
 package io.siphon.nbd.server;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -8,7 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Direct buffers for request payloads and read replies, reused: file and socket I/O from a direct
  * buffer skips the JDK's copy through a temporary one, and reuse skips allocating and zeroing.
  * Buffers come in power-of-two sizes; at most 128 MiB of them wait idle, enough for every request
- * in flight of a few busy connections, so that a steady load allocates nothing. Thread-safe.
+ * in flight of a few busy connections, so that a steady load allocates nothing. A buffer dropped
+ * past that is freed at once (each has its own arena), not when the garbage collector gets to it, so
+ * the memory held is what is in flight plus what waits idle. Thread-safe.
  */
 final class BufferPool {
     private static final int MIN_SHIFT = 12;
@@ -18,6 +23,9 @@ final class BufferPool {
 
     private final ConcurrentLinkedQueue<ByteBuffer>[] idle;
     private final AtomicLong idleBytes = new AtomicLong();
+    private final AtomicLong liveBytes = new AtomicLong();
+    /** The arena of each buffer this pool allocated, by its address. */
+    private final ConcurrentHashMap<Long, Arena> arenas = new ConcurrentHashMap<>();
 
     @SuppressWarnings("unchecked")
     BufferPool() {
@@ -32,7 +40,7 @@ final class BufferPool {
         int shift = shiftFor(lengthBytes);
         ByteBuffer buffer = idle[shift].poll();
         if (buffer == null) {
-            buffer = ByteBuffer.allocateDirect(1 << shift);
+            buffer = allocate(1 << shift);
         } else {
             idleBytes.addAndGet(-buffer.capacity());
         }
@@ -45,11 +53,41 @@ final class BufferPool {
         if (!buffer.isDirect() || buffer.capacity() != 1 << shift || shift < MIN_SHIFT || shift > MAX_SHIFT) {
             return;
         }
+        long address = addressOf(buffer);
+        if (!arenas.containsKey(address)) {
+            return;
+        }
         if (idleBytes.addAndGet(buffer.capacity()) <= MAX_IDLE_BYTES) {
             idle[shift].offer(buffer);
         } else {
             idleBytes.addAndGet(-buffer.capacity());
+            arenas.remove(address).close();
+            liveBytes.addAndGet(-buffer.capacity());
         }
+    }
+
+    /** Bytes of the buffers this pool holds now, in use or idle. */
+    long liveBytes() {
+        return liveBytes.get();
+    }
+
+    /** Where the buffer's memory starts, whatever its position. */
+    private static long addressOf(ByteBuffer buffer) {
+        return MemorySegment.ofBuffer(buffer.duplicate().position(0)).address();
+    }
+
+    private ByteBuffer allocate(int capacity) {
+        Arena arena = Arena.ofShared();
+        ByteBuffer buffer;
+        try {
+            buffer = arena.allocate(capacity, 4096).asByteBuffer();
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+        arenas.put(addressOf(buffer), arena);
+        liveBytes.addAndGet(capacity);
+        return buffer;
     }
 
     private static int shiftFor(int lengthBytes) {

@@ -229,6 +229,11 @@ final class CommandRunner {
         return NbdError.EIO;
     }
 
+    /** Answers {@code request} with {@code error} without running it. */
+    void refuse(Request request, CommandType type, NbdError error, String message) throws IOException {
+        fail(request, type, error, message);
+    }
+
     private void fail(Request request, CommandType type, NbdError error, String message) throws IOException {
         boolean chunked = structured && (type == CommandType.READ || type == CommandType.BLOCK_STATUS);
         if (chunked) {

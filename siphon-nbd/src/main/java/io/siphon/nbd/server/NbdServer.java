@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -30,11 +31,15 @@ public final class NbdServer implements AutoCloseable {
     private final List<NbdEndpoint> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final BufferPool buffers = new BufferPool();
+    private final InFlightBudget memory;
+    private final ReplyStalls stalls;
     private volatile boolean running;
 
-    private NbdServer(List<Export> initial, List<ListenerSpec> specs) {
+    private NbdServer(List<Export> initial, List<ListenerSpec> specs, InFlightBudget memory, Duration stallTimeout) {
         initial.forEach(exports::add);
         this.specs = List.copyOf(specs);
+        this.memory = memory;
+        this.stalls = new ReplyStalls(stallTimeout);
     }
 
     /** A builder for a server; nothing listens until {@link #start()}. */
@@ -133,6 +138,12 @@ public final class NbdServer implements AutoCloseable {
         for (Connection connection : List.copyOf(connections)) {
             connection.closeAndWait();
         }
+        stalls.close();
+    }
+
+    /** Bytes of request buffers this server holds now, in flight or idle in its pool. */
+    long bufferBytes() {
+        return buffers.liveBytes();
     }
 
     private void closeListeners() throws IOException {
@@ -186,7 +197,7 @@ public final class NbdServer implements AutoCloseable {
                     return;
                 }
                 channel = agreement.get().channel();
-                Session session = new Session(agreement.get(), buffers);
+                Session session = new Session(agreement.get(), buffers, memory, stalls);
                 export = session.export();
                 if (exports.find(export.name()).orElse(null) != export) {
                     return; // removed while this client was negotiating
@@ -241,8 +252,25 @@ public final class NbdServer implements AutoCloseable {
     public static final class Builder {
         private final List<Export> exports = new ArrayList<>();
         private final List<ListenerSpec> listeners = new ArrayList<>();
+        private Optional<InFlightBudget> memory = Optional.empty();
+        private Duration stallTimeout = ReplyStalls.DEFAULT_TIMEOUT;
 
         private Builder() {}
+
+        /**
+         * Bounds the memory of requests in flight by {@code budget} (shared with whoever else uses it)
+         * instead of the process-wide {@link InFlightBudget#process()}.
+         */
+        public Builder memoryBudget(InFlightBudget budget) {
+            this.memory = Optional.of(budget);
+            return this;
+        }
+
+        /** Disconnects a client that has not read a reply for {@code timeout} (default 30 s). */
+        public Builder replyStallTimeout(Duration timeout) {
+            this.stallTimeout = timeout;
+            return this;
+        }
 
         /** Adds an export; see {@link NbdServer#addExport(String, BlockDevice, boolean)}. */
         public Builder export(String name, BlockDevice device, boolean readOnly) {
@@ -269,7 +297,7 @@ public final class NbdServer implements AutoCloseable {
             if (listeners.isEmpty()) {
                 throw new IllegalStateException("an NBD server needs at least one listener");
             }
-            return new NbdServer(exports, listeners);
+            return new NbdServer(exports, listeners, memory.orElseGet(InFlightBudget::process), stallTimeout);
         }
     }
 }

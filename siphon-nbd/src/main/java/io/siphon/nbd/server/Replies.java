@@ -14,14 +14,17 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes replies on one connection. Thread-safe: each reply (header and payload) goes out whole under
- * one lock, so replies of concurrent requests never interleave on the wire.
+ * one lock, so replies of concurrent requests never interleave on the wire. A reply the client does
+ * not read for the stall timeout closes the connection (see {@link ReplyStalls}).
  */
 final class Replies {
     private final NbdChannel channel;
+    private final ReplyStalls stalls;
     private final ReentrantLock lock = new ReentrantLock();
 
-    Replies(NbdChannel channel) {
+    Replies(NbdChannel channel, ReplyStalls stalls) {
         this.channel = channel;
+        this.stalls = stalls;
     }
 
     /** A simple reply: success or an error, without data. */
@@ -86,7 +89,7 @@ final class Replies {
 
     private void send(ByteBuffer... buffers) throws IOException {
         lock.lock();
-        try {
+        try (ReplyStalls.Watch watch = stalls.watch(channel)) {
             channel.writeFully(buffers);
         } finally {
             lock.unlock();

@@ -7,7 +7,9 @@ import io.siphon.nbd.protocol.NbdProtocolException;
 import io.siphon.nbd.protocol.Request;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,12 +19,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The transmission phase of one connection: this thread reads requests in order; each runs on its
- * own virtual thread and replies when done, so replies may come out of order. Memory is bounded by
- * a budget of in-flight bytes: when it is spent, reading waits. A protocol violation ends this
- * connection only.
+ * own virtual thread and replies when done, so replies may come out of order. Memory is bounded
+ * twice: by this connection's budget of in-flight bytes, and by the {@link InFlightBudget} every
+ * connection shares; while either is spent, reading waits. A request that still cannot get memory
+ * is answered ENOMEM, and no failure of a request thread (an {@link Error} included) escapes it. A
+ * protocol violation ends this connection only.
  */
 final class Session {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    private static final Duration SHARED_WAIT_SLICE = Duration.ofMillis(200);
 
     private final NbdChannel channel;
     private final Export export;
@@ -30,12 +35,14 @@ final class Session {
     private final CommandRunner runner;
     private final BufferPool buffers;
     private final Semaphore budget = new Semaphore(WireLimits.IN_FLIGHT_BUDGET_BYTES);
+    private final InFlightBudget shared;
 
-    Session(Handshake.Agreement agreement, BufferPool buffers) {
+    Session(Handshake.Agreement agreement, BufferPool buffers, InFlightBudget shared, ReplyStalls stalls) {
         this.channel = agreement.channel();
         this.export = agreement.export();
         this.buffers = buffers;
-        this.replies = new Replies(channel);
+        this.shared = shared;
+        this.replies = new Replies(channel, stalls);
         this.runner = new CommandRunner(
                 export, replies, buffers, agreement.structuredReplies(), agreement.allocationContext());
     }
@@ -68,17 +75,61 @@ final class Session {
                 }
                 int cost = cost(request, type.get());
                 budget.acquireUninterruptibly(cost);
+                if (!takeShared(cost)) {
+                    budget.release(cost);
+                    return; // closed while waiting
+                }
                 ByteBuffer payload;
                 try {
                     payload = payload(request, type.get());
                 } catch (IOException | RuntimeException e) {
-                    budget.release(cost);
+                    release(cost);
                     throw e;
+                } catch (OutOfMemoryError e) {
+                    release(cost);
+                    refuseWrite(request, e);
+                    continue;
                 }
                 workers.execute(() -> runOne(request, type.get(), payload, cost));
             }
             // Closing the executor waits for requests in flight: DISC promises their replies.
         }
+    }
+
+    /** Waits for the shared budget, checking now and then that the connection is still open. */
+    private boolean takeShared(int cost) throws IOException {
+        try {
+            while (!shared.tryTake(cost, SHARED_WAIT_SLICE)) {
+                if (!channel.socket().isOpen()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("waiting for NBD buffer memory");
+        }
+    }
+
+    private void release(int cost) {
+        shared.give(cost);
+        budget.release(cost);
+    }
+
+    /** A WRITE whose payload found no memory: its bytes are skipped, to stay in step, and it gets ENOMEM. */
+    private void refuseWrite(Request request, OutOfMemoryError e) throws IOException {
+        LOG.warn(
+                "WRITE of {} bytes on '{}' refused: no memory ({})",
+                request.lengthBytes(),
+                export.name(),
+                e.getMessage());
+        ByteBuffer scratch = ByteBuffer.allocate(64 << 10);
+        long left = request.lengthBytes();
+        while (left > 0) {
+            channel.readFully(scratch.clear().limit((int) Math.min(scratch.capacity(), left)));
+            left -= scratch.limit();
+        }
+        replies.simple(request.cookie(), NbdError.ENOMEM.code());
     }
 
     private void runOne(Request request, CommandType type, ByteBuffer payload, int cost) {
@@ -87,11 +138,20 @@ final class Session {
         } catch (IOException e) {
             LOG.debug("reply to {} on '{}' not sent: {}", type, export.name(), e.toString());
             closeQuietly();
+        } catch (RuntimeException | Error e) {
+            // the runner answers what fails in the device; this is what fails around it (no memory for a read)
+            LOG.warn("{} on '{}' failed: {}", type, export.name(), e.toString());
+            try {
+                runner.refuse(request, type, NbdError.ENOMEM, type + " could not be served: " + e.getMessage());
+            } catch (IOException | RuntimeException | Error replyFailure) {
+                LOG.debug("error reply to {} on '{}' not sent: {}", type, export.name(), replyFailure.toString());
+                closeQuietly();
+            }
         } finally {
             if (payload != null) {
                 buffers.give(payload);
             }
-            budget.release(cost);
+            release(cost);
         }
     }
 
