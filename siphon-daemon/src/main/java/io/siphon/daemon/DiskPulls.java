@@ -7,6 +7,7 @@ import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import io.siphon.blockjob.StreamOptions;
+import io.siphon.domain.IoMessages;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,8 +91,13 @@ final class DiskPulls {
         try {
             LOG.info("domain {} disk {}: resuming the pull recorded before the restart", domain, disk.target());
             start(domain, disk, recorded.get(), false);
-        } catch (SiphonException e) {
-            LOG.warn("domain {} disk {}: cannot resume the recorded pull: {}", domain, disk.target(), e.getMessage());
+        } catch (RuntimeException e) {
+            // a record the engine refuses (a base no longer in the chain...) is one line, not a trace
+            LOG.warn(
+                    "domain {} disk {}: cannot resume the recorded pull: {}",
+                    domain,
+                    disk.target(),
+                    IoMessages.describe(e));
             deleteRecord(domain, disk.target());
         }
     }

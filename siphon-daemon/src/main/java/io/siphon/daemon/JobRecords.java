@@ -2,6 +2,7 @@ package io.siphon.daemon;
 
 import io.siphon.blockjob.OnErrorPolicy;
 import io.siphon.blockjob.StreamOptions;
+import io.siphon.domain.IoMessages;
 import io.siphon.domain.StateDirectory;
 import java.io.IOException;
 import java.io.StringReader;
@@ -66,8 +67,9 @@ final class JobRecords {
                             p.getProperty("on-error", defaults.onError().toString())),
                     Long.parseLong(p.getProperty("chunk-bytes", Long.toString(defaults.chunkBytes()))),
                     Long.parseLong(p.getProperty("step-bytes", Long.toString(defaults.stepBytes())))));
-        } catch (IOException | IllegalArgumentException e) {
-            LOG.warn("ignoring damaged job record {}: {}", file, e.toString());
+        } catch (IOException | RuntimeException e) {
+            // one line naming the file and what is wrong, never a trace: a record is the daemon's own file
+            LOG.warn("ignoring damaged job record {}: {}", file, IoMessages.describe(e));
             return Optional.empty();
         }
     }

@@ -30,7 +30,8 @@ public final class DomainDefinitions {
     }
 
     /**
-     * Reads every definition in {@code state}; a damaged one is logged and skipped, so that one bad
+     * Reads every definition in {@code state}; a damaged or unreadable one (not UTF-8) is logged,
+     * naming its file, and skipped, so that one bad
      * file does not take the others down. An unreadable directory is {@link ErrorCode#OPERATION_FAILED}.
      */
     public static DomainDefinitions load(StateDirectory state) {
@@ -42,11 +43,16 @@ public final class DomainDefinitions {
                     definitions.byName.put(definition.name(), definition);
                 } catch (SiphonException e) {
                     LOG.warn("ignoring a damaged definition {}: {}", file, e.getMessage());
+                } catch (IOException e) {
+                    // not UTF-8, or unreadable: one file must not keep the others (and the daemon) down
+                    LOG.warn("ignoring an unreadable definition {}: {}", file, IoMessages.describe(e));
                 }
             }
         } catch (IOException e) {
             throw new SiphonException(
-                    ErrorCode.OPERATION_FAILED, "cannot read domains in " + state.root() + ": " + e, e);
+                    ErrorCode.OPERATION_FAILED,
+                    "cannot read domains in " + state.root() + ": " + IoMessages.describe(e),
+                    e);
         }
         return definitions;
     }
@@ -114,6 +120,6 @@ public final class DomainDefinitions {
     }
 
     private static SiphonException failed(String what, IOException e) {
-        return new SiphonException(ErrorCode.OPERATION_FAILED, what + ": " + e.getMessage(), e);
+        return new SiphonException(ErrorCode.OPERATION_FAILED, what + ": " + IoMessages.describe(e), e);
     }
 }

@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -59,7 +60,10 @@ public final class StateDirectory implements AutoCloseable {
             }
             return new StateDirectory(root, channel, lock);
         } catch (IOException e) {
-            throw new SiphonException(ErrorCode.OPERATION_FAILED, "cannot open state directory " + root + ": " + e, e);
+            throw new SiphonException(
+                    ErrorCode.OPERATION_FAILED,
+                    "cannot open state directory " + root + ": " + IoMessages.describe(e),
+                    e);
         }
     }
 
@@ -80,19 +84,39 @@ public final class StateDirectory implements AutoCloseable {
 
     /**
      * Writes {@code text} to a temporary file beside {@code target}, syncs it, renames it over
-     * {@code target} and syncs the directory: a crash leaves the old or the new file, never a part.
+     * {@code target} and syncs the directory: a crash leaves the old or the new file, never a part;
+     * a failure (a full disk) removes the temporary file.
      */
     public static void writeAtomically(Path target, String text) throws IOException {
         Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(
-                temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-            while (bytes.hasRemaining()) {
-                channel.write(bytes);
+        try {
+            try (FileChannel channel = FileChannel.open(
+                    temporary,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+                while (bytes.hasRemaining()) {
+                    channel.write(bytes);
+                }
+                channel.force(true);
             }
-            channel.force(true);
+            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            // a full disk leaves an empty or partial temporary file; it must not outlive the failure
+            try {
+                Files.deleteIfExists(temporary);
+            } catch (IOException deleteFailure) {
+                e.addSuppressed(deleteFailure);
+            }
+            if (e instanceof FileSystemException) {
+                throw e;
+            }
+            // a write's "No space left on device" names no file; say which
+            FileSystemException named = new FileSystemException(temporary.toString(), null, e.getMessage());
+            named.initCause(e);
+            throw named;
         }
-        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
             dir.force(true);
         }

@@ -10,11 +10,16 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -129,6 +134,61 @@ class DomainDefinitionsTest {
                     DomainDefinitions.load(state).list().stream()
                             .map(DomainDefinition::name)
                             .toList());
+        }
+    }
+
+    @Test
+    void aDefinitionThatIsNotUtf8IsSkippedAndTheOthersLoad() throws Exception {
+        Path root = dir.resolve("state");
+        try (StateDirectory state = StateDirectory.open(root)) {
+            DomainDefinitions.load(state).define(xml("good", WEB_UUID), d -> {});
+        }
+        byte[] latin1 = "<domain><name>caf\u00e9</name></domain>".getBytes(StandardCharsets.ISO_8859_1);
+        Files.write(root.resolve("domains/latin1.xml"), latin1);
+        try (StateDirectory state = StateDirectory.open(root)) {
+            assertEquals(
+                    List.of("good"),
+                    DomainDefinitions.load(state).list().stream()
+                            .map(DomainDefinition::name)
+                            .toList());
+        }
+    }
+
+    /** A full state disk (a 64 KiB tmpfs; root only) fails the define, names the file, and leaves no temporary file. */
+    @Test
+    void aFullDiskFailsTheDefineWithoutAClassNameAndLeavesNoTemporaryFile() throws Exception {
+        Path mount = Files.createDirectory(dir.resolve("small"));
+        Process mountCommand = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount.toString())
+                .redirectErrorStream(true)
+                .start();
+        String mountOutput = new String(mountCommand.getInputStream().readAllBytes());
+        Assumptions.assumeTrue(mountCommand.waitFor() == 0, "cannot mount a small tmpfs here: " + mountOutput);
+        try {
+            Path root = mount.resolve("state");
+            try (StateDirectory state = StateDirectory.open(root)) {
+                DomainDefinitions definitions = DomainDefinitions.load(state);
+                try (var filler = FileChannel.open(
+                        mount.resolve("filler"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                    ByteBuffer block = ByteBuffer.allocate(4096);
+                    while (true) {
+                        try {
+                            filler.write(block.clear());
+                        } catch (IOException full) {
+                            break;
+                        }
+                    }
+                }
+                SiphonException e =
+                        assertThrows(SiphonException.class, () -> definitions.define(xml("web", WEB_UUID), d -> {}));
+                assertEquals(ErrorCode.OPERATION_FAILED, e.code(), e.getMessage());
+                assertTrue(e.getMessage().contains("web.xml.tmp: No space left on device"), e.getMessage());
+                assertFalse(e.getMessage().contains("Exception"), e.getMessage());
+                try (var files = Files.list(root.resolve("domains"))) {
+                    assertEquals(List.of(), files.toList());
+                }
+            }
+        } finally {
+            new ProcessBuilder("umount", mount.toString()).inheritIO().start().waitFor();
         }
     }
 
