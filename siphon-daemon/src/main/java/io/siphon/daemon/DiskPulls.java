@@ -212,7 +212,7 @@ final class DiskPulls {
     }
 
     private static SiphonException failed(String what, IOException e) {
-        return new SiphonException(ErrorCode.OPERATION_FAILED, what + ": " + e.getMessage(), e);
+        return new SiphonException(ErrorCode.OPERATION_FAILED, what + ": " + IoMessages.describe(e), e);
     }
 
     private static void awaitUninterruptibly(CountDownLatch latch) {

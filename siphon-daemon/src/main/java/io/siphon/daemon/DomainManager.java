@@ -121,7 +121,7 @@ final class DomainManager implements AutoCloseable {
         } catch (IOException e) {
             throw new SiphonException(
                     ErrorCode.OPERATION_FAILED,
-                    "removing the job records of domain " + definition.name() + ": " + e.getMessage(),
+                    "removing the job records of domain " + definition.name() + ": " + IoMessages.describe(e),
                     e);
         }
         definitions.undefine(definition.name());
@@ -266,7 +266,7 @@ final class DomainManager implements AutoCloseable {
         if (failure.isPresent()) {
             throw new SiphonException(
                     ErrorCode.OPERATION_FAILED,
-                    "closing the disks of domain " + name + ": " + failure.get().getMessage(),
+                    "closing the disks of domain " + name + ": " + IoMessages.describe(failure.get()),
                     failure.get());
         }
     }
@@ -291,7 +291,7 @@ final class DomainManager implements AutoCloseable {
             return job.step();
         } catch (IOException e) {
             throw new SiphonException(
-                    ErrorCode.OPERATION_FAILED, "pull step on disk " + diskName + ": " + e.getMessage(), e);
+                    ErrorCode.OPERATION_FAILED, "pull step on disk " + diskName + ": " + IoMessages.describe(e), e);
         }
     }
 

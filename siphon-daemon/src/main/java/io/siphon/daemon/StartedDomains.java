@@ -5,7 +5,6 @@ import io.siphon.api.SiphonException;
 import io.siphon.domain.DiskDefinition;
 import io.siphon.domain.DomainDefinition;
 import io.siphon.domain.IoMessages;
-import io.siphon.format.ImageFormatException;
 import io.siphon.util.FirstFailure;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -147,7 +146,7 @@ final class StartedDomains implements AutoCloseable {
         if (e instanceof SiphonException siphon) {
             return siphon;
         }
-        String what = e instanceof ImageFormatException ? e.getMessage() : IoMessages.describe(e);
+        String what = IoMessages.describe(e);
         return new SiphonException(
                 ErrorCode.OPERATION_FAILED, "cannot start domain '" + definition.name() + "': " + what, e);
     }
