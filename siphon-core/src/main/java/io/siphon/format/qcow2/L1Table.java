@@ -37,6 +37,8 @@ final class L1Table {
             long entry = bytes.getLong();
             long l2Offset = entry & OFFSET_MASK;
             if (l2Offset == 0) {
+                // no L2 table: unallocated, whatever flags it carries (the check reports and clears them)
+                entries[i] = entry;
                 continue;
             }
             String field = "L1 entry " + i;

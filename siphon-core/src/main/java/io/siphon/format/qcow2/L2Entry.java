@@ -9,6 +9,8 @@ final class L2Entry {
     static final long COMPRESSED = 1L << 62;
     static final long ZERO = 1;
     static final long OFFSET_MASK = 0x00fffffffffffe00L;
+    /** Bits a standard (not compressed) entry must leave clear: 1-8 and 56-61 (QEMU's L2E_STD_RESERVED_MASK). */
+    static final long STD_RESERVED_MASK = 0x3f000000000001feL;
 
     /** What a guest cluster holds, from its L2 entry. */
     enum Kind {

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -54,6 +55,8 @@ final class Qcow2Checker {
         final List<String> problems = new ArrayList<>();
         boolean refcountStructuresBroken;
         boolean flagsWrong;
+        /** Entries with reserved bits, or an L1 entry with flags but no L2 table: {@link #clearStrayEntryBits}. */
+        long strayEntryBits;
 
         void problem(String text) {
             if (problems.size() < MAX_PROBLEMS) {
@@ -71,13 +74,23 @@ final class Qcow2Checker {
             throw Errors.unsupported(
                     path, "bitmaps extension", "checking images with persistent bitmaps is not supported");
         }
+        Optional<CheckReport> tooLarge = tooLargeToCheck(header);
+        if (tooLarge.isPresent()) {
+            return tooLarge.get();
+        }
         Pass first = scan();
-        long corruptionsFixed = 0;
+        List<String> firstProblems = first.problems;
+        long entryBitsFixed = 0;
+        if (mode == RepairMode.ALL && first.strayEntryBits > 0) {
+            entryBitsFixed = clearStrayEntryBits();
+            first = scan(); // the rest of the repair works on the cleared entries
+        }
+        long corruptionsFixed = entryBitsFixed;
         long leaksFixed = 0;
         if (mode == RepairMode.ALL && (first.corruptions > 0 || first.refcountStructuresBroken)) {
             rebuildRefcounts(first);
             fixFlags();
-            corruptionsFixed = first.corruptions;
+            corruptionsFixed += first.corruptions;
             leaksFixed = first.leaks;
         } else if (mode != RepairMode.NONE && first.leaks > 0) {
             for (long cluster : first.leaked) {
@@ -89,10 +102,10 @@ final class Qcow2Checker {
                 corruptionsFixed += fixFlags();
             }
         } else if (mode == RepairMode.ALL && first.flagsWrong) {
-            corruptionsFixed = fixFlags();
+            corruptionsFixed += fixFlags();
         }
         Pass result = first;
-        List<String> problems = new ArrayList<>(first.problems);
+        List<String> problems = new ArrayList<>(firstProblems);
         if (corruptionsFixed > 0 || leaksFixed > 0) {
             result = scan();
             problems.add("repaired " + corruptionsFixed + " corruptions and " + leaksFixed + " leaks; checked again");
@@ -131,6 +144,8 @@ final class Qcow2Checker {
             if (l2Offset != 0) {
                 reference(pass, l2Offset, clusterSize, "L2 table of L1 entry " + i);
                 scanL2(pass, i, l2Offset);
+            } else {
+                checkEmptyL1Entry(pass, i, l1.entry(i));
             }
         }
         reference(pass, header.refcountTableOffset(), header.refcountTableBytes(), "refcount table");
@@ -151,6 +166,7 @@ final class Qcow2Checker {
         pass.nextContiguous = 0; // as qemu-img, fragmentation is counted within each L2 table
         for (int j = 0; j < geometry.l2Entries(); j++) {
             long entry = metadata.l2Cache().get(l2Offset).getLong(j * 8);
+            checkReservedBits(pass, entry);
             switch (L2Entry.kind(entry)) {
                 case COMPRESSED -> {
                     pass.allocated++;
@@ -184,6 +200,91 @@ final class Qcow2Checker {
                 default -> {}
             }
         }
+    }
+
+    /** As qemu-img 7.2: a standard (not compressed) L2 entry with reserved bits set is a corruption. */
+    private static void checkReservedBits(Pass pass, long entry) {
+        if (L2Entry.kind(entry) != L2Entry.Kind.COMPRESSED && (entry & L2Entry.STD_RESERVED_MASK) != 0) {
+            pass.corruptions++;
+            pass.strayEntryBits++;
+            pass.problem("ERROR found l2 entry with reserved bits set: " + Long.toHexString(entry));
+        }
+    }
+
+    /**
+     * An L1 entry without an L2 table must be zero. One with flags (a stray COPIED) reads as
+     * unallocated, but qemu-img 7.2 takes it for an L2 table at offset 0, reports the header's bytes
+     * as dozens of errors and fails to repair it; here it is one corruption, which {@code -r all}
+     * clears.
+     */
+    private static void checkEmptyL1Entry(Pass pass, int index, long entry) {
+        if (entry != 0) {
+            pass.corruptions++;
+            pass.strayEntryBits++;
+            pass.problem("ERROR L1 entry " + index + " has no L2 table but is not zero: l1_entry="
+                    + Long.toHexString(entry));
+        }
+    }
+
+    /**
+     * Clears what {@link #checkReservedBits} and {@link #checkEmptyL1Entry} found: reserved bits of
+     * L2 entries (they take no part in the mapping, so the data stays where it was) and L1 entries
+     * without an L2 table (zero, as QEMU reads them anyway). Returns how many entries changed.
+     */
+    private long clearStrayEntryBits() throws IOException {
+        long fixed = 0;
+        L1Table l1 = metadata.l1();
+        MetadataCache l2Cache = metadata.l2Cache();
+        for (int i = 0; i < l1.size(); i++) {
+            long entry = l1.entry(i);
+            long l2Offset = entry & L1Table.OFFSET_MASK;
+            if (l2Offset == 0) {
+                if (entry != 0) {
+                    l1.set(i, 0);
+                    fixed++;
+                }
+                continue;
+            }
+            for (int j = 0; j < geometry.l2Entries(); j++) {
+                ByteBuffer table = l2Cache.get(l2Offset);
+                long l2 = table.getLong(j * 8);
+                if (L2Entry.kind(l2) != L2Entry.Kind.COMPRESSED && (l2 & L2Entry.STD_RESERVED_MASK) != 0) {
+                    table.putLong(j * 8, l2 & ~L2Entry.STD_RESERVED_MASK);
+                    l2Cache.markDirty(l2Offset);
+                    fixed++;
+                }
+            }
+        }
+        metadata.flush();
+        return fixed;
+    }
+
+    /**
+     * A file with more clusters than one int each can count in memory: the check cannot be done,
+     * which is a check error (exit 1, as qemu-img's "Check failed: File too large"), not a format
+     * without checks.
+     */
+    private Optional<CheckReport> tooLargeToCheck(Qcow2Header header) throws IOException {
+        long fileSize = file.sizeBytes();
+        long clusters = geometry.clustersFor(fileSize);
+        if (clusters <= MAX_CLUSTERS) {
+            return Optional.empty();
+        }
+        return Optional.of(new CheckReport(
+                Qcow2Format.NAME,
+                path,
+                0,
+                0,
+                0,
+                0,
+                1,
+                OptionalLong.empty(),
+                geometry.clustersFor(header.sizeBytes()),
+                0,
+                0,
+                0,
+                List.of("Check failed: file of " + fileSize + " bytes has " + clusters + " clusters, more than the "
+                        + MAX_CLUSTERS + " a check can count")));
     }
 
     private void reference(Pass pass, long offset, long bytes, String what) {

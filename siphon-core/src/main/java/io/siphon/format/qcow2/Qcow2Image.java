@@ -10,6 +10,7 @@ import io.siphon.format.ImageFile;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
+import io.siphon.util.Alignment;
 import io.siphon.util.Checked;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -40,6 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Qcow2Image implements Image {
     private static final Logger LOG = LoggerFactory.getLogger(Qcow2Image.class);
+    private static final long SECTOR_BYTES = 512;
 
     private final ImageFile file;
     private final Path path;
@@ -57,7 +59,8 @@ final class Qcow2Image implements Image {
     private Qcow2Image(ImageFile file, Qcow2Header header, boolean writable) throws IOException {
         this.file = file;
         this.path = file.path();
-        this.sizeBytes = header.sizeBytes();
+        // QEMU counts whole 512-byte sectors (bs->total_sectors): a size that is not a multiple rounds down
+        this.sizeBytes = Alignment.alignDown(header.sizeBytes(), SECTOR_BYTES);
         this.writable = writable;
         this.decompressed = new byte[header.clusterSize()];
         this.metadata = new Qcow2Metadata(file, header);

@@ -1,7 +1,5 @@
 package io.siphon.format.qed;
 
-import io.siphon.util.Alignment;
-
 /**
  * Where new clusters go: QED has no free-space map, so every allocation appends whole clusters
  * at the end of the file (QEMU's qed_alloc_clusters). A crash between the append and the table
@@ -12,10 +10,13 @@ final class QedAllocator {
     private final long clusterSize;
     private long endBytes;
 
-    /** Starts after the file's last whole cluster; a partial cluster at the end is overwritten. */
+    /**
+     * Starts after the file's last cluster as QEMU counts them ({@link QedHeader#clusterEnd}); a
+     * partial cluster at the end is overwritten.
+     */
     QedAllocator(long clusterSize, long fileSizeBytes) {
         this.clusterSize = clusterSize;
-        this.endBytes = Alignment.alignDown(fileSizeBytes, clusterSize);
+        this.endBytes = QedHeader.clusterEnd(fileSizeBytes, clusterSize);
     }
 
     /** The offset of {@code count} new contiguous clusters. */

@@ -112,7 +112,7 @@ record QedHeader(
                     headerSize + " clusters is not in [1, " + 0xffff_ffffL / clusterSize + "] at cluster size "
                             + clusterSize);
         }
-        long fileClusterEnd = Alignment.alignDown(fileSizeBytes, clusterSize);
+        long fileClusterEnd = clusterEnd(fileSizeBytes, clusterSize);
         if (!isValidTableOffset(l1TableOffset, fileClusterEnd)) {
             throw malformed(
                     path,
@@ -275,6 +275,16 @@ record QedHeader(
 
     long offsetInCluster(long offset) {
         return offset & (clusterSize - 1);
+    }
+
+    /**
+     * Where the clusters of a file of {@code fileSizeBytes} end as QEMU sees them: its block layer
+     * counts whole 512-byte sectors, rounding the file's length up, and QED rounds that down to a
+     * cluster. So a file one byte short of its last cluster still holds that cluster (the missing
+     * byte reads as zero), as qemu-img check and qemu-io agree.
+     */
+    static long clusterEnd(long fileSizeBytes, long clusterSize) {
+        return Alignment.alignDown(Alignment.alignUp(fileSizeBytes, SECTOR_BYTES), clusterSize);
     }
 
     /**

@@ -105,20 +105,27 @@ final class QedImage implements Image {
         }
         ByteBuffer raw = ByteBuffer.allocate((int) header.backingFilenameSize());
         file.readFully(header.backingFilenameOffset(), raw);
+        raw.flip();
+        // QEMU reads the name as a C string: it ends at the first NUL (padding), and an empty one is no backing file
+        for (int i = 0; i < raw.limit(); i++) {
+            if (raw.get(i) == 0) {
+                raw.limit(i);
+                break;
+            }
+        }
+        if (!raw.hasRemaining()) {
+            return Optional.empty();
+        }
         String name;
         try {
             name = StandardCharsets.UTF_8
                     .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(raw.flip())
+                    .decode(raw)
                     .toString();
         } catch (CharacterCodingException e) {
             throw new ImageFormatException(Reason.MALFORMED, file.path(), "backing file name", "is not valid UTF-8", e);
-        }
-        if (name.indexOf('\0') >= 0) {
-            throw new ImageFormatException(
-                    Reason.MALFORMED, file.path(), "backing file name", "contains a NUL byte: '" + name + "'");
         }
         Optional<String> format = header.backingIsRaw() ? Optional.of(RawFormat.NAME) : Optional.empty();
         return Optional.of(new BackingReference(name, format));
