@@ -3,6 +3,7 @@ package io.siphon.nbd.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.block.RequestGate;
 import io.siphon.block.filter.CopyOnReadFilter;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
@@ -81,7 +82,7 @@ class ChainStatusTest {
                 dir.resolve("qemu-nbd.log"));
         try (ImageChain chain = ImageChain.open(overlay, Optional.of("qcow2"), OpenOptions.READ_ONLY)) {
             Tools.awaitSocket(qemuSocket, qemu);
-            CopyOnReadFilter filtered = new CopyOnReadFilter(chain.top(), 65536, false);
+            RequestGate filtered = new RequestGate(new CopyOnReadFilter(chain.top(), 65536), 65536, false);
             try (NbdServer server = NbdServer.builder()
                     .export("overlay", chain.top(), true)
                     .export("filtered", filtered, true)
