@@ -1,7 +1,7 @@
 package io.siphon.blockjob;
 
-import io.siphon.block.RequestGate;
 import io.siphon.block.filter.CopyOnReadFilter;
+import io.siphon.block.filter.RequestGate;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * that the top lacks are read through the top (from its backing chain) and written into it (a range
  * that reads as zeroes becomes a zero range, so it still does not fall through), and the caller gets
  * the data. A copy must not race a write to its clusters: it runs below a {@link
- * io.siphon.block.RequestGate}, which holds an exclusive lock on them. Thread-safe.
+ * RequestGate}, which holds an exclusive lock on them. Thread-safe.
  */
 public final class CopyOnReadFilter extends FilterBlockDevice {
     private final long clusterBytes;

@@ -9,7 +9,6 @@ import io.siphon.block.Allocation;
 import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
 import io.siphon.block.RequestFlag;
-import io.siphon.block.RequestGate;
 import io.siphon.block.Waiting;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;

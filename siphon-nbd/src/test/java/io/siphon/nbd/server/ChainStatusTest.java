@@ -3,8 +3,8 @@ package io.siphon.nbd.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.siphon.block.RequestGate;
 import io.siphon.block.filter.CopyOnReadFilter;
+import io.siphon.block.filter.RequestGate;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.nbd.testing.Tools;

@@ -1,12 +1,15 @@
-package io.siphon.block;
+package io.siphon.block.filter;
 
+import io.siphon.block.BlockDevice;
+import io.siphon.block.Extent;
+import io.siphon.block.RangeLocks;
+import io.siphon.block.RequestFlag;
 import io.siphon.util.Alignment;
 import io.siphon.util.Checked;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -22,10 +25,10 @@ import java.util.Set;
  * disk copies on read, as QEMU's {@code bs->copy_on_read}), which a copy-on-read filter below
  * turns into copies of whole clusters. So a copy reads the top's allocation and the backing data
  * and writes it back while no write can touch those clusters, and a write that arrives later lands
- * after the copy.
+ * after the copy. It is a filter like the others, so views of the chain (NBD's base:allocation)
+ * find the chain below it.
  */
-public final class RequestGate implements BlockDevice {
-    private final BlockDevice next;
+public final class RequestGate extends FilterBlockDevice {
     private final RangeLocks locks = new RangeLocks();
     private final long granularityBytes;
     private volatile boolean copyEveryRead;
@@ -35,10 +38,10 @@ public final class RequestGate implements BlockDevice {
      * two, the top's cluster size) and, when {@code copyEveryRead}, flags every read as copying.
      */
     public RequestGate(BlockDevice next, long granularityBytes, boolean copyEveryRead) {
+        super(next);
         if (!Alignment.isPowerOfTwo(granularityBytes)) {
             throw new IllegalArgumentException("lock granularity " + granularityBytes + " is not a power of two");
         }
-        this.next = Objects.requireNonNull(next, "next");
         this.granularityBytes = granularityBytes;
         this.copyEveryRead = copyEveryRead;
     }
@@ -69,16 +72,6 @@ public final class RequestGate implements BlockDevice {
     /** How many requests wait for a range lock now (for tests and diagnostics). */
     public int waitingCount() {
         return locks.waitingCount();
-    }
-
-    @Override
-    public long sizeBytes() {
-        return next.sizeBytes();
-    }
-
-    @Override
-    public boolean isReadOnly() {
-        return next.isReadOnly();
     }
 
     @Override
@@ -124,21 +117,12 @@ public final class RequestGate implements BlockDevice {
     }
 
     @Override
-    public void flush() throws IOException {
-        next.flush();
-    }
-
-    @Override
     public List<Extent> blockStatus(long offsetBytes, long lengthBytes) throws IOException {
         requireWithin(offsetBytes, lengthBytes);
         try (var held = locks.shared(offsetBytes, lengthBytes)) {
             return next.blockStatus(offsetBytes, lengthBytes);
         }
     }
-
-    /** Does not close {@code next}: whoever opened the node below owns it. */
-    @Override
-    public void close() {}
 
     private void requireWithin(long offsetBytes, long lengthBytes) {
         Checked.requireWithin(offsetBytes, lengthBytes, next.sizeBytes());

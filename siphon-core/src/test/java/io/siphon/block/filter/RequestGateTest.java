@@ -1,10 +1,13 @@
-package io.siphon.block;
+package io.siphon.block.filter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.siphon.block.filter.FilterBlockDevice;
+import io.siphon.block.BlockDevice;
+import io.siphon.block.Extent;
+import io.siphon.block.RequestFlag;
+import io.siphon.block.Waiting;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
