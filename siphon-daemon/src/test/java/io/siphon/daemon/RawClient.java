@@ -17,8 +17,9 @@ import java.util.Optional;
 /** A control-protocol client that sends raw bytes and reads replies as JSON, as socat would. */
 final class RawClient implements AutoCloseable {
     /** Integers as Long, as the tests compare them. */
-    private static final JsonMapper JSON =
-            JsonMapper.builder().enable(DeserializationFeature.USE_LONG_FOR_INTS).build();
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_LONG_FOR_INTS)
+            .build();
 
     private final SocketChannel channel;
     private final FrameReader reader;
