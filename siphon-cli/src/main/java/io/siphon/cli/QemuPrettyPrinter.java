@@ -65,13 +65,29 @@ final class QemuPrettyPrinter implements PrettyPrinter, Instantiatable<QemuPrett
         g.writeRaw(INDENT.repeat(depth));
     }
 
+    private void open(JsonGenerator g, char bracket) throws IOException {
+        g.writeRaw(bracket);
+        depth++;
+    }
+
+    /** Every container closes on a line of its own, even an empty one, as in qemu. */
+    private void close(JsonGenerator g, char bracket) throws IOException {
+        depth--;
+        newLine(g);
+        g.writeRaw(bracket);
+    }
+
+    private void nextLine(JsonGenerator g) throws IOException {
+        g.writeRaw(',');
+        newLine(g);
+    }
+
     @Override
     public void writeRootValueSeparator(JsonGenerator g) {}
 
     @Override
     public void writeStartObject(JsonGenerator g) throws IOException {
-        g.writeRaw('{');
-        depth++;
+        open(g, '{');
     }
 
     @Override
@@ -86,21 +102,17 @@ final class QemuPrettyPrinter implements PrettyPrinter, Instantiatable<QemuPrett
 
     @Override
     public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
-        g.writeRaw(',');
-        newLine(g);
+        nextLine(g);
     }
 
     @Override
     public void writeEndObject(JsonGenerator g, int entries) throws IOException {
-        depth--;
-        newLine(g);
-        g.writeRaw('}');
+        close(g, '}');
     }
 
     @Override
     public void writeStartArray(JsonGenerator g) throws IOException {
-        g.writeRaw('[');
-        depth++;
+        open(g, '[');
     }
 
     @Override
@@ -110,14 +122,11 @@ final class QemuPrettyPrinter implements PrettyPrinter, Instantiatable<QemuPrett
 
     @Override
     public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
-        g.writeRaw(',');
-        newLine(g);
+        nextLine(g);
     }
 
     @Override
     public void writeEndArray(JsonGenerator g, int values) throws IOException {
-        depth--;
-        newLine(g);
-        g.writeRaw(']');
+        close(g, ']');
     }
 }
