@@ -2,6 +2,7 @@ package io.siphon.protocol;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -57,7 +58,13 @@ public final class MessageCodec {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final Set<String> REQUEST_MEMBERS = Set.of("execute", "arguments", "id");
 
-    private static final JsonMapper MAPPER = JsonMapper.builder()
+    private static final JsonMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(MAX_DEPTH)
+                            .maxStringLength(FrameReader.MAX_MESSAGE_BYTES)
+                            .maxNumberLength(MAX_NUMBER_DIGITS)
+                            .build())
+                    .build())
             .propertyNamingStrategy(KEBAB)
             .serializationInclusion(JsonInclude.Include.NON_NULL)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
@@ -74,15 +81,6 @@ public final class MessageCodec {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
-
-    static {
-        MAPPER.getFactory()
-                .setStreamReadConstraints(StreamReadConstraints.builder()
-                        .maxNestingDepth(MAX_DEPTH)
-                        .maxStringLength(FrameReader.MAX_MESSAGE_BYTES)
-                        .maxNumberLength(MAX_NUMBER_DIGITS)
-                        .build());
-    }
 
     /** Every command record by its wire name. */
     private static final Map<String, Class<?>> COMMANDS =
