@@ -13,6 +13,7 @@ import io.siphon.format.Image;
 import io.siphon.job.Job;
 import io.siphon.job.JobEvent;
 import io.siphon.job.JobStatus;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -64,10 +65,10 @@ class StreamJobErrorTest {
     void buildChain() throws Exception {
         base = dir.resolve("base.qcow2");
         top = dir.resolve("top.qcow2");
-        Qemu.createQcow2(base, 16L << 20, null);
-        Qemu.writePattern(base, 0x33, 0, 16L << 20);
-        Qemu.createQcow2(top, 16L << 20, "base.qcow2");
-        before = Qemu.rawContent(top, dir);
+        QemuTools.create(base, "qcow2", 16L << 20, null, "qcow2");
+        QemuTools.write(base, "qcow2", 0x33, 0, 16L << 20);
+        QemuTools.create(top, "qcow2", 16L << 20, "base.qcow2", "qcow2");
+        before = QemuTools.rawContent(top, dir);
     }
 
     private FaultyDevice injectFaults(Disk disk) {
@@ -111,9 +112,9 @@ class StreamJobErrorTest {
             assertEquals(BAD_OFFSET, failed.curBytes(), "it stopped at the bad range");
             assertEquals(2, disk.images().size());
         }
-        assertEquals("base.qcow2", Qemu.backingName(top));
-        assertArrayEquals(before, Qemu.rawContent(top, dir));
-        Qemu.checkClean(top);
+        assertEquals("base.qcow2", QemuTools.backingName(top));
+        assertArrayEquals(before, QemuTools.rawContent(top, dir));
+        QemuTools.assertCheckClean(top);
     }
 
     @Test
@@ -130,9 +131,9 @@ class StreamJobErrorTest {
             assertTrue(job.awaitEnd(LONG));
             assertInstanceOf(JobEvent.Completed.class, outcome());
         }
-        assertEquals(null, Qemu.backingName(top));
-        assertArrayEquals(before, Qemu.rawContent(top, dir));
-        Qemu.checkClean(top);
+        assertEquals(null, QemuTools.backingName(top));
+        assertArrayEquals(before, QemuTools.rawContent(top, dir));
+        QemuTools.assertCheckClean(top);
     }
 
     /** Points the base's L2 entry for {@link #BAD_OFFSET} past the end of its file, as a corrupt template. */
@@ -165,8 +166,8 @@ class StreamJobErrorTest {
             assertEquals(16L << 20, failed.curBytes(), "ignore went on to the end");
             assertTrue(ignoring.progress().copiedBytes() > 0, "what lies past the bad table entry was copied");
         }
-        assertEquals("base.qcow2", Qemu.backingName(top));
-        Qemu.checkClean(top);
+        assertEquals("base.qcow2", QemuTools.backingName(top));
+        QemuTools.assertCheckClean(top);
     }
 
     @Test
@@ -184,8 +185,8 @@ class StreamJobErrorTest {
             assertFalse(errors().getFirst().stopped());
         }
         assertEquals(15L << 20, copied, "everything but the bad MiB was copied");
-        assertEquals("base.qcow2", Qemu.backingName(top));
-        assertArrayEquals(before, Qemu.rawContent(top, dir));
-        Qemu.checkClean(top);
+        assertEquals("base.qcow2", QemuTools.backingName(top));
+        assertArrayEquals(before, QemuTools.rawContent(top, dir));
+        QemuTools.assertCheckClean(top);
     }
 }

@@ -7,7 +7,7 @@ import io.siphon.api.Connection;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.Siphon;
 import io.siphon.api.SiphonException;
-import io.siphon.api.contract.QemuTools;
+import io.siphon.testing.QemuTools;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ class TlsControlTest {
     }
 
     private void key(String name) throws Exception {
-        QemuTools.run(
+        QemuTools.ok(
                 "openssl",
                 "genpkey",
                 "-algorithm",
@@ -38,7 +38,7 @@ class TlsControlTest {
 
     private void ca(String name) throws Exception {
         key(name);
-        QemuTools.run(
+        QemuTools.ok(
                 "openssl",
                 "req",
                 "-x509",
@@ -57,7 +57,7 @@ class TlsControlTest {
     private void signed(String name, String ca) throws Exception {
         key(name);
         Path csr = file(name + ".csr");
-        QemuTools.run(
+        QemuTools.ok(
                 "openssl",
                 "req",
                 "-new",
@@ -68,7 +68,7 @@ class TlsControlTest {
                 "-out",
                 csr.toString());
         Path ext = Files.writeString(file(name + ".ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-        QemuTools.run(
+        QemuTools.ok(
                 "openssl",
                 "x509",
                 "-req",

@@ -11,7 +11,7 @@ import io.siphon.nbd.client.NbdReplyException;
 import io.siphon.nbd.protocol.OptionReplyType;
 import io.siphon.nbd.protocol.TlsCredentials;
 import io.siphon.nbd.testing.RandomDisk;
-import io.siphon.nbd.testing.Tools;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -61,7 +61,7 @@ class TlsTest {
         String key = serverCreds.resolve("server-key.pem").toString();
         String csr = dir.resolve("server.csr").toString();
         newKeyRequest(key, csr, "-subj", "/CN=localhost");
-        Tools.ok(
+        QemuTools.ok(
                 "openssl",
                 "x509",
                 "-req",
@@ -97,12 +97,12 @@ class TlsTest {
                 "-out",
                 out));
         command.addAll(List.of(more));
-        Tools.ok(command.toArray(String[]::new));
+        QemuTools.ok(command.toArray(String[]::new));
     }
 
     @BeforeAll
     static void certificates() throws Exception {
-        Tools.require("openssl");
+        QemuTools.require("openssl");
         serverCreds = certificates.resolve("server");
         clientCreds = certificates.resolve("client");
         makeCertificates(certificates, serverCreds, clientCreds);
@@ -155,7 +155,7 @@ class TlsTest {
         String plain = server.uri("disk").replace("nbds://", "nbd://");
         NbdReplyException refused = assertThrows(NbdReplyException.class, () -> NbdClient.connect(plain));
         assertEquals(OptionReplyType.ERR_TLS_REQD, refused.errorCode());
-        Tools.Result info = Tools.run("nbdinfo", plain);
+        QemuTools.Result info = QemuTools.run("nbdinfo", plain);
         assertTrue(info.exitCode() != 0, info.stdout());
     }
 
@@ -174,13 +174,13 @@ class TlsTest {
 
     @Test
     void qemuImgAndNbdinfoConnectWithTls() throws Exception {
-        Tools.require("qemu-img", "nbdinfo");
+        QemuTools.require("qemu-img", "nbdinfo");
         Path reference = dir.resolve("reference.raw");
         Files.write(reference, content);
         int port = server.tcpPort();
         String nbd = "json:{\"driver\":\"raw\",\"file\":{\"driver\":\"nbd\",\"host\":\"127.0.0.1\"," + "\"port\":\""
                 + port + "\",\"export\":\"disk\",\"tls-creds\":\"tls0\"}}";
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-img",
                 "compare",
                 "--object",
@@ -189,7 +189,7 @@ class TlsTest {
                 "raw",
                 nbd,
                 reference.toString());
-        String info = Tools.ok("nbdinfo", "nbds://127.0.0.1:" + port + "/disk?tls-certificates=" + clientCreds);
+        String info = QemuTools.ok("nbdinfo", "nbds://127.0.0.1:" + port + "/disk?tls-certificates=" + clientCreds);
         assertTrue(info.contains("with TLS"), info);
     }
 }
