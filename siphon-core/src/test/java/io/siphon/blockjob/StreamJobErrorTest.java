@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.siphon.block.BlockDevice;
-import io.siphon.block.RequestFlag;
-import io.siphon.block.filter.FilterBlockDevice;
 import io.siphon.format.Image;
 import io.siphon.job.Job;
 import io.siphon.job.JobEvent;
 import io.siphon.job.JobStatus;
+import io.siphon.testing.FaultyBlockDevice;
 import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -44,23 +42,6 @@ class StreamJobErrorTest {
     private byte[] before;
     private final List<JobEvent> events = new CopyOnWriteArrayList<>();
 
-    /** Fails reads that touch [8 MiB, 9 MiB) while armed, as a failing disk under the backing would. */
-    private static final class FaultyDevice extends FilterBlockDevice {
-        volatile boolean armed = true;
-
-        FaultyDevice(BlockDevice next) {
-            super(next);
-        }
-
-        @Override
-        public void read(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
-            if (armed && offsetBytes < BAD_OFFSET + (1 << 20) && offsetBytes + dst.remaining() > BAD_OFFSET) {
-                throw new IOException("injected read error at " + offsetBytes);
-            }
-            super.read(offsetBytes, dst, flags);
-        }
-    }
-
     @BeforeEach
     void buildChain() throws Exception {
         base = dir.resolve("base.qcow2");
@@ -71,11 +52,17 @@ class StreamJobErrorTest {
         before = QemuTools.rawContent(top, dir);
     }
 
-    private FaultyDevice injectFaults(Disk disk) {
+    /** Fails reads that touch [8 MiB, 9 MiB) until disarmed, as a failing disk under the backing would. */
+    private FaultyBlockDevice.Rule injectFaults(Disk disk) {
         Image topImage = disk.top();
-        FaultyDevice faulty = new FaultyDevice(topImage.backing().orElseThrow());
+        FaultyBlockDevice faulty = new FaultyBlockDevice(topImage.backing().orElseThrow());
         topImage.attachBacking(Optional.of(faulty));
-        return faulty;
+        return faulty.inject(
+                FaultyBlockDevice.Fault.EIO,
+                Set.of(FaultyBlockDevice.Op.READ),
+                BAD_OFFSET,
+                1 << 20,
+                FaultyBlockDevice.ALWAYS);
     }
 
     private Job start(Disk disk, OnErrorPolicy policy) throws Exception {
@@ -120,13 +107,13 @@ class StreamJobErrorTest {
     @Test
     void stopPausesInTheErrorStateAndResumeRetries() throws Exception {
         try (Disk disk = Disk.open("vda", top, Optional.empty(), false)) {
-            FaultyDevice faulty = injectFaults(disk);
+            FaultyBlockDevice.Rule faults = injectFaults(disk);
             Job job = start(disk, OnErrorPolicy.STOP);
             assertTrue(job.awaitStatus(JobStatus.PAUSED, LONG));
             assertTrue(job.info().error().orElseThrow().contains("injected read error"));
             assertEquals(BAD_OFFSET, job.info().progress().curBytes());
             assertTrue(errors().getFirst().stopped());
-            faulty.armed = false;
+            faults.disarm();
             job.resume();
             assertTrue(job.awaitEnd(LONG));
             assertInstanceOf(JobEvent.Completed.class, outcome());
