@@ -1,9 +1,5 @@
-// Siphon's side of bench/pull.sh, run with the JDK's source launcher on siphon-core's classpath.
-//   pull  IMAGE [CHUNK_BYTES]   full pull, unlimited; prints "ms=<elapsed> copied=<bytes>"
-//   rate  IMAGE BYTES_PER_S S GUEST_BYTES_PER_S
-//                               pull at a limit for S seconds while 4 guest threads read the disk
-//                               (together at most GUEST_BYTES_PER_S, 0 = as fast as they can);
-//                               prints "rate=<job's own copied bytes per second> error_pct=<..>"
+package io.siphon.bench;
+
 import io.siphon.block.filter.ThrottleFilter;
 import io.siphon.blockjob.Disk;
 import io.siphon.blockjob.StreamJob;
@@ -18,7 +14,20 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-public class PullBench {
+/**
+ * Siphon's side of {@code scripts/pull.sh}, one pull per process:
+ *
+ * <pre>
+ *   pull  IMAGE [CHUNK_BYTES]   full pull, unlimited; prints "ms=&lt;elapsed&gt; copied=&lt;bytes&gt;"
+ *   rate  IMAGE BYTES_PER_S S GUEST_BYTES_PER_S
+ *                               pull at a limit for S seconds while 4 guest threads read the disk
+ *                               (together at most GUEST_BYTES_PER_S, 0 = as fast as they can);
+ *                               prints "rate=&lt;job's own copied bytes per second&gt; error_pct=&lt;..&gt;"
+ * </pre>
+ */
+public final class PullBench {
+    private PullBench() {}
+
     public static void main(String[] args) throws Exception {
         Path image = Path.of(args[1]);
         switch (args[0]) {
@@ -36,7 +45,8 @@ public class PullBench {
             job.start();
             job.awaitEnd(Duration.ofHours(1));
             long elapsed = System.nanoTime() - start;
-            System.out.printf("ms=%d copied=%d%n", elapsed / 1_000_000, job.progress().copiedBytes());
+            System.out.printf(
+                    "ms=%d copied=%d%n", elapsed / 1_000_000, job.progress().copiedBytes());
         }
     }
 
@@ -66,6 +76,7 @@ public class PullBench {
             job.start();
             long start = System.nanoTime();
             long startCopied = job.progress().copiedBytes();
+            // the measurement window: the job runs at its limit meanwhile
             Thread.sleep(seconds * 1000L);
             long copied = job.progress().copiedBytes() - startCopied;
             double elapsed = (System.nanoTime() - start) / 1e9;
@@ -77,7 +88,9 @@ public class PullBench {
             double rate = copied / elapsed;
             System.out.printf(
                     "rate=%.0f limit=%d error_pct=%.2f guest_read_mib_s=%.0f%n",
-                    rate, bytesPerSecond, 100 * (rate - bytesPerSecond) / bytesPerSecond,
+                    rate,
+                    bytesPerSecond,
+                    100 * (rate - bytesPerSecond) / bytesPerSecond,
                     guestBytes.get() / elapsed / (1 << 20));
         }
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""QEMU's side of bench/pull.sh: block-stream through a running qemu-storage-daemon over QMP.
+"""QEMU's side of siphon-bench/scripts/pull.sh: block-stream through a running qemu-storage-daemon over QMP.
 
 Usage: qmp_stream.py SOCKET [SPEED]
   -> prints "ms=<block-stream to BLOCK_JOB_COMPLETED> durable_ms=<block-stream to the daemon's exit after quit>"

@@ -5,9 +5,9 @@
 #   fio 4k randwrite, QD16, RUNTIME s (allocates clusters in the overlay)
 #   nbdcopy of the whole SIZE_MIB disk to null: (sequential read; the second of two passes)
 # Prints every figure, the medians and the ratios Siphon/qemu-nbd (above 1.0: Siphon is faster).
-# Usage: bench/nbd.sh [RUNS]   (default 3; SIZE_MIB=1024 RUNTIME=10 in the environment)
+# Usage: siphon-bench/scripts/nbd.sh [RUNS]   (default 3; SIZE_MIB=1024 RUNTIME=10 in the environment)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . scripts/env.sh
 siphon_find_jdk
 RUNS=${1:-3}
@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 
 for tool in qemu-img qemu-nbd fio nbdcopy python3; do
-    command -v "$tool" >/dev/null || { echo "bench/nbd.sh needs $tool" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "siphon-bench/scripts/nbd.sh needs $tool" >&2; exit 1; }
 done
 ./siphon --help >/dev/null # builds the command line when needed
 

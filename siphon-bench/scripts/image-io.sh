@@ -3,7 +3,7 @@
 # the ratio. Options go to io.siphon.bench.ImageIoBench:
 #   [--dir DIR] [--size-mib N] [--runs N] [--depth N] [--threads virtual|platform] [--formats raw,qcow2]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . scripts/env.sh
 siphon_find_jdk
 siphon_install_packages

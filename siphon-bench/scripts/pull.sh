@@ -5,9 +5,9 @@
 #   2. a 1 TiB virtual template holding 64 MiB of data;
 #   3. Siphon's rate accuracy at 10 and 100 MiB/s over 10 s while 4 guest threads read the disk
 #      (flat out, and paced to 200 MiB/s together).
-# Usage: bench/pull.sh [RUNS]   (RUNS >= 5, default 5)
+# Usage: siphon-bench/scripts/pull.sh [RUNS]   (RUNS >= 5, default 5)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . scripts/env.sh
 siphon_find_jdk
 RUNS=${1:-5}
@@ -15,15 +15,13 @@ SIZE_MIB=${SIZE_MIB:-1024}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/siphon-pull-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-mvn -B -q -ntp -pl siphon-core compile
-mvn -B -q -ntp -pl siphon-core dependency:build-classpath -Dmdep.includeScope=runtime \
-    -Dmdep.outputFile="$WORK/cp" >/dev/null
-CP="siphon-core/target/classes:$(cat "$WORK/cp")"
+mvn -B -q -ntp -pl siphon-bench -am package -DskipTests >&2
+CP="siphon-bench/target/classes:siphon-bench/target/lib/*"
 
 # Siphon's time runs from the job's start to its end: the data is durable (flushed) before the
 # backing link changes, as the crash test requires.
 siphon_pull() { # image -> ms
-    java --enable-native-access=ALL-UNNAMED -cp "$CP" bench/PullBench.java pull "$1" 2>/dev/null \
+    java --enable-native-access=ALL-UNNAMED -cp "$CP" io.siphon.bench.PullBench pull "$1" 2>/dev/null \
         | sed -n 's/^ms=\([0-9]*\).*/\1/p'
 }
 
@@ -35,7 +33,7 @@ qemu_pull() { # image -> ms
     qemu-storage-daemon --chardev "socket,path=$sock,server=on,wait=off,id=qmp0" --monitor chardev=qmp0 \
         --blockdev "{\"driver\":\"qcow2\",\"node-name\":\"top\",\"file\":{\"driver\":\"file\",\"filename\":\"$1\"}}" &
     pid=$!
-    if ! ms=$(python3 bench/qmp_stream.py "$sock" | sed -n 's/^ms=[0-9]* durable_ms=//p') || [ -z "$ms" ]; then
+    if ! ms=$(python3 siphon-bench/scripts/qmp_stream.py "$sock" | sed -n 's/^ms=[0-9]* durable_ms=//p') || [ -z "$ms" ]; then
         kill "$pid" 2>/dev/null
         echo "qemu-storage-daemon block-stream failed" >&2
         exit 1
@@ -95,6 +93,6 @@ for guest in 0 200; do
     for mib in 10 100; do
         fresh_top "$WORK/base.qcow2" "$WORK/top.qcow2"
         echo "limit ${mib} MiB/s, guest ${guest}: $(java --enable-native-access=ALL-UNNAMED -cp "$CP" \
-            bench/PullBench.java rate "$WORK/top.qcow2" $((mib << 20)) 10 $((guest << 20)) 2>/dev/null)"
+            io.siphon.bench.PullBench rate "$WORK/top.qcow2" $((mib << 20)) 10 $((guest << 20)) 2>/dev/null)"
     done
 done
