@@ -76,22 +76,27 @@ public final class PullBench {
             job.start();
             long start = System.nanoTime();
             long startCopied = job.progress().copiedBytes();
-            // the measurement window: the job runs at its limit meanwhile
-            Thread.sleep(seconds * 1000L);
+            // the measurement window, shorter when the pull ends first (a base smaller than the
+            // limit times the window): the rate is then taken over the time until the end
+            boolean ended = job.awaitEnd(Duration.ofSeconds(seconds));
             long copied = job.progress().copiedBytes() - startCopied;
             double elapsed = (System.nanoTime() - start) / 1e9;
-            job.cancel(true);
+            if (!ended) {
+                job.cancel(true);
+                job.awaitEnd(Duration.ofMinutes(1));
+            }
             stop.set(true);
             for (Thread guest : guests) {
                 guest.join();
             }
             double rate = copied / elapsed;
             System.out.printf(
-                    "rate=%.0f limit=%d error_pct=%.2f guest_read_mib_s=%.0f%n",
+                    "rate=%.0f limit=%d error_pct=%.2f guest_read_mib_s=%.0f%s%n",
                     rate,
                     bytesPerSecond,
                     100 * (rate - bytesPerSecond) / bytesPerSecond,
-                    guestBytes.get() / elapsed / (1 << 20));
+                    guestBytes.get() / elapsed / (1 << 20),
+                    ended ? " (the pull ended within the window)" : "");
         }
     }
 }
