@@ -1,10 +1,12 @@
 package io.siphon.cli;
 
+import io.siphon.testing.QemuTools;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,25 +27,10 @@ final class Cli {
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    /** Runs a program (qemu-img, qemu-io, ./siphon) in {@code dir} and waits for it. */
+    /** Runs a program (qemu-img, qemu-io, ./siphon) in {@code dir} and waits for it (at most ten minutes). */
     static Result run(Path dir, String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command)
-                .directory(dir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .start();
-        byte[][] streams = new byte[2][];
-        Thread errReader = Thread.ofVirtual().start(() -> {
-            try {
-                streams[1] = process.getErrorStream().readAllBytes();
-            } catch (IOException e) {
-                streams[1] = e.toString().getBytes(StandardCharsets.UTF_8);
-            }
-        });
-        streams[0] = process.getInputStream().readAllBytes();
-        int status = process.waitFor();
-        errReader.join();
-        return new Result(
-                status, new String(streams[0], StandardCharsets.UTF_8), new String(streams[1], StandardCharsets.UTF_8));
+        QemuTools.Result result = QemuTools.run(dir, Duration.ofMinutes(10), List.of(command));
+        return new Result(result.exitCode(), result.stdout(), result.stderr());
     }
 
     static Result qemuImg(Path dir, String... args) throws IOException, InterruptedException {

@@ -13,6 +13,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -55,13 +56,26 @@ public final class QemuTools {
 
     /** Runs {@code command} with no input, waiting at most two minutes; any exit status is returned. */
     public static Result run(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).start();
+        return run(null, Duration.ofSeconds(TIMEOUT_SECONDS), command);
+    }
+
+    /**
+     * Runs {@code command} with no input in {@code workingDir} (null: this process's), waiting at
+     * most {@code timeout}; any exit status is returned.
+     */
+    public static Result run(Path workingDir, Duration timeout, List<String> command)
+            throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        if (workingDir != null) {
+            builder.directory(workingDir.toFile());
+        }
+        Process process = builder.start();
         process.getOutputStream().close();
         CompletableFuture<String> stderr = drain(process.getErrorStream());
         CompletableFuture<String> stdout = drain(process.getInputStream());
-        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
-            throw new IOException(String.join(" ", command) + " did not finish in " + TIMEOUT_SECONDS + " s");
+            throw new IOException(String.join(" ", command) + " did not finish in " + timeout);
         }
         return new Result(List.copyOf(command), process.exitValue(), join(stdout), join(stderr));
     }
