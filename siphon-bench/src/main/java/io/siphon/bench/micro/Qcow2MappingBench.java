@@ -13,18 +13,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A qcow2 image's cluster lookup (L1, then the cached L2 table) through the public {@code Image}
@@ -32,13 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * one cluster (what a pull asks per chunk), of the whole 256 MiB (4096 L2 entries merged into
  * extents), and a 4 KiB read of an allocated cluster (lookup plus a page-cache read).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class Qcow2MappingBench {
+public class Qcow2MappingBench extends MicroBenchmark {
     private static final long CLUSTER = 64 << 10;
     private static final long DATA_BYTES = 256L << 20;
     private static final int PICKS = 4096;

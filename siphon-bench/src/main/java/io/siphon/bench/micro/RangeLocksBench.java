@@ -2,31 +2,18 @@ package io.siphon.bench.micro;
 
 import io.siphon.block.RangeLocks;
 import java.io.InterruptedIOException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Taking and releasing one range lock, the toll every request through a disk in use pays: shared
  * (guest reads), and exclusive on four threads' disjoint 64 KiB ranges (writes that never conflict,
  * so what is measured is the bookkeeping under the one lock, not waiting).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class RangeLocksBench {
+public class RangeLocksBench extends MicroBenchmark {
     private static final long RANGE_BYTES = 64 << 10;
 
     private final RangeLocks locks = new RangeLocks();
