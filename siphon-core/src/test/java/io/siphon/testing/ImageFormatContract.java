@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.siphon.block.Allocation;
 import io.siphon.block.BlockDevice;
-import io.siphon.block.BlockDeviceContract;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;

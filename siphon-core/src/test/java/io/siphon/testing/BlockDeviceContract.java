@@ -1,4 +1,4 @@
-package io.siphon.block;
+package io.siphon.testing;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.block.Allocation;
+import io.siphon.block.BlockDevice;
+import io.siphon.block.Extent;
+import io.siphon.block.RequestFlag;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
