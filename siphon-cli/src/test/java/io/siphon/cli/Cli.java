@@ -11,12 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Runs siphon in-process, and the QEMU tools as processes, capturing what a user would see. */
-final class Cli {
-    record Result(int status, String out, String err) {}
+public final class Cli {
+    public record Result(int status, String out, String err) {}
 
     private Cli() {}
 
-    static Result siphon(String... args) {
+    public static Result siphon(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status;
@@ -28,19 +28,19 @@ final class Cli {
     }
 
     /** Runs a program (qemu-img, qemu-io, ./siphon) in {@code dir} and waits for it (at most ten minutes). */
-    static Result run(Path dir, String... command) throws IOException, InterruptedException {
+    public static Result run(Path dir, String... command) throws IOException, InterruptedException {
         QemuTools.Result result = QemuTools.run(dir, Duration.ofMinutes(10), List.of(command));
         return new Result(result.exitCode(), result.stdout(), result.stderr());
     }
 
-    static Result qemuImg(Path dir, String... args) throws IOException, InterruptedException {
+    public static Result qemuImg(Path dir, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("qemu-img"));
         command.addAll(List.of(args));
         return run(dir, command.toArray(String[]::new));
     }
 
     /** qemu-io commands (each a -c) on {@code file} in {@code format}; fails the test if qemu-io fails. */
-    static void qemuIo(Path dir, String format, String file, String... commands)
+    public static void qemuIo(Path dir, String format, String file, String... commands)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("qemu-io", "-f", format));
         for (String c : commands) {
