@@ -55,8 +55,9 @@ class Session:
         self._why = "connection to %s is closed" % peer
         sock.setblocking(False)
         greeting = self._read_greeting(time.monotonic() + timeout)
-        capabilities = greeting.get("capabilities") or []
-        self.read_only = read_only or "read-only" in capabilities
+        # on the daemon's read-only socket the daemon itself refuses what changes something
+        self.read_only = read_only
+        self.server_read_only = "read-only" in (greeting.get("capabilities") or [])
         self._reader = threading.Thread(target=self._read_loop, name="siphon-reader", daemon=True)
         self._reader.start()
 
