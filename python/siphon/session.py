@@ -164,6 +164,8 @@ class Session:
                 if line is None:
                     break
                 self._dispatch(line)
+        except ConnectionResetError:
+            pass  # the daemon went away with our request unread: an end of stream as well
         except (OSError, ValueError) as e:
             reason = c.VIR_CONNECT_CLOSE_REASON_ERROR
             why = "connection to %s failed: %s" % (self._peer, e)

@@ -158,12 +158,14 @@ class SessionDaemon:
         try:
             os.makedirs(self.state_dir, exist_ok=True)
             with open(os.path.join(self.state_dir, "daemon.log"), "ab") as log:
-                # its own session: the daemon outlives this process and a Ctrl-C in its terminal
-                subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
+                # through a shell that leaves it in the background: the daemon is no child of this
+                # process, outlives it, and sits in a session of its own, away from its terminal
+                subprocess.run(
+                    ["/bin/sh", "-c", '"$@" &', "sh"] + command,
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, check=True, timeout=SESSION_START_TIMEOUT,
                 )
-        except OSError as e:
+        except (OSError, subprocess.SubprocessError) as e:
             raise error(c.VIR_ERR_SYSTEM_ERROR, "cannot start the session daemon (%s): %s" % (command[0], e)) from e
         deadline = time.monotonic() + SESSION_START_TIMEOUT
         while time.monotonic() < deadline:

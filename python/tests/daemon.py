@@ -60,6 +60,14 @@ def _answers(path: str) -> bool:
         probe.close()
 
 
+def task_state(task: str) -> str:
+    try:
+        with open(os.path.join(task, "stat")) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "X"  # the thread has ended
+
+
 class Daemon:
     """``siphon daemon --state-dir DIR [extra]`` in a temporary state directory, until stop()."""
 
@@ -108,7 +116,14 @@ class Daemon:
             return f.read()[-4000:]
 
     def pause(self) -> None:
+        """Stops the daemon (SIGSTOP) and waits until every one of its threads is stopped."""
         self.process.send_signal(signal.SIGSTOP)
+        tasks = "/proc/%d/task" % self.process.pid
+        deadline = time.monotonic() + 30
+        while not all(task_state(os.path.join(tasks, t)) in ("T", "t", "X", "Z") for t in os.listdir(tasks)):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the daemon did not stop within 30 s")
+            time.sleep(0.01)
 
     def resume(self) -> None:
         self.process.send_signal(signal.SIGCONT)
