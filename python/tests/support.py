@@ -5,6 +5,7 @@ import os
 import queue
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -64,6 +65,7 @@ class Events:
 
     def __init__(self, conn, dom=None):
         self.items = queue.Queue()
+        self.threads = set()  # names of the threads the callbacks ran on
         self.ids = [
             conn.domainEventRegisterAny(dom, siphon.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, "opaque-l"),
             conn.domainEventRegisterAny(dom, siphon.VIR_DOMAIN_EVENT_ID_BLOCK_JOB, self._job, "opaque-1"),
@@ -72,12 +74,15 @@ class Events:
         self.conn = conn
 
     def _lifecycle(self, conn, dom, event, detail, opaque):
+        self.threads.add(threading.current_thread().name)
         self.items.put(("lifecycle", dom.name(), event, detail, opaque))
 
     def _job(self, conn, dom, disk, kind, status, opaque):
+        self.threads.add(threading.current_thread().name)
         self.items.put(("block-job", dom.name(), disk, kind, status, opaque))
 
     def _job2(self, conn, dom, disk, kind, status, opaque):
+        self.threads.add(threading.current_thread().name)
         self.items.put(("block-job-2", dom.name(), disk, kind, status, opaque))
 
     def next(self, kind: str, timeout: float = 60):
