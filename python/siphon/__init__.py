@@ -81,3 +81,7 @@ def virEventRemoveTimeout(timer):
     if timer <= 0:
         raise _error(_INVALID_ARG, "no timer %d" % timer)
     return _LOOP.remove_timeout(timer)
+
+# shown as siphon.libvirtError etc. in tracebacks, as libvirt shows libvirt.libvirtError
+for _public in (virConnect, virDomain, libvirtError):
+    _public.__module__ = __name__
