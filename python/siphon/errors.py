@@ -25,6 +25,16 @@ ERROR_CLASSES = {
 }
 
 
+def _err_field(index: int, what: str):
+    """A getter of libvirt's error tuple's field ``index``, None when there is no tuple."""
+
+    def getter(self):
+        return None if self.err is None else self.err[index]
+
+    getter.__doc__ = "%s, or None without an error tuple" % what
+    return getter
+
+
 class libvirtError(Exception):
     """A failed call, as libvirt-python's: str() is the message; get_error_code() a VIR_ERR_* number."""
 
@@ -35,32 +45,15 @@ class libvirtError(Exception):
         # the daemon's error class (e.g. "NO_JOB"), or None for an error raised by this binding
         self.siphon_class = None
 
-    def get_error_code(self):
-        return None if self.err is None else self.err[0]
-
-    def get_error_domain(self):
-        return None if self.err is None else self.err[1]
-
-    def get_error_message(self):
-        return None if self.err is None else self.err[2]
-
-    def get_error_level(self):
-        return None if self.err is None else self.err[3]
-
-    def get_str1(self):
-        return None if self.err is None else self.err[4]
-
-    def get_str2(self):
-        return None if self.err is None else self.err[5]
-
-    def get_str3(self):
-        return None if self.err is None else self.err[6]
-
-    def get_int1(self):
-        return None if self.err is None else self.err[7]
-
-    def get_int2(self):
-        return None if self.err is None else self.err[8]
+    get_error_code = _err_field(0, "The VIR_ERR_* number")
+    get_error_domain = _err_field(1, "The VIR_FROM_* part that reported it")
+    get_error_message = _err_field(2, "The message")
+    get_error_level = _err_field(3, "The level: VIR_ERR_ERROR")
+    get_str1 = _err_field(4, "Extra text (None here)")
+    get_str2 = _err_field(5, "Extra text (None here)")
+    get_str3 = _err_field(6, "Extra text (None here)")
+    get_int1 = _err_field(7, "An extra number (0 here)")
+    get_int2 = _err_field(8, "An extra number (0 here)")
 
 
 def error(code: int, message: str, siphon_class: str | None = None) -> libvirtError:

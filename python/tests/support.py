@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the package under test, from this checkout
@@ -58,6 +59,19 @@ def domain_xml(name: str, disk: str, target: str = "vda") -> str:
   </devices>
 </domain>
 """
+
+
+class DaemonTest(unittest.TestCase):
+    """A test with a connection to the module's daemon (``daemon()``) and a directory of its own there."""
+
+    def daemon(self):
+        raise NotImplementedError
+
+    def setUp(self):
+        self.conn = siphon.open(self.daemon().uri)
+        self.addCleanup(self.conn.close)
+        self.dir = os.path.join(self.daemon().dir, self.id().rsplit(".", 1)[-1])
+        os.makedirs(self.dir)
 
 
 class Events:

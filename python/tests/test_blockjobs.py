@@ -5,7 +5,7 @@ single increments; bandwidth changes; rebase onto a base."""
 import os
 import unittest
 
-from support import MIB, Events, backing_file, domain_xml, overlay, run, siphon, template, wait_until
+from support import MIB, DaemonTest, Events, backing_file, domain_xml, overlay, run, siphon, template, wait_until
 from daemon import Daemon
 
 DAEMON = None
@@ -20,12 +20,9 @@ def tearDownModule():
     DAEMON.stop()
 
 
-class BlockJobTest(unittest.TestCase):
-    def setUp(self):
-        self.conn = siphon.open(DAEMON.uri)
-        self.addCleanup(self.conn.close)
-        self.dir = os.path.join(DAEMON.dir, self.id().rsplit(".", 1)[-1])
-        os.makedirs(self.dir)
+class BlockJobTest(DaemonTest):
+    def daemon(self):
+        return DAEMON
 
     def started(self, name: str, data_mib: int = 8):
         """A started domain ``name`` whose vda is a clone of a 16 MiB template holding ``data_mib`` MiB."""
@@ -126,8 +123,11 @@ class BlockJobTest(unittest.TestCase):
         dom.blockJobSetSpeed("vda", 5 * MIB + 1, siphon.VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES)
         self.assertEqual(5 * MIB + 1, dom.blockJobInfo("vda", siphon.VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES)["bandwidth"])
         self.assertEqual(6, dom.blockJobInfo("vda")["bandwidth"], "MiB/s rounded up: a limit never reads as 0")
+        # paused, so that the job cannot end between lifting the limit and reading it back
+        self.assertEqual(0, dom.blockJobPause("vda"))
         dom.blockJobSetSpeed("vda", 0)
         self.assertEqual(0, dom.blockJobInfo("vda")["bandwidth"])
+        self.assertEqual(0, dom.blockJobResume("vda"))
         self.assert_completed("speed")
 
     def test_rebase_onto_a_base_keeps_the_base(self):
@@ -148,17 +148,21 @@ class BlockJobTest(unittest.TestCase):
         self.assertIn("identical", run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", top, middle))
 
 
-class DomainTest(unittest.TestCase):
+class DomainTest(DaemonTest):
     """Definitions, look-ups and lists."""
 
+    def daemon(self):
+        return DAEMON
+
     def setUp(self):
-        self.conn = siphon.open(DAEMON.uri)
-        self.addCleanup(self.conn.close)
-        self.dir = os.path.join(DAEMON.dir, self.id().rsplit(".", 1)[-1])
-        os.makedirs(self.dir)
+        super().setUp()
         image = template(os.path.join(self.dir, "disk.qcow2"), 1, 0)
+        # the event of a definition may follow its reply: seen here, it cannot reach a later callback
+        defined = Events(self.conn)
         self.dom = self.conn.defineXML(domain_xml(self.id().rsplit("_", 1)[-1], image))
         self.addCleanup(self.dom.undefine)
+        self.assertEqual((self.dom.name(), siphon.VIR_DOMAIN_EVENT_DEFINED), defined.next("lifecycle")[:2])
+        defined.close()
 
     def test_look_ups_by_name_and_uuid_find_the_same_domain(self):
         name, uuid = self.dom.name(), self.dom.UUIDString()
@@ -194,10 +198,11 @@ class DomainTest(unittest.TestCase):
         self.assertEqual(xml, again.XMLDesc())
 
     def test_callbacks_for_one_domain_see_only_that_domain_and_stop_when_deregistered(self):
-        other = self.conn.defineXML(domain_xml("other", template(os.path.join(self.dir, "o.qcow2"), 1, 0)))
-        self.addCleanup(other.undefine)
         mine, everyone = Events(self.conn, self.dom), Events(self.conn)
         self.addCleanup(everyone.close)
+        other = self.conn.defineXML(domain_xml("other", template(os.path.join(self.dir, "o.qcow2"), 1, 0)))
+        self.addCleanup(other.undefine)
+        self.assertEqual(("other", siphon.VIR_DOMAIN_EVENT_DEFINED), everyone.next("lifecycle")[:2])
         other.create()
         self.assertEqual(("other", siphon.VIR_DOMAIN_EVENT_STARTED), everyone.next("lifecycle")[:2])
         self.dom.create()

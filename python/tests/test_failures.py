@@ -9,7 +9,7 @@ import unittest
 from support import siphon
 from daemon import Daemon
 
-TIMEOUT = 2
+TIMEOUT = 3
 
 
 class FailureTest(unittest.TestCase):
@@ -38,7 +38,7 @@ class FailureTest(unittest.TestCase):
         self.daemon.pause()
         self.addCleanup(self.daemon.resume)
         failure = self.assert_fails_quickly(siphon.VIR_ERR_OPERATION_TIMEOUT, conn.listAllDomains)
-        self.assertIn("did not answer 'domain-list' within 2 s", str(failure))
+        self.assertIn("did not answer 'domain-list' within 3 s", str(failure))
         self.assert_fails_quickly(
             siphon.VIR_ERR_OPERATION_TIMEOUT, siphon.open, "%s?timeout=%d" % (self.daemon.uri, TIMEOUT)
         )
