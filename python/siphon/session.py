@@ -45,6 +45,7 @@ class Session:
         self._on_event = on_event
         self._on_close = on_close
         self._io = threading.Lock()
+        self._send_lock = threading.Lock()
         self._pending: dict[int, _Pending] = {}
         self._pending_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -101,7 +102,15 @@ class Session:
             self._wait(want_write, deadline)
 
     def _send(self, data: bytes, deadline: float) -> None:
-        view = memoryview(data)
+        # one line at a time, whole: a partial send must not let another thread's line in
+        if not self._send_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise TimeoutError()
+        try:
+            self._send_all(memoryview(data), deadline)
+        finally:
+            self._send_lock.release()
+
+    def _send_all(self, view: memoryview, deadline: float) -> None:
         while view:
             with self._io:
                 try:

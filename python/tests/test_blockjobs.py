@@ -3,6 +3,7 @@ disk is a qcow2 clone of a template, start it, pull, poll blockJobInfo, see the 
 single increments; bandwidth changes; rebase onto a base."""
 
 import os
+import threading
 import unittest
 
 from support import MIB, DaemonTest, Events, backing_file, domain_xml, overlay, run, siphon, template, wait_until
@@ -216,6 +217,34 @@ class DomainTest(DaemonTest):
         self.assertTrue(mine.items.empty(), "no callback after domainEventDeregisterAny")
         with self.assertRaises(siphon.libvirtError):
             self.conn.domainEventDeregisterAny(mine.ids[0])
+
+    def test_calls_from_many_threads_share_one_connection(self):
+        # lines larger than the socket's buffers, so that sends are partial and must not interleave
+        padding = "<!-- %s -->" % ("x" * 400_000)
+        image = template(os.path.join(self.dir, "shared.qcow2"), 1, 0)
+        failures, names = [], []
+
+        def worker(index: int):
+            try:
+                for round_ in range(3):
+                    name = "thread%d-%d" % (index, round_)
+                    xml = domain_xml(name, image).replace("<devices>", padding + "<devices>")
+                    dom = self.conn.defineXML(xml)
+                    names.append(dom.name())
+                    self.assertEqual(name, dom.name())
+                    self.assertEqual(dom.UUIDString(), self.conn.lookupByName(name).UUIDString())
+                    dom.undefine()
+            except Exception as e:  # reported by the main thread
+                failures.append(e)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        self.assertEqual([], failures)
+        self.assertEqual(18, len(names))
+        self.assertEqual(1, self.conn.isAlive())
 
 
 if __name__ == "__main__":
