@@ -1,7 +1,11 @@
 """A daemon that stops answering (SIGSTOP) or dies (SIGKILL) gives a libvirtError within the
 timeout, never a hang, and the broken connection reaches the close callback."""
 
+import os
 import queue
+import shutil
+import socket
+import tempfile
 import threading
 import time
 import unittest
@@ -88,6 +92,49 @@ class FailureTest(unittest.TestCase):
         self.assertEqual(0, conn.close())
         self.assertTrue(self.closes.empty())
         self.assertEqual(0, conn.isAlive())
+
+
+class BrokenPeerTest(unittest.TestCase):
+    """A peer on a real Unix socket that breaks the protocol: the connection ends, callers hear of it."""
+
+    def serve(self, first: bytes, later: bytes = b""):
+        """A socket whose one client gets ``first``, then ``later`` once ``self.go`` is set; returns its URI."""
+        self.go = threading.Event()
+        directory = tempfile.mkdtemp(prefix="siphon-py-peer-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        path = os.path.join(directory, "peer.sock")
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(path)
+        server.listen(1)
+        self.addCleanup(server.close)
+
+        def answer():
+            client, _ = server.accept()
+            self.addCleanup(client.close)
+            client.sendall(first)
+            if self.go.wait(30):
+                client.sendall(later)
+
+        threading.Thread(target=answer, daemon=True).start()
+        return "siphon+unix://" + path
+
+    def test_a_greeting_that_is_not_qmps_is_a_protocol_error(self):
+        with self.assertRaises(siphon.libvirtError) as raised:
+            siphon.open(self.serve(b'{"hello": "world"}\n'))
+        self.assertEqual(siphon.VIR_ERR_RPC, raised.exception.get_error_code())
+
+    def test_a_message_that_is_not_json_ends_the_connection_with_an_error(self):
+        greeting = b'{"QMP":{"version":{},"capabilities":["events"]}}\n'
+        conn = siphon.open(self.serve(greeting, b"{not json\n"))
+        self.addCleanup(conn.close)
+        closes = queue.Queue()
+        conn.registerCloseCallback(lambda c, reason, opaque: closes.put(reason), None)
+        self.go.set()
+        self.assertEqual(siphon.VIR_CONNECT_CLOSE_REASON_ERROR, closes.get(timeout=30))
+        with self.assertRaises(siphon.libvirtError) as raised:
+            conn.listAllDomains()
+        self.assertEqual(siphon.VIR_ERR_SYSTEM_ERROR, raised.exception.get_error_code())
+        self.assertIn("malformed message", str(raised.exception))
 
 
 if __name__ == "__main__":
