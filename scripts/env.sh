@@ -38,10 +38,11 @@ siphon_apt_install() {
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@") >&2
 }
 
-# python3-libvirt, which the Python binding's tests compare it with; it installs for
-# /usr/bin/python3. Without it that one test is skipped, so a failed install is not fatal.
+# python3-libvirt, which the Python binding's tests compare it with (for /usr/bin/python3; not
+# the libvirt daemon it recommends). Without it that one test is skipped: a failed install is
+# not fatal.
 siphon_install_python_libvirt() {
     [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 && return 0
-    siphon_apt_install python3-libvirt ||
+    siphon_apt_install --no-install-recommends python3-libvirt ||
         echo "siphon: python3-libvirt could not be installed; the libvirt comparison test will be skipped" >&2
 }
