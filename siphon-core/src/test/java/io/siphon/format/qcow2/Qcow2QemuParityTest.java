@@ -1,19 +1,19 @@
 package io.siphon.format.qcow2;
 
-import static io.siphon.format.qcow2.QemuTools.assertCheckClean;
-import static io.siphon.format.qcow2.QemuTools.createQcow2;
-import static io.siphon.format.qcow2.QemuTools.ok;
+import static io.siphon.testing.QemuTools.assertCheckClean;
+import static io.siphon.testing.QemuTools.createQcow2;
+import static io.siphon.testing.QemuTools.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.format.CheckReport;
-import io.siphon.format.ExternalCommand;
 import io.siphon.format.ImageChain;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
+import io.siphon.testing.QemuTools;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -57,7 +57,7 @@ class Qcow2QemuParityTest {
             file.write(ByteBuffer.wrap("self.qcow2".getBytes(StandardCharsets.US_ASCII)), nameOffset);
             file.write(ByteBuffer.allocate(4).putInt(0, 10), 16);
         }
-        ExternalCommand.Result chainInfo = QemuTools.run("qemu-img", "info", "--backing-chain", image.toString());
+        QemuTools.Result chainInfo = QemuTools.run("qemu-img", "info", "--backing-chain", image.toString());
         assertEquals(1, chainInfo.exitCode(), chainInfo.toString());
         assertTrue(chainInfo.stderr().contains("creates an infinite loop"), chainInfo.toString());
 
@@ -81,7 +81,7 @@ class Qcow2QemuParityTest {
         long l2 = l2TableOffset(image);
         long entry = readLongAt(image, l2);
         writeLongAt(image, l2, entry | 0x2 | (1L << 56));
-        ExternalCommand.Result qemu = QemuTools.run("qemu-img", "check", image.toString());
+        QemuTools.Result qemu = QemuTools.run("qemu-img", "check", image.toString());
         assertEquals(2, qemu.exitCode(), qemu.toString());
         assertTrue(qemu.stderr()
                 .contains(

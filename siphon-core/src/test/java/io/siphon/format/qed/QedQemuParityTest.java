@@ -1,6 +1,6 @@
 package io.siphon.format.qed;
 
-import static io.siphon.format.qed.QemuTools.ok;
+import static io.siphon.testing.QemuTools.ok;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
