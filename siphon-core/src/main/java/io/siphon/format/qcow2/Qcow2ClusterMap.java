@@ -3,6 +3,7 @@ package io.siphon.format.qcow2;
 import io.siphon.block.BlockDevice;
 import io.siphon.block.FastZeroUnsupportedException;
 import io.siphon.format.ImageFile;
+import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -185,6 +186,7 @@ final class Qcow2ClusterMap {
             }
         }
         metadata.order().wrote();
+        CrashPoints.reach("qcow2.data.written");
         int firstIndex = (int) ((firstCluster >>> geometry.clusterBits()) % geometry.l2Entries());
         for (int i = 0; i < clusters; i++) {
             setL2Entry(l2Offset, firstIndex + i, host + (long) i * clusterSize | L2Entry.COPIED);

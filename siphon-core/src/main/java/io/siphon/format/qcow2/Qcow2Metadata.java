@@ -1,9 +1,11 @@
 package io.siphon.format.qcow2;
 
 import io.siphon.format.ImageFile;
+import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Everything of an open qcow2 image that is not guest data: the header, the L1 table, the L2 table
@@ -187,7 +189,10 @@ final class Qcow2Metadata {
     /** Writes everything cached back to the file, stage by stage in {@link FlushStage} order. */
     void flush() throws IOException {
         for (FlushStage stage : FlushStage.values()) {
+            String point = "qcow2.flush." + stage.name().toLowerCase(Locale.ROOT);
+            CrashPoints.reach(point + ".before");
             stage.run(this);
+            CrashPoints.reach(point + ".after");
         }
     }
 
@@ -195,8 +200,11 @@ final class Qcow2Metadata {
     void writeHeader(Qcow2Header updated) throws IOException {
         byte[] encoded = updated.encode(path);
         order.barrier();
+        CrashPoints.reach("qcow2.header.before");
         file.writeFully(0, ByteBuffer.wrap(encoded, 0, Math.min(encoded.length, geometry.clusterSize())));
+        CrashPoints.reach("qcow2.header.written");
         file.flush();
+        CrashPoints.reach("qcow2.header.flushed");
         header = updated;
     }
 

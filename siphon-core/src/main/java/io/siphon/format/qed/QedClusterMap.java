@@ -3,6 +3,7 @@ package io.siphon.format.qed;
 import io.siphon.format.ImageFile;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.ImageFormatException.Reason;
+import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.util.Optional;
 
@@ -152,12 +153,16 @@ final class QedClusterMap {
         }
         if (newTable) {
             l2.writeAll(file);
+            CrashPoints.reach("qed.l2.new.written");
             file.flush();
+            CrashPoints.reach("qed.l2.new.flushed");
             l2Cache.put(l2);
             l1.set(l1Index, l2.fileOffset());
             l1.writeEntries(file, l1Index, 1);
+            CrashPoints.reach("qed.l1.written");
         } else {
             l2.writeEntries(file, first, clusters);
+            CrashPoints.reach("qed.l2.entries.written");
         }
     }
 }

@@ -16,6 +16,7 @@ import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
 import io.siphon.format.raw.RawFormat;
 import io.siphon.util.Alignment;
+import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -216,6 +217,7 @@ final class QedImage implements Image {
                 // the L2 entry that hides the backing, or a crash would turn it into zeroes.
                 file.flush();
             }
+            CrashPoints.reach("qed.data.written");
             tableLock.lock();
             try {
                 map.link(clusterStart, clusters, host);
@@ -510,8 +512,11 @@ final class QedImage implements Image {
             ByteBuffer bytes = ByteBuffer.allocate(QedHeader.BYTES + name.length);
             bytes.put(updated.encode()).put(name).flip();
             // Header and name in one write from offset 0, then a flush: the old link or the new one.
+            CrashPoints.reach("qed.header.before");
             file.writeFully(0, bytes);
+            CrashPoints.reach("qed.header.written");
             file.flush();
+            CrashPoints.reach("qed.header.flushed");
             header = updated;
             backingReference = reference.map(
                     r -> new BackingReference(r.name(), raw ? Optional.of(RawFormat.NAME) : Optional.empty()));
