@@ -123,28 +123,21 @@ class DomainDefinitionsTest {
 
     @Test
     void aDamagedDefinitionIsSkippedAndTheOthersLoad() throws Exception {
-        Path root = dir.resolve("state");
-        try (StateDirectory state = StateDirectory.open(root)) {
-            DomainDefinitions.load(state).define(xml("good", WEB_UUID), d -> {});
-        }
-        Files.writeString(root.resolve("domains/bad.xml"), "<domain><name>bad");
-        try (StateDirectory state = StateDirectory.open(root)) {
-            assertEquals(
-                    List.of("good"),
-                    DomainDefinitions.load(state).list().stream()
-                            .map(DomainDefinition::name)
-                            .toList());
-        }
+        assertOnlyTheGoodOneLoadsBeside("bad.xml", "<domain><name>bad".getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
     void aDefinitionThatIsNotUtf8IsSkippedAndTheOthersLoad() throws Exception {
+        assertOnlyTheGoodOneLoadsBeside(
+                "latin1.xml", "<domain><name>caf\u00e9</name></domain>".getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    private void assertOnlyTheGoodOneLoadsBeside(String damagedFile, byte[] damaged) throws Exception {
         Path root = dir.resolve("state");
         try (StateDirectory state = StateDirectory.open(root)) {
             DomainDefinitions.load(state).define(xml("good", WEB_UUID), d -> {});
         }
-        byte[] latin1 = "<domain><name>caf\u00e9</name></domain>".getBytes(StandardCharsets.ISO_8859_1);
-        Files.write(root.resolve("domains/latin1.xml"), latin1);
+        Files.write(root.resolve("domains").resolve(damagedFile), damaged);
         try (StateDirectory state = StateDirectory.open(root)) {
             assertEquals(
                     List.of("good"),
