@@ -197,6 +197,9 @@ class ImageFuzzTest {
         }
 
         private static byte[] mutateQcow2(byte[] image, Random random) {
+            if (image.length < 104) {
+                return flip(image, random); // cut short by an earlier mutation: no header left to read
+            }
             ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.BIG_ENDIAN);
             int clusterSize = 1 << Math.min(30, Math.max(9, b.getInt(20)));
             long l1 = b.getLong(40);
@@ -223,6 +226,9 @@ class ImageFuzzTest {
         }
 
         private static byte[] mutateQed(byte[] image, Random random) {
+            if (image.length < 64) {
+                return flip(image, random);
+            }
             ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
             long clusterSize = Math.max(4096, b.getInt(4) & 0xffffffffL);
             long tableEntries = clusterSize * Math.max(1, b.getInt(8) & 0xff) / 8;
@@ -252,7 +258,7 @@ class ImageFuzzTest {
 
         /** The first table entry at {@code table}, or -1 when the table is not in the file. */
         private static long firstEntry(ByteBuffer b, long table, int length) {
-            return table >= 0 && table + 8 <= length ? b.getLong((int) table) : -1;
+            return table >= 0 && table <= length - 8 ? b.getLong((int) table) : -1; // no overflow near Long.MAX
         }
 
         private static int pick(Random random, int... choices) {
@@ -276,13 +282,19 @@ class ImageFuzzTest {
 
         private static byte[] setEntry(byte[] image, ByteOrder order, long table, int entries, Random random) {
             long at = table + 8L * random.nextInt(Math.max(1, entries));
-            if (table < 0 || at + 8 > image.length) {
+            if (table < 0 || at < 0 || at > image.length - 8) {
                 return cut(image, random);
             }
             long v = random.nextInt(3) == 0
                     ? ByteBuffer.wrap(image).order(order).getLong((int) at) ^ (1L << random.nextInt(64))
                     : value(random);
             ByteBuffer.wrap(image).order(order).putLong((int) at, v);
+            return image;
+        }
+
+        private static byte[] flip(byte[] image, Random random) {
+            int at = random.nextInt(image.length);
+            image[at] ^= (byte) (1 << random.nextInt(8));
             return image;
         }
 
