@@ -12,6 +12,10 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
+import io.siphon.domain.DiskDefinition;
+import io.siphon.domain.DomainDefinition;
+import io.siphon.domain.DomainDefinitions;
+import io.siphon.domain.StateDirectory;
 import io.siphon.format.Image;
 import io.siphon.format.ImageFormatException;
 import io.siphon.util.FirstFailure;
@@ -22,7 +26,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,39 +40,42 @@ final class DomainManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DomainManager.class);
 
     private final StateDirectory state;
+    private final DomainDefinitions definitions;
+    private final JobRecords jobs;
     private final EventHub events = new EventHub();
-    private final Map<String, DomainDefinition> definitions = new TreeMap<>();
     private final Map<String, List<RunningDisk>> running = new HashMap<>();
     private final DiskExports exports;
     private volatile boolean exiting;
 
-    private DomainManager(StateDirectory state) {
+    private DomainManager(StateDirectory state) throws IOException {
         this.state = state;
-        this.exports = new DiskExports(state.runDirectory());
+        this.jobs = new JobRecords(state);
+        this.exports = new DiskExports(state.subdirectory("run"));
+        this.definitions = DomainDefinitions.load(state);
     }
 
     /** Opens {@code stateDir} and loads the domains defined there; none is started. */
     static DomainManager open(Path stateDir) {
         StateDirectory state = StateDirectory.open(stateDir);
-        DomainManager manager = new DomainManager(state);
+        DomainManager manager;
         try {
-            for (String xml : state.loadDomainXmls()) {
-                try {
-                    DomainDefinition definition = DomainXml.parse(xml);
-                    manager.definitions.put(definition.name(), definition);
-                } catch (SiphonException e) {
-                    LOG.warn("ignoring a damaged definition in {}: {}", stateDir, e.getMessage());
-                }
-            }
-        } catch (IOException e) {
+            manager = new DomainManager(state);
+        } catch (IOException | RuntimeException e) {
             try {
                 state.close();
             } catch (IOException closeFailure) {
                 e.addSuppressed(closeFailure);
             }
-            throw new SiphonException(ErrorCode.OPERATION_FAILED, "cannot read domains in " + stateDir + ": " + e, e);
+            if (e instanceof SiphonException siphon) {
+                throw siphon;
+            }
+            throw new SiphonException(
+                    ErrorCode.OPERATION_FAILED, "cannot open state directory " + stateDir + ": " + e, e);
         }
-        LOG.info("state directory {}: {} domain(s) defined", stateDir, manager.definitions.size());
+        LOG.info(
+                "state directory {}: {} domain(s) defined",
+                stateDir,
+                manager.definitions.list().size());
         return manager;
     }
 
@@ -83,28 +89,14 @@ final class DomainManager implements AutoCloseable {
     }
 
     synchronized DomainInfo define(String xml) {
-        DomainDefinition definition = DomainXml.parse(xml);
-        for (DomainDefinition other : definitions.values()) {
-            boolean sameName = other.name().equals(definition.name());
-            boolean sameUuid = other.uuid().equals(definition.uuid());
-            if (sameName != sameUuid) {
+        DomainDefinition definition = definitions.define(xml, parsed -> {
+            if (running.containsKey(parsed.name())) {
+                // its open disks follow the old definition; a new one takes effect at the next start
                 throw new SiphonException(
-                        ErrorCode.DOMAIN_EXISTS,
-                        "domain '" + other.name() + "' already exists with uuid " + other.uuid());
+                        ErrorCode.OPERATION_INVALID,
+                        "domain '" + parsed.name() + "' is running; shut it down before redefining it");
             }
-        }
-        if (running.containsKey(definition.name())) {
-            // its open disks follow the old definition; a new one takes effect at the next start
-            throw new SiphonException(
-                    ErrorCode.OPERATION_INVALID,
-                    "domain '" + definition.name() + "' is running; shut it down before redefining it");
-        }
-        try {
-            state.saveDomain(definition.name(), definition.xml());
-        } catch (IOException e) {
-            throw failed("saving domain " + definition.name(), e);
-        }
-        definitions.put(definition.name(), definition);
+        });
         LOG.info(
                 "domain {} defined ({} disk(s))",
                 definition.name(),
@@ -120,20 +112,19 @@ final class DomainManager implements AutoCloseable {
                     ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is running; shut it down first");
         }
         try {
-            state.deleteDomain(definition.name());
             for (DiskDefinition disk : definition.disks()) {
-                state.deleteJob(definition.name(), disk.target());
+                jobs.delete(definition.name(), disk.target());
             }
         } catch (IOException e) {
-            throw failed("removing domain " + definition.name(), e);
+            throw failed("removing the job records of domain " + definition.name(), e);
         }
-        definitions.remove(definition.name());
+        definitions.undefine(definition.name());
         LOG.info("domain {} undefined", definition.name());
         events.emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.UNDEFINED));
     }
 
     synchronized List<DomainInfo> list() {
-        return definitions.values().stream().map(this::info).toList();
+        return definitions.list().stream().map(this::info).toList();
     }
 
     synchronized DomainInfo info(String domain) {
@@ -224,7 +215,7 @@ final class DomainManager implements AutoCloseable {
         LOG.info("domain {} started", definition.name());
         events.emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.STARTED));
         for (RunningDisk disk : opened) {
-            state.loadJob(definition.name(), disk.target()).ifPresent(job -> resume(definition, disk, job));
+            jobs.load(definition.name(), disk.target()).ifPresent(job -> resume(definition, disk, job));
         }
     }
 
@@ -343,7 +334,7 @@ final class DomainManager implements AutoCloseable {
             if (!stepped) {
                 try {
                     // recorded before it starts, so that a kill at any later moment finds it
-                    state.saveJob(name, job);
+                    jobs.save(name, job);
                 } catch (IOException e) {
                     throw failed("recording the pull of disk " + disk.target(), e);
                 }
@@ -406,7 +397,7 @@ final class DomainManager implements AutoCloseable {
 
     private void deleteJobRecord(String domain, String disk) {
         try {
-            state.deleteJob(domain, disk);
+            jobs.delete(domain, disk);
         } catch (IOException e) {
             LOG.warn("domain {} disk {}: cannot delete the job record: {}", domain, disk, e.toString());
         }
@@ -445,9 +436,9 @@ final class DomainManager implements AutoCloseable {
         RunningDisk disk = diskWithJob(domain, diskName);
         synchronized (disk) {
             disk.job().orElseThrow(() -> noJob(diskName)).setSpeed(bytesPerSecond);
-            state.loadJob(name, disk.target()).ifPresent(job -> {
+            jobs.load(name, disk.target()).ifPresent(job -> {
                 try {
-                    state.saveJob(name, job.withSpeed(bytesPerSecond));
+                    jobs.save(name, job.withSpeed(bytesPerSecond));
                 } catch (IOException e) {
                     LOG.warn("domain {} disk {}: new speed not recorded: {}", name, disk.target(), e.toString());
                 }
@@ -479,16 +470,7 @@ final class DomainManager implements AutoCloseable {
     }
 
     private DomainDefinition definition(String nameOrUuid) {
-        DomainDefinition byName = definitions.get(nameOrUuid);
-        if (byName != null) {
-            return byName;
-        }
-        for (DomainDefinition definition : definitions.values()) {
-            if (definition.uuid().toString().equalsIgnoreCase(nameOrUuid)) {
-                return definition;
-            }
-        }
-        throw new SiphonException(ErrorCode.NO_DOMAIN, "no domain with name or uuid '" + nameOrUuid + "'");
+        return definitions.get(nameOrUuid);
     }
 
     private RunningDisk runningDisk(DomainDefinition definition, String diskName) {

@@ -1,4 +1,4 @@
-package io.siphon.daemon;
+package io.siphon.domain;
 
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
@@ -36,7 +36,7 @@ import org.xml.sax.SAXParseException;
  * copy_on_read, source, target, readonly) and ignores the rest. A DOCTYPE is refused outright, so no
  * DTD is loaded and no entity (external or internal) is expanded. Thread-safe.
  */
-final class DomainXml {
+public final class DomainXml {
     /** Names become file names in the state directory, so they are kept to a safe alphabet. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}");
 
@@ -46,7 +46,7 @@ final class DomainXml {
     private DomainXml() {}
 
     /** Parses {@code xml}; every problem is {@link ErrorCode#INVALID_ARG} naming the element and value. */
-    static DomainDefinition parse(String xml) {
+    public static DomainDefinition parse(String xml) {
         Document document = read(xml);
         Element root = document.getDocumentElement();
         if (!root.getTagName().equals("domain")) {

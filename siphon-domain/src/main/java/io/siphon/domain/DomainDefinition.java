@@ -1,4 +1,4 @@
-package io.siphon.daemon;
+package io.siphon.domain;
 
 import java.util.List;
 import java.util.Objects;
@@ -6,15 +6,15 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * What Siphon reads of a libvirt domain XML, with the XML itself as it is persisted.
+ * What Siphon reads of a libvirt domain XML, with the XML itself as it is persisted; immutable.
  *
  * @param name the unique name
  * @param uuid the unique UUID (generated when the XML had none, and written into {@code xml})
  * @param disks the file-backed disks, in document order
  * @param xml the definition as persisted
  */
-record DomainDefinition(String name, UUID uuid, List<DiskDefinition> disks, String xml) {
-    DomainDefinition {
+public record DomainDefinition(String name, UUID uuid, List<DiskDefinition> disks, String xml) {
+    public DomainDefinition {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(uuid, "uuid");
         disks = List.copyOf(disks);
@@ -22,7 +22,7 @@ record DomainDefinition(String name, UUID uuid, List<DiskDefinition> disks, Stri
     }
 
     /** The disk named by target (vda) or by source path. */
-    Optional<DiskDefinition> disk(String targetOrSource) {
+    public Optional<DiskDefinition> disk(String targetOrSource) {
         for (DiskDefinition disk : disks) {
             if (disk.target().equals(targetOrSource) || disk.source().toString().equals(targetOrSource)) {
                 return Optional.of(disk);

@@ -1,4 +1,4 @@
-package io.siphon.daemon;
+package io.siphon.domain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
