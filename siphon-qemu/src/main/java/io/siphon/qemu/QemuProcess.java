@@ -42,9 +42,6 @@ final class QemuProcess implements AutoCloseable {
         qmp.closed().thenAccept(reason -> ended.complete(reason.getMessage()));
     }
 
-    /** The files of one process in the state directory's run folder: monitor, pid and log. */
-    record RunFiles(Path qmpSocket, Path pidFile, Path logFile) {}
-
     /**
      * Starts {@code binary} with {@code arguments} (which must open the monitor on {@code
      * files.qmpSocket()}), and connects to it. A binary not found, or a process that exits or never
