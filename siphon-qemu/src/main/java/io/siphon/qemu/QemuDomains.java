@@ -644,7 +644,7 @@ final class QemuDomains implements AutoCloseable {
     private void endJob(
             RunningDomain domain, QemuDisk disk, QemuPull job, BlockJobStatus status, Optional<String> error) {
         QmpClient qmp = domain.process().qmp();
-        if (!qmp.isClosed()) {
+        if (!qmp.isClosed() && !job.dismissed()) {
             try {
                 qmp.execute(new QmpCommand.JobDismiss(job.jobId()));
             } catch (SiphonException e) {
@@ -718,6 +718,13 @@ final class QemuDomains implements AutoCloseable {
     }
 
     private void adopt(DomainDefinition definition, QemuProcess process, RunFiles files) {
+        QmpCommand.BlockJobReply[] jobs = process.qmp().execute(new QmpCommand.QueryBlockJobs());
+        for (QmpCommand.BlockJobReply job : jobs) {
+            if (job.concluded()) {
+                // QEMU 7.2 crashes on query-named-block-nodes while a finished stream awaits its dismissal
+                process.qmp().execute(new QmpCommand.JobDismiss(job.device()));
+            }
+        }
         Map<String, QmpCommand.NamedNodeReply> nodes = new HashMap<>();
         for (QmpCommand.NamedNodeReply node : process.qmp().execute(new QmpCommand.QueryNamedBlockNodes(true))) {
             nodes.put(node.nodeName(), node);
@@ -745,7 +752,6 @@ final class QemuDomains implements AutoCloseable {
         watch(domain);
         running.put(definition.name(), domain);
         LOG.info("domain {}: took over running QEMU process {}", definition.name(), process.pid());
-        QmpCommand.BlockJobReply[] jobs = process.qmp().execute(new QmpCommand.QueryBlockJobs());
         for (QemuDisk disk : disks) {
             Optional<QemuPull> recorded = loadPullRecord(definition.name(), disk.target());
             if (recorded.isEmpty()) {
@@ -762,6 +768,7 @@ final class QemuDomains implements AutoCloseable {
             disk.setJob(Optional.of(job));
             QmpCommand.BlockJobReply reply = inQemu.get();
             if (reply.concluded()) {
+                job.markDismissed();
                 // ended while no driver listened: handle its end now, as the event would have
                 BlockJobStatus status = reply.error() == null
                         ? BlockJobStatus.COMPLETED

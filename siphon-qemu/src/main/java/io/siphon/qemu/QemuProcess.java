@@ -38,8 +38,14 @@ final class QemuProcess implements AutoCloseable {
         this.handle = handle;
         this.qmp = qmp;
         this.logFile = logFile;
-        handle.onExit().thenRun(() -> ended.complete("QEMU process " + handle.pid() + " exited" + lastWords()));
-        qmp.closed().thenAccept(reason -> ended.complete(reason.getMessage()));
+        handle.onExit().thenRun(() -> ended.complete(exitReason()));
+        qmp.closed().thenAccept(reason -> {
+            // the socket closes as the process dies: say which of the two it was
+            ended.complete(
+                    awaitExit(handle, Duration.ofSeconds(2))
+                            ? exitReason()
+                            : "QEMU process " + handle.pid() + " lost its monitor: " + reason.getMessage());
+        });
     }
 
     /**
@@ -219,8 +225,8 @@ final class QemuProcess implements AutoCloseable {
         }
     }
 
-    private String lastWords() {
-        return lastWords(logFile);
+    private String exitReason() {
+        return "QEMU process " + handle.pid() + " exited" + lastWords(logFile);
     }
 
     /** ": " and the last line QEMU wrote to its log, or "" when it wrote nothing. */

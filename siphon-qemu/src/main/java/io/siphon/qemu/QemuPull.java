@@ -20,6 +20,7 @@ final class QemuPull {
     private final long startNanos = System.nanoTime();
     private final CountDownLatch ended = new CountDownLatch(1);
     private volatile boolean cancelRequested;
+    private volatile boolean dismissed;
 
     QemuPull(String jobId, Optional<Integer> baseDepth) {
         this.jobId = jobId;
@@ -48,6 +49,15 @@ final class QemuPull {
         out.add(chain.getFirst());
         out.addAll(chain.subList(baseDepth.get(), chain.size()));
         return out;
+    }
+
+    /** QEMU no longer lists the job: it was dismissed when the driver found it concluded. */
+    void markDismissed() {
+        dismissed = true;
+    }
+
+    boolean dismissed() {
+        return dismissed;
     }
 
     void requestCancel() {
