@@ -1,6 +1,7 @@
 package io.siphon.daemon;
 
 import io.siphon.api.ErrorCode;
+import io.siphon.api.spi.DriverSession;
 import io.siphon.protocol.CommandDispatcher;
 import io.siphon.protocol.ErrorReply;
 import io.siphon.protocol.FrameReader;
@@ -33,7 +34,7 @@ final class ControlClient implements Runnable {
     private final String name;
     private final InputStream in;
     private final Closeable channel;
-    private final DomainManager manager;
+    private final SessionFactory sessions;
     private final boolean readOnly;
     private final Runnable onExit;
     private final OutputStream out;
@@ -44,14 +45,14 @@ final class ControlClient implements Runnable {
             InputStream in,
             OutputStream out,
             Closeable channel,
-            DomainManager manager,
+            SessionFactory sessions,
             boolean readOnly,
             Runnable onExit) {
         this.name = name;
         this.in = in;
         this.out = out;
         this.channel = channel;
-        this.manager = manager;
+        this.sessions = sessions;
         this.readOnly = readOnly;
         this.onExit = onExit;
     }
@@ -60,7 +61,7 @@ final class ControlClient implements Runnable {
     public void run() {
         LOG.info("client {} connected{}", name, readOnly ? " (read-only)" : "");
         String why = "closed the connection";
-        try (EmbeddedSession session = new EmbeddedSession(manager, readOnly, () -> {}, this::cutOff)) {
+        try (DriverSession session = sessions.open(readOnly, this::cutOff)) {
             session.setEventSink(event -> send(Values.event(event, micros(Instant.now()))));
             List<String> capabilities = readOnly ? List.of("events", "read-only") : List.of("events");
             if (!send(new Greeting(Messages.VERSION, capabilities))) {

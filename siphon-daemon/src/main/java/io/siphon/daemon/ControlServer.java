@@ -65,23 +65,23 @@ final class ControlServer implements AutoCloseable {
     private final String address;
     private final Closeable listener;
     private final Optional<Path> socketFile;
-    private final DomainManager manager;
+    private final SessionFactory sessions;
     private final boolean readOnly;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
     private final Set<Closeable> clients = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private ControlServer(
-            String address, Closeable listener, Optional<Path> socketFile, DomainManager manager, boolean readOnly) {
+            String address, Closeable listener, Optional<Path> socketFile, SessionFactory sessions, boolean readOnly) {
         this.address = address;
         this.listener = listener;
         this.socketFile = socketFile;
-        this.manager = manager;
+        this.sessions = sessions;
         this.readOnly = readOnly;
     }
 
     /** Listens on the Unix socket {@code socket}, replacing a stale socket file but never a live daemon's. */
-    static ControlServer listen(Path socket, DomainManager manager, boolean readOnly) throws IOException {
+    static ControlServer listen(Path socket, SessionFactory sessions, boolean readOnly) throws IOException {
         if (Files.exists(socket)) {
             try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
                 throw new SiphonException(ErrorCode.OPERATION_FAILED, "another daemon already listens on " + socket);
@@ -98,7 +98,7 @@ final class ControlServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        ControlServer control = new ControlServer(socket.toString(), server, Optional.of(socket), manager, readOnly);
+        ControlServer control = new ControlServer(socket.toString(), server, Optional.of(socket), sessions, readOnly);
         control.start(() -> {
             SocketChannel client = server.accept();
             return new Accepted(
@@ -108,7 +108,7 @@ final class ControlServer implements AutoCloseable {
     }
 
     /** Listens on TCP {@code address} with mutual TLS from {@code tls}. */
-    static ControlServer listenTls(InetSocketAddress address, SSLContext tls, DomainManager manager)
+    static ControlServer listenTls(InetSocketAddress address, SSLContext tls, SessionFactory sessions)
             throws IOException {
         SSLServerSocket server = (SSLServerSocket) tls.getServerSocketFactory().createServerSocket();
         try {
@@ -120,7 +120,7 @@ final class ControlServer implements AutoCloseable {
             throw e;
         }
         String bound = server.getInetAddress().getHostAddress() + ":" + server.getLocalPort();
-        ControlServer control = new ControlServer("tls://" + bound, server, Optional.empty(), manager, false);
+        ControlServer control = new ControlServer("tls://" + bound, server, Optional.empty(), sessions, false);
         control.start(() -> {
             SSLSocket client = (SSLSocket) server.accept();
             String peer = client.getInetAddress().getHostAddress() + ":" + client.getPort();
@@ -164,7 +164,7 @@ final class ControlServer implements AutoCloseable {
                 slots.release();
             };
             ControlClient served =
-                    new ControlClient(name, client.in(), client.out(), client.channel(), manager, readOnly, exit);
+                    new ControlClient(name, client.in(), client.out(), client.channel(), sessions, readOnly, exit);
             Thread.ofVirtual().name("siphon-client-" + name).start(() -> {
                 try {
                     client.ready().await();

@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code siphon daemon --state-dir DIR [--socket PATH] [--ro-socket PATH] [--tls-listen HOST:PORT
+ * {@code siphon daemon --state-dir DIR [--driver embedded|qemu] [--socket PATH] [--ro-socket PATH] [--tls-listen HOST:PORT
  * --tls-cert FILE --tls-key FILE --tls-ca FILE]}: writes its pid to
  * {@code DIR/daemon.pid} and serves the control protocol until SIGTERM or SIGINT, then stops every domain cleanly (running pulls are recorded and
  * resume when their domain starts again).
@@ -21,6 +21,7 @@ public final class DaemonMain {
 
     public static void main(String[] args) throws IOException, InterruptedException {
         Optional<Path> stateDir = Optional.empty();
+        String driver = Daemon.DEFAULT_DRIVER;
         Optional<Path> socket = Optional.empty();
         Optional<Path> roSocket = Optional.empty();
         Optional<String> tlsListen = Optional.empty();
@@ -35,6 +36,7 @@ public final class DaemonMain {
             String value = args[++i];
             switch (option) {
                 case "--state-dir" -> stateDir = Optional.of(Path.of(value));
+                case "--driver" -> driver = value;
                 case "--socket" -> socket = Optional.of(Path.of(value));
                 case "--ro-socket" -> roSocket = Optional.of(Path.of(value));
                 case "--tls-listen" -> tlsListen = Optional.of(value);
@@ -69,7 +71,7 @@ public final class DaemonMain {
                     tlsKey.get(),
                     tlsCa.get()));
         }
-        Daemon daemon = Daemon.start(stateDir.get(), socket, roSocket, tls);
+        Daemon daemon = Daemon.start(stateDir.get(), driver, socket, roSocket, tls);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping");
@@ -86,7 +88,7 @@ public final class DaemonMain {
 
     private static void usage(String problem) {
         LOG.error(
-                "{}; usage: siphon daemon --state-dir DIR [--socket PATH] [--ro-socket PATH]"
+                "{}; usage: siphon daemon --state-dir DIR [--driver embedded|qemu] [--socket PATH] [--ro-socket PATH]"
                         + " [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE --tls-ca FILE]",
                 problem);
         System.exit(2);
