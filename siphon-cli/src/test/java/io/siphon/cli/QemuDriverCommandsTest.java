@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.api.contract.QemuTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -110,20 +111,6 @@ class QemuDriverCommandsTest {
                 .trim());
     }
 
-    private static List<Path> openFiles(long pid) throws IOException {
-        List<Path> out = new ArrayList<>();
-        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    out.add(Files.readSymbolicLink(fd));
-                } catch (IOException e) {
-                    // closed while listing
-                }
-            }
-        }
-        return out;
-    }
-
     @Test
     void defineStartWriteOverNbdPullAndTheTemplateIsLetGo() throws IOException, InterruptedException {
         ok("define", dir.resolve("d.xml").toString());
@@ -144,13 +131,13 @@ class QemuDriverCommandsTest {
         Cli.qemuIo(dir, "raw", nbd.group(), "write -P 0x33 4M 64k", "read -P 0x11 0 64k");
         Path base = dir.resolve("base.qcow2").toAbsolutePath();
         long pid = qemuPid();
-        assertTrue(openFiles(pid).contains(base), "QEMU does not hold the template before the pull");
+        assertTrue(QemuTools.openFiles(pid).contains(base), "QEMU does not hold the template before the pull");
 
         Cli.Result pull = ok("blockpull", "d", "vda", "--wait", "--verbose");
         assertEquals("Pull complete\n", pull.out());
         assertEquals(
                 "No current block job for vda\n\n", ok("blockjob", "d", "vda").out());
-        List<Path> open = openFiles(pid);
+        List<Path> open = QemuTools.openFiles(pid);
         assertFalse(open.contains(base), () -> "QEMU still holds the template: " + open);
         Cli.Result info = Cli.qemuImg(dir, "info", "-U", "top.qcow2");
         assertFalse(info.out().contains("backing file"), info.out());

@@ -77,15 +77,7 @@ class QemuDaemonRestartTest {
     }
 
     private boolean holdsTemplate(long pid) throws IOException {
-        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            return fds.anyMatch(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).equals(dir.resolve("base.raw"));
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-        }
+        return QemuTools.openFiles(pid).contains(dir.resolve("base.raw"));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.siphon.qemu;
+package io.siphon.api.spi;
 
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
@@ -7,51 +7,86 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
-import io.siphon.api.spi.DriverSession;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One connection of the qemu driver on a {@link QemuDomains}: refuses changes when read-only, and
- * delivers events in order on its own thread once the sink is set. Thread-safe.
+ * One connection to a {@link DomainEngine} in this process: refuses changes when read-only, and
+ * delivers the engine's events to the sink in order on its own thread (once the sink is set), so a
+ * slow consumer never holds up the engine; one that falls {@code maxPendingEvents} behind is cut off.
+ * Thread-safe.
  */
-final class QemuSession implements DriverSession {
-    private static final Logger LOG = LoggerFactory.getLogger(QemuSession.class);
+public final class EngineSession implements DriverSession {
+    private static final Logger LOG = LoggerFactory.getLogger(EngineSession.class);
 
-    private final QemuDomains domains;
+    /** Events waiting for a consumer that does not keep up, beyond which it is cut off. */
+    public static final int MAX_PENDING_EVENTS = 10_000;
+
+    private final DomainEngine engine;
     private final boolean readOnly;
     private final Runnable onClose;
-    private final AutoCloseable subscription;
-    private final ExecutorService delivery = Executors.newSingleThreadExecutor(
-            Thread.ofVirtual().name("siphon-qemu-events").factory());
+    private final Runnable onOverflow;
+    private final int maxPendingEvents;
+    private final AtomicBoolean overflowed = new AtomicBoolean();
+    private final AtomicInteger pendingEvents = new AtomicInteger();
     private final CountDownLatch sinkSet = new CountDownLatch(1);
+    private final ExecutorService delivery = Executors.newSingleThreadExecutor(
+            Thread.ofVirtual().name("siphon-session-events").factory());
+    private final AutoCloseable subscription;
     private volatile Consumer<SiphonEvent> sink = event -> {};
     private volatile boolean closed;
 
-    QemuSession(QemuDomains domains, boolean readOnly, Runnable onClose) {
-        this.domains = domains;
+    /**
+     * A session on {@code engine}; {@code onClose} runs once when it closes, {@code onOverflow} once
+     * when {@code maxPendingEvents} wait for a sink that does not keep up (further events are dropped).
+     */
+    public EngineSession(
+            DomainEngine engine, boolean readOnly, Runnable onClose, Runnable onOverflow, int maxPendingEvents) {
+        this.engine = engine;
         this.readOnly = readOnly;
         this.onClose = onClose;
-        this.subscription = domains.subscribe(this::enqueue);
+        this.onOverflow = onOverflow;
+        this.maxPendingEvents = maxPendingEvents;
+        this.subscription = engine.subscribe(this::enqueue);
+    }
+
+    /** As the full constructor, logging an overflow, with {@link #MAX_PENDING_EVENTS}. */
+    public EngineSession(DomainEngine engine, boolean readOnly, Runnable onClose) {
+        this(
+                engine,
+                readOnly,
+                onClose,
+                () -> LOG.warn("an event listener does not keep up; events are dropped"),
+                MAX_PENDING_EVENTS);
     }
 
     private void enqueue(SiphonEvent event) {
         if (closed) {
             return;
         }
+        if (pendingEvents.incrementAndGet() > maxPendingEvents) {
+            pendingEvents.decrementAndGet();
+            if (overflowed.compareAndSet(false, true)) {
+                onOverflow.run();
+            }
+            return;
+        }
         delivery.execute(() -> {
             try {
-                // events of the reconciliation at open wait for the connection's sink
+                // events emitted while the connection is being opened wait for its sink
                 sinkSet.await();
             } catch (InterruptedException e) {
                 return;
             }
+            pendingEvents.decrementAndGet();
             sink.accept(event);
         });
     }
@@ -83,94 +118,92 @@ final class QemuSession implements DriverSession {
     @Override
     public DomainInfo define(String domainXml) {
         writable("define");
-        return domains.define(domainXml);
+        return engine.define(domainXml);
     }
 
     @Override
     public void undefine(String domain) {
         writable("undefine");
-        domains.undefine(domain);
+        engine.undefine(domain);
     }
 
     @Override
     public List<DomainInfo> list() {
         open();
-        return domains.list();
+        return engine.list();
     }
 
     @Override
     public DomainInfo info(String domain) {
         open();
-        return domains.info(domain);
+        return engine.info(domain);
     }
 
     @Override
     public void start(String domain) {
         writable("start");
-        domains.start(domain);
+        engine.start(domain);
     }
 
     @Override
     public void shutdown(String domain) {
         writable("shutdown");
-        domains.shutdown(domain);
+        engine.shutdown(domain);
     }
 
     @Override
     public void destroy(String domain) {
         writable("destroy");
-        domains.destroy(domain);
+        engine.destroy(domain);
     }
 
     @Override
     public List<DiskInfo> disks(String domain) {
         open();
-        return domains.disks(domain);
+        return engine.disks(domain);
     }
 
     @Override
     public void blockPull(
             String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
         writable("blockPull");
-        domains.blockPull(domain, disk, base, bytesPerSecond, keepRelative);
+        engine.blockPull(domain, disk, base, bytesPerSecond, keepRelative);
     }
 
-    /** Always refused with {@link ErrorCode#NO_SUPPORT} once the call is otherwise valid. */
     @Override
     public BlockJobProgress blockPullStep(String domain, String disk) {
         writable("blockPullStep");
-        domains.blockPullStep(domain, disk);
-        throw new IllegalStateException("blockPullStep returned on the qemu driver");
+        return engine.blockPullStep(domain, disk);
     }
 
     @Override
     public Optional<BlockJobInfo> blockJobInfo(String domain, String disk) {
         open();
-        return domains.blockJobInfo(domain, disk);
+        return engine.blockJobInfo(domain, disk);
     }
 
     @Override
     public void blockJobAbort(String domain, String disk, boolean async) {
         writable("blockJobAbort");
-        domains.blockJobAbort(domain, disk, async);
+        engine.blockJobAbort(domain, disk, async);
     }
 
     @Override
     public void blockJobSetSpeed(String domain, String disk, long bytesPerSecond) {
         writable("blockJobSetSpeed");
-        domains.blockJobSetSpeed(domain, disk, bytesPerSecond);
+        engine.blockJobSetSpeed(domain, disk, bytesPerSecond);
     }
 
     @Override
     public void blockJobPause(String domain, String disk) {
         writable("blockJobPause");
-        domains.blockJobPause(domain, disk);
+        engine.blockJobPause(domain, disk);
     }
 
     @Override
     public void blockJobResume(String domain, String disk) {
         writable("blockJobResume");
-        domains.blockJobResume(domain, disk);
+        engine.blockJobResume(domain, disk);
     }
 
     @Override
