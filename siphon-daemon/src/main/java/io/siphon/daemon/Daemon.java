@@ -2,9 +2,9 @@ package io.siphon.daemon;
 
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
-import io.siphon.api.remote.TlsFiles;
 import io.siphon.api.spi.Driver;
 import io.siphon.api.spi.DriverSession;
+import io.siphon.net.PemTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -61,7 +61,7 @@ public final class Daemon implements AutoCloseable {
                         "no driver '" + driver + "' to host (known: " + DEFAULT_DRIVER + ", "
                                 + drivers.stream()
                                         .flatMap(d -> d.schemes().stream())
-                                        .filter(s -> !s.startsWith("siphon"))
+                                        .filter(s -> !s.startsWith("siphon") && !s.equals(DEFAULT_DRIVER))
                                         .sorted()
                                         .toList()
                                 + ")"));
@@ -84,7 +84,7 @@ public final class Daemon implements AutoCloseable {
      *
      * @param address where to listen
      * @param cert the daemon's certificate chain (PEM)
-     * @param key the daemon's unencrypted PKCS#8 key (PEM)
+     * @param key the daemon's unencrypted key (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC)
      * @param ca the CA certificates a client's certificate must chain to (PEM)
      */
     public record TlsListen(InetSocketAddress address, Path cert, Path key, Path ca) {}
@@ -118,7 +118,7 @@ public final class Daemon implements AutoCloseable {
             servers.add(ControlServer.listen(roSocket.orElse(stateDir.resolve("siphon-ro.sock")), sessions, true));
             if (tls.isPresent()) {
                 TlsListen t = tls.get();
-                servers.add(ControlServer.listenTls(t.address(), TlsFiles.mutual(t.cert(), t.key(), t.ca()), sessions));
+                servers.add(ControlServer.listenTls(t.address(), PemTls.mutual(t.cert(), t.key(), t.ca()), sessions));
             }
         } catch (IOException | RuntimeException e) {
             for (ControlServer server : servers) {

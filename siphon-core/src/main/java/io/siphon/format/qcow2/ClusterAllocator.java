@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Crash ordering: a raised refcount may reach the disk at any time (a crash leaks the cluster at
  * worst), so raises go straight into the block cache. A lowered refcount must not reach the disk
- * before the reference it drops: {@link #free} only queues the decrement, and the image applies
- * the queue with {@link #applyPendingFrees} after the tables that dropped the references are
- * durable. Until then the clusters stay allocated, so they are never reused early. Not
+ * before the reference it drops: {@link #free} only queues the decrement, and the last stage of
+ * the metadata flush applies the queue with {@link #applyPendingFrees} after the tables that
+ * dropped the references are durable. Until then the clusters stay allocated, so they are never reused early. Not
  * thread-safe: callers hold the image's metadata lock.
  */
 final class ClusterAllocator {

@@ -1,5 +1,8 @@
 package io.siphon.format.qcow2;
 
+import io.siphon.block.Allocation;
+import io.siphon.block.Extent;
+
 /**
  * A run of guest bytes, inside one L2 table, whose clusters have the same kind (and, for data,
  * contiguous host clusters).
@@ -14,5 +17,16 @@ record Mapping(L2Entry.Kind kind, long guestOffset, long length, long hostOffset
 
     boolean writableInPlace() {
         return kind == L2Entry.Kind.DATA && L2Entry.copied(entry);
+    }
+
+    /** The run as block status reports it (compressed clusters are data without a host offset). */
+    Extent extent() {
+        return switch (kind) {
+            case DATA -> new Extent(guestOffset, length, Allocation.DATA, hostOffset);
+            case COMPRESSED -> new Extent(guestOffset, length, Allocation.DATA);
+            case ZERO_ALLOC -> new Extent(guestOffset, length, Allocation.ZERO, hostOffset);
+            case ZERO_PLAIN -> new Extent(guestOffset, length, Allocation.ZERO);
+            case UNALLOCATED -> new Extent(guestOffset, length, Allocation.UNALLOCATED);
+        };
     }
 }

@@ -19,24 +19,24 @@ import java.util.OptionalLong;
  * <p>Repair: leaks are lowered in place (the block exists, nothing is allocated). Corruptions are
  * repaired by rebuilding the refcount structures past the end of the file from the computed counts,
  * so nothing in use can be handed out while refcounts are wrong; then flags are fixed. Memory: one
- * int per cluster of the file (the file's size bounds it, not header values). Runs with the image's
- * locks held (see {@link Qcow2Image#check}).
+ * int per cluster of the file (the file's size bounds it, not header values). Works on the
+ * image's {@link Qcow2Metadata}; callers hold the image's locks exclusively.
  */
 final class Qcow2Checker {
     private static final long MAX_CLUSTERS = 1L << 27;
     private static final int MAX_PROBLEMS = 1000;
 
-    private final Qcow2Image image;
+    private final Qcow2Metadata metadata;
     private final ImageFile file;
     private final Path path;
     private final Geometry geometry;
     private final int clusterSize;
 
-    Qcow2Checker(Qcow2Image image) {
-        this.image = image;
-        this.file = image.file();
+    Qcow2Checker(Qcow2Metadata metadata) {
+        this.metadata = metadata;
+        this.file = metadata.file();
         this.path = file.path();
-        this.geometry = image.geometry();
+        this.geometry = metadata.geometry();
         this.clusterSize = geometry.clusterSize();
     }
 
@@ -63,7 +63,7 @@ final class Qcow2Checker {
     }
 
     CheckReport run(RepairMode mode) throws IOException {
-        Qcow2Header header = image.header();
+        Qcow2Header header = metadata.header();
         if (header.nbSnapshots() > 0) {
             throw Errors.unsupported(path, "nb_snapshots", "checking images with internal snapshots is not supported");
         }
@@ -81,9 +81,9 @@ final class Qcow2Checker {
             leaksFixed = first.leaks;
         } else if (mode != RepairMode.NONE && first.leaks > 0) {
             for (long cluster : first.leaked) {
-                image.allocator().repairRefcount(cluster, first.computed[(int) cluster]);
+                metadata.allocator().repairRefcount(cluster, first.computed[(int) cluster]);
             }
-            image.flushLocked();
+            metadata.flush();
             leaksFixed = first.leaks;
             if (mode == RepairMode.ALL && first.flagsWrong) {
                 corruptionsFixed += fixFlags();
@@ -115,7 +115,7 @@ final class Qcow2Checker {
     }
 
     private Pass scan() throws IOException {
-        Qcow2Header header = image.header();
+        Qcow2Header header = metadata.header();
         long fileSize = file.sizeBytes();
         long clusters = geometry.clustersFor(fileSize);
         if (clusters > MAX_CLUSTERS) {
@@ -124,7 +124,7 @@ final class Qcow2Checker {
         Pass pass = new Pass();
         pass.computed = new int[(int) clusters];
         reference(pass, 0, clusterSize, "header");
-        L1Table l1 = image.l1();
+        L1Table l1 = metadata.l1();
         reference(pass, l1.offset(), l1.size() * 8L, "L1 table");
         for (int i = 0; i < l1.size(); i++) {
             long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
@@ -134,7 +134,7 @@ final class Qcow2Checker {
             }
         }
         reference(pass, header.refcountTableOffset(), header.refcountTableBytes(), "refcount table");
-        ClusterAllocator allocator = image.allocator();
+        ClusterAllocator allocator = metadata.allocator();
         for (int b = 0; b < allocator.tableSize(); b++) {
             long blockOffset = allocator.blockOffset(b);
             if (blockOffset != 0) {
@@ -147,10 +147,10 @@ final class Qcow2Checker {
     }
 
     private void scanL2(Pass pass, int l1Index, long l2Offset) throws IOException {
-        CompressedClusterReader compressed = image.compressed();
+        CompressedClusterReader compressed = metadata.compressed();
         pass.nextContiguous = 0; // as qemu-img, fragmentation is counted within each L2 table
         for (int j = 0; j < geometry.l2Entries(); j++) {
-            long entry = image.l2Cache().get(l2Offset).getLong(j * 8);
+            long entry = metadata.l2Cache().get(l2Offset).getLong(j * 8);
             switch (L2Entry.kind(entry)) {
                 case COMPRESSED -> {
                     pass.allocated++;
@@ -203,7 +203,7 @@ final class Qcow2Checker {
     }
 
     private void compare(Pass pass, long clusters) throws IOException {
-        ClusterAllocator allocator = image.allocator();
+        ClusterAllocator allocator = metadata.allocator();
         for (long c = 0; c < clusters; c++) {
             long computed = pass.computed[(int) c];
             if (computed > 0) {
@@ -231,7 +231,7 @@ final class Qcow2Checker {
 
     /** The "refcount is exactly one" flags of L1 and L2 entries, against the computed refcounts. */
     private void checkFlags(Pass pass) throws IOException {
-        L1Table l1 = image.l1();
+        L1Table l1 = metadata.l1();
         for (int i = 0; i < l1.size(); i++) {
             long entry = l1.entry(i);
             long l2Offset = entry & L1Table.OFFSET_MASK;
@@ -244,7 +244,7 @@ final class Qcow2Checker {
                 pass.problem("ERROR OFLAG_COPIED L2 cluster: l1_index=" + i + " l1_entry=" + Long.toHexString(entry));
             }
             for (int j = 0; j < geometry.l2Entries(); j++) {
-                long l2 = image.l2Cache().get(l2Offset).getLong(j * 8);
+                long l2 = metadata.l2Cache().get(l2Offset).getLong(j * 8);
                 L2Entry.Kind kind = L2Entry.kind(l2);
                 if ((kind == L2Entry.Kind.DATA || kind == L2Entry.Kind.ZERO_ALLOC)
                         && flagWrong(pass, L2Entry.offset(l2), L2Entry.copied(l2))) {
@@ -263,7 +263,7 @@ final class Qcow2Checker {
             return false;
         }
         try {
-            return (image.allocator().refcount(c) == 1) != copied;
+            return (metadata.allocator().refcount(c) == 1) != copied;
         } catch (ImageFormatException e) {
             return false; // counted by the refcount comparison
         }
@@ -272,9 +272,9 @@ final class Qcow2Checker {
     /** Sets every "refcount is one" flag from the now correct refcounts; returns how many changed. */
     private long fixFlags() throws IOException {
         long fixed = 0;
-        L1Table l1 = image.l1();
-        ClusterAllocator allocator = image.allocator();
-        MetadataCache l2Cache = image.l2Cache();
+        L1Table l1 = metadata.l1();
+        ClusterAllocator allocator = metadata.allocator();
+        MetadataCache l2Cache = metadata.l2Cache();
         for (int i = 0; i < l1.size(); i++) {
             long entry = l1.entry(i);
             long l2Offset = entry & L1Table.OFFSET_MASK;
@@ -304,7 +304,7 @@ final class Qcow2Checker {
                 }
             }
         }
-        image.flushLocked();
+        metadata.flush();
         return fixed;
     }
 
@@ -314,11 +314,11 @@ final class Qcow2Checker {
      * them. The old structures' clusters end up with refcount 0.
      */
     private void rebuildRefcounts(Pass pass) throws IOException {
-        Qcow2Header header = image.header();
+        Qcow2Header header = metadata.header();
         int[] computed = pass.computed.clone();
         // drop the old refcount structures from the counts: they are replaced
         unreference(computed, header.refcountTableOffset(), header.refcountTableBytes());
-        ClusterAllocator allocator = image.allocator();
+        ClusterAllocator allocator = metadata.allocator();
         for (int b = 0; b < allocator.tableSize(); b++) {
             unreference(computed, allocator.blockOffset(b), allocator.blockOffset(b) == 0 ? 0 : clusterSize);
         }
@@ -364,7 +364,7 @@ final class Qcow2Checker {
         long tableOffset = (start + blocks) * clusterSize;
         file.writeFully(tableOffset, table.clear());
         file.flush();
-        image.reloadAfterRebuild(header.withRefcountTable(tableOffset, (int) tableClusters));
+        metadata.switchToRebuiltRefcounts(header.withRefcountTable(tableOffset, (int) tableClusters));
     }
 
     private void unreference(int[] computed, long offset, long bytes) {
