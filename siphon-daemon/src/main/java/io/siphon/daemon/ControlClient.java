@@ -2,6 +2,7 @@ package io.siphon.daemon;
 
 import io.siphon.api.ErrorCode;
 import io.siphon.api.spi.DriverSession;
+import io.siphon.api.spi.EngineSession;
 import io.siphon.protocol.CommandDispatcher;
 import io.siphon.protocol.ErrorReply;
 import io.siphon.protocol.FrameReader;
@@ -121,7 +122,7 @@ final class ControlClient implements Runnable {
 
     /** A client that reads no events would hold them all in memory: it is disconnected instead. */
     private void cutOff() {
-        LOG.warn("client {}: {} events unread; disconnecting it", name, EmbeddedSession.MAX_PENDING_EVENTS);
+        LOG.warn("client {}: {} events unread; disconnecting it", name, EngineSession.MAX_PENDING_EVENTS);
         try {
             channel.close();
         } catch (IOException e) {

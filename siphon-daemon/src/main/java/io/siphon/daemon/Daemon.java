@@ -4,6 +4,7 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.Driver;
 import io.siphon.api.spi.DriverSession;
+import io.siphon.api.spi.EngineSession;
 import io.siphon.net.PemTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -47,7 +48,12 @@ public final class Daemon implements AutoCloseable {
         if (driver.equals(DEFAULT_DRIVER)) {
             DomainManager manager = SharedManagers.acquire(stateDir);
             return new Backend(
-                    (readOnly, overflow) -> new EmbeddedSession(manager, readOnly, () -> {}, overflow),
+                    (readOnly, overflow) -> new EngineSession(
+                            new EmbeddedEngine(manager),
+                            readOnly,
+                            () -> {},
+                            overflow,
+                            EngineSession.MAX_PENDING_EVENTS),
                     () -> SharedManagers.release(manager));
         }
         List<Driver> drivers = ServiceLoader.load(Driver.class).stream()
