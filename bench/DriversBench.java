@@ -4,8 +4,8 @@
 //   rate  URI TOP MIB_PER_S SECONDS   pull at a limit; the job's rate from blockJobInfo over SECONDS
 //                                     after a 1 s settle; prints "rate_bps=<..> error_pct=<..>"
 //   guest URI TOP MIB_PER_S SECONDS   fio (nbd engine, 4k randread, QD4) on the disk's NBD export for
-//                                     SECONDS, during a pull at MIB_PER_S (0: no pull); prints
-//                                     "iops=<..> p99_us=<..>"
+//                                     SECONDS after 2 s of warm-up (JIT, caches), during a pull at
+//                                     MIB_PER_S (0: no pull); prints "iops=<..> p99_us=<..>"
 // Each mode defines domain "bench" over TOP (a qcow2 clone), starts it and undefines it at the end.
 import io.siphon.api.AbortFlag;
 import io.siphon.api.BlockJobEvent;
@@ -89,7 +89,7 @@ public class DriversBench {
         }
         Process fio = new ProcessBuilder(
                         "fio", "--name=guest", "--ioengine=nbd", "--uri=" + uri, "--rw=randread", "--bs=4k",
-                        "--iodepth=4", "--runtime=" + seconds, "--time_based", "--output-format=json")
+                        "--iodepth=4", "--ramp_time=2", "--runtime=" + seconds, "--time_based", "--output-format=json")
                 .redirectErrorStream(false)
                 .start();
         String json = new String(fio.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
