@@ -106,13 +106,14 @@ final class QedImage implements Image {
         ByteBuffer raw = ByteBuffer.allocate((int) header.backingFilenameSize());
         file.readFully(header.backingFilenameOffset(), raw);
         raw.flip();
-        // QEMU reads the name as a C string: it ends at the first NUL (padding), and an empty one is no backing file
-        for (int i = 0; i < raw.limit(); i++) {
-            if (raw.get(i) == 0) {
-                raw.limit(i);
-                break;
-            }
+        // QEMU reads the name as a C string: NUL padding after it is not part of it, and a name of
+        // only NULs is no backing file. A NUL with more of a name after it is refused below: QEMU
+        // would silently follow the part before it.
+        int end = raw.limit();
+        while (end > 0 && raw.get(end - 1) == 0) {
+            end--;
         }
+        raw.limit(end);
         if (!raw.hasRemaining()) {
             return Optional.empty();
         }
@@ -126,6 +127,10 @@ final class QedImage implements Image {
                     .toString();
         } catch (CharacterCodingException e) {
             throw new ImageFormatException(Reason.MALFORMED, file.path(), "backing file name", "is not valid UTF-8", e);
+        }
+        if (name.indexOf('\0') >= 0) {
+            throw new ImageFormatException(
+                    Reason.MALFORMED, file.path(), "backing file name", "contains a NUL byte: '" + name + "'");
         }
         Optional<String> format = header.backingIsRaw() ? Optional.of(RawFormat.NAME) : Optional.empty();
         return Optional.of(new BackingReference(name, format));
