@@ -1,6 +1,7 @@
 package io.siphon.blockjob;
 
 import io.siphon.block.filter.CopyOnReadFilter;
+import io.siphon.block.filter.ReadCountingFilter;
 import io.siphon.block.filter.RequestGate;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A chain in use as one disk: its name (the device, e.g. "vda"), the chain, the front device all I/O
@@ -25,6 +27,8 @@ public final class Disk implements AutoCloseable {
     private final String name;
     private final ImageChain chain;
     private final RequestGate front;
+    private final CopyOnReadFilter copier;
+    private final LongAdder templateReadBytes = new LongAdder();
     private final AtomicReference<Job> job = new AtomicReference<>();
     private volatile ImagesDroppedListener droppedListener = (device, images) -> {};
 
@@ -33,7 +37,17 @@ public final class Disk implements AutoCloseable {
         this.name = Objects.requireNonNull(name, "name");
         this.chain = Objects.requireNonNull(chain, "chain");
         long cluster = chain.top().info().clusterSizeBytes().orElse((int) DEFAULT_CLUSTER_BYTES);
-        this.front = new RequestGate(new CopyOnReadFilter(chain.top(), cluster), cluster, copyOnRead);
+        this.copier = new CopyOnReadFilter(chain.top(), cluster);
+        this.front = new RequestGate(copier, cluster, copyOnRead);
+        countTemplateReads();
+    }
+
+    /** Puts a counter over the top's backing, whatever it is now (the chain may have changed). */
+    private void countTemplateReads() {
+        List<Image> images = chain.images();
+        if (images.size() > 1) {
+            images.getFirst().attachBacking(Optional.of(new ReadCountingFilter(images.get(1), templateReadBytes)));
+        }
     }
 
     /** Opens the chain under {@code path} for writing (format probed when empty) as a disk. */
@@ -63,6 +77,16 @@ public final class Disk implements AutoCloseable {
     /** The images of the chain now, top first. */
     public synchronized List<Image> images() {
         return chain.images();
+    }
+
+    /** Bytes written into the top by copies (a pull's and copy-on-read's) since the disk was opened. */
+    public long copiedBytes() {
+        return copier.copiedBytes();
+    }
+
+    /** Bytes the top has read from the images below it (the template) since the disk was opened. */
+    public long templateReadBytes() {
+        return templateReadBytes.sum();
     }
 
     /** The job on this disk, if one exists. */
@@ -101,6 +125,7 @@ public final class Disk implements AutoCloseable {
                     .toList();
             try (var quiet = front.quiesce()) {
                 chain.remove(fromIndex, toIndex);
+                countTemplateReads();
             }
         }
         droppedListener.imagesDropped(name, dropped);

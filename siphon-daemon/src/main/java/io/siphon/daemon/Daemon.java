@@ -19,10 +19,12 @@ public final class Daemon implements AutoCloseable {
 
     private final DomainManager manager;
     private final List<ControlServer> servers;
+    private final ControlCounters counters;
 
-    private Daemon(DomainManager manager, List<ControlServer> servers) {
+    private Daemon(DomainManager manager, List<ControlServer> servers, ControlCounters counters) {
         this.manager = manager;
         this.servers = servers;
+        this.counters = counters;
     }
 
     /**
@@ -48,15 +50,18 @@ public final class Daemon implements AutoCloseable {
             throws IOException {
         DomainManager manager = SharedManagers.acquire(stateDir);
         List<ControlServer> servers = new ArrayList<>();
+        ControlCounters counters = new ControlCounters();
         try {
             // written under the state lock, before clients can connect: it lets a user stop the daemon
             Files.writeString(
                     stateDir.resolve("daemon.pid"), ProcessHandle.current().pid() + "\n");
-            servers.add(ControlServer.listen(socket.orElse(stateDir.resolve("siphon.sock")), manager, false));
-            servers.add(ControlServer.listen(roSocket.orElse(stateDir.resolve("siphon-ro.sock")), manager, true));
+            servers.add(ControlServer.listen(socket.orElse(stateDir.resolve("siphon.sock")), manager, false, counters));
+            servers.add(
+                    ControlServer.listen(roSocket.orElse(stateDir.resolve("siphon-ro.sock")), manager, true, counters));
             if (tls.isPresent()) {
                 TlsListen t = tls.get();
-                servers.add(ControlServer.listenTls(t.address(), PemTls.mutual(t.cert(), t.key(), t.ca()), manager));
+                servers.add(ControlServer.listenTls(
+                        t.address(), PemTls.mutual(t.cert(), t.key(), t.ca()), manager, counters));
             }
         } catch (IOException | RuntimeException e) {
             for (ControlServer server : servers) {
@@ -65,7 +70,12 @@ public final class Daemon implements AutoCloseable {
             SharedManagers.release(manager);
             throw e;
         }
-        return new Daemon(manager, servers);
+        return new Daemon(manager, servers, counters);
+    }
+
+    /** What the web console and the metrics read of this daemon, and the session they act through. */
+    public DaemonView view() {
+        return new DaemonView(manager, counters);
     }
 
     /** The read-write socket. */

@@ -1,5 +1,6 @@
 package io.siphon.daemon;
 
+import io.siphon.daemon.web.WebConsole;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -53,6 +54,22 @@ public final class DaemonMain implements Callable<Integer> {
 
     @ArgGroup(exclusive = false, heading = "Control over TCP with mutual TLS (all four together):%n")
     TlsOptions tls;
+
+    @ArgGroup(exclusive = false, heading = "Web console and Prometheus metrics (off unless --http is given):%n")
+    WebOptions web;
+
+    /** The web console's options. */
+    static final class WebOptions {
+        @Option(
+                names = "--http",
+                paramLabel = "HOST:PORT",
+                required = true,
+                converter = HostPort.class,
+                description = "Serve the web console and /metrics on HOST:PORT (port 0 picks a free one); use a"
+                        + " loopback address unless the network may see the daemon. Write actions need the"
+                        + " token the daemon logs at start.")
+        InetSocketAddress address;
+    }
 
     /** The TLS listener's options: given together or not at all. */
     static final class TlsOptions {
@@ -117,9 +134,17 @@ public final class DaemonMain implements Callable<Integer> {
         Optional<Daemon.TlsListen> listen =
                 Optional.ofNullable(tls).map(t -> new Daemon.TlsListen(t.address, t.cert, t.key, t.ca));
         Daemon daemon = Daemon.start(stateDir, socket, readOnlySocket, listen);
+        Optional<WebConsole> console;
+        try {
+            console = Optional.ofNullable(web).map(w -> WebConsole.start(daemon.view(), w.address));
+        } catch (RuntimeException e) {
+            daemon.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping");
+            console.ifPresent(WebConsole::close);
             try {
                 daemon.close();
             } catch (IOException e) {

@@ -73,6 +73,20 @@ final class DomainManager implements AutoCloseable {
         return state.root();
     }
 
+    /** The engine's disk of a running domain's disk {@code target}, if that domain runs and has it. */
+    synchronized Optional<io.siphon.blockjob.Disk> runningDisk(String domain, String target) {
+        return started.disks(domain)
+                .flatMap(disks -> disks.stream()
+                        .filter(d -> d.target().equals(target))
+                        .map(RunningDisk::disk)
+                        .findFirst());
+    }
+
+    /** Who is told of NBD connections and requests on the exports (a listener hook for metrics). */
+    synchronized void setNbdListener(io.siphon.nbd.server.NbdServerListener listener) {
+        started.setNbdListener(listener);
+    }
+
     /** Subscribes to every event; closing the result unsubscribes. */
     AutoCloseable subscribe(Consumer<SiphonEvent> subscriber) {
         return events.subscribe(subscriber);

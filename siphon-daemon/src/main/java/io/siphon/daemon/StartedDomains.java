@@ -129,6 +129,11 @@ final class StartedDomains implements AutoCloseable {
         }
     }
 
+    /** Who is told of NBD connections and requests on the exports, from now on. */
+    void setNbdListener(io.siphon.nbd.server.NbdServerListener listener) {
+        exports.setListener(listener);
+    }
+
     static SiphonException noDisk(DomainDefinition definition, String diskName) {
         return new SiphonException(
                 ErrorCode.NO_DISK,

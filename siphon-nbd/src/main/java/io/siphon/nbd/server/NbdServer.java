@@ -30,11 +30,13 @@ public final class NbdServer implements AutoCloseable {
     private final List<NbdEndpoint> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final BufferPool buffers = new BufferPool();
+    private final NbdServerListener listener;
     private volatile boolean running;
 
-    private NbdServer(List<Export> initial, List<ListenerSpec> specs) {
+    private NbdServer(List<Export> initial, List<ListenerSpec> specs, NbdServerListener listener) {
         initial.forEach(exports::add);
         this.specs = List.copyOf(specs);
+        this.listener = listener;
     }
 
     /** A builder for a server; nothing listens until {@link #start()}. */
@@ -186,13 +188,18 @@ public final class NbdServer implements AutoCloseable {
                     return;
                 }
                 channel = agreement.get().channel();
-                Session session = new Session(agreement.get(), buffers);
+                Session session = new Session(agreement.get(), buffers, listener);
                 export = session.export();
                 if (exports.find(export.name()).orElse(null) != export) {
                     return; // removed while this client was negotiating
                 }
                 LOG.debug("{} uses export '{}'", peer, export.name());
-                session.serve();
+                Listened.run(() -> listener.connectionOpened(export.name()));
+                try {
+                    session.serve();
+                } finally {
+                    Listened.run(() -> listener.connectionClosed(export.name()));
+                }
             } catch (EOFException e) {
                 LOG.debug("{} hung up: {}", peer, e.getMessage());
             } catch (IOException | RuntimeException e) {
@@ -241,8 +248,15 @@ public final class NbdServer implements AutoCloseable {
     public static final class Builder {
         private final List<Export> exports = new ArrayList<>();
         private final List<ListenerSpec> listeners = new ArrayList<>();
+        private NbdServerListener listener = NbdServerListener.NONE;
 
         private Builder() {}
+
+        /** Who is told of connections and requests (default: nobody). */
+        public Builder listener(NbdServerListener listener) {
+            this.listener = java.util.Objects.requireNonNull(listener, "listener");
+            return this;
+        }
 
         /** Adds an export; see {@link NbdServer#addExport(String, BlockDevice, boolean)}. */
         public Builder export(String name, BlockDevice device, boolean readOnly) {
@@ -269,7 +283,7 @@ public final class NbdServer implements AutoCloseable {
             if (listeners.isEmpty()) {
                 throw new IllegalStateException("an NBD server needs at least one listener");
             }
-            return new NbdServer(exports, listeners);
+            return new NbdServer(exports, listeners, listener);
         }
     }
 }

@@ -31,7 +31,10 @@ final class Session {
     private final BufferPool buffers;
     private final Semaphore budget = new Semaphore(WireLimits.IN_FLIGHT_BUDGET_BYTES);
 
-    Session(Handshake.Agreement agreement, BufferPool buffers) {
+    private final NbdServerListener listener;
+
+    Session(Handshake.Agreement agreement, BufferPool buffers, NbdServerListener listener) {
+        this.listener = listener;
         this.channel = agreement.channel();
         this.export = agreement.export();
         this.buffers = buffers;
@@ -82,8 +85,11 @@ final class Session {
     }
 
     private void runOne(Request request, CommandType type, ByteBuffer payload, int cost) {
+        long start = System.nanoTime();
         try {
-            runner.run(request, type, payload);
+            boolean ok = runner.run(request, type, payload);
+            long nanos = System.nanoTime() - start;
+            Listened.run(() -> listener.requestDone(export.name(), type, request.lengthBytes(), nanos, !ok));
         } catch (IOException e) {
             LOG.debug("reply to {} on '{}' not sent: {}", type, export.name(), e.toString());
             closeQuietly();
