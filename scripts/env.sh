@@ -17,7 +17,8 @@ siphon_find_jdk() {
 }
 
 # Debian packages by the command each provides.
-SIPHON_PACKAGES="qemu-img:qemu-utils qemu-storage-daemon:qemu-system-common nbdinfo:libnbd-bin nbdkit:nbdkit fio:fio tmux:tmux mvn:maven"
+# chromium, node and npm: the web console's browser test (Playwright drives Debian's Chromium).
+SIPHON_PACKAGES="qemu-img:qemu-utils qemu-storage-daemon:qemu-system-common nbdinfo:libnbd-bin nbdkit:nbdkit fio:fio tmux:tmux mvn:maven chromium:chromium node:nodejs npm:npm"
 
 siphon_install_packages() {
     missing=""

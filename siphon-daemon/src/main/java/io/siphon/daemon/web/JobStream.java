@@ -87,6 +87,9 @@ final class JobStream implements AutoCloseable {
         closed = true;
         ticker.interrupt();
         for (SseClient client : clients) {
+            if (client.terminated()) {
+                continue;
+            }
             try {
                 client.close();
             } catch (RuntimeException e) {

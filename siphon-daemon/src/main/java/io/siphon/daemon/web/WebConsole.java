@@ -100,6 +100,7 @@ public final class WebConsole implements AutoCloseable {
         try {
             console.app.start();
         } catch (RuntimeException e) {
+            console.stream.close();
             console.closeParts();
             throw e;
         }
@@ -165,7 +166,6 @@ public final class WebConsole implements AutoCloseable {
     }
 
     private void closeParts() {
-        stream.close();
         daemon.setNbdListener(NbdServerListener.NONE);
         writer.close();
         model.close();
@@ -174,6 +174,8 @@ public final class WebConsole implements AutoCloseable {
     /** Stops serving; the daemon goes on. */
     @Override
     public void close() {
+        // the pages' streams end while Jetty still runs: a stream closed after it stopped has no response
+        stream.close();
         app.stop();
         closeParts();
     }
