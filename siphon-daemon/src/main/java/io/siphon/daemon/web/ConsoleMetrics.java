@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -46,51 +47,51 @@ final class ConsoleMetrics implements NbdServerListener {
     ConsoleMetrics(ConsoleModel model, ControlCounters control) {
         this.model = model;
         JvmMetrics.builder().register(registry);
-        perDisk(
-                "siphon_disk_size_bytes",
-                "Virtual size of a running disk.",
-                false,
-                ref -> ref.disk().device().sizeBytes());
-        perDisk(
-                "siphon_disk_copied_bytes",
-                "Bytes copied into a disk's top from its template (pull and copy-on-read) since the disk opened.",
-                true,
-                ref -> ref.disk().copiedBytes());
-        perDisk(
-                "siphon_disk_template_read_bytes",
-                "Bytes a disk's top read from its template (the images below it) since the disk opened.",
-                true,
-                ref -> ref.disk().templateReadBytes());
-        perDisk(
-                "siphon_disk_chain_images",
-                "Images in a running disk's chain, the top included.",
-                false,
-                ref -> ref.disk().images().size());
-        perJob(
-                "siphon_job_copied_bytes",
-                "Bytes the disk's current job copied (skipped ranges excluded).",
-                true,
-                job -> job.progress().copiedBytes());
-        perJob(
-                "siphon_job_progress_bytes",
-                "Bytes of the disk the current job has processed.",
-                false,
-                job -> job.progress().curBytes());
-        perJob(
-                "siphon_job_end_bytes",
-                "Bytes of the disk the current job processes in all.",
-                false,
-                job -> job.progress().endBytes());
-        perJob(
-                "siphon_job_speed_limit_bytes_per_second",
-                "The current job's speed limit (0: none).",
-                false,
-                JobInfo::speedBytesPerSecond);
-        perJob(
-                "siphon_job_rate_bytes_per_second",
-                "The current job's average copy rate.",
-                false,
-                job -> job.progress().bytesPerSecond());
+        for (Figure<RunningDiskRef> disk : List.<Figure<RunningDiskRef>>of(
+                gauge(
+                        "siphon_disk_size_bytes",
+                        "Virtual size of a running disk.",
+                        ref -> ref.disk().device().sizeBytes()),
+                counter(
+                        "siphon_disk_copied_bytes",
+                        "Bytes copied into a disk's top from its template (pull and copy-on-read) since it opened.",
+                        ref -> ref.disk().copiedBytes()),
+                counter(
+                        "siphon_disk_template_read_bytes",
+                        "Bytes a disk's top read from its template (the images below it) since it opened.",
+                        ref -> ref.disk().templateReadBytes()),
+                gauge(
+                        "siphon_disk_chain_images",
+                        "Images in a running disk's chain, the top included.",
+                        ref -> ref.disk().images().size()))) {
+            register(disk, (ref, each) -> each.accept(ref, ref), model::runningDisks);
+        }
+        for (Figure<JobInfo> job : List.<Figure<JobInfo>>of(
+                counter(
+                        "siphon_job_copied_bytes",
+                        "Bytes the disk's current job copied (skipped ranges excluded).",
+                        info -> info.progress().copiedBytes()),
+                gauge(
+                        "siphon_job_progress_bytes",
+                        "Bytes of the disk the current job has processed.",
+                        info -> info.progress().curBytes()),
+                gauge(
+                        "siphon_job_end_bytes",
+                        "Bytes of the disk the current job processes in all.",
+                        info -> info.progress().endBytes()),
+                gauge(
+                        "siphon_job_speed_limit_bytes_per_second",
+                        "The current job's speed limit (0: none).",
+                        JobInfo::speedBytesPerSecond),
+                gauge(
+                        "siphon_job_rate_bytes_per_second",
+                        "The current job's average copy rate.",
+                        info -> info.progress().bytesPerSecond()))) {
+            register(
+                    job,
+                    (ref, each) -> ConsoleModel.engineJob(ref.disk()).ifPresent(info -> each.accept(ref, info)),
+                    model::runningDisks);
+        }
         GaugeWithCallback.builder()
                 .name("siphon_job_state")
                 .help("1 for the state the disk's current job is in (the API's block job states).")
@@ -167,42 +168,47 @@ final class ConsoleMetrics implements NbdServerListener {
                 .register(registry);
     }
 
-    private void perDisk(String name, String help, boolean counter, ToDoubleFunction<RunningDiskRef> value) {
-        if (counter) {
-            CounterWithCallback.builder()
-                    .name(name)
-                    .help(help)
-                    .labelNames("domain", "disk")
-                    .callback(callback -> model.runningDisks()
-                            .forEach(ref -> callback.call(value.applyAsDouble(ref), ref.domain(), ref.target())))
-                    .register(registry);
-        } else {
-            GaugeWithCallback.builder()
-                    .name(name)
-                    .help(help)
-                    .labelNames("domain", "disk")
-                    .callback(callback -> model.runningDisks()
-                            .forEach(ref -> callback.call(value.applyAsDouble(ref), ref.domain(), ref.target())))
-                    .register(registry);
-        }
+    /** A per-disk figure: a counter or a gauge, and how to read it from {@code T}. */
+    private record Figure<T>(String name, String help, boolean counter, ToDoubleFunction<T> value) {}
+
+    private static <T> Figure<T> counter(String name, String help, ToDoubleFunction<T> value) {
+        return new Figure<>(name, help, true, value);
     }
 
-    private void perJob(String name, String help, boolean counter, ToDoubleFunction<JobInfo> value) {
-        if (counter) {
+    private static <T> Figure<T> gauge(String name, String help, ToDoubleFunction<T> value) {
+        return new Figure<>(name, help, false, value);
+    }
+
+    /** Gives {@code each} the thing a figure reads for a running disk, if the disk has one. */
+    @FunctionalInterface
+    private interface Source<T> {
+        void of(RunningDiskRef ref, BiConsumer<RunningDiskRef, T> each);
+    }
+
+    /** Where a callback metric's samples go: the counter's or the gauge's callback. */
+    @FunctionalInterface
+    private interface Samples {
+        void add(double value, String... labelValues);
+    }
+
+    /** Registers {@code figure}, labelled by domain and disk, read for every running disk at scrape time. */
+    private <T> void register(Figure<T> figure, Source<T> source, Supplier<List<RunningDiskRef>> disks) {
+        java.util.function.Consumer<Samples> read = samples -> disks.get()
+                .forEach(ref ->
+                        source.of(ref, (r, t) -> samples.add(figure.value().applyAsDouble(t), r.domain(), r.target())));
+        if (figure.counter()) {
             CounterWithCallback.builder()
-                    .name(name)
-                    .help(help)
+                    .name(figure.name())
+                    .help(figure.help())
                     .labelNames("domain", "disk")
-                    .callback(callback ->
-                            jobs((ref, job) -> callback.call(value.applyAsDouble(job), ref.domain(), ref.target())))
+                    .callback(callback -> read.accept(callback::call))
                     .register(registry);
         } else {
             GaugeWithCallback.builder()
-                    .name(name)
-                    .help(help)
+                    .name(figure.name())
+                    .help(figure.help())
                     .labelNames("domain", "disk")
-                    .callback(callback ->
-                            jobs((ref, job) -> callback.call(value.applyAsDouble(job), ref.domain(), ref.target())))
+                    .callback(callback -> read.accept(callback::call))
                     .register(registry);
         }
     }
