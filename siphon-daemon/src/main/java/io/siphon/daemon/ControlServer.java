@@ -60,23 +60,23 @@ final class ControlServer implements AutoCloseable {
 
     private final String address;
     private final Listener listener;
-    private final DomainManager manager;
+    private final SessionFactory sessions;
     private final boolean readOnly;
     private final ControlCounters counters;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
     private final Set<Closeable> clients = ConcurrentHashMap.newKeySet();
 
     private ControlServer(
-            String address, Listener listener, DomainManager manager, boolean readOnly, ControlCounters counters) {
+            String address, Listener listener, SessionFactory sessions, boolean readOnly, ControlCounters counters) {
         this.counters = counters;
         this.address = address;
         this.listener = listener;
-        this.manager = manager;
+        this.sessions = sessions;
         this.readOnly = readOnly;
     }
 
     /** Listens on the Unix socket {@code socket}, replacing a stale socket file but never a live daemon's. */
-    static ControlServer listen(Path socket, DomainManager manager, boolean readOnly, ControlCounters counters)
+    static ControlServer listen(Path socket, SessionFactory sessions, boolean readOnly, ControlCounters counters)
             throws IOException {
         Listener server;
         try {
@@ -84,7 +84,7 @@ final class ControlServer implements AutoCloseable {
         } catch (SocketInUseException e) {
             throw new SiphonException(ErrorCode.OPERATION_FAILED, "another daemon already listens on " + socket);
         }
-        ControlServer control = new ControlServer(socket.toString(), server, manager, readOnly, counters);
+        ControlServer control = new ControlServer(socket.toString(), server, sessions, readOnly, counters);
         control.start(client -> new Accepted(
                 "unix", Channels.newInputStream(client), Channels.newOutputStream(client), client, () -> {}));
         return control;
@@ -92,12 +92,12 @@ final class ControlServer implements AutoCloseable {
 
     /** Listens on TCP {@code address} with mutual TLS from {@code tls}. */
     static ControlServer listenTls(
-            InetSocketAddress address, SSLContext tls, DomainManager manager, ControlCounters counters)
+            InetSocketAddress address, SSLContext tls, SessionFactory sessions, ControlCounters counters)
             throws IOException {
         Listener server = Listener.tcp(address);
         InetSocketAddress local = (InetSocketAddress) server.address();
         String bound = local.getAddress().getHostAddress() + ":" + local.getPort();
-        ControlServer control = new ControlServer("tls://" + bound, server, manager, false, counters);
+        ControlServer control = new ControlServer("tls://" + bound, server, sessions, false, counters);
         control.start(channel -> {
             SSLSocket client = TlsPolicy.serverSocket(tls, channel, true);
             String peer = client.getInetAddress().getHostAddress() + ":" + client.getPort();
@@ -132,7 +132,7 @@ final class ControlServer implements AutoCloseable {
                 slots.release();
             };
             ControlClient served = new ControlClient(
-                    name, client.in(), client.out(), client.channel(), manager, readOnly, counters, exit);
+                    name, client.in(), client.out(), client.channel(), sessions, readOnly, counters, exit);
             Thread.ofVirtual().name("siphon-client-" + name).start(() -> {
                 try {
                     client.ready().await();
