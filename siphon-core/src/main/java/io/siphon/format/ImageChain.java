@@ -44,11 +44,18 @@ public final class ImageChain implements AutoCloseable {
         if (!BackingNames.isRemote(name)) {
             return open(Path.of(name), format, options);
         }
+        return openBelow(openOne(name, format, options), true, remoteIdentity(name), options);
+    }
+
+    /** Opens one image, a path or a remote object, without its backing chain. */
+    public static Image openOne(String name, Optional<String> format, OpenOptions options) throws IOException {
+        if (!BackingNames.isRemote(name)) {
+            return openOne(Path.of(name), format, options);
+        }
         RemoteOpener opener = options.remote()
                 .opener()
                 .orElseThrow(() -> refused(Path.of(name), "remote images need remote access enabled"));
-        Image top = opener.open(new BackingReference(name, format), options);
-        return openBelow(top, true, remoteIdentity(name), options);
+        return opener.open(new BackingReference(name, format), options);
     }
 
     private static ImageChain openBelow(Image top, boolean topRemote, Object topIdentity, OpenOptions options)
