@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.block.filter.CopyOnReadFilter;
+import io.siphon.block.filter.RequestGate;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.nbd.testing.Tools;
@@ -81,7 +82,7 @@ class ChainStatusTest {
                 dir.resolve("qemu-nbd.log"));
         try (ImageChain chain = ImageChain.open(overlay, Optional.of("qcow2"), OpenOptions.READ_ONLY)) {
             Tools.awaitSocket(qemuSocket, qemu);
-            CopyOnReadFilter filtered = new CopyOnReadFilter(chain.top(), 65536, false);
+            RequestGate filtered = new RequestGate(new CopyOnReadFilter(chain.top(), 65536), 65536, false);
             try (NbdServer server = NbdServer.builder()
                     .export("overlay", chain.top(), true)
                     .export("filtered", filtered, true)
