@@ -6,6 +6,7 @@ import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.Image;
+import io.siphon.format.remote.RemoteObjectException;
 import io.siphon.job.Job;
 import io.siphon.job.JobCancelledException;
 import io.siphon.job.JobContext;
@@ -149,6 +150,11 @@ public final class StreamJob implements JobDriver {
         try {
             return examineAndCopy(context, offset);
         } catch (IOException e) {
+            if (options.onOutage().pause() && RemoteObjectException.isOutage(e)) {
+                // the retries inside the read already waited out the remote's timeout
+                context.pauseUntil(e, options.onOutage().probeInterval().toNanos(), () -> answers(offset));
+                return 0; // resumed: the cursor did not move, so the range is tried again
+            }
             switch (options.onError()) {
                 case REPORT -> throw e;
                 case STOP -> {
@@ -165,6 +171,17 @@ public final class StreamJob implements JobDriver {
                 }
                 default -> throw new AssertionError(options.onError());
             }
+        }
+    }
+
+    /** Whether the chain reads at {@code offset} again: one byte through the top, which warms the cache. */
+    private boolean answers(long offset) {
+        try {
+            top.read(offset, ByteBuffer.allocate(1));
+            return true;
+        } catch (IOException e) {
+            LOG.debug("disk '{}': remote still unreachable at offset {}: {}", disk.name(), offset, e.toString());
+            return false;
         }
     }
 

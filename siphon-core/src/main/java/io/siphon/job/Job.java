@@ -525,10 +525,72 @@ public final class Job {
         }
 
         @Override
-        public void reportError(Throwable failure, boolean stop) throws JobCancelledException {
-            String message = failure.getMessage() != null
+        public void pauseUntil(Throwable failure, long probeIntervalNanos, RecoveryProbe probe)
+                throws JobCancelledException {
+            if (probeIntervalNanos <= 0) {
+                throw new IllegalArgumentException(
+                        "probe interval must be positive, got " + probeIntervalNanos + " ns");
+            }
+            String message = messageOf(failure);
+            LOG.warn("job '{}' on {}: error, paused until it clears", id, device, failure);
+            lock.lock();
+            try {
+                pauseRequested = true;
+                error = Optional.of(message);
+            } finally {
+                lock.unlock();
+            }
+            emit(new JobEvent.ErrorReported(id, type(), device, status(), curBytes, endBytes, message, true));
+            transition(JobStatus.PAUSED);
+            while (waitWhilePaused(probeIntervalNanos)) {
+                if (probe.recovered()) {
+                    lock.lock();
+                    try {
+                        pauseRequested = false;
+                        error = Optional.empty();
+                    } finally {
+                        lock.unlock();
+                    }
+                    LOG.info("job '{}' on {}: the error cleared, resuming", id, device);
+                }
+            }
+            transition(JobStatus.RUNNING);
+            lock.lock();
+            try {
+                if (cancelRequested) {
+                    throw new JobCancelledException(id);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Waits up to {@code nanos} for a resume or cancel; returns whether the job is still paused. */
+        private boolean waitWhilePaused(long nanos) {
+            lock.lock();
+            try {
+                long deadline = time.nanoTime() + nanos;
+                while (pauseRequested && !cancelRequested && time.nanoTime() < deadline) {
+                    time.awaitUntil(changed, deadline);
+                }
+                return pauseRequested && !cancelRequested;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return pauseRequested && !cancelRequested;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private static String messageOf(Throwable failure) {
+            return failure.getMessage() != null
                     ? failure.getMessage()
                     : failure.getClass().getSimpleName();
+        }
+
+        @Override
+        public void reportError(Throwable failure, boolean stop) throws JobCancelledException {
+            String message = messageOf(failure);
             LOG.warn("job '{}' on {}: error{}", id, device, stop ? ", stopping" : "", failure);
             if (stop) {
                 lock.lock();

@@ -42,6 +42,16 @@ public class RemoteObjectException extends IOException {
         return name;
     }
 
+    /** Whether {@code failure} or one of its causes is a remote store that could not be reached. */
+    public static boolean isOutage(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof RemoteObjectException remote && remote.isTransient()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether retrying may help. */
     public boolean isTransient() {
         return reason == Reason.UNAVAILABLE;

@@ -1,0 +1,122 @@
+package io.siphon.blockjob;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.cache.ChunkCache;
+import io.siphon.format.BackingReference;
+import io.siphon.format.CreateOptions;
+import io.siphon.format.ImageChain;
+import io.siphon.format.OpenOptions;
+import io.siphon.format.RemoteBackingPolicy;
+import io.siphon.format.qcow2.Qcow2Format;
+import io.siphon.format.remote.RangeHttpServer;
+import io.siphon.format.remote.RemoteImages;
+import io.siphon.format.remote.RetryPolicy;
+import io.siphon.job.Job;
+import io.siphon.job.JobEvent;
+import io.siphon.job.JobStatus;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A pull of a clone whose template is on a real HTTP server that stops and comes back mid-pull. */
+class RemotePullTest {
+    private static final int SIZE = 24 << 20;
+
+    @TempDir
+    Path dir;
+
+    private RangeHttpServer server;
+    private byte[] template;
+    private RemoteBackingPolicy policy;
+
+    @BeforeEach
+    void start() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("RemotePullTest seed " + seed);
+        template = new byte[SIZE];
+        new Random(seed).nextBytes(template);
+        Files.write(dir.resolve("t.raw"), template);
+        server = RangeHttpServer.start();
+        server.serve("t.raw", dir.resolve("t.raw"));
+        // no readahead, so that the pull fetches as it goes and an outage finds chunks still to fetch
+        ChunkCache cache = ChunkCache.open(dir.resolve("cache"), ChunkCache.DEFAULT_CHUNK_BYTES, 1L << 30, 1);
+        policy = RemoteBackingPolicy.allowRemote(new RemoteImages(
+                cache, new RetryPolicy(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(300))));
+        new Qcow2Format()
+                .create(
+                        dir.resolve("c.qcow2"),
+                        new CreateOptions(
+                                CreateOptions.SIZE_OF_BACKING,
+                                Optional.of(
+                                        BackingReference.of(server.url("t.raw").toString(), "raw")),
+                                Map.of(),
+                                policy));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void aPullPausesWhileTheServerIsDownAndFinishesWhenItReturns() throws Exception {
+        BlockingQueue<JobEvent> events = new ArrayBlockingQueue<>(1000);
+        try (Disk disk = Disk.open("vda", dir.resolve("c.qcow2"), Optional.of("qcow2"), false, policy)) {
+            Job job = StreamJob.create(
+                    disk,
+                    StreamOptions.defaults()
+                            .withSpeed(8 << 20)
+                            .withOnOutage(new OutagePolicy(true, Duration.ofMillis(50))));
+            job.addListener(event -> {
+                if (!(event instanceof JobEvent.StatusChanged)) {
+                    events.add(event);
+                }
+            });
+            job.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (server.bytesServed() < (2 << 20) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            server.stop();
+            JobEvent paused = events.poll(60, TimeUnit.SECONDS);
+            JobEvent.ErrorReported error = assertInstanceOf(JobEvent.ErrorReported.class, paused);
+            assertTrue(error.stopped());
+            assertTrue(error.message().contains(server.url("t.raw").toString()), error.message());
+            assertTrue(error.message().contains("unreachable"), error.message());
+            assertEquals(JobStatus.PAUSED, job.info().status());
+            assertEquals(Optional.of(error.message()), job.info().error());
+            server.restart();
+            assertTrue(job.awaitEnd(Duration.ofSeconds(120)));
+            JobEvent end = events.poll(10, TimeUnit.SECONDS);
+            assertInstanceOf(JobEvent.Completed.class, end, String.valueOf(end));
+        }
+        try (ImageChain chain = ImageChain.open(dir.resolve("c.qcow2"), Optional.of("qcow2"), OpenOptions.READ_ONLY)) {
+            assertFalse(chain.top().backingReference().isPresent());
+            ByteBuffer all = ByteBuffer.allocate(SIZE);
+            chain.top().read(0, all);
+            assertArrayEquals(template, all.array());
+        }
+        Qemu.run("qemu-img", "check", dir.resolve("c.qcow2").toString());
+        Qemu.run(
+                "qemu-img",
+                "compare",
+                dir.resolve("c.qcow2").toString(),
+                dir.resolve("t.raw").toString());
+    }
+}
