@@ -85,6 +85,20 @@ class RemoteImageCommandsTest {
     }
 
     @Test
+    void pullACloneToAStandaloneImage() throws Exception {
+        ok("image", "create", "-q", "-f", "qcow2", "-b", url, "-F", "raw", "--cache-dir", cache, path("c.qcow2"));
+        ok("image", "pull", "--allow-remote-backing", "--cache-dir", cache, path("c.qcow2"));
+        assertFalse(ok("image", "info", path("c.qcow2")).out().contains("backing file"));
+        Cli.Result check = Cli.qemuImg(dir, "check", path("c.qcow2"));
+        assertEquals(0, check.status(), check.toString());
+        Cli.Result compare = Cli.qemuImg(dir, "compare", path("c.qcow2"), path("t.raw"));
+        assertEquals(0, compare.status(), compare.toString());
+        server.close();
+        Cli.Result offline = Cli.siphon("image", "compare", "-f", "qcow2", "-F", "raw", path("c.qcow2"), path("t.raw"));
+        assertEquals(0, offline.status(), "the pulled clone needs no server: " + offline);
+    }
+
+    @Test
     void aHeaderNamingARemoteBackingIsRefusedWithoutTheOption() {
         ok("image", "create", "-q", "-f", "qcow2", "-b", url, "-F", "raw", "--cache-dir", cache, path("c.qcow2"));
         Cli.Result refused = Cli.siphon("image", "map", path("c.qcow2"));
