@@ -3,6 +3,8 @@ package io.siphon.s3;
 import java.net.URI;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -15,7 +17,7 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * profile, container and instance roles) and region chain (us-east-1 when none is set), and an
  * endpoint override for S3-compatible stores (Ceph RGW, MinIO, s3proxy) from the system property
  * {@code siphon.s3.endpoint} or the environment variable {@code SIPHON_S3_ENDPOINT}, with path-style
- * addressing.
+ * addressing and checksums only where S3 requires them.
  */
 final class S3Clients {
     static final String ENDPOINT_PROPERTY = "siphon.s3.endpoint";
@@ -28,7 +30,11 @@ final class S3Clients {
                 .httpClient(UrlConnectionHttpClient.create())
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
                 .region(region());
-        endpoint().ifPresent(uri -> builder.endpointOverride(uri).forcePathStyle(true));
+        // S3-compatible stores do not all take the SDK's default trailing checksums (s3proxy 2.6 refuses them)
+        endpoint().ifPresent(uri -> builder.endpointOverride(uri)
+                .forcePathStyle(true)
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED));
         return builder.build();
     }
 
