@@ -99,6 +99,62 @@ class RemoteImageCommandsTest {
     }
 
     @Test
+    void aCloneServedWithCopyOnReadHoldsWhatItsClientReadAndItsPullFetchesNothingMore() throws Exception {
+        ok("image", "create", "-q", "-f", "qcow2", "-b", url, "-F", "raw", "--cache-dir", cache, path("c.qcow2"));
+        Path socket = dir.resolve("serve.sock");
+        Process serve = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        Main.class.getName(),
+                        "image",
+                        "serve",
+                        "--socket",
+                        socket.toString(),
+                        "--copy-on-read",
+                        "--allow-remote-backing",
+                        "--cache-dir",
+                        cache,
+                        path("c.qcow2"))
+                .redirectError(dir.resolve("serve.err").toFile())
+                .start();
+        try (java.io.BufferedReader out = new java.io.BufferedReader(
+                new java.io.InputStreamReader(serve.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+            String uri = out.readLine();
+            assertTrue(uri != null && uri.startsWith("nbd+unix://"), () -> "no URI: " + stderrOf("serve.err"));
+            Cli.Result guest = Cli.qemuImg(dir, "compare", "-f", "raw", "-F", "raw", uri, path("t.raw"));
+            assertEquals(0, guest.status(), guest.toString());
+        } finally {
+            serve.destroy();
+            assertTrue(serve.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        long served = server.bytesServed();
+        ok(
+                "image",
+                "pull",
+                "--allow-remote-backing",
+                "--cache-dir",
+                dir.resolve("cold-cache").toString(),
+                path("c.qcow2"));
+        assertTrue(
+                server.bytesServed() - served <= 2,
+                "the pull fetched " + (server.bytesServed() - served) + " bytes the client had read already");
+        Cli.Result check = Cli.qemuImg(dir, "check", path("c.qcow2"));
+        assertEquals(0, check.status(), check.toString());
+        Cli.Result compare = Cli.qemuImg(dir, "compare", path("c.qcow2"), path("t.raw"));
+        assertEquals(0, compare.status(), compare.toString());
+    }
+
+    private String stderrOf(String name) {
+        try {
+            return Files.readString(dir.resolve(name));
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
+    @Test
     void aHeaderNamingARemoteBackingIsRefusedWithoutTheOption() {
         ok("image", "create", "-q", "-f", "qcow2", "-b", url, "-F", "raw", "--cache-dir", cache, path("c.qcow2"));
         Cli.Result refused = Cli.siphon("image", "map", path("c.qcow2"));
