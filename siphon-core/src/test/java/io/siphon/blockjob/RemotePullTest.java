@@ -13,12 +13,13 @@ import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
 import io.siphon.format.qcow2.Qcow2Format;
-import io.siphon.format.remote.RangeHttpServer;
 import io.siphon.format.remote.RemoteImages;
 import io.siphon.format.remote.RetryPolicy;
 import io.siphon.job.Job;
 import io.siphon.job.JobEvent;
 import io.siphon.job.JobStatus;
+import io.siphon.testing.QemuTools;
+import io.siphon.testing.RangeHttpServer;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,8 +133,8 @@ class RemotePullTest {
             chain.top().read(0, all);
             assertArrayEquals(template, all.array());
         }
-        Qemu.run("qemu-img", "check", dir.resolve("c.qcow2").toString());
-        Qemu.run(
+        QemuTools.ok("qemu-img", "check", dir.resolve("c.qcow2").toString());
+        QemuTools.ok(
                 "qemu-img",
                 "compare",
                 dir.resolve("c.qcow2").toString(),

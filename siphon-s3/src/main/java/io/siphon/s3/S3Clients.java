@@ -31,10 +31,11 @@ final class S3Clients {
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
                 .region(region());
         // S3-compatible stores do not all take the SDK's default trailing checksums (s3proxy 2.6 refuses them)
-        endpoint().ifPresent(uri -> builder.endpointOverride(uri)
-                .forcePathStyle(true)
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED));
+        endpoint()
+                .ifPresent(uri -> builder.endpointOverride(uri)
+                        .forcePathStyle(true)
+                        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED));
         return builder.build();
     }
 

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.siphon.cache.ChunkCache;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
-import io.siphon.format.ExternalCommand;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
@@ -17,6 +16,7 @@ import io.siphon.format.qcow2.Qcow2Format;
 import io.siphon.format.remote.RemoteImages;
 import io.siphon.format.remote.RemoteObjectException;
 import io.siphon.format.remote.RetryPolicy;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -109,8 +109,7 @@ class S3BackingTest {
     void aCloneOfAQcow2TemplateInS3IsProbed() throws Exception {
         Path raw = Files.write(dir.resolve("t.raw"), template);
         Path qcow2 = dir.resolve("t.qcow2");
-        ExternalCommand.run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), qcow2.toString())
-                .requireSuccess();
+        QemuTools.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), qcow2.toString());
         try (S3Client client = S3Clients.fromEnvironment()) {
             client.putObject(b -> b.bucket("templates").key("t.qcow2"), RequestBody.fromFile(qcow2));
         }

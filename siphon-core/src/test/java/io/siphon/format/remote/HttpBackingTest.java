@@ -9,13 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.siphon.cache.ChunkCache;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
-import io.siphon.format.ExternalCommand;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
 import io.siphon.format.qcow2.Qcow2Format;
+import io.siphon.testing.QemuTools;
+import io.siphon.testing.RangeHttpServer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -91,13 +92,12 @@ class HttpBackingTest {
     void aCloneOfAnHttpTemplateReadsTheTemplateAndQemuReadsItToo() throws Exception {
         Path clone = clone("c.qcow2", server.url("t.raw").toString(), "raw");
         assertArrayEquals(template, readAll(clone));
-        ExternalCommand.run(
-                        "qemu-img",
-                        "compare",
-                        "-U",
-                        clone.toString(),
-                        dir.resolve("t.raw").toString())
-                .requireSuccess();
+        QemuTools.ok(
+                "qemu-img",
+                "compare",
+                "-U",
+                clone.toString(),
+                dir.resolve("t.raw").toString());
     }
 
     @Test
@@ -115,16 +115,15 @@ class HttpBackingTest {
     @Test
     void aCloneOfAQcow2TemplateOnHttp() throws Exception {
         Path qcow2 = dir.resolve("t.qcow2");
-        ExternalCommand.run(
-                        "qemu-img",
-                        "convert",
-                        "-f",
-                        "raw",
-                        "-O",
-                        "qcow2",
-                        dir.resolve("t.raw").toString(),
-                        qcow2.toString())
-                .requireSuccess();
+        QemuTools.ok(
+                "qemu-img",
+                "convert",
+                "-f",
+                "raw",
+                "-O",
+                "qcow2",
+                dir.resolve("t.raw").toString(),
+                qcow2.toString());
         server.serve("t.qcow2", qcow2);
         Path clone = clone("q.qcow2", server.url("t.qcow2").toString(), "qcow2");
         assertArrayEquals(template, readAll(clone));
@@ -146,18 +145,7 @@ class HttpBackingTest {
     void aRemoteImageMayNotNameALocalFile() throws Exception {
         Path local = dir.resolve("t.raw").toAbsolutePath();
         Path sneaky = dir.resolve("sneaky.qcow2");
-        ExternalCommand.run(
-                        "qemu-img",
-                        "create",
-                        "-q",
-                        "-f",
-                        "qcow2",
-                        "-b",
-                        local.toString(),
-                        "-F",
-                        "raw",
-                        sneaky.toString())
-                .requireSuccess();
+        QemuTools.ok("qemu-img", "create", "-q", "-f", "qcow2", "-b", local.toString(), "-F", "raw", sneaky.toString());
         server.serve("sneaky.qcow2", sneaky);
         Path clone = clone("c.qcow2", server.url("sneaky.qcow2").toString(), "qcow2");
         ImageFormatException refused = assertThrows(ImageFormatException.class, () -> readAll(clone));

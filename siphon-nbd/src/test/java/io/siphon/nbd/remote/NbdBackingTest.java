@@ -14,7 +14,7 @@ import io.siphon.format.qcow2.Qcow2Format;
 import io.siphon.format.remote.RemoteImages;
 import io.siphon.format.remote.RemoteObjectException;
 import io.siphon.format.remote.RetryPolicy;
-import io.siphon.nbd.testing.Tools;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
@@ -66,13 +66,13 @@ class NbdBackingTest {
     }
 
     private Path serveWithQemuNbd(Path file) throws Exception {
-        Tools.require("qemu-nbd");
+        QemuTools.require("qemu-nbd");
         Path socket = dir.resolve("t.sock");
         Files.deleteIfExists(socket);
-        peer = Tools.start(
+        peer = QemuTools.start(
                 List.of("qemu-nbd", "-t", "-r", "-k", socket.toString(), "-x", "tmpl", "-f", "raw", file.toString()),
                 dir.resolve("qemu-nbd.log"));
-        Tools.awaitSocket(socket, peer);
+        QemuTools.awaitSocket(socket, peer);
         return socket;
     }
 
@@ -91,7 +91,7 @@ class NbdBackingTest {
         Path clone = dir.resolve("c.qcow2");
         String json = "json:{\"file.driver\":\"nbd\",\"file.server.type\":\"unix\",\"file.server.path\":\"" + socket
                 + "\",\"file.export\":\"tmpl\"}";
-        Tools.ok("qemu-img", "create", "-q", "-f", "qcow2", "-b", json, "-F", "raw", clone.toString());
+        QemuTools.ok("qemu-img", "create", "-q", "-f", "qcow2", "-b", json, "-F", "raw", clone.toString());
         assertArrayEquals(template, readAll(clone));
     }
 
@@ -109,20 +109,20 @@ class NbdBackingTest {
                                 Map.of(),
                                 policy));
         assertArrayEquals(template, readAll(clone));
-        Tools.ok("qemu-img", "compare", "-U", clone.toString(), templateFile.toString());
+        QemuTools.ok("qemu-img", "compare", "-U", clone.toString(), templateFile.toString());
     }
 
     @Test
     void aQcow2TemplateServedByNbdkitOverTcp() throws Exception {
-        Tools.require("nbdkit");
+        QemuTools.require("nbdkit");
         Path qcow2 = dir.resolve("t.qcow2");
-        Tools.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", templateFile.toString(), qcow2.toString());
+        QemuTools.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", templateFile.toString(), qcow2.toString());
         int port;
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
         Path pidFile = dir.resolve("nbdkit.pid");
-        peer = Tools.start(
+        peer = QemuTools.start(
                 List.of(
                         "nbdkit",
                         "-f",
@@ -136,9 +136,9 @@ class NbdBackingTest {
                         "file",
                         qcow2.toString()),
                 dir.resolve("nbdkit.log"));
-        Tools.awaitSocket(pidFile, peer);
+        QemuTools.awaitSocket(pidFile, peer);
         Path clone = dir.resolve("c.qcow2");
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-img",
                 "create",
                 "-q",
@@ -156,7 +156,7 @@ class NbdBackingTest {
     void aReadRidesOutAServerRestartAndAMissingExportIsNamed() throws Exception {
         Path socket = serveWithQemuNbd(templateFile);
         Path clone = dir.resolve("c.qcow2");
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-img",
                 "create",
                 "-q",
@@ -189,7 +189,7 @@ class NbdBackingTest {
             assertArrayEquals(java.util.Arrays.copyOfRange(template, 6 << 20, 7 << 20), read.get(60, TimeUnit.SECONDS));
         }
         Path wrong = dir.resolve("w.qcow2");
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-img",
                 "create",
                 "-q",
