@@ -481,16 +481,7 @@ public final class Job {
             } finally {
                 lock.unlock();
             }
-            // A cancelled paused job resumes only to unwind: PAUSED may only go to RUNNING.
-            transition(JobStatus.RUNNING);
-            lock.lock();
-            try {
-                if (cancelRequested) {
-                    throw new JobCancelledException(id);
-                }
-            } finally {
-                lock.unlock();
-            }
+            resumeRunning();
         }
 
         @Override
@@ -531,16 +522,8 @@ public final class Job {
                 throw new IllegalArgumentException(
                         "probe interval must be positive, got " + probeIntervalNanos + " ns");
             }
-            String message = messageOf(failure);
             LOG.warn("job '{}' on {}: error, paused until it clears", id, device, failure);
-            lock.lock();
-            try {
-                pauseRequested = true;
-                error = Optional.of(message);
-            } finally {
-                lock.unlock();
-            }
-            emit(new JobEvent.ErrorReported(id, type(), device, status(), curBytes, endBytes, message, true));
+            stopOn(messageOf(failure));
             transition(JobStatus.PAUSED);
             while (waitWhilePaused(probeIntervalNanos)) {
                 if (probe.recovered()) {
@@ -554,6 +537,11 @@ public final class Job {
                     LOG.info("job '{}' on {}: the error cleared, resuming", id, device);
                 }
             }
+            resumeRunning();
+        }
+
+        /** Leaves PAUSED; a cancelled paused job resumes only to unwind (PAUSED may only go to RUNNING). */
+        private void resumeRunning() throws JobCancelledException {
             transition(JobStatus.RUNNING);
             lock.lock();
             try {
@@ -582,6 +570,18 @@ public final class Job {
             }
         }
 
+        /** Records the error that stops the job, asks it to pause, and tells the listeners. */
+        private void stopOn(String message) {
+            lock.lock();
+            try {
+                pauseRequested = true;
+                error = Optional.of(message);
+            } finally {
+                lock.unlock();
+            }
+            emit(new JobEvent.ErrorReported(id, type(), device, status(), curBytes, endBytes, message, true));
+        }
+
         private static String messageOf(Throwable failure) {
             return failure.getMessage() != null
                     ? failure.getMessage()
@@ -593,15 +593,10 @@ public final class Job {
             String message = messageOf(failure);
             LOG.warn("job '{}' on {}: error{}", id, device, stop ? ", stopping" : "", failure);
             if (stop) {
-                lock.lock();
-                try {
-                    pauseRequested = true;
-                    error = Optional.of(message);
-                } finally {
-                    lock.unlock();
-                }
+                stopOn(message);
+            } else {
+                emit(new JobEvent.ErrorReported(id, type(), device, status(), curBytes, endBytes, message, false));
             }
-            emit(new JobEvent.ErrorReported(id, type(), device, status(), curBytes, endBytes, message, stop));
             if (stop) {
                 pausePoint();
             }

@@ -6,27 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.siphon.cache.ChunkCache;
-import io.siphon.format.BackingReference;
-import io.siphon.format.CreateOptions;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
-import io.siphon.format.qcow2.Qcow2Format;
-import io.siphon.format.remote.RemoteImages;
-import io.siphon.format.remote.RetryPolicy;
 import io.siphon.job.Job;
 import io.siphon.job.JobEvent;
 import io.siphon.job.JobStatus;
 import io.siphon.testing.QemuTools;
 import io.siphon.testing.RangeHttpServer;
+import io.siphon.testing.RemoteClones;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -48,26 +41,13 @@ class RemotePullTest {
 
     @BeforeEach
     void start() throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("RemotePullTest seed " + seed);
-        template = new byte[SIZE];
-        new Random(seed).nextBytes(template);
+        template = RemoteClones.randomTemplate("RemotePullTest", SIZE);
         Files.write(dir.resolve("t.raw"), template);
         server = RangeHttpServer.start();
         server.serve("t.raw", dir.resolve("t.raw"));
         // no readahead, so that the pull fetches as it goes and an outage finds chunks still to fetch
-        ChunkCache cache = ChunkCache.open(dir.resolve("cache"), ChunkCache.DEFAULT_CHUNK_BYTES, 1L << 30, 1);
-        policy = RemoteBackingPolicy.allowRemote(new RemoteImages(
-                cache, new RetryPolicy(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(300))));
-        new Qcow2Format()
-                .create(
-                        dir.resolve("c.qcow2"),
-                        new CreateOptions(
-                                CreateOptions.SIZE_OF_BACKING,
-                                Optional.of(
-                                        BackingReference.of(server.url("t.raw").toString(), "raw")),
-                                Map.of(),
-                                policy));
+        policy = RemoteClones.policy(dir.resolve("cache"), 1, Duration.ofMillis(300));
+        RemoteClones.create(dir.resolve("c.qcow2"), server.url("t.raw").toString(), Optional.of("raw"), policy);
     }
 
     @AfterEach

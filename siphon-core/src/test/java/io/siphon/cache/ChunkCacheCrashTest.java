@@ -3,16 +3,13 @@ package io.siphon.cache;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import io.siphon.testing.KilledChild;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,33 +57,10 @@ class ChunkCacheCrashTest {
     }
 
     private static void runAndKill(Path cacheDir, long childSeed, long killAfterMillis) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(
-                        java,
-                        "-Xmx128m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        ChunkCacheCrashChild.class.getName(),
-                        cacheDir.toString(),
-                        Long.toString(childSeed))
-                .redirectErrorStream(true)
-                .start();
-        StringBuilder output = new StringBuilder();
-        try (BufferedReader lines =
-                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = lines.readLine()) != null && !line.equals(ChunkCacheCrashChild.READY)) {
-                output.append(line).append('\n');
-            }
-            if (line == null) {
-                child.waitFor();
-                fail("the child ended before reading, with " + child.exitValue() + ":\n" + output);
-            }
-            if (child.waitFor(killAfterMillis, TimeUnit.MILLISECONDS)) {
-                fail("the child exited by itself with " + child.exitValue() + ":\n" + output);
-            }
-            child.destroyForcibly();
-            child.waitFor();
-        }
+        KilledChild.runAndKill(
+                ChunkCacheCrashChild.class,
+                List.of(cacheDir.toString(), Long.toString(childSeed)),
+                ChunkCacheCrashChild.READY,
+                killAfterMillis);
     }
 }

@@ -4,8 +4,8 @@ import io.siphon.format.remote.RemoteLocation;
 import io.siphon.format.remote.RemoteObject;
 import io.siphon.format.remote.RemoteObjectException;
 import io.siphon.format.remote.RemoteObjectException.Reason;
+import io.siphon.format.remote.ResponseBodies;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -94,31 +94,9 @@ final class S3RemoteObject implements RemoteObject {
                         location.name(),
                         "its ETag is now " + body.response().eTag() + ", was " + etag);
             }
-            readFully(body, dst, offsetBytes);
+            ResponseBodies.readFully(body, dst, location.name(), offsetBytes);
         } catch (SdkException e) {
             throw translate(location, "GetObject at offset " + offsetBytes, e);
-        }
-    }
-
-    private void readFully(InputStream body, ByteBuffer dst, long offsetBytes) throws IOException {
-        byte[] buffer = new byte[64 << 10];
-        int expected = dst.remaining();
-        try {
-            while (dst.hasRemaining()) {
-                int n = body.read(buffer, 0, Math.min(buffer.length, dst.remaining()));
-                if (n < 0) {
-                    throw new RemoteObjectException(
-                            Reason.UNAVAILABLE,
-                            location.name(),
-                            "GetObject at offset " + offsetBytes + " ended after " + (expected - dst.remaining())
-                                    + " of " + expected + " bytes");
-                }
-                dst.put(buffer, 0, n);
-            }
-        } catch (RemoteObjectException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new RemoteObjectException(Reason.UNAVAILABLE, location.name(), "reading GetObject: " + e, e);
         }
     }
 

@@ -6,25 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.siphon.cache.ChunkCache;
-import io.siphon.format.BackingReference;
-import io.siphon.format.CreateOptions;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
-import io.siphon.format.qcow2.Qcow2Format;
-import io.siphon.format.remote.RemoteImages;
 import io.siphon.format.remote.RemoteObjectException;
-import io.siphon.format.remote.RetryPolicy;
 import io.siphon.testing.QemuTools;
+import io.siphon.testing.RemoteClones;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.junit.S3ProxyJunitCore;
 import org.junit.jupiter.api.AfterEach;
@@ -58,17 +51,12 @@ class S3BackingTest {
         System.setProperty("aws.accessKeyId", ACCESS);
         System.setProperty("aws.secretAccessKey", SECRET);
         System.setProperty("aws.region", "us-east-1");
-        long seed = System.nanoTime();
-        System.out.println("S3BackingTest seed " + seed);
-        template = new byte[SIZE];
-        new Random(seed).nextBytes(template);
+        template = RemoteClones.randomTemplate("S3BackingTest", SIZE);
         try (S3Client client = S3Clients.fromEnvironment()) {
             client.createBucket(b -> b.bucket("templates"));
             client.putObject(b -> b.bucket("templates").key("t.raw"), RequestBody.fromBytes(template));
         }
-        ChunkCache cache = ChunkCache.open(dir.resolve("cache"), ChunkCache.DEFAULT_CHUNK_BYTES, 1L << 30, 4);
-        policy = RemoteBackingPolicy.allowRemote(new RemoteImages(
-                cache, new RetryPolicy(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(500))));
+        policy = RemoteClones.policy(dir.resolve("cache"), 4, Duration.ofMillis(500));
     }
 
     @AfterEach
@@ -79,25 +67,11 @@ class S3BackingTest {
     }
 
     private Path clone(String name, String backing, String format) throws IOException {
-        Path clone = dir.resolve(name);
-        new Qcow2Format()
-                .create(
-                        clone,
-                        new CreateOptions(
-                                CreateOptions.SIZE_OF_BACKING,
-                                Optional.of(BackingReference.of(backing, format)),
-                                Map.of(),
-                                policy));
-        return clone;
+        return RemoteClones.create(dir.resolve(name), backing, Optional.of(format), policy);
     }
 
     private byte[] readAll(Path clone) throws IOException {
-        try (ImageChain chain =
-                ImageChain.open(clone, Optional.of("qcow2"), OpenOptions.READ_ONLY.withRemote(policy))) {
-            ByteBuffer all = ByteBuffer.allocate((int) chain.top().sizeBytes());
-            chain.top().read(0, all);
-            return all.array();
-        }
+        return RemoteClones.readAll(clone, policy);
     }
 
     @Test
@@ -113,15 +87,7 @@ class S3BackingTest {
         try (S3Client client = S3Clients.fromEnvironment()) {
             client.putObject(b -> b.bucket("templates").key("t.qcow2"), RequestBody.fromFile(qcow2));
         }
-        Path clone = dir.resolve("q.qcow2");
-        new Qcow2Format()
-                .create(
-                        clone,
-                        new CreateOptions(
-                                CreateOptions.SIZE_OF_BACKING,
-                                Optional.of(new BackingReference("s3://templates/t.qcow2", Optional.empty())),
-                                Map.of(),
-                                policy));
+        Path clone = RemoteClones.create(dir.resolve("q.qcow2"), "s3://templates/t.qcow2", Optional.empty(), policy);
         assertArrayEquals(template, readAll(clone));
     }
 

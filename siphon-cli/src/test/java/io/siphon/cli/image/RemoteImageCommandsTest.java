@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.cli.Cli;
-import io.siphon.cli.Main;
 import io.siphon.testing.RangeHttpServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,32 +103,20 @@ class RemoteImageCommandsTest {
     void aCloneServedWithCopyOnReadHoldsWhatItsClientReadAndItsPullFetchesNothingMore() throws Exception {
         ok("image", "create", "-q", "-f", "qcow2", "-b", url, "-F", "raw", "--cache-dir", cache, path("c.qcow2"));
         Path socket = dir.resolve("serve.sock");
-        Process serve = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        Main.class.getName(),
-                        "image",
-                        "serve",
-                        "--socket",
-                        socket.toString(),
-                        "--copy-on-read",
-                        "--allow-remote-backing",
-                        "--cache-dir",
-                        cache,
-                        path("c.qcow2"))
-                .redirectError(dir.resolve("serve.err").toFile())
-                .start();
-        try (java.io.BufferedReader out = new java.io.BufferedReader(
-                new java.io.InputStreamReader(serve.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
-            String uri = out.readLine();
-            assertTrue(uri != null && uri.startsWith("nbd+unix://"), () -> "no URI: " + stderrOf("serve.err"));
-            Cli.Result guest = Cli.qemuImg(dir, "compare", "-f", "raw", "-F", "raw", uri, path("t.raw"));
+        ServedImage serve = ServedImage.start(
+                dir,
+                "--socket",
+                socket.toString(),
+                "--copy-on-read",
+                "--allow-remote-backing",
+                "--cache-dir",
+                cache,
+                path("c.qcow2"));
+        try {
+            Cli.Result guest = Cli.qemuImg(dir, "compare", "-f", "raw", "-F", "raw", serve.uri(), path("t.raw"));
             assertEquals(0, guest.status(), guest.toString());
         } finally {
-            serve.destroy();
-            assertTrue(serve.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            serve.stop();
         }
         long served = server.bytesServed();
         ok(
@@ -146,14 +133,6 @@ class RemoteImageCommandsTest {
         assertEquals(0, check.status(), check.toString());
         Cli.Result compare = Cli.qemuImg(dir, "compare", path("c.qcow2"), path("t.raw"));
         assertEquals(0, compare.status(), compare.toString());
-    }
-
-    private String stderrOf(String name) {
-        try {
-            return Files.readString(dir.resolve(name));
-        } catch (java.io.IOException e) {
-            return e.toString();
-        }
     }
 
     @Test

@@ -111,7 +111,7 @@ final class HttpRemoteObject implements RemoteObject {
                         "the server ignored the range request (status " + response.statusCode() + ")");
             }
             requireSameVersion(response);
-            readBody(body, dst, offsetBytes);
+            ResponseBodies.readFully(body, dst, location.name(), offsetBytes);
         }
     }
 
@@ -126,28 +126,6 @@ final class HttpRemoteObject implements RemoteObject {
             if (!total.equals("*") && !total.equals(Long.toString(sizeBytes))) {
                 throw changed("its size is now " + total + ", was " + sizeBytes);
             }
-        }
-    }
-
-    private void readBody(InputStream body, ByteBuffer dst, long offsetBytes) throws IOException {
-        byte[] buffer = new byte[64 << 10];
-        int expected = dst.remaining();
-        try {
-            while (dst.hasRemaining()) {
-                int n = body.read(buffer, 0, Math.min(buffer.length, dst.remaining()));
-                if (n < 0) {
-                    throw new RemoteObjectException(
-                            Reason.UNAVAILABLE,
-                            location.name(),
-                            "response at offset " + offsetBytes + " ended after " + (expected - dst.remaining())
-                                    + " of " + expected + " bytes");
-                }
-                dst.put(buffer, 0, n);
-            }
-        } catch (RemoteObjectException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new RemoteObjectException(Reason.UNAVAILABLE, location.name(), "reading the response: " + e, e);
         }
     }
 

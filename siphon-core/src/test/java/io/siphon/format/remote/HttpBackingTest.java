@@ -7,25 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.cache.ChunkCache;
-import io.siphon.format.BackingReference;
-import io.siphon.format.CreateOptions;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
-import io.siphon.format.qcow2.Qcow2Format;
 import io.siphon.testing.QemuTools;
 import io.siphon.testing.RangeHttpServer;
+import io.siphon.testing.RemoteClones;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -36,8 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Clones of templates on a real HTTP server, read through the chunk cache; QEMU reads the same clones. */
 class HttpBackingTest {
     private static final int SIZE = 8 << 20;
-    private static final RetryPolicy QUICK =
-            new RetryPolicy(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(60));
 
     @TempDir
     Path dir;
@@ -49,16 +43,13 @@ class HttpBackingTest {
 
     @BeforeEach
     void start() throws IOException {
-        long seed = System.nanoTime();
-        System.out.println("HttpBackingTest seed " + seed);
-        template = new byte[SIZE];
-        new Random(seed).nextBytes(template);
+        template = RemoteClones.randomTemplate("HttpBackingTest", SIZE);
         java.util.Arrays.fill(template, 3 << 20, 4 << 20, (byte) 0);
         Files.write(dir.resolve("t.raw"), template);
         server = RangeHttpServer.start();
         server.serve("t.raw", dir.resolve("t.raw"));
         cache = ChunkCache.open(dir.resolve("cache"), ChunkCache.DEFAULT_CHUNK_BYTES, 1L << 30, 8);
-        policy = RemoteBackingPolicy.allowRemote(new RemoteImages(cache, QUICK));
+        policy = RemoteClones.policy(cache, Duration.ofSeconds(60));
     }
 
     @AfterEach
@@ -67,25 +58,11 @@ class HttpBackingTest {
     }
 
     private Path clone(String name, String backing, String format) throws IOException {
-        Path clone = dir.resolve(name);
-        new Qcow2Format()
-                .create(
-                        clone,
-                        new CreateOptions(
-                                CreateOptions.SIZE_OF_BACKING,
-                                Optional.of(BackingReference.of(backing, format)),
-                                Map.of(),
-                                policy));
-        return clone;
+        return RemoteClones.create(dir.resolve(name), backing, Optional.of(format), policy);
     }
 
     private byte[] readAll(Path clone) throws IOException {
-        try (ImageChain chain =
-                ImageChain.open(clone, Optional.of("qcow2"), OpenOptions.READ_ONLY.withRemote(policy))) {
-            ByteBuffer all = ByteBuffer.allocate((int) chain.top().sizeBytes());
-            chain.top().read(0, all);
-            return all.array();
-        }
+        return RemoteClones.readAll(clone, policy);
     }
 
     @Test
@@ -200,27 +177,14 @@ class HttpBackingTest {
                 ImageChain.open(clone, Optional.of("qcow2"), OpenOptions.READ_ONLY.withRemote(policy))) {
             Image top = chain.top();
             server.stop();
-            long fetchesBefore = cache.stats().fetches();
-            CompletableFuture<byte[]> read = CompletableFuture.supplyAsync(() -> {
-                try {
-                    ByteBuffer dst = ByteBuffer.allocate(1 << 20);
-                    top.read(5 << 20, dst);
-                    return dst.array();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            while (cache.stats().fetches() == fetchesBefore) {
-                Thread.onSpinWait();
-            }
+            CompletableFuture<byte[]> read = RemoteClones.readWhenFetching(cache, top, 5 << 20, 1 << 20);
             server.restart();
             byte[] expected = java.util.Arrays.copyOfRange(template, 5 << 20, 6 << 20);
             assertArrayEquals(expected, read.get(60, TimeUnit.SECONDS));
         }
         server.stop();
-        RemoteBackingPolicy impatient = RemoteBackingPolicy.allowRemote(new RemoteImages(
-                ChunkCache.inMemory(ChunkCache.DEFAULT_CHUNK_BYTES, 64 << 20, 1),
-                new RetryPolicy(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(300))));
+        RemoteBackingPolicy impatient = RemoteClones.policy(
+                ChunkCache.inMemory(ChunkCache.DEFAULT_CHUNK_BYTES, 64 << 20, 1), Duration.ofMillis(300));
         RemoteObjectException unavailable = assertThrows(
                 RemoteObjectException.class,
                 () -> ImageChain.open(clone, Optional.of("qcow2"), OpenOptions.READ_ONLY.withRemote(impatient)));

@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.siphon.cache.ChunkCache;
-import io.siphon.format.BackingReference;
-import io.siphon.format.CreateOptions;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
-import io.siphon.format.qcow2.Qcow2Format;
-import io.siphon.format.remote.RemoteImages;
 import io.siphon.format.remote.RemoteObjectException;
-import io.siphon.format.remote.RetryPolicy;
 import io.siphon.testing.QemuTools;
+import io.siphon.testing.RemoteClones;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
@@ -22,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -47,14 +41,10 @@ class NbdBackingTest {
 
     @BeforeEach
     void template() throws IOException {
-        long seed = System.nanoTime();
-        System.out.println("NbdBackingTest seed " + seed);
-        template = new byte[SIZE];
-        new Random(seed).nextBytes(template);
+        template = RemoteClones.randomTemplate("NbdBackingTest", SIZE);
         templateFile = Files.write(dir.resolve("t.raw"), template);
         cache = ChunkCache.open(dir.resolve("cache"), ChunkCache.DEFAULT_CHUNK_BYTES, 1L << 30, 8);
-        policy = RemoteBackingPolicy.allowRemote(new RemoteImages(
-                cache, new RetryPolicy(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(60))));
+        policy = RemoteClones.policy(cache, Duration.ofSeconds(60));
     }
 
     @AfterEach
@@ -76,22 +66,30 @@ class NbdBackingTest {
         return socket;
     }
 
-    private byte[] readAll(Path clone) throws IOException {
-        try (ImageChain chain =
-                ImageChain.open(clone, Optional.of("qcow2"), OpenOptions.READ_ONLY.withRemote(policy))) {
-            ByteBuffer all = ByteBuffer.allocate((int) chain.top().sizeBytes());
-            chain.top().read(0, all);
-            return all.array();
+    /** A qcow2 clone made by qemu-img, the backing name stored as given; with -u, 8 MiB and not opened. */
+    private Path qemuImgClone(String name, String backing, String format, String... unsafe) throws Exception {
+        Path clone = dir.resolve(name);
+        List<String> command = new java.util.ArrayList<>(
+                List.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", backing, "-F", format));
+        command.addAll(List.of(unsafe));
+        command.add(clone.toString());
+        if (unsafe.length > 0) {
+            command.add("8M");
         }
+        QemuTools.ok(command.toArray(String[]::new));
+        return clone;
+    }
+
+    private byte[] readAll(Path clone) throws IOException {
+        return RemoteClones.readAll(clone, policy);
     }
 
     @Test
     void aCloneThatQemuImgMadeWithAJsonNbdBackingReadsTheTemplate() throws Exception {
         Path socket = serveWithQemuNbd(templateFile);
-        Path clone = dir.resolve("c.qcow2");
         String json = "json:{\"file.driver\":\"nbd\",\"file.server.type\":\"unix\",\"file.server.path\":\"" + socket
                 + "\",\"file.export\":\"tmpl\"}";
-        QemuTools.ok("qemu-img", "create", "-q", "-f", "qcow2", "-b", json, "-F", "raw", clone.toString());
+        Path clone = qemuImgClone("c.qcow2", json, "raw");
         assertArrayEquals(template, readAll(clone));
     }
 
@@ -100,14 +98,7 @@ class NbdBackingTest {
         Path socket = serveWithQemuNbd(templateFile);
         Path clone = dir.resolve("c.qcow2");
         String url = "nbd+unix:///tmpl?socket=" + socket;
-        new Qcow2Format()
-                .create(
-                        clone,
-                        new CreateOptions(
-                                CreateOptions.SIZE_OF_BACKING,
-                                Optional.of(BackingReference.of(url, "raw")),
-                                Map.of(),
-                                policy));
+        RemoteClones.create(clone, url, Optional.of("raw"), policy);
         assertArrayEquals(template, readAll(clone));
         QemuTools.ok("qemu-img", "compare", "-U", clone.toString(), templateFile.toString());
     }
@@ -137,71 +128,24 @@ class NbdBackingTest {
                         qcow2.toString()),
                 dir.resolve("nbdkit.log"));
         QemuTools.awaitSocket(pidFile, peer);
-        Path clone = dir.resolve("c.qcow2");
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-b",
-                "nbd://127.0.0.1:" + port,
-                "-F",
-                "qcow2",
-                clone.toString());
+        Path clone = qemuImgClone("c.qcow2", "nbd://127.0.0.1:" + port, "qcow2");
         assertArrayEquals(template, readAll(clone));
     }
 
     @Test
     void aReadRidesOutAServerRestartAndAMissingExportIsNamed() throws Exception {
         Path socket = serveWithQemuNbd(templateFile);
-        Path clone = dir.resolve("c.qcow2");
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-b",
-                "nbd+unix:///tmpl?socket=" + socket,
-                "-F",
-                "raw",
-                clone.toString());
+        Path clone = qemuImgClone("c.qcow2", "nbd+unix:///tmpl?socket=" + socket, "raw");
         try (ImageChain chain =
                 ImageChain.open(clone, Optional.of("qcow2"), OpenOptions.READ_ONLY.withRemote(policy))) {
             chain.top().read(0, ByteBuffer.allocate(4096));
             peer.destroy();
             peer.waitFor(10, TimeUnit.SECONDS);
-            long fetchesBefore = cache.stats().fetches();
-            CompletableFuture<byte[]> read = CompletableFuture.supplyAsync(() -> {
-                try {
-                    ByteBuffer dst = ByteBuffer.allocate(1 << 20);
-                    chain.top().read(6 << 20, dst);
-                    return dst.array();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            while (cache.stats().fetches() == fetchesBefore) {
-                Thread.onSpinWait();
-            }
+            CompletableFuture<byte[]> read = RemoteClones.readWhenFetching(cache, chain.top(), 6 << 20, 1 << 20);
             serveWithQemuNbd(templateFile);
             assertArrayEquals(java.util.Arrays.copyOfRange(template, 6 << 20, 7 << 20), read.get(60, TimeUnit.SECONDS));
         }
-        Path wrong = dir.resolve("w.qcow2");
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-u",
-                "-b",
-                "nbd+unix:///other?socket=" + socket,
-                "-F",
-                "raw",
-                wrong.toString(),
-                "8M");
+        Path wrong = qemuImgClone("w.qcow2", "nbd+unix:///other?socket=" + socket, "raw", "-u");
         RemoteObjectException missing = assertThrows(RemoteObjectException.class, () -> readAll(wrong));
         assertEquals(RemoteObjectException.Reason.NOT_FOUND, missing.reason());
     }
