@@ -104,7 +104,10 @@ public final class StreamJob implements JobDriver {
             return images.size();
         }
         for (int i = 1; i < images.size(); i++) {
-            if (Files.isSameFile(images.get(i).path(), base.get())) {
+            Path image = images.get(i).path();
+            // a remote image's path is its name, no file: it is the base only by that name
+            if (image.equals(base.get())
+                    || (Files.exists(image) && Files.exists(base.get()) && Files.isSameFile(image, base.get()))) {
                 return i;
             }
         }
@@ -287,9 +290,20 @@ public final class StreamJob implements JobDriver {
                     "ranges were not copied (on-error ignore): " + firstIgnoredError.getMessage(), firstIgnoredError);
         }
         top.flush();
-        Optional<BackingReference> link = base.map(image -> BackingReference.of(
-                BackingNames.nameFor(top.path(), image.path(), options.keepRelative()), image.formatName()));
+        Optional<BackingReference> link = base.map(image -> BackingReference.of(baseName(image), image.formatName()));
         top.changeBackingReference(link);
+    }
+
+    /** The name the top records for the base: a remote base keeps the name its chain gave it. */
+    private String baseName(Image image) {
+        String named = disk.images()
+                .get(baseIndex - 1)
+                .backingReference()
+                .orElseThrow()
+                .name();
+        return BackingNames.isRemote(named)
+                ? named
+                : BackingNames.nameFor(top.path(), image.path(), options.keepRelative());
     }
 
     /** Drops the images the top no longer reads from: closed, their locks released, the listener told. */

@@ -120,4 +120,22 @@ class RemotePullTest {
                 dir.resolve("c.qcow2").toString(),
                 dir.resolve("t.raw").toString());
     }
+
+    @Test
+    void aPartialPullKeepsTheRemoteTemplateAsItsBase() throws Exception {
+        Path middle = dir.resolve("c.qcow2");
+        QemuTools.write(middle, "qcow2", 0x5a, 1 << 20, 1 << 20);
+        Path top = dir.resolve("top.qcow2");
+        QemuTools.createOverlay(top, "c.qcow2", "qcow2");
+        String url = server.url("t.raw").toString();
+        try (Disk disk = Disk.open("vda", top, Optional.of("qcow2"), false, policy)) {
+            Job job = StreamJob.create(disk, StreamOptions.defaults().withBase(Path.of(url), false));
+            job.start();
+            assertTrue(job.awaitEnd(Duration.ofSeconds(60)));
+        }
+        assertEquals(url, QemuTools.backingName(top), "the top names the template as the chain did");
+        byte[] expected = template.clone();
+        java.util.Arrays.fill(expected, 1 << 20, 2 << 20, (byte) 0x5a);
+        assertArrayEquals(expected, RemoteClones.readAll(top, policy));
+    }
 }

@@ -88,7 +88,9 @@ final class PullCommand implements Callable<Integer> {
                             default -> throw new CliException("--on-outage is pause or fail, got '" + onOutage + "'");
                         });
         if (base.isPresent()) {
-            options = options.withBase(BackingNames.resolve(path, base.get()), keepRelative);
+            options = options.withBase(
+                    BackingNames.isRemote(base.get()) ? Path.of(base.get()) : BackingNames.resolve(path, base.get()),
+                    keepRelative);
         } else if (keepRelative) {
             throw new CliException("--keep-relative needs --base");
         }
