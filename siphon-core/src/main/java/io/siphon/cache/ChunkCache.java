@@ -5,10 +5,14 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,7 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * other processes on the host share them too. The directory is bounded by a size limit with
  * least-recently-used eviction.
  *
- * <p>Concurrent reads of one missing chunk are coalesced into one fetch. A miss whose previous chunk
+ * <p>Concurrent reads of one missing chunk are coalesced into one fetch: in the process by one
+ * future per chunk, among processes by a record lock on the chunks' range of {@code DIR/KEY/lock}
+ * taken before fetching (a process that waited finds the chunks stored). A miss whose previous chunk
  * is cached (a sequential reader) fetches the next {@code readaheadChunks} missing chunks in the same
  * range request. Thread-safe; one instance per directory in a process ({@link #shared}).
  */
@@ -40,6 +46,7 @@ public final class ChunkCache {
     private static final int DEFAULT_READAHEAD_CHUNKS = 8;
     private static final long MEMORY_LIMIT_BYTES = 64L << 20;
     private static final Map<Path, ChunkCache> SHARED = new ConcurrentHashMap<>();
+    private static final String LOCK_FILE = "lock";
 
     private final Optional<Path> directory;
     private final int chunkBytes;
@@ -55,6 +62,9 @@ public final class ChunkCache {
 
     private long storedBytes;
     private final Map<ChunkId, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
+    /** Per object, the file whose byte ranges lock chunk fetches among processes; open for the process's life. */
+    private final Map<ObjectKey, FileChannel> lockFiles = new ConcurrentHashMap<>();
+
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong fetches = new AtomicLong();
     private final AtomicLong fetchedBytes = new AtomicLong();
@@ -187,7 +197,89 @@ public final class ChunkCache {
     }
 
     /** Fetches chunks {@code [first, first + claimed.size())} in one request and completes their futures. */
+    /**
+     * Fetches the claimed chunks under the host lock of their range, so that processes sharing the
+     * directory fetch each chunk once: what another process stored while this one waited is read
+     * from its file instead.
+     */
     private void fetchClaimed(
+            ObjectKey key, long first, List<CompletableFuture<ByteBuffer>> claimed, ChunkFetcher fetcher)
+            throws IOException {
+        if (directory.isEmpty()) {
+            fetchRange(key, first, claimed, fetcher);
+            return;
+        }
+        Optional<FileLock> lock;
+        try {
+            lock = hostLock(key, first, claimed.size());
+        } catch (IOException | RuntimeException e) {
+            failAll(key, first, claimed, e);
+            throw e;
+        }
+        try {
+            int done = 0;
+            while (done < claimed.size()) {
+                ChunkId id = new ChunkId(key, first + done);
+                Optional<ByteBuffer> stored = fromDisk(id);
+                if (stored.isEmpty()) {
+                    break;
+                }
+                hits.incrementAndGet();
+                inFlight.remove(id);
+                claimed.get(done).complete(stored.get());
+                done++;
+            }
+            if (done < claimed.size()) {
+                fetchRange(key, first + done, claimed.subList(done, claimed.size()), fetcher);
+            }
+        } finally {
+            if (lock.isPresent()) {
+                lock.get().release();
+            }
+        }
+    }
+
+    /**
+     * An exclusive lock on chunks {@code [first, first + count)} of {@code key} among the processes
+     * sharing the directory (a POSIX record lock on {@code KEY/lock}, one byte per chunk), or empty
+     * when this process already holds an overlapping one (a chunk evicted from memory and claimed
+     * again meanwhile): then the fetch goes ahead unlocked, which costs at most a second fetch.
+     */
+    private Optional<FileLock> hostLock(ObjectKey key, long first, int count) throws IOException {
+        FileChannel channel;
+        try {
+            channel = lockFiles.computeIfAbsent(key, k -> {
+                try {
+                    Path keyDir =
+                            Files.createDirectories(directory.orElseThrow().resolve(k.directoryName()));
+                    return FileChannel.open(
+                            keyDir.resolve(LOCK_FILE),
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.READ,
+                            StandardOpenOption.WRITE);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        try {
+            return Optional.of(channel.lock(first, count, false));
+        } catch (OverlappingFileLockException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void failAll(ObjectKey key, long first, List<CompletableFuture<ByteBuffer>> claimed, Throwable e) {
+        for (int i = 0; i < claimed.size(); i++) {
+            inFlight.remove(new ChunkId(key, first + i));
+            claimed.get(i).completeExceptionally(e);
+        }
+    }
+
+    /** Fetches chunks {@code [first, first + claimed.size())} in one request and completes their futures. */
+    private void fetchRange(
             ObjectKey key, long first, List<CompletableFuture<ByteBuffer>> claimed, ChunkFetcher fetcher)
             throws IOException {
         long start = first * chunkBytes;
@@ -202,10 +294,7 @@ public final class ChunkCache {
             }
             fetchedBytes.addAndGet(range.capacity());
         } catch (IOException | RuntimeException e) {
-            for (int i = 0; i < claimed.size(); i++) {
-                inFlight.remove(new ChunkId(key, first + i));
-                claimed.get(i).completeExceptionally(e);
-            }
+            failAll(key, first, claimed, e);
             throw e;
         }
         IOException storeFailure = null;
@@ -261,9 +350,13 @@ public final class ChunkCache {
         if (directory.isEmpty()) {
             return false;
         }
+        Path path = chunkPath(id);
         synchronized (stored) {
-            return stored.containsKey(chunkPath(id));
+            if (stored.containsKey(path)) {
+                return true;
+            }
         }
+        return Files.exists(path); // stored by another process
     }
 
     private Optional<ByteBuffer> cached(ChunkId id) throws IOException {
@@ -281,6 +374,12 @@ public final class ChunkCache {
             }
             return Optional.of(inMemory.duplicate());
         }
+        return fromDisk(id);
+    }
+
+    /** The chunk's file (this process's or another's), loaded into memory and the index, if it is whole. */
+    private Optional<ByteBuffer> fromDisk(ChunkId id) throws IOException {
+        Path path = chunkPath(id);
         Optional<ByteBuffer> loaded = ChunkFile.read(path, chunkLength(id), rejected::incrementAndGet);
         synchronized (stored) {
             if (loaded.isPresent()) {
