@@ -6,14 +6,14 @@ _siphon_commands="image demo define undefine start shutdown destroy list dominfo
 _siphon_image_commands="create info check map compare rebase pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
-_siphon_options_image_create="-f= -b= -F= -o= -u -q"
-_siphon_options_image_info="-f= --output= -U --force-share --backing-chain"
+_siphon_options_image_create="-f= -b= -F= -o= -u -q --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_info="-f= --output= -U --force-share --backing-chain --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
 _siphon_options_image_check="-f= --output= -r= -U --force-share"
-_siphon_options_image_map="-f= --output= -U --force-share"
-_siphon_options_image_compare="-f= -F= -s -U --force-share -q"
+_siphon_options_image_map="-f= --output= -U --force-share --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_compare="-f= -F= -s -U --force-share -q --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
 _siphon_options_image_rebase="-f= -b= -F= -u"
-_siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p"
-_siphon_options_image_serve="-f= -k= --socket= -p= --port= -b= --bind= --tls-creds= -r --read-only -x= --name="
+_siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p --on-outage= --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_serve="-f= -k= --socket= -p= --port= -b= --bind= --tls-creds= -r --read-only -x= --name= --copy-on-read --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
 _siphon_options_demo="--dir= --keep"
 _siphon_options_define=""
 _siphon_options_undefine=""
@@ -61,11 +61,13 @@ _siphon() {
             COMPREPLY=($(compgen -W "leaks all" -- "$cur")); return ;;
         --output)
             COMPREPLY=($(compgen -W "human json" -- "$cur")); return ;;
+        --on-outage)
+            COMPREPLY=($(compgen -W "pause fail" -- "$cur")); return ;;
         --driver)
             COMPREPLY=($(compgen -W "embedded qemu" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
-        -b|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds)
+        -b|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds|--cache-dir)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == --output=* ]]; then

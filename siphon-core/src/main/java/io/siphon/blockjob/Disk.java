@@ -6,6 +6,7 @@ import io.siphon.block.filter.RequestGate;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.format.RemoteBackingPolicy;
 import io.siphon.job.Job;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -52,7 +53,14 @@ public final class Disk implements AutoCloseable {
 
     /** Opens the chain under {@code path} for writing (format probed when empty) as a disk. */
     public static Disk open(String name, Path path, Optional<String> format, boolean copyOnRead) throws IOException {
-        ImageChain chain = ImageChain.open(path, format, OpenOptions.READ_WRITE);
+        return open(name, path, format, copyOnRead, RemoteBackingPolicy.LOCAL_ONLY);
+    }
+
+    /** {@link #open}, following remote backing names as {@code remote} allows. */
+    public static Disk open(
+            String name, Path path, Optional<String> format, boolean copyOnRead, RemoteBackingPolicy remote)
+            throws IOException {
+        ImageChain chain = ImageChain.open(path, format, OpenOptions.READ_WRITE.withRemote(remote));
         try {
             return new Disk(name, chain, copyOnRead);
         } catch (IOException | RuntimeException e) {

@@ -6,6 +6,7 @@ import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.Image;
+import io.siphon.format.remote.RemoteObjectException;
 import io.siphon.job.Job;
 import io.siphon.job.JobCancelledException;
 import io.siphon.job.JobContext;
@@ -103,7 +104,10 @@ public final class StreamJob implements JobDriver {
             return images.size();
         }
         for (int i = 1; i < images.size(); i++) {
-            if (Files.isSameFile(images.get(i).path(), base.get())) {
+            Path image = images.get(i).path();
+            // a remote image's path is its name, no file: it is the base only by that name
+            if (image.equals(base.get())
+                    || (Files.exists(image) && Files.exists(base.get()) && Files.isSameFile(image, base.get()))) {
                 return i;
             }
         }
@@ -149,6 +153,11 @@ public final class StreamJob implements JobDriver {
         try {
             return examineAndCopy(context, offset);
         } catch (IOException e) {
+            if (options.onOutage().pause() && RemoteObjectException.isOutage(e)) {
+                // the retries inside the read already waited out the remote's timeout
+                context.pauseUntil(e, options.onOutage().probeInterval().toNanos(), () -> answers(offset));
+                return 0; // resumed: the cursor did not move, so the range is tried again
+            }
             switch (options.onError()) {
                 case REPORT -> throw e;
                 case STOP -> {
@@ -165,6 +174,17 @@ public final class StreamJob implements JobDriver {
                 }
                 default -> throw new AssertionError(options.onError());
             }
+        }
+    }
+
+    /** Whether the chain reads at {@code offset} again: one byte through the top, which warms the cache. */
+    private boolean answers(long offset) {
+        try {
+            top.read(offset, ByteBuffer.allocate(1));
+            return true;
+        } catch (IOException e) {
+            LOG.debug("disk '{}': remote still unreachable at offset {}: {}", disk.name(), offset, e.toString());
+            return false;
         }
     }
 
@@ -270,9 +290,20 @@ public final class StreamJob implements JobDriver {
                     "ranges were not copied (on-error ignore): " + firstIgnoredError.getMessage(), firstIgnoredError);
         }
         top.flush();
-        Optional<BackingReference> link = base.map(image -> BackingReference.of(
-                BackingNames.nameFor(top.path(), image.path(), options.keepRelative()), image.formatName()));
+        Optional<BackingReference> link = base.map(image -> BackingReference.of(baseName(image), image.formatName()));
         top.changeBackingReference(link);
+    }
+
+    /** The name the top records for the base: a remote base keeps the name its chain gave it. */
+    private String baseName(Image image) {
+        String named = disk.images()
+                .get(baseIndex - 1)
+                .backingReference()
+                .orElseThrow()
+                .name();
+        return BackingNames.isRemote(named)
+                ? named
+                : BackingNames.nameFor(top.path(), image.path(), options.keepRelative());
     }
 
     /** Drops the images the top no longer reads from: closed, their locks released, the listener told. */

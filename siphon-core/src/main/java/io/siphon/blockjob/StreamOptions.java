@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param onError what a failed copy does
  * @param chunkBytes how much one copy request moves at most (rounded up to the top's cluster size)
  * @param stepBytes how much data one {@code step()} copies (ranges skipped do not count)
+ * @param onOutage what an unreachable remote template does to the pull (by default it pauses)
  */
 public record StreamOptions(
         long bytesPerSecond,
@@ -22,13 +23,15 @@ public record StreamOptions(
         boolean keepRelative,
         OnErrorPolicy onError,
         long chunkBytes,
-        long stepBytes) {
+        long stepBytes,
+        OutagePolicy onOutage) {
     public static final long DEFAULT_CHUNK_BYTES = 1 << 20;
     public static final long DEFAULT_STEP_BYTES = 1 << 20;
 
     public StreamOptions {
         Objects.requireNonNull(base, "base");
         Objects.requireNonNull(onError, "onError");
+        Objects.requireNonNull(onOutage, "onOutage");
         if (bytesPerSecond < 0) {
             throw new IllegalArgumentException("speed must not be negative, got " + bytesPerSecond + " bytes/s");
         }
@@ -40,6 +43,16 @@ public record StreamOptions(
         }
     }
 
+    public StreamOptions(
+            long bytesPerSecond,
+            Optional<Path> base,
+            boolean keepRelative,
+            OnErrorPolicy onError,
+            long chunkBytes,
+            long stepBytes) {
+        this(bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, OutagePolicy.PAUSE);
+    }
+
     /** A full, unlimited pull that fails on the first error. */
     public static StreamOptions defaults() {
         return new StreamOptions(
@@ -47,22 +60,27 @@ public record StreamOptions(
     }
 
     public StreamOptions withSpeed(long newBytesPerSecond) {
-        return new StreamOptions(newBytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes);
+        return new StreamOptions(newBytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, onOutage);
     }
 
     public StreamOptions withBase(Path newBase, boolean newKeepRelative) {
-        return new StreamOptions(bytesPerSecond, Optional.of(newBase), newKeepRelative, onError, chunkBytes, stepBytes);
+        return new StreamOptions(
+                bytesPerSecond, Optional.of(newBase), newKeepRelative, onError, chunkBytes, stepBytes, onOutage);
     }
 
     public StreamOptions withOnError(OnErrorPolicy policy) {
-        return new StreamOptions(bytesPerSecond, base, keepRelative, policy, chunkBytes, stepBytes);
+        return new StreamOptions(bytesPerSecond, base, keepRelative, policy, chunkBytes, stepBytes, onOutage);
     }
 
     public StreamOptions withChunkBytes(long newChunkBytes) {
-        return new StreamOptions(bytesPerSecond, base, keepRelative, onError, newChunkBytes, stepBytes);
+        return new StreamOptions(bytesPerSecond, base, keepRelative, onError, newChunkBytes, stepBytes, onOutage);
     }
 
     public StreamOptions withStepBytes(long newStepBytes) {
-        return new StreamOptions(bytesPerSecond, base, keepRelative, onError, chunkBytes, newStepBytes);
+        return new StreamOptions(bytesPerSecond, base, keepRelative, onError, chunkBytes, newStepBytes, onOutage);
+    }
+
+    public StreamOptions withOnOutage(OutagePolicy policy) {
+        return new StreamOptions(bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, policy);
     }
 }

@@ -1,12 +1,12 @@
 package io.siphon.cli.image;
 
+import io.siphon.cli.CliException;
 import io.siphon.cli.view.MapEntry;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -45,6 +45,9 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     ForceShareOption share;
 
+    @Mixin
+    RemoteBackingOptions remote;
+
     @Option(names = "-q", description = "Quiet: print nothing, only set the exit status.")
     boolean quiet;
 
@@ -57,11 +60,11 @@ final class CompareCommand implements Callable<Integer> {
     private PrintWriter out;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, CliException {
         out = spec.commandLine().getOut();
-        OpenOptions options = share.readOnly();
-        try (ImageChain chain1 = ImageChain.open(Path.of(file1), firstFormat.format, options);
-                ImageChain chain2 = ImageChain.open(Path.of(file2), secondFormat, options)) {
+        OpenOptions options = share.readOnly().withRemote(remote.policy(file1, file2));
+        try (ImageChain chain1 = ImageChain.open(file1, firstFormat.format, options);
+                ImageChain chain2 = ImageChain.open(file2, secondFormat, options)) {
             ChainMap map1 = new ChainMap(chain1.images(), ChainNames.of(chain1, file1));
             ChainMap map2 = new ChainMap(chain2.images(), ChainNames.of(chain2, file2));
             long size1 = map1.sizeBytes();

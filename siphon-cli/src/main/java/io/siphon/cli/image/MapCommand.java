@@ -5,7 +5,6 @@ import io.siphon.cli.view.MapEntry;
 import io.siphon.format.ImageChain;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,13 +35,17 @@ final class MapCommand implements Callable<Integer> {
     @Mixin
     ForceShareOption share;
 
+    @Mixin
+    RemoteBackingOptions remote;
+
     @Parameters(paramLabel = "FILE", description = "The top image of the chain.")
     String file;
 
     @Override
     public Integer call() throws IOException, CliException {
         List<MapEntry> entries;
-        try (ImageChain chain = ImageChain.open(Path.of(file), format.format, share.readOnly())) {
+        try (ImageChain chain =
+                ImageChain.open(file, format.format, share.readOnly().withRemote(remote.policy(file)))) {
             entries = new ChainMap(chain.images(), ChainNames.of(chain, file)).entries();
         }
         PrintWriter out = spec.commandLine().getOut();

@@ -1,5 +1,7 @@
 package io.siphon.cli.image;
 
+import io.siphon.block.BlockDevice;
+import io.siphon.blockjob.Disk;
 import io.siphon.cli.CliException;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
@@ -74,6 +76,14 @@ final class ServeCommand implements Callable<Integer> {
             description = "Export name (default: the empty name, the default export).")
     String name = "";
 
+    @Option(
+            names = "--copy-on-read",
+            description = "Copy what clients read from the backing chain into FILE (not with --read-only).")
+    boolean copyOnRead;
+
+    @Mixin
+    RemoteBackingOptions remote;
+
     @Parameters(paramLabel = "FILE", description = "The image file.")
     String file;
 
@@ -84,6 +94,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (tlsCreds.isPresent() && socket.isPresent()) {
             throw new CliException("--tls-creds applies to --port only");
+        }
+        if (copyOnRead && readOnly) {
+            throw new CliException("--copy-on-read writes into FILE; it cannot be --read-only");
         }
         Optional<SSLContext> tls =
                 tlsCreds.isPresent() ? Optional.of(TlsCredentials.server(tlsCreds.get())) : Optional.empty();
@@ -99,9 +112,20 @@ final class ServeCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         });
-        OpenOptions options = readOnly ? OpenOptions.READ_ONLY : OpenOptions.READ_WRITE;
-        try (ImageChain chain = ImageChain.open(Path.of(file), format.format, options)) {
-            NbdServer.Builder builder = NbdServer.builder().export(name, chain.top(), readOnly);
+        OpenOptions options =
+                (readOnly ? OpenOptions.READ_ONLY : OpenOptions.READ_WRITE).withRemote(remote.policy(file));
+        ImageChain chain = ImageChain.open(Path.of(file), format.format, options);
+        Disk disk;
+        try {
+            disk = new Disk(name, chain, copyOnRead);
+        } catch (IOException | RuntimeException e) {
+            chain.close();
+            closed.countDown();
+            throw e;
+        }
+        try (disk) {
+            BlockDevice exported = copyOnRead ? disk.device() : chain.top();
+            NbdServer.Builder builder = NbdServer.builder().export(name, exported, readOnly);
             if (socket.isPresent()) {
                 builder.listenUnix(socket.get());
             } else {

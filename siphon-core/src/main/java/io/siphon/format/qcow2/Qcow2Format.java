@@ -1,6 +1,5 @@
 package io.siphon.format.qcow2;
 
-import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Image;
@@ -85,8 +84,8 @@ public final class Qcow2Format implements ImageFormat {
         long sizeBytes = options.sizeBytes();
         Optional<String> backingFormat = Optional.empty();
         if (backing.isPresent()) {
-            Path backingPath = BackingNames.resolve(path, backing.get().name());
-            try (Image below = ImageChain.openOne(backingPath, backing.get().format(), OpenOptions.FORCE_SHARE)) {
+            OpenOptions backingOptions = OpenOptions.FORCE_SHARE.withRemote(options.remote());
+            try (Image below = ImageChain.openBacking(path, backing.get(), backingOptions)) {
                 backingFormat = Optional.of(below.formatName());
                 if (sizeBytes == CreateOptions.SIZE_OF_BACKING) {
                     sizeBytes = below.sizeBytes();

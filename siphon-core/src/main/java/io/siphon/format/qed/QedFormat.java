@@ -1,6 +1,5 @@
 package io.siphon.format.qed;
 
-import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Image;
@@ -83,9 +82,8 @@ public final class QedFormat implements ImageFormat {
                 QedHeader.isValidTableSize(tableSize),
                 QedHeader.MIN_TABLE_SIZE,
                 QedHeader.MAX_TABLE_SIZE);
-        long size = options.sizeBytes() == CreateOptions.SIZE_OF_BACKING
-                ? backingSize(path, options.backing())
-                : options.sizeBytes();
+        long size =
+                options.sizeBytes() == CreateOptions.SIZE_OF_BACKING ? backingSize(path, options) : options.sizeBytes();
         size = Alignment.alignUp(size, QedHeader.SECTOR_BYTES);
         if (!QedHeader.isValidImageSize(size, clusterSize, tableSize)) {
             throw refused(
@@ -138,12 +136,13 @@ public final class QedFormat implements ImageFormat {
         }
     }
 
-    private static long backingSize(Path path, Optional<BackingReference> backing) throws IOException {
+    private static long backingSize(Path path, CreateOptions options) throws IOException {
+        Optional<BackingReference> backing = options.backing();
         if (backing.isEmpty()) {
             throw refused(path, "size", "a size is required without a backing file");
         }
-        Path backingPath = BackingNames.resolve(path, backing.get().name());
-        try (Image image = ImageChain.openOne(backingPath, backing.get().format(), OpenOptions.FORCE_SHARE)) {
+        OpenOptions backingOptions = OpenOptions.FORCE_SHARE.withRemote(options.remote());
+        try (Image image = ImageChain.openBacking(path, backing.get(), backingOptions)) {
             return image.sizeBytes();
         }
     }
