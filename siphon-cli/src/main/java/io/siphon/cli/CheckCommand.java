@@ -71,7 +71,7 @@ final class CheckCommand implements Callable<Integer> {
         OpenOptions options = repair.isPresent() ? OpenOptions.READ_WRITE : share.readOnly();
         PrintWriter out = spec.commandLine().getOut();
         CheckReport report;
-        try (Image image = ImageChain.openOne(Path.of(file), format.format, options)) {
+        try (Image image = ImageChain.openForCheck(Path.of(file), format.format, options)) {
             report = check(image, repair.map(r -> r.mode).orElse(RepairMode.NONE));
             if (report.corruptionsFixed() > 0 || report.leaksFixed() > 0) {
                 if (!output.json()) {

@@ -254,6 +254,51 @@ class Qcow2ImageCommandsTest {
         assertEquals(0, Cli.qemuImg(dir, "check", path("leaky.qcow2")).status());
     }
 
+    /**
+     * Damaged images made from one qemu-io-written image: a leaked cluster at the end of the file,
+     * a refcount of 0 under a data cluster, and two truncations (the L2 table gone; the data gone).
+     * siphon and qemu-img print the same report, the same error lines and exit alike.
+     */
+    @Test
+    void checkOfDamagedImagesPrintsWhatQemuImgPrints() throws Exception {
+        qemuImgOk("create", "-f", "qcow2", path("made.qcow2"), "10M");
+        Cli.qemuIo(dir, "qcow2", "made.qcow2", "write 1M 64k", "write 0 64k", "write 3M 64k");
+        long l2;
+        long lastData;
+        long refcountBlock;
+        try (FileChannel made = FileChannel.open(dir.resolve("made.qcow2"), StandardOpenOption.READ)) {
+            l2 = readLong(made, readLong(made, 40)) & L2_ENTRY_OFFSET_MASK;
+            lastData = readLong(made, l2 + 48 * 8) & L2_ENTRY_OFFSET_MASK;
+            refcountBlock = readLong(made, readLong(made, 48));
+            assertEquals(Files.size(dir.resolve("made.qcow2")), lastData + 65536, "guest 3M is the last cluster");
+        }
+        damaged("leak-at-end.qcow2", file -> file.write(ByteBuffer.allocate(8), l2 + 48 * 8));
+        damaged(
+                "refcount-zero.qcow2",
+                file -> file.write(ByteBuffer.allocate(2), refcountBlock + lastData / 65536 * 2));
+        damaged("l2-gone.qcow2", file -> file.truncate(l2));
+        damaged("data-gone.qcow2", file -> file.truncate(l2 + 65536));
+        for (String name : List.of("leak-at-end.qcow2", "refcount-zero.qcow2", "l2-gone.qcow2", "data-gone.qcow2")) {
+            Cli.Result[] human = both("check", path(name));
+            assertEquals(human[1].out(), human[0].out(), name);
+            assertEquals(human[1].err(), human[0].err(), name);
+            assertTrue(human[0].status() == 2 || human[0].status() == 3, name + ": " + human[0]);
+            Cli.Result[] json = both("check", "--output=json", path(name));
+            assertEquals(JSON.readTree(json[1].out()), JSON.readTree(json[0].out()), name);
+        }
+    }
+
+    private interface Damage {
+        void apply(FileChannel file) throws IOException;
+    }
+
+    private void damaged(String name, Damage damage) throws IOException {
+        Files.copy(dir.resolve("made.qcow2"), dir.resolve(name));
+        try (FileChannel file = FileChannel.open(dir.resolve(name), StandardOpenOption.WRITE)) {
+            damage.apply(file);
+        }
+    }
+
     private static long readLong(FileChannel channel, long offset) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(8);
         channel.read(buffer, offset);

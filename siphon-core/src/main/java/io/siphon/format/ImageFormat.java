@@ -18,6 +18,15 @@ public interface ImageFormat {
     /** Opens an image on a file already opened (and locked) as {@code options} asks. */
     Image open(ImageFile file, OpenOptions options) throws IOException;
 
+    /**
+     * Opens an image for {@link Image#check}: opened read-only, a format may accept metadata that
+     * {@link #open} refuses, so that the check reports it (as qemu-img check does) instead of failing;
+     * such an image may read less than the file holds and is for checking only.
+     */
+    default Image openForCheck(ImageFile file, OpenOptions options) throws IOException {
+        return open(file, options);
+    }
+
     /** Creates a new image file; fails if it exists. */
     void create(Path path, CreateOptions options) throws IOException;
 }

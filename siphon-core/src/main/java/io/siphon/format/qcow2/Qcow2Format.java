@@ -49,6 +49,11 @@ public final class Qcow2Format implements ImageFormat {
         return Qcow2Image.open(file, options);
     }
 
+    @Override
+    public Image openForCheck(ImageFile file, OpenOptions options) throws IOException {
+        return Qcow2Image.openForCheck(file, options);
+    }
+
     /**
      * Creates an image as {@code qemu-img create -f qcow2} does: options cluster_size, compat
      * (0.10 or 1.1), refcount_bits, lazy_refcounts; the backing name and format are recorded in the

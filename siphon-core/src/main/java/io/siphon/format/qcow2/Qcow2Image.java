@@ -54,18 +54,30 @@ final class Qcow2Image implements Image {
     private long decompressedEntry = -1;
     private final byte[] decompressed;
 
-    private Qcow2Image(ImageFile file, Qcow2Header header, boolean writable) throws IOException {
+    private Qcow2Image(ImageFile file, Qcow2Header header, boolean writable, boolean lenient) throws IOException {
         this.file = file;
         this.path = file.path();
         this.sizeBytes = header.sizeBytes();
         this.writable = writable;
         this.decompressed = new byte[header.clusterSize()];
-        this.metadata = new Qcow2Metadata(file, header);
+        this.metadata = new Qcow2Metadata(file, header, lenient);
         this.map = new Qcow2ClusterMap(metadata, sizeBytes, this::readGuest);
     }
 
     /** Opens the image on {@code file}; a dirty image opened for writing is repaired first. */
     static Qcow2Image open(ImageFile file, OpenOptions options) throws IOException {
+        return open(file, options, false);
+    }
+
+    /**
+     * Opens the image for {@link #check}: read-only, L1 entries that name no usable L2 table are
+     * kept for the checker to report (and read as unallocated) instead of refusing the image.
+     */
+    static Qcow2Image openForCheck(ImageFile file, OpenOptions options) throws IOException {
+        return open(file, options, !options.writable());
+    }
+
+    private static Qcow2Image open(ImageFile file, OpenOptions options, boolean lenient) throws IOException {
         Qcow2Header header = Qcow2Header.read(file);
         Path path = file.path();
         boolean writable = options.writable();
@@ -76,7 +88,7 @@ final class Qcow2Image implements Image {
                     header.nbSnapshots() + " internal snapshots: writing images with snapshots is not supported; "
                             + "open it read-only");
         }
-        Qcow2Image image = new Qcow2Image(file, header, writable);
+        Qcow2Image image = new Qcow2Image(file, header, writable, lenient);
         if (writable) {
             image.prepareForWriting();
         }
