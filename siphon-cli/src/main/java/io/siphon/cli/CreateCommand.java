@@ -6,6 +6,7 @@ import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
+import io.siphon.format.ImageFormat;
 import io.siphon.format.OpenOptions;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -74,6 +75,9 @@ final class CreateCommand implements Callable<Integer> {
         if (options.containsKey("cluster_size")) {
             options.put("cluster_size", Long.toString(parseSize(options.get("cluster_size"))));
         }
+        // every option is checked before the Formatting line: a refused one prints only its error
+        ImageFormat imageFormat = Formats.byName(format);
+        imageFormat.validateCreateOptions(Path.of(file), options);
         if (backingName.isEmpty() && backingFmt.isPresent()) {
             throw new CliException("-F names the format of a backing file, but no backing file (-b) was given");
         }
@@ -101,7 +105,7 @@ final class CreateCommand implements Callable<Integer> {
                     .getOut()
                     .println(FormattingLine.of(file, format, sizeBytes, backingName, backingFmt, options));
         }
-        Formats.byName(format).create(Path.of(file), new CreateOptions(sizeBytes, reference, options));
+        imageFormat.create(Path.of(file), new CreateOptions(sizeBytes, reference, options));
         return 0;
     }
 

@@ -93,6 +93,35 @@ class Qcow2ImageCommandsTest {
         }
     }
 
+    /** qemu-img refuses these too; siphon checks every option before it prints the Formatting line. */
+    @Test
+    void createRefusesBadOptionsBeforePrintingAnything() throws Exception {
+        String[][] cases = {
+            {"-f", "vmdk9"},
+            {"-f", "qcow2", "-o", "foo=1"},
+            {"-f", "qcow2", "-o", "cluster_size=3000"},
+            {"-f", "qcow2", "-o", "compat=0.9"},
+            {"-f", "qcow2", "-o", "lazy_refcounts=maybe"},
+            {"-f", "qcow2", "-o", "refcount_bits=3"},
+            {"-f", "qed", "-o", "cluster_size=3000"},
+            {"-f", "qed", "-o", "bogus=1"},
+            {"-f", "raw", "-o", "bogus=1"},
+        };
+        for (String[] options : cases) {
+            List<String> args = new ArrayList<>(List.of("create"));
+            args.addAll(List.of(options));
+            List<String> qemuArgs = new ArrayList<>(args);
+            args.addAll(List.of(path("bad.img"), "1M"));
+            qemuArgs.addAll(List.of(path("qemu-bad.img"), "1M"));
+            assertEquals(1, Cli.qemuImg(dir, qemuArgs.toArray(String[]::new)).status(), qemuArgs.toString());
+            Cli.Result siphon = Cli.siphon(image(args.toArray(String[]::new)));
+            assertEquals(1, siphon.status(), args + ": " + siphon);
+            assertEquals("", siphon.out(), args.toString());
+            assertEquals(1, siphon.err().lines().count(), args + ": " + siphon.err());
+            assertTrue(!Files.exists(dir.resolve("bad.img")), args.toString());
+        }
+    }
+
     @Test
     void createTakesTheBackingSizeAndResolvesTheNameNextToTheImage() throws Exception {
         Files.createDirectories(dir.resolve("vm"));

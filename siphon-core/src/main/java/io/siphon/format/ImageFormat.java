@@ -3,6 +3,7 @@ package io.siphon.format;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Map;
 
 /** An image format: probing, opening and creating. Found by {@link Formats} through ServiceLoader. */
 public interface ImageFormat {
@@ -26,6 +27,12 @@ public interface ImageFormat {
     default Image openForCheck(ImageFile file, OpenOptions options) throws IOException {
         return open(file, options);
     }
+
+    /**
+     * Refuses format options {@link #create} would refuse (unknown names, bad values), without
+     * touching the file system, so that a caller fails before it prints or writes anything.
+     */
+    void validateCreateOptions(Path path, Map<String, String> formatOptions) throws ImageFormatException;
 
     /** Creates a new image file; fails if it exists. */
     void create(Path path, CreateOptions options) throws IOException;

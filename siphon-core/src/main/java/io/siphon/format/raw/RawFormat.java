@@ -13,6 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 
 /** A raw disk: the file's bytes are the disk's bytes. Never probed; always named. */
 public final class RawFormat implements ImageFormat {
@@ -34,18 +35,23 @@ public final class RawFormat implements ImageFormat {
     }
 
     @Override
+    public void validateCreateOptions(Path path, Map<String, String> formatOptions) throws ImageFormatException {
+        if (!formatOptions.isEmpty()) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.REFUSED,
+                    path,
+                    "options",
+                    "raw takes no options, got " + formatOptions.keySet());
+        }
+    }
+
+    @Override
     public void create(Path path, CreateOptions options) throws IOException {
         if (options.backing().isPresent()) {
             throw new ImageFormatException(
                     ImageFormatException.Reason.REFUSED, path, "backing file", "raw images have no backing file");
         }
-        if (!options.formatOptions().isEmpty()) {
-            throw new ImageFormatException(
-                    ImageFormatException.Reason.REFUSED,
-                    path,
-                    "options",
-                    "raw takes no options, got " + options.formatOptions().keySet());
-        }
+        validateCreateOptions(path, options.formatOptions());
         if (options.sizeBytes() == CreateOptions.SIZE_OF_BACKING) {
             throw new ImageFormatException(ImageFormatException.Reason.REFUSED, path, "size", "a size is required");
         }
