@@ -204,6 +204,28 @@ class Qcow2ImageCommandsTest {
         }
     }
 
+    /** Internal snapshots and persistent bitmaps made by qemu-img, on an image with a backing file. */
+    @Test
+    void infoShowsSnapshotsAndBitmapsAsQemuImgDoes() throws Exception {
+        qemuImgOk("create", "-f", "qcow2", path("base.qcow2"), "10M");
+        Cli.qemuIo(dir, "qcow2", "base.qcow2", "write -P 0x5a 0 64k");
+        qemuImgOk("snapshot", "-c", "first", path("base.qcow2"));
+        qemuImgOk("snapshot", "-c", "second one", path("base.qcow2"));
+        qemuImgOk("bitmap", "--add", path("base.qcow2"), "b0");
+        qemuImgOk("bitmap", "--add", "-g", "128k", "--disable", path("base.qcow2"), "b1");
+        qemuImgOk("create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", path("top.qcow2"));
+        qemuImgOk("snapshot", "-c", "s1", path("top.qcow2"));
+        for (String[] args : new String[][] {
+            {"info", path("base.qcow2")},
+            {"info", "--output=json", path("base.qcow2")},
+            {"info", "--backing-chain", path("top.qcow2")},
+            {"info", "--output=json", "--backing-chain", path("top.qcow2")},
+        }) {
+            Cli.Result[] results = both(args);
+            assertEquals(results[1].out(), results[0].out(), String.join(" ", args));
+        }
+    }
+
     @Test
     void mapOfCompressedClustersMatchesQemuImg() throws Exception {
         String top = chain(System.nanoTime());

@@ -397,6 +397,24 @@ final class Qcow2Image implements Image {
         if (current.version() >= 3) {
             specific.put("lazy-refcounts", current.lazyRefcounts());
         }
+        List<Map<String, Object>> bitmaps = new ArrayList<>();
+        for (BitmapDirectory.Bitmap bitmap : BitmapDirectory.read(file, current)) {
+            Map<String, Object> shown = new LinkedHashMap<>(); // qemu-img's order
+            List<String> flags = new ArrayList<>();
+            if (bitmap.inUse()) {
+                flags.add("in-use");
+            }
+            if (bitmap.auto()) {
+                flags.add("auto");
+            }
+            shown.put("flags", flags);
+            shown.put("name", bitmap.name());
+            shown.put("granularity", bitmap.granularityBytes());
+            bitmaps.add(shown);
+        }
+        if (!bitmaps.isEmpty()) {
+            specific.put("bitmaps", bitmaps);
+        }
         specific.put("refcount-bits", metadata.geometry().refcountBits());
         if (current.version() >= 3) {
             specific.put("corrupt", current.isCorrupt());
@@ -410,7 +428,10 @@ final class Qcow2Image implements Image {
                 backingReference(),
                 current.isDirty(),
                 specific,
-                OptionalLong.of(file.allocatedBytes()));
+                OptionalLong.of(file.allocatedBytes()),
+                SnapshotTable.read(file, current).stream()
+                        .map(SnapshotTable.Entry::snapshot)
+                        .toList());
     }
 
     @Override
