@@ -338,7 +338,7 @@ final class DomainManager implements AutoCloseable {
         String name = definition.name();
         synchronized (disk) {
             if (disk.job().isPresent()) {
-                throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+                return takeOver(name, disk, job, stepped);
             }
             if (!stepped) {
                 try {
@@ -365,6 +365,31 @@ final class DomainManager implements AutoCloseable {
                     stepped ? ", stepped" : "");
             return started;
         }
+    }
+
+    /**
+     * A whole-device pull on a disk whose stepped pull is between steps continues that job in the
+     * background, recorded like any pull; anything else meets the job already there. The caller
+     * holds the disk's lock.
+     */
+    private PullJob takeOver(String name, RunningDisk disk, PersistedJob job, boolean stepped) {
+        PullJob current = disk.job().orElseThrow();
+        if (stepped || !current.stepped() || job.base().isPresent()) {
+            throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+        }
+        try {
+            state.saveJob(name, job);
+        } catch (IOException e) {
+            throw failed("recording the pull of disk " + disk.target(), e);
+        }
+        PullJob background = current.continueInBackground(job.bytesPerSecond());
+        disk.setJob(background, disk.jobEnded());
+        LOG.info(
+                "domain {} disk {}: block pull continues the stepped pull ({} bytes/s)",
+                name,
+                disk.target(),
+                job.bytesPerSecond());
+        return background;
     }
 
     private PullJobs.Request request(RunningDisk disk, PersistedJob job, boolean stepped) {
