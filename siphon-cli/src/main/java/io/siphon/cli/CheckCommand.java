@@ -98,7 +98,7 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         CheckReportView view = new CheckReportView(report, file);
-        out.print(output.json() ? QemuJson.pretty(view.json()) + "\n" : view.human());
+        out.print(output.json() ? QemuPrettyPrinter.pretty(view.json()) + "\n" : view.human());
         out.flush();
         if (report.checkErrors() > 0) {
             throw new CliException(file + ": check failed", 1);

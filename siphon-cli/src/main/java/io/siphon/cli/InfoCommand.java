@@ -58,7 +58,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json()) {
-            out.println(QemuJson.pretty(
+            out.println(QemuPrettyPrinter.pretty(
                     backingChain
                             ? views.stream().map(ImageInfoView::json).toList()
                             : views.getFirst().json()));

@@ -1,6 +1,6 @@
 package io.siphon.daemon;
 
-import io.siphon.api.remote.TlsFiles;
+import io.siphon.net.PemTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ public final class Daemon implements AutoCloseable {
      *
      * @param address where to listen
      * @param cert the daemon's certificate chain (PEM)
-     * @param key the daemon's unencrypted PKCS#8 key (PEM)
+     * @param key the daemon's unencrypted key (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC)
      * @param ca the CA certificates a client's certificate must chain to (PEM)
      */
     public record TlsListen(InetSocketAddress address, Path cert, Path key, Path ca) {}
@@ -56,7 +56,7 @@ public final class Daemon implements AutoCloseable {
             servers.add(ControlServer.listen(roSocket.orElse(stateDir.resolve("siphon-ro.sock")), manager, true));
             if (tls.isPresent()) {
                 TlsListen t = tls.get();
-                servers.add(ControlServer.listenTls(t.address(), TlsFiles.mutual(t.cert(), t.key(), t.ca()), manager));
+                servers.add(ControlServer.listenTls(t.address(), PemTls.mutual(t.cert(), t.key(), t.ca()), manager));
             }
         } catch (IOException | RuntimeException e) {
             for (ControlServer server : servers) {

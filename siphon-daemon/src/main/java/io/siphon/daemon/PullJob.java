@@ -5,7 +5,7 @@ import io.siphon.api.BlockJobProgress;
 import java.io.IOException;
 
 /**
- * A pull running on one disk of a started domain, as the domain manager drives it; the engine's
+ * A pull running on one disk of a started domain, as {@link DiskPulls} drives it; the engine's
  * job ends by calling the {@link PullJobs.EndListener} it was started with. Thread-safe.
  */
 interface PullJob {

@@ -18,6 +18,7 @@ import io.siphon.job.JobStateException;
 import io.siphon.job.JobStatus;
 import io.siphon.job.Progress;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -33,30 +34,42 @@ final class PullJobs {
     }
 
     /**
-     * What to pull.
-     *
-     * @param base the image the pull stops at, or empty for the whole chain
-     * @param keepRelative whether the top records the base by a relative name
-     * @param bytesPerSecond the speed limit, 0 for none
-     * @param stepped whether the job copies only when stepped
+     * The engine's options for a pull asked for through the API: the base (a path, relative to this
+     * process's directory, named absolutely in the options) and the speed are checked here, once;
+     * the engine finds the base in the chain when the job is created.
      */
-    record Request(Optional<Path> base, boolean keepRelative, long bytesPerSecond, boolean stepped) {}
-
-    /** Creates the job on {@code disk}, and starts it in the background unless stepped. */
-    static PullJob start(RunningDisk disk, Request request, EndListener onEnd) {
-        StreamOptions options = StreamOptions.defaults().withSpeed(request.bytesPerSecond());
-        if (request.base().isPresent()) {
-            options = options.withBase(request.base().get(), request.keepRelative());
+    static StreamOptions options(Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+        try {
+            StreamOptions options = StreamOptions.defaults().withSpeed(bytesPerSecond);
+            return base.isEmpty()
+                    ? options
+                    : options.withBase(Path.of(base.get()).toAbsolutePath(), keepRelative);
+        } catch (IllegalArgumentException e) {
+            throw new SiphonException(ErrorCode.INVALID_ARG, e.getMessage(), e);
         }
+    }
+
+    /** Creates the job on {@code disk}, and starts it in the background unless {@code stepped}. */
+    static PullJob start(RunningDisk disk, StreamOptions options, boolean stepped, EndListener onEnd) {
         Job job;
         try {
             job = StreamJob.create(disk.disk(), options);
         } catch (IllegalArgumentException e) {
-            throw new SiphonException(ErrorCode.INVALID_ARG, e.getMessage(), e);
+            throw new SiphonException(ErrorCode.INVALID_ARG, "disk " + disk.target() + ": " + e.getMessage(), e);
         } catch (IllegalStateException e) {
             throw new SiphonException(ErrorCode.JOB_EXISTS, e.getMessage(), e);
         } catch (IOException e) {
-            throw new SiphonException(ErrorCode.OPERATION_FAILED, "disk " + disk.target() + ": " + e.getMessage(), e);
+            // the engine compares the base with each image of the chain by file: a missing one is none
+            boolean missingBase = e instanceof NoSuchFileException missing
+                    && options.base().map(Path::toString).equals(Optional.ofNullable(missing.getFile()));
+            throw missingBase
+                    ? new SiphonException(
+                            ErrorCode.INVALID_ARG,
+                            "disk " + disk.target() + ": base " + options.base().get()
+                                    + " does not exist, so it is not below the top in the chain",
+                            e)
+                    : new SiphonException(
+                            ErrorCode.OPERATION_FAILED, "disk " + disk.target() + ": " + e.getMessage(), e);
         }
         job.addListener(event -> {
             switch (event) {
@@ -66,11 +79,10 @@ final class PullJobs {
                 default -> {}
             }
         });
-        if (!request.stepped()) {
+        if (!stepped) {
             job.start();
         }
-        return new EngineJob(
-                disk.target(), job, request.stepped(), disk.device().sizeBytes());
+        return new EngineJob(disk.target(), job, stepped, disk.device().sizeBytes());
     }
 
     /** A {@link Job} of the engine seen through the API's words. */

@@ -2,6 +2,7 @@ package io.siphon.daemon;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.blockjob.Disk;
+import io.siphon.domain.DiskDefinition;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;

@@ -1,0 +1,33 @@
+package io.siphon.domain;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * What Siphon reads of a libvirt domain XML, with the XML itself as it is persisted; immutable.
+ *
+ * @param name the unique name
+ * @param uuid the unique UUID (generated when the XML had none, and written into {@code xml})
+ * @param disks the file-backed disks, in document order
+ * @param xml the definition as persisted
+ */
+public record DomainDefinition(String name, UUID uuid, List<DiskDefinition> disks, String xml) {
+    public DomainDefinition {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(uuid, "uuid");
+        disks = List.copyOf(disks);
+        Objects.requireNonNull(xml, "xml");
+    }
+
+    /** The disk named by target (vda) or by source path. */
+    public Optional<DiskDefinition> disk(String targetOrSource) {
+        for (DiskDefinition disk : disks) {
+            if (disk.target().equals(targetOrSource) || disk.source().toString().equals(targetOrSource)) {
+                return Optional.of(disk);
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,116 @@
+package io.siphon.domain;
+
+import io.siphon.api.ErrorCode;
+import io.siphon.api.SiphonException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * A driver's state directory, mode 0700: {@code domains/NAME.xml} (the definitions, see {@link
+ * DomainDefinitions}), whatever subdirectories the driver adds, and {@code lock}, held while one
+ * process manages it. Files are replaced atomically and durably. Thread-safe.
+ */
+public final class StateDirectory implements AutoCloseable {
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+    private final Path root;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+
+    private StateDirectory(Path root, FileChannel lockChannel, FileLock lock) {
+        this.root = root;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+    }
+
+    /**
+     * Opens (creating) {@code root} and its {@code domains} directory and locks it against other
+     * processes; a directory locked elsewhere is {@link ErrorCode#OPERATION_FAILED} naming it.
+     */
+    public static StateDirectory open(Path root) {
+        try {
+            createDirectory(root);
+            createDirectory(root.resolve("domains"));
+            FileChannel channel =
+                    FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                channel.close();
+                throw new SiphonException(
+                        ErrorCode.OPERATION_FAILED, "state directory " + root + " is in use by another Siphon process");
+            }
+            return new StateDirectory(root, channel, lock);
+        } catch (IOException e) {
+            throw new SiphonException(ErrorCode.OPERATION_FAILED, "cannot open state directory " + root + ": " + e, e);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The subdirectory {@code name}, created (mode 0700) if missing. */
+    public Path subdirectory(String name) throws IOException {
+        Path dir = root.resolve(name);
+        createDirectory(dir);
+        return dir;
+    }
+
+    Path domains() {
+        return root.resolve("domains");
+    }
+
+    /**
+     * Writes {@code text} to a temporary file beside {@code target}, syncs it, renames it over
+     * {@code target} and syncs the directory: a crash leaves the old or the new file, never a part.
+     */
+    public static void writeAtomically(Path target, String text) throws IOException {
+        Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(
+                temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
+        }
+        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        }
+    }
+
+    private static void createDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, OWNER_ONLY);
+        }
+    }
+
+    /** Releases the lock; another process may then open the directory. */
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+        } finally {
+            lockChannel.close();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.siphon.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.api.ErrorCode;
+import io.siphon.api.SiphonException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StateDirectoryTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aDirectoryInUseCannotBeOpenedUntilItIsClosed() throws Exception {
+        Path root = dir.resolve("state");
+        try (StateDirectory first = StateDirectory.open(root)) {
+            SiphonException e = assertThrows(SiphonException.class, () -> StateDirectory.open(root));
+            assertEquals(ErrorCode.OPERATION_FAILED, e.code());
+            assertTrue(e.getMessage().contains(root + " is in use"), e.getMessage());
+        }
+        StateDirectory.open(root).close();
+    }
+
+    @Test
+    void directoriesAreTheOwnersOnly() throws Exception {
+        Path root = dir.resolve("state");
+        try (StateDirectory state = StateDirectory.open(root)) {
+            Path jobs = state.subdirectory("jobs");
+            assertEquals(root.resolve("jobs"), jobs);
+            for (Path created : new Path[] {root, root.resolve("domains"), jobs}) {
+                assertEquals(
+                        "rwx------",
+                        PosixFilePermissions.toString(Files.getPosixFilePermissions(created)),
+                        created.toString());
+            }
+        }
+    }
+
+    @Test
+    void anAtomicWriteReplacesTheFileAndLeavesNoTemporary() throws Exception {
+        Path target = dir.resolve("record");
+        StateDirectory.writeAtomically(target, "first, and longer");
+        StateDirectory.writeAtomically(target, "second");
+        assertEquals("second", Files.readString(target));
+        assertFalse(Files.exists(dir.resolve("record.tmp")));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count());
+        }
+    }
+}
