@@ -227,6 +227,31 @@ class Qcow2ImageCommandsTest {
     }
 
     @Test
+    void mapOfARangeMatchesQemuImg() throws Exception {
+        long seed = System.nanoTime();
+        String top = chain(seed);
+        for (String[] range : new String[][] {
+            {"--start-offset", "65536", "--max-length", "3M"},
+            {"--start-offset", "1k", "--max-length", "100000"},
+            {"--start-offset", "5M"},
+            {"--max-length", "7340033"},
+            {"--start-offset", "15M", "--max-length", "8M"},
+            {"--start-offset", "20M"},
+            {"--start-offset", "1M", "--max-length", "0"},
+        }) {
+            for (String layout : List.of("--output=human", "--output=json")) {
+                List<String> args = new ArrayList<>(List.of("map", layout));
+                args.addAll(List.of(range));
+                args.add(top);
+                Cli.Result[] results = both(args.toArray(String[]::new));
+                assertEquals(results[1].out(), results[0].out(), "seed " + seed + ": " + args);
+            }
+        }
+        Cli.Result[] bad = both("map", "--start-offset", "-5", top);
+        assertEquals(1, bad[0].err().lines().count(), bad[0].err());
+    }
+
+    @Test
     void mapOfCompressedClustersMatchesQemuImg() throws Exception {
         String top = chain(System.nanoTime());
         qemuImgOk("convert", "-c", "-O", "qcow2", top, path("compressed.qcow2"));
@@ -336,6 +361,12 @@ class Qcow2ImageCommandsTest {
             assertTrue(human[0].status() == 2 || human[0].status() == 3, name + ": " + human[0]);
             Cli.Result[] json = both("check", "--output=json", path(name));
             assertEquals(JSON.readTree(json[1].out()), JSON.readTree(json[0].out()), name);
+            for (String[] quiet :
+                    new String[][] {{"check", "-q", path(name)}, {"check", "-q", "--output=json", path(name)}}) {
+                Cli.Result[] results = both(quiet);
+                assertEquals("", results[0].out(), name);
+                assertEquals(results[1].err(), results[0].err(), name);
+            }
         }
     }
 
