@@ -5,14 +5,15 @@ import picocli.CommandLine.Command;
 /** {@code siphon image}: offline image commands, shaped like qemu-img's. */
 @Command(
         name = "image",
-        description =
-                "Create, inspect, check, map, compare, rebase, pull and serve image files (as qemu-img, qemu-nbd).",
+        description = "Create, inspect, check, map, compare, convert, rebase, pull and serve image files (as qemu-img,"
+                + " qemu-nbd).",
         subcommands = {
             CreateCommand.class,
             InfoCommand.class,
             CheckCommand.class,
             MapCommand.class,
             CompareCommand.class,
+            ConvertCommand.class,
             RebaseCommand.class,
             PullCommand.class,
             ServeCommand.class
