@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 /** {@code siphon image}: offline image commands, shaped like qemu-img's. */
 @Command(
         name = "image",
-        description = "Create, inspect, check, map, compare, convert, rebase, pull and serve image files (as qemu-img,"
+        description = "Create, inspect, check, map, compare, convert, rebase, resize, pull and serve image files (as"
+                + " qemu-img,"
                 + " qemu-nbd).",
         subcommands = {
             CreateCommand.class,
@@ -15,6 +16,7 @@ import picocli.CommandLine.Command;
             CompareCommand.class,
             ConvertCommand.class,
             RebaseCommand.class,
+            ResizeCommand.class,
             PullCommand.class,
             ServeCommand.class
         },

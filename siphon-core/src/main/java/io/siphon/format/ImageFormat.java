@@ -34,6 +34,16 @@ public interface ImageFormat {
      */
     void validateCreateOptions(Path path, Map<String, String> formatOptions) throws ImageFormatException;
 
+    /**
+     * Changes the virtual size of the image at {@code path}, which this call opens for writing (and
+     * locks): a larger size reads zeroes (or the backing file) in the new range, a smaller one drops
+     * what lies past it. Formats that cannot refuse with an UNSUPPORTED error.
+     */
+    default void resize(Path path, long newSizeBytes) throws IOException {
+        throw new ImageFormatException(
+                ImageFormatException.Reason.UNSUPPORTED, path, "size", name() + " images cannot be resized");
+    }
+
     /** Creates a new image file; fails if it exists. */
     void create(Path path, CreateOptions options) throws IOException;
 }

@@ -53,6 +53,14 @@ public final class Qcow2Format implements ImageFormat {
     }
 
     @Override
+    public void resize(Path path, long newSizeBytes) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+            image.resize(newSizeBytes);
+        }
+    }
+
+    @Override
     public Image openForCheck(ImageFile file, OpenOptions options) throws IOException {
         return Qcow2Image.openForCheck(file, options);
     }

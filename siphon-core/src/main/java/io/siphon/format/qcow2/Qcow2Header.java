@@ -120,6 +120,10 @@ record Qcow2Header(
         });
     }
 
+    Qcow2Header withSize(long newSizeBytes) {
+        return with(h -> h.sizeBytes = newSizeBytes);
+    }
+
     Qcow2Header withRefcountTable(long offset, int clusters) {
         return with(h -> {
             h.refcountTableOffset = offset;

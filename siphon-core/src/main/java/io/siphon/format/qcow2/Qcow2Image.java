@@ -147,6 +147,35 @@ final class Qcow2Image implements Image {
         exclusively(() -> metadata.initializeL1(newSizeBytes));
     }
 
+    /**
+     * Changes the virtual size and closes the image (an open image's size is fixed). Shrinking drops
+     * what lies past the new size, first zeroing the rest of its last cluster so that growing again
+     * reads zeroes there.
+     */
+    void resize(long newSizeBytes) throws IOException {
+        requireWritable();
+        if (newSizeBytes % 512 != 0) {
+            throw Errors.refused(path, "size", newSizeBytes + ": the new size must be a multiple of 512");
+        }
+        exclusively(() -> {
+            if (newSizeBytes < sizeBytes) {
+                long clusterEnd = Math.min(
+                        sizeBytes,
+                        io.siphon.util.Alignment.alignUp(
+                                newSizeBytes, metadata.geometry().clusterSize()));
+                if (clusterEnd > newSizeBytes) {
+                    map.writeZeroes(newSizeBytes, clusterEnd - newSizeBytes, false, false);
+                }
+                if (sizeBytes > clusterEnd) {
+                    map.discard(clusterEnd, sizeBytes - clusterEnd);
+                }
+            }
+            metadata.flush();
+            metadata.resize(newSizeBytes);
+        });
+        close();
+    }
+
     // ---- read
 
     @Override

@@ -239,6 +239,41 @@ final class Qcow2Metadata {
         }
     }
 
+    /**
+     * Records a new virtual size. A size the L1 table cannot cover gets a larger table in new
+     * clusters: written and durable before the header names it, the old table freed after. The caller
+     * has flushed, and dropped what lies past a smaller size.
+     */
+    void resize(long newSizeBytes) throws IOException {
+        long entries = geometry.l1EntriesFor(newSizeBytes);
+        if (entries <= l1.size()) {
+            writeHeader(header.withSize(newSizeBytes));
+            return;
+        }
+        if (entries * 8 > Qcow2Header.MAX_L1_BYTES) {
+            throw Errors.refused(path, "size", newSizeBytes + " bytes need an L1 table larger than 32 MiB");
+        }
+        long tableClusters = geometry.clustersFor(entries * 8);
+        long offset = allocator.allocate(tableClusters);
+        Zeroes.write(file, offset, tableClusters * geometry.clusterSize());
+        long[] copied = new long[(int) entries];
+        for (int i = 0; i < l1.size(); i++) {
+            copied[i] = l1.entry(i);
+        }
+        file.writeFully(offset, TableEntries.encode(copied, 0, copied.length));
+        allocator.flush();
+        order.wrote();
+        order.barrier();
+        long oldOffset = l1.offset();
+        long oldBytes = l1.size() * 8L;
+        writeHeader(header.withL1(offset, (int) entries).withSize(newSizeBytes));
+        if (oldBytes > 0) {
+            allocator.free(oldOffset, oldBytes);
+            FlushStage.REFCOUNT_DECREMENTS.run(this);
+        }
+        loadTables();
+    }
+
     /** Gives a new image of {@code newSizeBytes} its (zeroed) L1 table. Used by create only. */
     void initializeL1(long newSizeBytes) throws IOException {
         long entries = geometry.l1EntriesFor(newSizeBytes);

@@ -124,6 +124,14 @@ public final class QedFormat implements ImageFormat {
                 QedHeader.MAX_TABLE_SIZE);
     }
 
+    @Override
+    public void resize(Path path, long newSizeBytes) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                QedImage image = QedImage.open(file, OpenOptions.READ_WRITE)) {
+            image.grow(newSizeBytes);
+        }
+    }
+
     /** Refuses {@code what}_size unless valid, with qemu-img's words. */
     private static void requireInRange(Path path, String what, long value, boolean valid, long min, long max)
             throws ImageFormatException {

@@ -35,6 +35,14 @@ public final class RawFormat implements ImageFormat {
     }
 
     @Override
+    public void resize(Path path, long newSizeBytes) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE)) {
+            file.truncate(newSizeBytes);
+            file.flush();
+        }
+    }
+
+    @Override
     public void validateCreateOptions(Path path, Map<String, String> formatOptions) throws ImageFormatException {
         if (!formatOptions.isEmpty()) {
             throw new ImageFormatException(
