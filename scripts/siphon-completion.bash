@@ -3,15 +3,17 @@
 # and file names.
 
 _siphon_commands="image demo define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
-_siphon_image_commands="create info check map compare rebase pull serve"
+_siphon_image_commands="create info check map compare convert rebase resize pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
 _siphon_options_image_create="-f= -b= -F= -o= -u -q"
 _siphon_options_image_info="-f= --output= -U --force-share --backing-chain"
-_siphon_options_image_check="-f= --output= -r= -U --force-share"
-_siphon_options_image_map="-f= --output= -U --force-share"
+_siphon_options_image_check="-f= --output= -r= -U --force-share -q"
+_siphon_options_image_map="-f= --output= -U --force-share --start-offset= --max-length="
 _siphon_options_image_compare="-f= -F= -s -U --force-share -q"
+_siphon_options_image_convert="-f= -O= -o= -B= -F= --compress -p -q -n -W -m= -S= -U --force-share"
 _siphon_options_image_rebase="-f= -b= -F= -u"
+_siphon_options_image_resize="-f= --shrink -q"
 _siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p"
 _siphon_options_image_serve="-f= -k= --socket= -p= --port= -b= --bind= --tls-creds= -r --read-only -x= --name="
 _siphon_options_demo="--dir= --keep"
@@ -55,7 +57,7 @@ _siphon() {
             COMPREPLY=($(compgen -W "lifecycle block-job block-job-2" -- "$cur")); return ;;
         --domain)
             COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")); return ;;
-        -f|-F)
+        -f|-F|-O)
             COMPREPLY=($(compgen -W "qcow2 qed raw" -- "$cur")); return ;;
         -r)
             COMPREPLY=($(compgen -W "leaks all" -- "$cur")); return ;;
@@ -63,7 +65,7 @@ _siphon() {
             COMPREPLY=($(compgen -W "human json" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
-        -b|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds)
+        -b|-B|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == --output=* ]]; then
