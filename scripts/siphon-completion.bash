@@ -3,7 +3,7 @@
 # and file names.
 
 _siphon_commands="image demo define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
-_siphon_image_commands="create info check map compare convert rebase resize pull serve"
+_siphon_image_commands="create info check map measure compare convert rebase resize pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
 _siphon_options_image_create="-f= -b= -F= -o= -u -q"
@@ -12,6 +12,7 @@ _siphon_options_image_check="-f= --output= -r= -U --force-share -q"
 _siphon_options_image_map="-f= --output= -U --force-share --start-offset= --max-length="
 _siphon_options_image_compare="-f= -F= -s -U --force-share -q"
 _siphon_options_image_convert="-f= -O= -o= -B= -F= --compress -p -q -n -W -m= -S= -U --force-share"
+_siphon_options_image_measure="-f= --output= -U --force-share -O= -o= --size="
 _siphon_options_image_rebase="-f= -b= -F= -u"
 _siphon_options_image_resize="-f= --shrink -q"
 _siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p"

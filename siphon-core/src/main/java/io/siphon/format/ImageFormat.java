@@ -44,6 +44,18 @@ public interface ImageFormat {
                 ImageFormatException.Reason.UNSUPPORTED, path, "size", name() + " images cannot be resized");
     }
 
+    /**
+     * The file size a new image of this format with {@code options} needs for {@code source}, as
+     * {@code qemu-img measure}; formats that cannot say refuse with an UNSUPPORTED error.
+     */
+    default Measurement measure(MeasureSource source, Map<String, String> options) throws ImageFormatException {
+        throw new ImageFormatException(
+                ImageFormatException.Reason.UNSUPPORTED,
+                java.nio.file.Path.of(""),
+                "format",
+                "Block driver '" + name() + "' does not support size measurement");
+    }
+
     /** Creates a new image file; fails if it exists. */
     void create(Path path, CreateOptions options) throws IOException;
 }

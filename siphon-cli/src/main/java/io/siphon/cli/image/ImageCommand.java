@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             CheckCommand.class,
             MapCommand.class,
+            MeasureCommand.class,
             CompareCommand.class,
             ConvertCommand.class,
             RebaseCommand.class,

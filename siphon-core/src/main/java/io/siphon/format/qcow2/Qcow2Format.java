@@ -8,6 +8,8 @@ import io.siphon.format.ImageChain;
 import io.siphon.format.ImageFile;
 import io.siphon.format.ImageFormat;
 import io.siphon.format.ImageFormatException;
+import io.siphon.format.MeasureSource;
+import io.siphon.format.Measurement;
 import io.siphon.format.OpenOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -58,6 +60,11 @@ public final class Qcow2Format implements ImageFormat {
                 Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
             image.resize(newSizeBytes);
         }
+    }
+
+    @Override
+    public Measurement measure(MeasureSource source, Map<String, String> options) throws ImageFormatException {
+        return Qcow2Measure.measure(source, Qcow2CreateOptions.parse(Path.of(""), options));
     }
 
     @Override

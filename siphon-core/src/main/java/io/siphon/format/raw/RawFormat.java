@@ -5,7 +5,10 @@ import io.siphon.format.Image;
 import io.siphon.format.ImageFile;
 import io.siphon.format.ImageFormat;
 import io.siphon.format.ImageFormatException;
+import io.siphon.format.MeasureSource;
+import io.siphon.format.Measurement;
 import io.siphon.format.OpenOptions;
+import io.siphon.util.Alignment;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -14,6 +17,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /** A raw disk: the file's bytes are the disk's bytes. Never probed; always named. */
 public final class RawFormat implements ImageFormat {
@@ -40,6 +44,14 @@ public final class RawFormat implements ImageFormat {
             file.truncate(newSizeBytes);
             file.flush();
         }
+    }
+
+    /** As QEMU's raw driver: every byte of the size, rounded up to 512, whatever the source holds. */
+    @Override
+    public Measurement measure(MeasureSource source, Map<String, String> options) throws ImageFormatException {
+        validateCreateOptions(Path.of(""), options);
+        long bytes = Alignment.alignUp(source.sizeBytes(), 512);
+        return new Measurement(bytes, bytes, OptionalLong.empty());
     }
 
     @Override
