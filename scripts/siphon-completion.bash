@@ -3,7 +3,7 @@
 # and file names.
 
 _siphon_commands="image demo define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
-_siphon_image_commands="create info check map measure compare convert rebase resize pull serve"
+_siphon_image_commands="create info check map measure compare convert rebase resize snapshot pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
 _siphon_options_image_create="-f= -b= -F= -o= -u -q"
@@ -11,11 +11,12 @@ _siphon_options_image_info="-f= --output= -U --force-share --backing-chain"
 _siphon_options_image_check="-f= --output= -r= -U --force-share -q"
 _siphon_options_image_map="-f= --output= -U --force-share --start-offset= --max-length="
 _siphon_options_image_compare="-f= -F= -s -U --force-share -q"
-_siphon_options_image_convert="-f= -O= -o= -B= -F= --compress -p -q -n -W -m= -S= -U --force-share"
+_siphon_options_image_convert="-f= -O= -o= -B= -F= -c --compress -p -q -n -W -m= -S= -U --force-share"
 _siphon_options_image_measure="-f= --output= -U --force-share -O= -o= --size="
 _siphon_options_image_rebase="-f= -b= -F= -u"
 _siphon_options_image_resize="-f= --shrink -q"
 _siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p"
+_siphon_options_image_snapshot="-l -c= -d= -a= -U --force-share -q"
 _siphon_options_image_serve="-f= -k= --socket= -p= --port= -b= --bind= --tls-creds= -r --read-only -x= --name="
 _siphon_options_demo="--dir= --keep"
 _siphon_options_define=""
@@ -31,7 +32,7 @@ _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pa
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
 _siphon_options_daemon="--state-dir= --socket= --ro-socket= --tls-listen= --tls-cert= --tls-key= --tls-ca="
 # options every command takes
-_siphon_common_options="-h --help --debug -c= --connect="
+_siphon_common_options="-h --help --debug --connect="
 
 _siphon() {
     local cur prev words cword
@@ -75,7 +76,7 @@ _siphon() {
 
     case $path in
         "")
-            COMPREPLY=($(compgen -W "$_siphon_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "$_siphon_commands -c ${_siphon_common_options//=/}" -- "$cur")); return ;;
         image)
             COMPREPLY=($(compgen -W "$_siphon_image_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
     esac

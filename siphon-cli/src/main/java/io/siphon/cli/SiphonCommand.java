@@ -56,12 +56,22 @@ final class SiphonCommand {
             description = "On an error, print the stack trace and log everything.")
     boolean debug;
 
-    /** Read by the domain commands through {@link Connections}; virsh's -c, accepted before or after the command name. */
+    /**
+     * Read by the domain commands through {@link Connections}: virsh's -c, before the command name
+     * as in virsh; not inherited, since qemu-img's -c (convert, snapshot) is another option.
+     */
     @Option(
-            names = {"-c", "--connect"},
+            names = "-c",
             paramLabel = "URI",
-            scope = ScopeType.INHERIT,
             description = "Connect to URI (embedded:///DIR, siphon:///session, siphon+unix:///SOCKET,"
                     + " siphon+tls://HOST:PORT/); default $SIPHON_DEFAULT_URI, else siphon:///session.")
+    String connectShort;
+
+    /** As -c, and accepted after the command name too. */
+    @Option(
+            names = "--connect",
+            paramLabel = "URI",
+            scope = ScopeType.INHERIT,
+            description = "As -c, before or after the command name.")
     String connect;
 }

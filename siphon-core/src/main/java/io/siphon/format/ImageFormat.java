@@ -56,6 +56,24 @@ public interface ImageFormat {
                 "Block driver '" + name() + "' does not support size measurement");
     }
 
+    /** Takes an internal snapshot named {@code name} of the image at {@code path} (qemu-img snapshot -c). */
+    default void createSnapshot(Path path, String name) throws IOException {
+        throw new ImageFormatException(
+                ImageFormatException.Reason.UNSUPPORTED,
+                path,
+                "snapshot",
+                name() + " images have no internal snapshots");
+    }
+
+    /** Deletes the first internal snapshot named {@code name} (qemu-img snapshot -d). */
+    default void deleteSnapshot(Path path, String name) throws IOException {
+        throw new ImageFormatException(
+                ImageFormatException.Reason.UNSUPPORTED,
+                path,
+                "snapshot",
+                name() + " images have no internal snapshots");
+    }
+
     /** Creates a new image file; fails if it exists. */
     void create(Path path, CreateOptions options) throws IOException;
 }

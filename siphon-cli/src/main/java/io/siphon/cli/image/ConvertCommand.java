@@ -50,8 +50,9 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "-F", paramLabel = "FMT", description = "Format of BACKING (probed when not given).")
     Optional<String> backingFormat = Optional.empty();
 
-    // qemu-img's -c is taken by the inherited -c/--connect URI of every siphon command
-    @Option(names = "--compress", description = "Compress the output (qcow2): not supported yet, refused.")
+    @Option(
+            names = {"-c", "--compress"},
+            description = "Compress the output (qcow2): not supported yet, refused.")
     boolean compress;
 
     @Option(names = "-p", description = "Show progress on standard output.")
@@ -91,7 +92,7 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, CliException {
         if (compress) {
-            throw new CliException(output + ": compressed output (--compress) is not supported: Siphon's qcow2 engine"
+            throw new CliException(output + ": compressed output (-c) is not supported: Siphon's qcow2 engine"
                     + " reads compressed clusters but does not write them");
         }
         if (backingFormat.isPresent() && backing.isEmpty()) {

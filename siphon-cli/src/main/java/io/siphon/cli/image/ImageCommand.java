@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             RebaseCommand.class,
             ResizeCommand.class,
             PullCommand.class,
+            SnapshotCommand.class,
             ServeCommand.class
         },
         exitCodeOnInvalidInput = 1,

@@ -68,6 +68,22 @@ public final class Qcow2Format implements ImageFormat {
     }
 
     @Override
+    public void createSnapshot(Path path, String name) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+            image.createSnapshot(name);
+        }
+    }
+
+    @Override
+    public void deleteSnapshot(Path path, String name) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+            image.deleteSnapshot(name);
+        }
+    }
+
+    @Override
     public Image openForCheck(ImageFile file, OpenOptions options) throws IOException {
         return Qcow2Image.openForCheck(file, options);
     }

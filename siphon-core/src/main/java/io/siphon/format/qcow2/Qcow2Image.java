@@ -76,11 +76,24 @@ final class Qcow2Image implements Image {
         return open(file, options, !options.writable());
     }
 
+    /**
+     * Opens the image for writing to change its internal snapshots ({@link #createSnapshot}, {@link
+     * #deleteSnapshot}) even when it has some; guest writes stay refused while it has any.
+     */
+    static Qcow2Image openForSnapshots(ImageFile file) throws IOException {
+        return open(file, OpenOptions.READ_WRITE, false, true);
+    }
+
     private static Qcow2Image open(ImageFile file, OpenOptions options, boolean lenient) throws IOException {
+        return open(file, options, lenient, false);
+    }
+
+    private static Qcow2Image open(ImageFile file, OpenOptions options, boolean lenient, boolean snapshots)
+            throws IOException {
         Qcow2Header header = Qcow2Header.read(file);
         Path path = file.path();
         boolean writable = options.writable();
-        if (writable && header.nbSnapshots() > 0) {
+        if (writable && !snapshots && header.nbSnapshots() > 0) {
             throw Errors.unsupported(
                     path,
                     "nb_snapshots",
@@ -482,8 +495,25 @@ final class Qcow2Image implements Image {
         }
     }
 
+    /** Takes a disk-only internal snapshot named {@code name}, dated now. */
+    void createSnapshot(String name) throws IOException {
+        requireWritableFile();
+        java.time.Instant now = java.time.Instant.now();
+        exclusively(() -> new Qcow2Snapshots(metadata).create(name, now.getEpochSecond(), now.getNano(), sizeBytes));
+    }
+
+    /** Deletes the first internal snapshot named {@code name}. */
+    void deleteSnapshot(String name) throws IOException {
+        requireWritableFile();
+        exclusively(() -> new Qcow2Snapshots(metadata).delete(name));
+    }
+
     private void requireWritable() throws IOException {
         requireWritableFile();
+        if (metadata.header().nbSnapshots() > 0) {
+            throw Errors.unsupported(
+                    path, "nb_snapshots", "writing guest data into an image with internal snapshots is not supported");
+        }
         if (metadata.header().isCorrupt()) {
             throw Errors.refused(
                     path, "incompatible_features", "image is marked corrupt; repair it (check -r all) before writing");

@@ -23,8 +23,11 @@ final class SnapshotTable {
     private static final int EXTRA_VM_STATE = 8;
     private static final int EXTRA_ICOUNT = 24;
 
-    /** One entry: what a user sees, and the L1 table the snapshot keeps. */
-    record Entry(ImageSnapshot snapshot, long l1TableOffset, int l1Size, long diskSizeBytes) {}
+    /**
+     * One entry: what a user sees, the L1 table the snapshot keeps, and the bytes the entry takes in
+     * the table as read (0 for one not yet written).
+     */
+    record Entry(ImageSnapshot snapshot, long l1TableOffset, int l1Size, long diskSizeBytes, long storedBytes) {}
 
     private SnapshotTable() {}
 
@@ -77,10 +80,53 @@ final class SnapshotTable {
                     new ImageSnapshot(id, name, dateSeconds, dateNanos, vmClockNanos, vmState, icount),
                     l1Offset,
                     l1Size,
-                    diskSize));
+                    diskSize,
+                    ((strings + idBytes + nameBytes + 7) & ~7L) - at));
             at = (strings + idBytes + nameBytes + 7) & ~7L;
         }
         return entries;
+    }
+
+    /**
+     * The table as QEMU writes it: each entry with 24 bytes of extra data (VM state size, disk size,
+     * instruction count), padded to 8 bytes.
+     */
+    static ByteBuffer encode(List<Entry> entries) {
+        int total = 0;
+        for (Entry entry : entries) {
+            total += encodedBytes(entry);
+        }
+        ByteBuffer out = ByteBuffer.allocate(total);
+        for (Entry entry : entries) {
+            ImageSnapshot snapshot = entry.snapshot();
+            byte[] id = snapshot.id().getBytes(StandardCharsets.UTF_8);
+            byte[] name = snapshot.name().getBytes(StandardCharsets.UTF_8);
+            int start = out.position();
+            out.putLong(entry.l1TableOffset())
+                    .putInt(entry.l1Size())
+                    .putShort((short) id.length)
+                    .putShort((short) name.length)
+                    .putInt((int) snapshot.dateSeconds())
+                    .putInt((int) snapshot.dateNanos())
+                    .putLong(snapshot.vmClockNanos())
+                    .putInt((int) Math.min(snapshot.vmStateBytes(), 0xffffffffL))
+                    .putInt(EXTRA_ICOUNT)
+                    .putLong(snapshot.vmStateBytes())
+                    .putLong(entry.diskSizeBytes())
+                    .putLong(snapshot.icount().orElse(-1))
+                    .put(id)
+                    .put(name);
+            out.position(start + encodedBytes(entry));
+        }
+        return out.flip();
+    }
+
+    private static int encodedBytes(Entry entry) {
+        int bytes = FIXED_BYTES
+                + EXTRA_ICOUNT
+                + entry.snapshot().id().getBytes(StandardCharsets.UTF_8).length
+                + entry.snapshot().name().getBytes(StandardCharsets.UTF_8).length;
+        return (bytes + 7) & ~7;
     }
 
     private static ByteBuffer readAt(ImageFile file, long fileSize, long offset, int bytes, String field)
