@@ -71,6 +71,11 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, CliException {
+        if (CreateOptionsHelp.asked(optionLists)) {
+            Formats.byName(format); // an unknown format is an error, not an empty list
+            spec.commandLine().getOut().print(CreateOptionsHelp.of(format));
+            return 0;
+        }
         Map<String, String> options = OptionList.parse(optionLists);
         Optional<String> sizeText = size.or(() -> Optional.ofNullable(options.remove("size")));
         Optional<String> backingName = backing.or(() -> Optional.ofNullable(options.remove("backing_file")));

@@ -64,6 +64,7 @@ class Qcow2ImageCommandsTest {
             {"-f", "qcow2", "-b", "base.raw", "-F", "raw"},
             {"-f", "qcow2", "-b", "base.raw", "-F", "raw", "-o", "compat=1.1,lazy_refcounts=on,refcount_bits=64"},
             {"-f", "qcow2", "-o", "cluster_size=2M,refcount_bits=1"},
+            {"-f", "qcow2", "-o", "compression_type=zstd,extended_l2=off,preallocation=off"},
         };
         int n = 0;
         for (String[] options : cases) {
@@ -107,6 +108,9 @@ class Qcow2ImageCommandsTest {
             {"-f", "qed", "-o", "cluster_size=3000"},
             {"-f", "qed", "-o", "bogus=1"},
             {"-f", "raw", "-o", "bogus=1"},
+            {"-f", "qcow2", "-o", "compression_type=lz4"},
+            {"-f", "qcow2", "-o", "compression_type=zstd,compat=0.10"},
+            {"-f", "qcow2", "-o", "preallocation=bogus"},
         };
         for (String[] options : cases) {
             List<String> args = new ArrayList<>(List.of("create"));
@@ -120,6 +124,37 @@ class Qcow2ImageCommandsTest {
             assertEquals("", siphon.out(), args.toString());
             assertEquals(1, siphon.err().lines().count(), args + ": " + siphon.err());
             assertTrue(!Files.exists(dir.resolve("bad.img")), args.toString());
+        }
+    }
+
+    /** What the engine cannot honour is refused by name, where qemu-img would create the image. */
+    @Test
+    void createRefusesWhatTheEngineCannotHonour() throws Exception {
+        for (String option :
+                List.of("extended_l2=on", "preallocation=metadata", "preallocation=falloc", "preallocation=full")) {
+            Cli.Result result = Cli.siphon("image", "create", "-f", "qcow2", "-o", option, path("refused.qcow2"), "1M");
+            assertEquals(1, result.status(), option + ": " + result);
+            assertEquals("", result.out(), option);
+            assertEquals(1, result.err().lines().count(), result.err());
+            assertTrue(result.err().contains(option.substring(0, option.indexOf('='))), result.err());
+            assertTrue(!Files.exists(dir.resolve("refused.qcow2")), option);
+        }
+    }
+
+    /** -o help lists, in qemu-img's layout, only options qemu-img has too. */
+    @Test
+    void createOptionsHelpListsWhatSiphonTakes() throws Exception {
+        for (String format : List.of("qcow2", "qed", "raw")) {
+            Cli.Result ours = Cli.siphon("image", "create", "-f", format, "-o", "help", path("x"));
+            Cli.Result theirs = Cli.qemuImg(dir, "create", "-f", format, "-o", "help", path("x"));
+            assertEquals(0, ours.status(), ours.toString());
+            assertTrue(ours.out().startsWith("Supported options:\n"), ours.out());
+            List<String> qemuLines = theirs.out().lines().toList();
+            for (String line : ours.out().lines().skip(1).toList()) {
+                String name = line.substring(0, line.indexOf(" - "));
+                assertTrue(qemuLines.stream().anyMatch(q -> q.startsWith(name + " - ")), format + ": " + line);
+            }
+            assertTrue(!Files.exists(dir.resolve("x")));
         }
     }
 

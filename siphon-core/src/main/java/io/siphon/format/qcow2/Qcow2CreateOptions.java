@@ -12,8 +12,10 @@ import java.util.Optional;
  * against each other before anything is written.
  *
  * @param version 2 (compat 0.10) or 3 (compat 1.1)
+ * @param compressionType {@link Qcow2Header#COMPRESSION_ZLIB} or {@link Qcow2Header#COMPRESSION_ZSTD}:
+ *     what QEMU compresses clusters with (Siphon reads both and writes none)
  */
-record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolean lazyRefcounts) {
+record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolean lazyRefcounts, int compressionType) {
     private static final int DEFAULT_CLUSTER_SIZE = 64 << 10;
 
     /** Parses {@code options}, refusing unknown names and values qemu-img would refuse. */
@@ -28,6 +30,29 @@ record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolea
         };
         int refcountBits = (int) parseSize(path, "refcount_bits", rest.remove("refcount_bits"), 16);
         boolean lazy = parseBoolean(path, "lazy_refcounts", rest.remove("lazy_refcounts"));
+        String compression =
+                Optional.ofNullable(rest.remove("compression_type")).orElse("zlib");
+        int compressionType = switch (compression) {
+            case "zlib" -> Qcow2Header.COMPRESSION_ZLIB;
+            case "zstd" -> Qcow2Header.COMPRESSION_ZSTD;
+            default -> throw Errors.refused(path, "compression_type", "'" + compression + "' is not zlib or zstd");
+        };
+        if (parseBoolean(path, "extended_l2", rest.remove("extended_l2"))) {
+            throw Errors.unsupported(
+                    path, "extended_l2", "extended_l2=on is not supported: Siphon's qcow2 engine has no subclusters");
+        }
+        String preallocation = Optional.ofNullable(rest.remove("preallocation")).orElse("off");
+        switch (preallocation) {
+            case "off" -> {}
+            case "metadata", "falloc", "full" ->
+                throw Errors.unsupported(
+                        path,
+                        "preallocation",
+                        "preallocation=" + preallocation + " is not supported by Siphon's qcow2 engine; use off");
+            default ->
+                throw Errors.refused(
+                        path, "preallocation", "'" + preallocation + "' is not off, metadata, falloc or full");
+        }
         if (!rest.isEmpty()) {
             throw Errors.refused(path, "options", "unknown qcow2 options " + rest.keySet());
         }
@@ -43,7 +68,10 @@ record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolea
         if (version == 2 && lazy) {
             throw Errors.refused(path, "lazy_refcounts", "lazy refcounts need compat 1.1");
         }
-        return new Qcow2CreateOptions(clusterSize, version, refcountBits, lazy);
+        if (version == 2 && compressionType != Qcow2Header.COMPRESSION_ZLIB) {
+            throw Errors.refused(path, "compression_type", "a compression type other than zlib needs compat 1.1");
+        }
+        return new Qcow2CreateOptions(clusterSize, version, refcountBits, lazy, compressionType);
     }
 
     private static long parseSize(Path path, String option, String value, long defaultValue)

@@ -138,11 +138,11 @@ public final class Qcow2Format implements ImageFormat {
                 1,
                 0,
                 0,
-                0,
+                parsed.compressionType() != Qcow2Header.COMPRESSION_ZLIB ? Qcow2Header.INCOMPAT_COMPRESSION_TYPE : 0,
                 lazy ? Qcow2Header.COMPAT_LAZY_REFCOUNTS : 0,
                 0,
                 refcountOrder,
-                new byte[version == 3 ? Qcow2Header.V3_LENGTH - Qcow2Header.V3_MIN_LENGTH : 0],
+                additionalFields(version, parsed.compressionType()),
                 backing.map(BackingReference::name),
                 backingFormat,
                 extensions);
@@ -154,6 +154,16 @@ public final class Qcow2Format implements ImageFormat {
             Files.deleteIfExists(path);
             throw e;
         }
+    }
+
+    /** The version 3 fields after the first 104 bytes: the compression type, then padding. */
+    private static byte[] additionalFields(int version, int compressionType) {
+        if (version != 3) {
+            return new byte[0];
+        }
+        byte[] fields = new byte[Qcow2Header.V3_LENGTH - Qcow2Header.V3_MIN_LENGTH];
+        fields[0] = (byte) compressionType;
+        return fields;
     }
 
     /**
