@@ -26,10 +26,17 @@ public final class QemuProgress {
         }
     }
 
-    /** The last line again, as qemu-img ends, and the newline. */
+    /** The 100% line again and the newline, as qemu-img ends a copy (convert, rebase). */
     public synchronized void end() {
         if (enabled) {
             print(100);
+        }
+        newline();
+    }
+
+    /** Only the newline, as qemu-img ends compare's progress (after its verdict). */
+    public synchronized void newline() {
+        if (enabled) {
             out.print('\n');
             out.flush();
         }

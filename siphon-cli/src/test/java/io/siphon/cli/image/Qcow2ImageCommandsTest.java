@@ -470,6 +470,39 @@ class Qcow2ImageCommandsTest {
         assertEquals(1, badBase.err().lines().count(), badBase.err());
     }
 
+    /** qemu-img's -p lines ("    (12.50/100%)\r"...), then what the command prints after them. */
+    private static final java.util.regex.Pattern PROGRESS = java.util.regex.Pattern.compile(
+            "((?: {4}\\(\\d{1,3}\\.\\d\\d/100%\\)\r)+)(.*)", java.util.regex.Pattern.DOTALL);
+
+    private static String afterProgress(Cli.Result result) {
+        java.util.regex.Matcher m = PROGRESS.matcher(result.out());
+        assertTrue(m.matches(), result.out());
+        assertTrue(m.group(1).startsWith("    (0.00/100%)\r"), result.out());
+        return m.group(2);
+    }
+
+    @Test
+    void compareAndRebaseShowQemuImgsProgress() throws Exception {
+        long seed = System.nanoTime();
+        String top = chain(seed);
+        qemuImgOk("convert", "-O", "qcow2", top, path("flat.qcow2"));
+        Cli.Result[] same = both("compare", "-p", top, path("flat.qcow2"));
+        assertEquals(afterProgress(same[1]), afterProgress(same[0]), "seed " + seed);
+        Cli.qemuIo(dir, "qcow2", "flat.qcow2", "write -P 0x77 9M 1k");
+        Cli.Result[] different = both("compare", "-p", top, path("flat.qcow2"));
+        assertEquals(afterProgress(different[1]), afterProgress(different[0]), "seed " + seed);
+        qemuImgOk("convert", "-O", "raw", top, path("before.raw"));
+        Cli.Result rebase = Cli.siphon("image", "rebase", "-p", "-b", "", top);
+        assertEquals(0, rebase.status(), rebase.toString());
+        assertEquals(
+                "", afterProgress(rebase).replace("    (100.00/100%)\r", "").strip());
+        assertTrue(rebase.out().endsWith("    (100.00/100%)\r    (100.00/100%)\r\n"), rebase.out());
+        assertReadsAsBefore(top, seed, Optional.empty());
+        Cli.Result quiet = Cli.siphon("image", "rebase", "-q", "-p", "-b", "", top);
+        assertEquals(0, quiet.status(), quiet.toString());
+        assertEquals("", quiet.out());
+    }
+
     @Test
     void unsafeRebaseOnlyRewritesTheHeader() throws Exception {
         qemuImgOk("create", "-f", "qcow2", path("old.qcow2"), "4M");
