@@ -15,28 +15,15 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code image convert} against {@code qemu-img convert} on the same chain: the output reads the
  * same (qemu-img compare), passes qemu-img check, and is as sparse as qemu-img's (the same map).
  */
 @Tag("interop")
-class ConvertCommandTest {
+class ConvertCommandTest extends ImageFilesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PROGRESS = Pattern.compile("( {4}\\(\\d{1,3}\\.\\d\\d/100%\\)\r)+\n");
-
-    @TempDir
-    Path dir;
-
-    private String path(String name) {
-        return dir.resolve(name).toString();
-    }
-
-    private void qemuImgOk(String... args) throws Exception {
-        Cli.Result result = Cli.qemuImg(dir, args);
-        assertEquals(0, result.status(), String.join(" ", args) + ": " + result);
-    }
 
     private Cli.Result siphonOk(String... args) {
         String[] all = new String[args.length + 1];
@@ -47,11 +34,16 @@ class ConvertCommandTest {
         return result;
     }
 
-    /** base.raw (data, a zeroed range) under top.qcow2 (4k clusters: partial writes, a zero range, a tail). */
     @BeforeEach
     void chain() throws Exception {
-        qemuImgOk("create", "-f", "raw", path("base.raw"), "12M");
-        qemuImgOk(
+        writeChain(dir);
+    }
+
+    /** base.raw (data, a zeroed range) under top.qcow2 (4k clusters: partial writes, a zero range, a tail). */
+    static void writeChain(Path dir) throws Exception {
+        Cli.qemuImgOk(dir, "create", "-f", "raw", "base.raw", "12M");
+        Cli.qemuImgOk(
+                dir,
                 "create",
                 "-f",
                 "qcow2",
@@ -61,7 +53,7 @@ class ConvertCommandTest {
                 "raw",
                 "-o",
                 "cluster_size=4k",
-                path("top.qcow2"),
+                "top.qcow2",
                 "16M");
         Cli.qemuIo(dir, "raw", "base.raw", "write -P 1 0 3M", "write -P 0 1M 64k");
         Cli.qemuIo(dir, "qcow2", "top.qcow2", "write -P 2 2M 100k", "write -z 5M 1M", "write -P 3 13M 1k");

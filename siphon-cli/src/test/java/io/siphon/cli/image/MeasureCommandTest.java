@@ -3,45 +3,18 @@ package io.siphon.cli.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.siphon.cli.Cli;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code image measure} prints what {@code qemu-img measure} prints, for images and for sizes. */
 @Tag("interop")
-class MeasureCommandTest {
-    @TempDir
-    Path dir;
-
-    private String path(String name) {
-        return dir.resolve(name).toString();
-    }
-
-    private void qemuImgOk(String... args) throws Exception {
-        Cli.Result result = Cli.qemuImg(dir, args);
-        assertEquals(0, result.status(), String.join(" ", args) + ": " + result);
-    }
+class MeasureCommandTest extends ImageFilesTest {
 
     @Test
     void measuresAsQemuImgDoes() throws Exception {
-        qemuImgOk("create", "-f", "raw", path("base.raw"), "12M");
-        qemuImgOk(
-                "create",
-                "-f",
-                "qcow2",
-                "-b",
-                "base.raw",
-                "-F",
-                "raw",
-                "-o",
-                "cluster_size=4k",
-                path("top.qcow2"),
-                "16M");
-        Cli.qemuIo(dir, "raw", "base.raw", "write -P 1 0 3M", "write -P 0 1M 64k");
-        Cli.qemuIo(dir, "qcow2", "top.qcow2", "write -P 2 2M 100k", "write -z 5M 1M", "write -P 3 13M 1k");
+        ConvertCommandTest.writeChain(dir);
         qemuImgOk("create", "-f", "qcow2", path("marked.qcow2"), "10M");
         Cli.qemuIo(dir, "qcow2", "marked.qcow2", "write -P 5 64k 1k");
         qemuImgOk("bitmap", "--add", path("marked.qcow2"), "b0");

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,25 +17,12 @@ import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The image commands on qcow2 chains made by qemu-img and qemu-io, output compared with qemu-img's. */
 @Tag("interop")
-class Qcow2ImageCommandsTest {
+class Qcow2ImageCommandsTest extends ImageFilesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long L2_ENTRY_OFFSET_MASK = 0x00fffffffffffe00L;
-
-    @TempDir
-    Path dir;
-
-    private String path(String name) {
-        return dir.resolve(name).toString();
-    }
-
-    private void qemuImgOk(String... args) throws Exception {
-        Cli.Result result = Cli.qemuImg(dir, args);
-        assertEquals(0, result.status(), String.join(" ", args) + ": " + result);
-    }
 
     private static String[] image(String... args) {
         String[] all = new String[args.length + 1];

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.cli.Cli;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Internal snapshots made and deleted by {@code image snapshot} are what QEMU reads: qemu-img check
@@ -16,18 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  * brings back the data they kept.
  */
 @Tag("interop")
-class SnapshotCommandTest {
-    @TempDir
-    Path dir;
-
-    private String path(String name) {
-        return dir.resolve(name).toString();
-    }
-
-    private void qemuImgOk(String... args) throws Exception {
-        Cli.Result result = Cli.qemuImg(dir, args);
-        assertEquals(0, result.status(), String.join(" ", args) + ": " + result);
-    }
+class SnapshotCommandTest extends ImageFilesTest {
 
     private Cli.Result siphon(String... args) {
         String[] all = new String[args.length + 2];

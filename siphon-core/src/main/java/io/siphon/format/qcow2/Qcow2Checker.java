@@ -300,8 +300,11 @@ final class Qcow2Checker {
         return (refcount == 1) != copied ? OptionalLong.of(refcount) : OptionalLong.empty();
     }
 
-    /** Sets every "refcount is one" flag from the now correct refcounts; returns how many changed. */
-    private long fixFlags() throws IOException {
+    /**
+     * Sets every "refcount is one" flag of the active tables from the stored refcounts (a repair, or
+     * a deleted snapshot that left clusters with one reference); returns how many changed.
+     */
+    long fixFlags() throws IOException {
         long fixed = 0;
         L1Table l1 = metadata.l1();
         ClusterAllocator allocator = metadata.allocator();

@@ -91,8 +91,7 @@ final class Qcow2Snapshots {
             allocator.free(gone.l1TableOffset(), gone.l1Size() * 8L);
         }
         Qcow2Metadata.FlushStage.REFCOUNT_DECREMENTS.run(metadata);
-        restoreCopiedFlags();
-        metadata.flush();
+        new Qcow2Checker(metadata).fixFlags(); // clusters only the active tables still reference
     }
 
     /** One more reference to every L2 table and cluster the active L1 reaches; their flags cleared. */
@@ -154,39 +153,6 @@ final class Qcow2Snapshots {
             }
             default -> {
                 return false;
-            }
-        }
-    }
-
-    /** Sets the active tables' "refcount is one" flags again where a deletion made it true. */
-    private void restoreCopiedFlags() throws IOException {
-        L1Table l1 = metadata.l1();
-        ClusterAllocator allocator = metadata.allocator();
-        MetadataCache l2Cache = metadata.l2Cache();
-        for (int i = 0; i < l1.size(); i++) {
-            long l1Entry = l1.entry(i);
-            long l2Offset = l1Entry & L1Table.OFFSET_MASK;
-            if (l2Offset == 0) {
-                continue;
-            }
-            boolean l2One = allocator.refcount(l2Offset >>> geometry.clusterBits()) == 1;
-            long fixedL1 = l2One ? l1Entry | L1Table.COPIED : l1Entry & ~L1Table.COPIED;
-            if (fixedL1 != l1Entry) {
-                l1.set(i, fixedL1);
-            }
-            for (int j = 0; j < geometry.l2Entries(); j++) {
-                ByteBuffer l2 = l2Cache.get(l2Offset);
-                long entry = l2.getLong(j * 8);
-                L2Entry.Kind kind = L2Entry.kind(entry);
-                if (kind != L2Entry.Kind.DATA && kind != L2Entry.Kind.ZERO_ALLOC) {
-                    continue;
-                }
-                boolean one = allocator.refcount(L2Entry.offset(entry) >>> geometry.clusterBits()) == 1;
-                long fixed = one ? entry | L2Entry.COPIED : entry & ~L2Entry.COPIED;
-                if (fixed != entry) {
-                    l2.putLong(j * 8, fixed);
-                    l2Cache.markDirty(l2Offset);
-                }
             }
         }
     }
