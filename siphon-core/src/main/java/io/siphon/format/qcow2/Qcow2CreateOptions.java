@@ -38,14 +38,14 @@ record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolea
             default -> throw Errors.refused(path, "compression_type", "'" + compression + "' is not zlib or zstd");
         };
         if (parseBoolean(path, "extended_l2", rest.remove("extended_l2"))) {
-            throw Errors.unsupported(
+            throw Errors.refused(
                     path, "extended_l2", "extended_l2=on is not supported: Siphon's qcow2 engine has no subclusters");
         }
         String preallocation = Optional.ofNullable(rest.remove("preallocation")).orElse("off");
         switch (preallocation) {
             case "off" -> {}
             case "metadata", "falloc", "full" ->
-                throw Errors.unsupported(
+                throw Errors.refused(
                         path,
                         "preallocation",
                         "preallocation=" + preallocation + " is not supported by Siphon's qcow2 engine; use off");
