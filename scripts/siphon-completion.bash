@@ -2,7 +2,7 @@
 # (or copy it to /etc/bash_completion.d/siphon). Completes commands, options, option values
 # and file names.
 
-_siphon_commands="image demo define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
+_siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist blockpull blockjob event uri daemon"
 _siphon_image_commands="create info check map measure compare convert rebase resize snapshot pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
@@ -26,6 +26,8 @@ _siphon_options_shutdown=""
 _siphon_options_destroy=""
 _siphon_options_list="--all --inactive --name --uuid"
 _siphon_options_dominfo=""
+_siphon_options_domstate=""
+_siphon_options_uri=""
 _siphon_options_domblklist="--details"
 _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"

@@ -8,11 +8,13 @@ import io.siphon.cli.domain.DefineCommand;
 import io.siphon.cli.domain.DestroyCommand;
 import io.siphon.cli.domain.DomblklistCommand;
 import io.siphon.cli.domain.DominfoCommand;
+import io.siphon.cli.domain.DomstateCommand;
 import io.siphon.cli.domain.EventCommand;
 import io.siphon.cli.domain.ListCommand;
 import io.siphon.cli.domain.ShutdownCommand;
 import io.siphon.cli.domain.StartCommand;
 import io.siphon.cli.domain.UndefineCommand;
+import io.siphon.cli.domain.UriCommand;
 import io.siphon.cli.image.ImageCommand;
 import io.siphon.daemon.DaemonMain;
 import picocli.CommandLine.Command;
@@ -33,10 +35,12 @@ import picocli.CommandLine.ScopeType;
             DestroyCommand.class,
             ListCommand.class,
             DominfoCommand.class,
+            DomstateCommand.class,
             DomblklistCommand.class,
             BlockpullCommand.class,
             BlockjobCommand.class,
             EventCommand.class,
+            UriCommand.class,
             DaemonMain.class
         },
         exitCodeOnInvalidInput = 1,

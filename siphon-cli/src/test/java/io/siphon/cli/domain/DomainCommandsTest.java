@@ -289,6 +289,21 @@ class DomainCommandsTest {
     }
 
     @Test
+    void uriAndDomstateAsVirsh() {
+        assertEquals(uri + "\n\n", ok("uri").out());
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        assertEquals("shut off\n\n", ok("domstate", "d").out());
+        ok("start", "d");
+        assertEquals("running\n\n", ok("domstate", "d").out());
+        ok("shutdown", "d");
+        Cli.Result missing = siphon("domstate", "nothere");
+        assertEquals(1, missing.status(), missing.toString());
+        assertEquals(1, missing.err().lines().count(), missing.err());
+        assertTrue(missing.err().contains("nothere"), missing.err());
+    }
+
+    @Test
     void eventListNamesTheTypes() {
         assertEquals(
                 "lifecycle\nblock-job\nblock-job-2\n\n", ok("event", "--list").out());
