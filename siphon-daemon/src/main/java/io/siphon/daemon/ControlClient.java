@@ -1,6 +1,8 @@
 package io.siphon.daemon;
 
 import io.siphon.api.ErrorCode;
+import io.siphon.api.spi.DriverSession;
+import io.siphon.api.spi.EngineSession;
 import io.siphon.protocol.CommandDispatcher;
 import io.siphon.protocol.ErrorReply;
 import io.siphon.protocol.Event;
@@ -34,7 +36,7 @@ final class ControlClient implements Runnable {
     private final String name;
     private final InputStream in;
     private final Closeable channel;
-    private final DomainManager manager;
+    private final SessionFactory sessions;
     private final boolean readOnly;
     private final Runnable onExit;
     private final OutputStream out;
@@ -45,14 +47,14 @@ final class ControlClient implements Runnable {
             InputStream in,
             OutputStream out,
             Closeable channel,
-            DomainManager manager,
+            SessionFactory sessions,
             boolean readOnly,
             Runnable onExit) {
         this.name = name;
         this.in = in;
         this.out = out;
         this.channel = channel;
-        this.manager = manager;
+        this.sessions = sessions;
         this.readOnly = readOnly;
         this.onExit = onExit;
     }
@@ -61,7 +63,7 @@ final class ControlClient implements Runnable {
     public void run() {
         LOG.info("client {} connected{}", name, readOnly ? " (read-only)" : "");
         String why = "closed the connection";
-        try (EmbeddedSession session = new EmbeddedSession(manager, readOnly, () -> {}, this::cutOff)) {
+        try (DriverSession session = sessions.open(readOnly, this::cutOff)) {
             session.setEventSink(event -> send(new EventMessage(Event.of(event), micros(Instant.now()))));
             List<String> capabilities = readOnly ? List.of("events", "read-only") : List.of("events");
             if (!send(new Greeting(MessageCodec.VERSION, capabilities))) {
@@ -125,7 +127,7 @@ final class ControlClient implements Runnable {
 
     /** A client that reads no events would hold them all in memory: it is disconnected instead. */
     private void cutOff() {
-        LOG.warn("client {}: {} events unread; disconnecting it", name, EmbeddedSession.MAX_PENDING_EVENTS);
+        LOG.warn("client {}: {} events unread; disconnecting it", name, EngineSession.MAX_PENDING_EVENTS);
         try {
             channel.close();
         } catch (IOException e) {

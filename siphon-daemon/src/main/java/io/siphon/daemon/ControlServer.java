@@ -60,39 +60,39 @@ final class ControlServer implements AutoCloseable {
 
     private final String address;
     private final Listener listener;
-    private final DomainManager manager;
+    private final SessionFactory sessions;
     private final boolean readOnly;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
     private final Set<Closeable> clients = ConcurrentHashMap.newKeySet();
 
-    private ControlServer(String address, Listener listener, DomainManager manager, boolean readOnly) {
+    private ControlServer(String address, Listener listener, SessionFactory sessions, boolean readOnly) {
         this.address = address;
         this.listener = listener;
-        this.manager = manager;
+        this.sessions = sessions;
         this.readOnly = readOnly;
     }
 
     /** Listens on the Unix socket {@code socket}, replacing a stale socket file but never a live daemon's. */
-    static ControlServer listen(Path socket, DomainManager manager, boolean readOnly) throws IOException {
+    static ControlServer listen(Path socket, SessionFactory sessions, boolean readOnly) throws IOException {
         Listener server;
         try {
             server = Listener.unix(socket, PosixFilePermissions.fromString(readOnly ? "rw-rw-rw-" : "rw-------"));
         } catch (SocketInUseException e) {
             throw new SiphonException(ErrorCode.OPERATION_FAILED, "another daemon already listens on " + socket);
         }
-        ControlServer control = new ControlServer(socket.toString(), server, manager, readOnly);
+        ControlServer control = new ControlServer(socket.toString(), server, sessions, readOnly);
         control.start(client -> new Accepted(
                 "unix", Channels.newInputStream(client), Channels.newOutputStream(client), client, () -> {}));
         return control;
     }
 
     /** Listens on TCP {@code address} with mutual TLS from {@code tls}. */
-    static ControlServer listenTls(InetSocketAddress address, SSLContext tls, DomainManager manager)
+    static ControlServer listenTls(InetSocketAddress address, SSLContext tls, SessionFactory sessions)
             throws IOException {
         Listener server = Listener.tcp(address);
         InetSocketAddress local = (InetSocketAddress) server.address();
         String bound = local.getAddress().getHostAddress() + ":" + local.getPort();
-        ControlServer control = new ControlServer("tls://" + bound, server, manager, false);
+        ControlServer control = new ControlServer("tls://" + bound, server, sessions, false);
         control.start(channel -> {
             SSLSocket client = TlsPolicy.serverSocket(tls, channel, true);
             String peer = client.getInetAddress().getHostAddress() + ":" + client.getPort();
@@ -127,7 +127,7 @@ final class ControlServer implements AutoCloseable {
                 slots.release();
             };
             ControlClient served =
-                    new ControlClient(name, client.in(), client.out(), client.channel(), manager, readOnly, exit);
+                    new ControlClient(name, client.in(), client.out(), client.channel(), sessions, readOnly, exit);
             Thread.ofVirtual().name("siphon-client-" + name).start(() -> {
                 try {
                     client.ready().await();

@@ -40,6 +40,13 @@ public final class DaemonMain implements Callable<Integer> {
     Path stateDir;
 
     @Option(
+            names = "--driver",
+            paramLabel = "NAME",
+            description = "What runs the domains: embedded (Siphon's engine, the default) or qemu (one"
+                    + " qemu-storage-daemon per started domain, driven over QMP; it outlives the daemon).")
+    String driver = Daemon.DEFAULT_DRIVER;
+
+    @Option(
             names = "--socket",
             paramLabel = "PATH",
             description = "The read-write control socket, mode 0600 (default DIR/siphon.sock).")
@@ -116,7 +123,7 @@ public final class DaemonMain implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         Optional<Daemon.TlsListen> listen =
                 Optional.ofNullable(tls).map(t -> new Daemon.TlsListen(t.address, t.cert, t.key, t.ca));
-        Daemon daemon = Daemon.start(stateDir, socket, readOnlySocket, listen);
+        Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping");

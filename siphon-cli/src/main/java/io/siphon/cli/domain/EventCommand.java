@@ -182,6 +182,7 @@ public final class EventCommand implements java.util.concurrent.Callable<Integer
             case STARTED -> "Started Booted";
             case SHUTDOWN -> "Stopped Shutdown";
             case DESTROYED -> "Stopped Destroyed";
+            case CRASHED -> "Stopped Crashed";
         };
     }
 }
