@@ -184,10 +184,24 @@ public final class ImageChain implements AutoCloseable {
 
     /** Opens one image without its backing chain. */
     public static Image openOne(Path path, Optional<String> format, OpenOptions options) throws IOException {
+        return openOne(path, format, options, ImageFormat::open);
+    }
+
+    /** Opens one image, without its backing chain, for a check ({@link ImageFormat#openForCheck}). */
+    public static Image openForCheck(Path path, Optional<String> format, OpenOptions options) throws IOException {
+        return openOne(path, format, options, ImageFormat::openForCheck);
+    }
+
+    private interface Opener {
+        Image open(ImageFormat format, ImageFile file, OpenOptions options) throws IOException;
+    }
+
+    private static Image openOne(Path path, Optional<String> format, OpenOptions options, Opener opener)
+            throws IOException {
         ImageFormat imageFormat = format.isPresent() ? Formats.byName(format.get()) : Formats.probe(path);
         ImageFile file = ImageFile.open(path, options);
         try {
-            return imageFormat.open(file, options);
+            return opener.open(imageFormat, file, options);
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;

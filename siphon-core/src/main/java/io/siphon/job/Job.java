@@ -146,6 +146,30 @@ public final class Job {
     }
 
     /**
+     * Moves a job run by {@link #step} to the background: the driver's {@code run} continues from
+     * where the steps left it, with the progress counted so far (the 2011 API's single increments and
+     * the whole-device pull are one job). Refused unless the job was stepped and no step runs now.
+     */
+    public void continueInBackground() {
+        boolean paused;
+        lock.lock();
+        try {
+            if (mode != Mode.STEPS || stepRunning || (status != JobStatus.RUNNING && status != JobStatus.PAUSED)) {
+                throw new JobStateException(
+                        id, status, "only a stepped job between steps can continue in the background");
+            }
+            mode = Mode.BACKGROUND;
+            paused = status == JobStatus.PAUSED;
+        } finally {
+            lock.unlock();
+        }
+        if (paused) {
+            transition(JobStatus.RUNNING); // the pause request stands: the job pauses at its first pause point
+        }
+        Thread.ofPlatform().daemon().name("job-" + id).start(this::runInBackground);
+    }
+
+    /**
      * Runs the next increment in the caller's thread and returns the progress after it; the
      * increment that completes the work also finishes the job (prepare, commit, events). Refused
      * while the job runs in the background or another step runs.

@@ -42,7 +42,10 @@ final class DiskPulls {
         exiting = true;
     }
 
-    /** Starts a pull on {@code disk}, which must have no job, recording it first unless stepped. */
+    /**
+     * Starts a pull on {@code disk}, recording it first unless stepped. A disk with a job refuses,
+     * unless the job is stepped and this is a whole-device pull, which then continues it.
+     */
     PullJob start(String domain, RunningDisk disk, StreamOptions options, boolean stepped) {
         if (disk.definition().readOnly()) {
             throw new SiphonException(
@@ -51,7 +54,7 @@ final class DiskPulls {
         CountDownLatch ended = new CountDownLatch(1);
         synchronized (disk) {
             if (disk.job().isPresent()) {
-                throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+                return takeOver(domain, disk, options, stepped);
             }
             if (!stepped) {
                 try {
@@ -79,6 +82,31 @@ final class DiskPulls {
                     stepped ? ", stepped" : "");
             return started;
         }
+    }
+
+    /**
+     * A whole-device pull on a disk whose stepped pull is between steps continues that job in the
+     * background (libvirt's single increments and whole-device pull are one job), recorded like any
+     * pull; anything else meets the job already there. The caller holds the disk's monitor.
+     */
+    private PullJob takeOver(String domain, RunningDisk disk, StreamOptions options, boolean stepped) {
+        PullJob current = disk.job().orElseThrow();
+        if (stepped || !current.stepped() || options.base().isPresent()) {
+            throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+        }
+        try {
+            records.save(domain, disk.target(), options);
+        } catch (IOException e) {
+            throw failed("recording the pull of disk " + disk.target(), e);
+        }
+        PullJob background = current.continueInBackground(options.bytesPerSecond());
+        disk.setJob(background, disk.jobEnded());
+        LOG.info(
+                "domain {} disk {}: block pull continues the stepped pull ({} bytes/s)",
+                domain,
+                disk.target(),
+                options.bytesPerSecond());
+        return background;
     }
 
     /** Resumes the pull recorded for {@code disk}, if any; one that cannot start loses its record. */

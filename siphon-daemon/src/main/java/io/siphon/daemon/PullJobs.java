@@ -171,6 +171,15 @@ final class PullJobs {
             }
         }
 
+        @Override
+        public PullJob continueInBackground(long bytesPerSecond) {
+            return verb(() -> {
+                job.setSpeed(bytesPerSecond);
+                job.continueInBackground();
+                return new EngineJob(target, job, false, sizeBytes);
+            });
+        }
+
         private Progress stepOnce() throws JobFailedException, JobCancelledException {
             try {
                 return job.step();

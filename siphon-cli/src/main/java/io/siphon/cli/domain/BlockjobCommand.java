@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -56,6 +57,9 @@ public final class BlockjobCommand implements Callable<Integer> {
                     "Set the bandwidth limit: MiB/s (bytes/s with --bytes), or a byte rate with a suffix; 0 for none.")
     Optional<String> bandwidth = Optional.empty();
 
+    @Parameters(index = "2", arity = "0..1", paramLabel = "BANDWIDTH", description = "As --bandwidth.")
+    Optional<String> bandwidthArgument = Optional.empty();
+
     @Option(names = "--pause", description = "Pause the job.")
     boolean pause;
 
@@ -64,6 +68,7 @@ public final class BlockjobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws CliException {
+        bandwidth = PositionalOrOption.of("bandwidth", bandwidthArgument, bandwidth);
         checkOptions();
         PrintWriter out = spec.commandLine().getOut();
         try (Connection connection = Connections.open(spec)) {

@@ -60,6 +60,9 @@ public final class BlockpullCommand implements Callable<Integer> {
             description = "Pull only the images above BASE (a path in the chain); the disk then backs onto BASE.")
     Optional<String> base = Optional.empty();
 
+    @Parameters(index = "3", arity = "0..1", paramLabel = "BASE", description = "As --base.")
+    Optional<String> baseArgument = Optional.empty();
+
     @Option(names = "--keep-relative", description = "With --base, keep the backing name relative as the chain had it.")
     boolean keepRelative;
 
@@ -83,6 +86,7 @@ public final class BlockpullCommand implements Callable<Integer> {
     @Override
     public Integer call() throws CliException, InterruptedException {
         long bandwidth = bandwidth();
+        base = PositionalOrOption.of("base", baseArgument, base);
         checkOptions();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -118,10 +122,7 @@ public final class BlockpullCommand implements Callable<Integer> {
     }
 
     private long bandwidth() throws CliException {
-        if (bandwidthArgument.isPresent() && bandwidthOption.isPresent()) {
-            throw new CliException("bandwidth given twice: as an argument and as --bandwidth");
-        }
-        Optional<String> text = bandwidthOption.or(() -> bandwidthArgument);
+        Optional<String> text = PositionalOrOption.of("bandwidth", bandwidthArgument, bandwidthOption);
         return text.isEmpty() ? 0 : BandwidthArgument.parse(text.get(), bytes);
     }
 

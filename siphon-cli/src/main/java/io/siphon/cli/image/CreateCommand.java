@@ -8,6 +8,7 @@ import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
+import io.siphon.format.ImageFormat;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
 import java.io.IOException;
@@ -74,6 +75,11 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, CliException {
+        if (CreateOptionsHelp.asked(optionLists)) {
+            Formats.byName(format); // an unknown format is an error, not an empty list
+            spec.commandLine().getOut().print(CreateOptionsHelp.of(format));
+            return 0;
+        }
         Map<String, String> options = OptionList.parse(optionLists);
         Optional<String> sizeText = size.or(() -> Optional.ofNullable(options.remove("size")));
         Optional<String> backingName = backing.or(() -> Optional.ofNullable(options.remove("backing_file")));
@@ -81,6 +87,9 @@ final class CreateCommand implements Callable<Integer> {
         if (options.containsKey("cluster_size")) {
             options.put("cluster_size", Long.toString(parseSize(options.get("cluster_size"))));
         }
+        // every option is checked before the Formatting line: a refused one prints only its error
+        ImageFormat imageFormat = Formats.byName(format);
+        imageFormat.validateCreateOptions(Path.of(file), options);
         if (backingName.isEmpty() && backingFmt.isPresent()) {
             throw new CliException("-F names the format of a backing file, but no backing file (-b) was given");
         }
@@ -111,7 +120,7 @@ final class CreateCommand implements Callable<Integer> {
                     .getOut()
                     .println(FormattingLine.of(file, format, sizeBytes, backingName, backingFmt, options));
         }
-        Formats.byName(format).create(Path.of(file), new CreateOptions(sizeBytes, reference, options, policy));
+        imageFormat.create(Path.of(file), new CreateOptions(sizeBytes, reference, options, policy));
         return 0;
     }
 

@@ -61,27 +61,9 @@ public final class QedFormat implements ImageFormat {
     @Override
     public void create(Path path, CreateOptions options) throws IOException {
         Map<String, String> given = options.formatOptions();
-        for (String key : given.keySet()) {
-            if (!OPTIONS.contains(key)) {
-                throw refused(path, key, "unknown option for qed (known: cluster_size, table_size)");
-            }
-        }
+        validateCreateOptions(path, given);
         long clusterSize = sizeOption(path, given, "cluster_size", QedHeader.DEFAULT_CLUSTER_SIZE);
-        requireInRange(
-                path,
-                "cluster",
-                clusterSize,
-                QedHeader.isValidClusterSize(clusterSize),
-                QedHeader.MIN_CLUSTER_SIZE,
-                QedHeader.MAX_CLUSTER_SIZE);
         long tableSize = sizeOption(path, given, "table_size", QedHeader.DEFAULT_TABLE_SIZE);
-        requireInRange(
-                path,
-                "table",
-                tableSize,
-                QedHeader.isValidTableSize(tableSize),
-                QedHeader.MIN_TABLE_SIZE,
-                QedHeader.MAX_TABLE_SIZE);
         long size =
                 options.sizeBytes() == CreateOptions.SIZE_OF_BACKING ? backingSize(path, options) : options.sizeBytes();
         size = Alignment.alignUp(size, QedHeader.SECTOR_BYTES);
@@ -112,6 +94,39 @@ public final class QedFormat implements ImageFormat {
             channel.force(true);
         } catch (FileAlreadyExistsException e) {
             throw new ImageFormatException(Reason.REFUSED, path, "", "file already exists", e);
+        }
+    }
+
+    @Override
+    public void validateCreateOptions(Path path, Map<String, String> given) throws ImageFormatException {
+        for (String key : given.keySet()) {
+            if (!OPTIONS.contains(key)) {
+                throw refused(path, key, "unknown option for qed (known: cluster_size, table_size)");
+            }
+        }
+        long clusterSize = sizeOption(path, given, "cluster_size", QedHeader.DEFAULT_CLUSTER_SIZE);
+        requireInRange(
+                path,
+                "cluster",
+                clusterSize,
+                QedHeader.isValidClusterSize(clusterSize),
+                QedHeader.MIN_CLUSTER_SIZE,
+                QedHeader.MAX_CLUSTER_SIZE);
+        long tableSize = sizeOption(path, given, "table_size", QedHeader.DEFAULT_TABLE_SIZE);
+        requireInRange(
+                path,
+                "table",
+                tableSize,
+                QedHeader.isValidTableSize(tableSize),
+                QedHeader.MIN_TABLE_SIZE,
+                QedHeader.MAX_TABLE_SIZE);
+    }
+
+    @Override
+    public void resize(Path path, long newSizeBytes) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                QedImage image = QedImage.open(file, OpenOptions.READ_WRITE)) {
+            image.grow(newSizeBytes);
         }
     }
 
