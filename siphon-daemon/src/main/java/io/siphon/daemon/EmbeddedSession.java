@@ -5,6 +5,8 @@ import io.siphon.api.BlockJobProgress;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DriverSession;
@@ -155,9 +157,15 @@ final class EmbeddedSession implements DriverSession {
 
     @Override
     public void blockPull(
-            String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+            String domain,
+            String disk,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order) {
         writable("blockPull");
-        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative);
+        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order);
     }
 
     @Override
