@@ -155,7 +155,7 @@ final class AccessProfiles {
     }
 
     /** The profile of {@code template} if one exists and is whole and of this very template. */
-    private Optional<AccessProfile> current(AccessProfile.TemplateIdentity template) {
+    Optional<AccessProfile> current(AccessProfile.TemplateIdentity template) {
         Path file = file(template.path());
         AccessProfile profile;
         try {
