@@ -124,6 +124,30 @@ class Fio:
         return job["iops"], percentiles.get("99.000000", 0) / 1000.0
 
 
+class GuestLoad:
+    """fio on the disk while a pull runs: steady (one fio throughout) or intermittent."""
+
+    def __init__(self, uri, load):
+        self.running = True
+        self.fio = None
+        self.loader = None
+        self.on = []
+        if load == "steady":
+            self.fio = Fio(uri)
+            time.sleep(1)  # fio connected and running before the pull starts
+        else:
+            self.loader = threading.Thread(target=lambda: self.on.extend(intermittent(uri, lambda: self.running)))
+            self.loader.start()
+
+    def stop(self):
+        """Ends the load: the steady run's (iops, p99), or None; and the intermittent on-periods."""
+        self.running = False
+        guest = self.fio.stop() if self.fio else None
+        if self.loader:
+            self.loader.join()
+        return guest, self.on
+
+
 def intermittent(uri, running):
     """fio 2 s on, 2 s off while running() holds; returns the (iops, p99) of the on periods."""
     results = []
@@ -171,22 +195,10 @@ def siphon_run(control, n, speed, pace, load):
     args = {"domain": name, "disk": "vda", "bandwidth-bytes": speed}
     if pace:
         args["pace"] = "guest"
-    state = {"running": True}
-    fio = None
-    loader = None
-    on = []
-    if load == "steady":
-        fio = Fio(uri)
-        time.sleep(1)
-    else:
-        loader = threading.Thread(target=lambda: on.extend(intermittent(uri, lambda: state["running"])))
-        loader.start()
+    guest_load = GuestLoad(uri, load)
     control.call("block-pull", **args)
     seconds, last = await_siphon_pull(control, name)
-    state["running"] = False
-    guest = fio.stop() if fio else None
-    if loader:
-        loader.join()
+    guest, on = guest_load.stop()
     siphon_stop(control, name)
     verdict = check_pulled(TOP) if seconds is not None else "cancelled at %.0f%%" % (
         100.0 * last.get("cur", 0) / max(1, last.get("end", 1)))
@@ -213,16 +225,7 @@ def qemu_run(speed, load, guest_only=False):
     try:
         if guest_only:
             return Fio(uri, 5).result()
-        state = {"running": True}
-        fio = None
-        loader = None
-        on = []
-        if load == "steady":
-            fio = Fio(uri)
-            time.sleep(1)
-        else:
-            loader = threading.Thread(target=lambda: on.extend(intermittent(uri, lambda: state["running"])))
-            loader.start()
+        guest_load = GuestLoad(uri, load)
         args = {"job-id": "pull", "device": "top"}
         if speed:
             args["speed"] = speed
@@ -241,10 +244,7 @@ def qemu_run(speed, load, guest_only=False):
             if jobs:
                 progress = "cancelled at %.0f%%" % (100.0 * jobs[0]["offset"] / max(1, jobs[0]["len"]))
             control.call("block-job-cancel", device="pull", force=True)
-        state["running"] = False
-        guest = fio.stop() if fio else None
-        if loader:
-            loader.join()
+        guest, on = guest_load.stop()
         return seconds, guest, on, progress
     finally:
         try:

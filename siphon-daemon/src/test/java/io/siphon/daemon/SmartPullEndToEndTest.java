@@ -61,14 +61,6 @@ class SmartPullEndToEndTest {
                 + "<target dev='vda' bus='virtio'/></disk></devices></domain>";
     }
 
-    private static BlockJobEvent awaitEvent(BlockingQueue<BlockJobEvent> events) throws InterruptedException {
-        BlockJobEvent event = events.poll(120, TimeUnit.SECONDS);
-        if (event == null) {
-            throw new AssertionError("no block job event within 120 s");
-        }
-        return event;
-    }
-
     private void assertPulledAndClean(Path top) throws Exception {
         assertNull(QemuTools.backingName(top));
         QemuTools.assertSameContent(top, template());
@@ -96,6 +88,20 @@ class SmartPullEndToEndTest {
         }
     }
 
+    /**
+     * Starts a first clone of the template, boots it and shuts it down, which ends the recording;
+     * returns the template's one profile file.
+     */
+    private Path recordFirstBoot(Connection connection, Path state) throws Exception {
+        Domain one = connection.define(xml("first", clone("first")));
+        one.start();
+        boot(one.disks().getFirst().nbdUri().orElseThrow());
+        one.shutdown();
+        List<Path> profiles = profileFiles(state);
+        assertEquals(1, profiles.size(), "one profile, of the template: " + profiles);
+        return profiles.getFirst();
+    }
+
     /** Polls the job until its phase is {@code wanted}; fails after 60 s. */
     private static BlockJobInfo awaitPhase(Domain domain, PullPhase wanted) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -114,19 +120,14 @@ class SmartPullEndToEndTest {
     @Test
     void aSecondBootsPullCopiesTheClustersTheFirstBootReadBeforeTheRest() throws Exception {
         Path state = dir.resolve("state");
-        Path first = clone("first");
         Path second = clone("second");
         try (DaemonProcess daemon = DaemonProcess.start(state);
                 Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
             BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
             connection.addBlockJobListener(events::add);
-            Domain one = connection.define(xml("first", first));
-            one.start();
-            boot(one.disks().getFirst().nbdUri().orElseThrow());
-            one.shutdown(); // ends the recording: the profile is saved
-            assertEquals(1, profileFiles(state).size(), "one profile, of the template");
-            String profile = Files.readString(profileFiles(state).getFirst(), StandardCharsets.UTF_8);
-            assertTrue(profile.contains("\n" + 12 * MIB + " 2\n" + 5 * MIB + " 1\n"), profile);
+            Path profile = recordFirstBoot(connection, state);
+            String text = Files.readString(profile, StandardCharsets.UTF_8);
+            assertTrue(text.contains("\n" + 12 * MIB + " 2\n" + 5 * MIB + " 1\n"), text);
 
             Domain two = connection.define(xml("second", second));
             two.start();
@@ -134,7 +135,7 @@ class SmartPullEndToEndTest {
             two.blockPull("vda", 65536, Set.of(PullFlag.BANDWIDTH_BYTES, PullFlag.ORDER_PROFILE));
             awaitPhase(two, PullPhase.OFFSET);
             two.blockJobAbort("vda", Set.of());
-            assertEquals(BlockJobStatus.CANCELED, awaitEvent(events).status());
+            assertEquals(BlockJobStatus.CANCELED, TestDomains.awaitEvent(events).status());
             two.shutdown(); // the top's metadata reaches its file, for qemu-img
             List<QemuTools.MapEntry> map =
                     QemuTools.map(QemuTools.ok("qemu-img", "map", "--output=json", second.toString()));
@@ -143,7 +144,8 @@ class SmartPullEndToEndTest {
 
             two.start();
             two.blockPull("vda", 0, Set.of(PullFlag.ORDER_PROFILE));
-            assertEquals(BlockJobStatus.COMPLETED, awaitEvent(events).status());
+            assertEquals(
+                    BlockJobStatus.COMPLETED, TestDomains.awaitEvent(events).status());
             two.shutdown();
         }
         assertPulledAndClean(second);
@@ -152,17 +154,12 @@ class SmartPullEndToEndTest {
     @Test
     void aPullInProfileOrderWithADamagedProfileRunsInOffsetOrder() throws Exception {
         Path state = dir.resolve("state");
-        Path first = clone("first");
         Path second = clone("second");
         try (DaemonProcess daemon = DaemonProcess.start(state);
                 Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
             BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
             connection.addBlockJobListener(events::add);
-            Domain one = connection.define(xml("first", first));
-            one.start();
-            boot(one.disks().getFirst().nbdUri().orElseThrow());
-            one.shutdown();
-            Files.writeString(profileFiles(state).getFirst(), "siphon-access-profile 1\ncrc32 zz\n\n1 1\n");
+            Files.writeString(recordFirstBoot(connection, state), "siphon-access-profile 1\ncrc32 zz\n\n1 1\n");
 
             Domain two = connection.define(xml("second", second));
             two.start();
@@ -170,7 +167,8 @@ class SmartPullEndToEndTest {
             BlockJobInfo info = two.blockJobInfo("vda").orElseThrow();
             assertEquals(Optional.of(PullPhase.OFFSET), info.phase(), "no usable profile: offset order at once");
             two.blockJobSetSpeed("vda", 0, Set.of(SpeedFlag.BANDWIDTH_BYTES));
-            assertEquals(BlockJobStatus.COMPLETED, awaitEvent(events).status());
+            assertEquals(
+                    BlockJobStatus.COMPLETED, TestDomains.awaitEvent(events).status());
             two.shutdown();
         }
         assertPulledAndClean(second);
@@ -197,7 +195,8 @@ class SmartPullEndToEndTest {
                     "-c",
                     "read -P 0x43 " + 3 * MIB + " 1048576",
                     uri);
-            assertEquals(BlockJobStatus.COMPLETED, awaitEvent(events).status());
+            assertEquals(
+                    BlockJobStatus.COMPLETED, TestDomains.awaitEvent(events).status());
             domain.shutdown();
         }
         // the guest wrote the template's own pattern, so the clone reads as the template
