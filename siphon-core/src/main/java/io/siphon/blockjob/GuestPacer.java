@@ -9,9 +9,12 @@ import io.siphon.util.TokenBucket;
  * the guest's requests at the disk's front ({@link GuestIoStats}) with the window before. An idle
  * guest (fewer than {@value #MIN_BUSY_REQUESTS} completions and fewer than two in flight) lets the
  * pull run at the speed limit, or unlimited. When the guest becomes busy the pull stops for one
- * window (a probe) to measure the guest's latency without it, its idle p99; from then on the rate
- * halves whenever a window's p99 exceeds {@code latencyFactor} × the idle p99 and grows by an
- * eighth (at least 1 MiB/s) when it does not, as TCP's AIMD does, between {@value
+ * window (a probe) to measure the guest's latency and throughput without it, its idle p99 and
+ * idle completions per second; from then on the rate halves whenever a window's p99 exceeds {@code
+ * latencyFactor} × the idle p99 or its completions fall below {@value #KEPT_THROUGHPUT} of the
+ * idle ones (what a guest with a fixed queue depth shows when it waits elsewhere, in the NBD server
+ * or for a CPU, where the gate cannot time it), and grows by an eighth (at least 1 MiB/s) when
+ * neither, as TCP's AIMD does, between {@value
  * #FLOOR_BYTES_PER_SECOND} bytes/s and the limit. The idle p99 is measured again after {@value
  * #REPROBE_NANOS} ns of busy time, since the guest's load changes. Not thread-safe except {@link
  * #setLimit} and {@link #limit}.
@@ -21,6 +24,9 @@ final class GuestPacer implements CopyPacing {
     static final double DEFAULT_LATENCY_FACTOR = 1.3;
 
     static final long WINDOW_NANOS = 200_000_000L;
+    /** The share of its idle completions a busy guest keeps before the pull backs off. */
+    static final double KEPT_THROUGHPUT = 0.9;
+
     static final long MIN_BUSY_REQUESTS = 16;
     static final long FLOOR_BYTES_PER_SECOND = 1L << 20;
     static final long REPROBE_NANOS = 10_000_000_000L;
@@ -50,6 +56,7 @@ final class GuestPacer implements CopyPacing {
     private GuestIoStats.Snapshot windowStart;
     private long copiedInWindow;
     private long idleP99Nanos;
+    private double idleCompletionsPerSecond;
     private long lastProbeNanos;
     private long pacedBytesPerSecond;
 
@@ -134,10 +141,12 @@ final class GuestPacer implements CopyPacing {
         boolean busy = completed >= MIN_BUSY_REQUESTS || snapshot.inFlight() >= 2;
         long p99 = snapshot.latencyQuantileNanosSince(windowStart, 0.99);
         long copiedBytesPerSecond = (long) (copiedInWindow * 1e9 / (now - windowStartNanos));
+        double completionsPerSecond = completed * 1e9 / (now - windowStartNanos);
         switch (mode) {
             case PROBING -> {
                 if (busy) {
                     idleP99Nanos = p99;
+                    idleCompletionsPerSecond = completionsPerSecond;
                     mode = Mode.PACED;
                     if (pacedBytesPerSecond == 0) {
                         pacedBytesPerSecond = limitBytesPerSecond > 0
@@ -162,7 +171,8 @@ final class GuestPacer implements CopyPacing {
                     mode = Mode.FREE;
                 } else if (now - lastProbeNanos >= REPROBE_NANOS) {
                     startProbe(now);
-                } else if (p99 > latencyFactor * idleP99Nanos) {
+                } else if (p99 > latencyFactor * idleP99Nanos
+                        || completionsPerSecond < KEPT_THROUGHPUT * idleCompletionsPerSecond) {
                     pacedBytesPerSecond = Math.max(FLOOR_BYTES_PER_SECOND, capped(pacedBytesPerSecond) / 2);
                 } else {
                     long grown = pacedBytesPerSecond + Math.max(MIN_INCREASE_BYTES_PER_SECOND, pacedBytesPerSecond / 8);

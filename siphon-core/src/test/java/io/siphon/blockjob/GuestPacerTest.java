@@ -95,6 +95,20 @@ class GuestPacerTest {
     }
 
     @Test
+    void aGuestThatCompletesFewerRequestsThanWhenIdleMakesThePullBackOffToo() {
+        GuestPacer pacer = pacer(0);
+        guestLoad(1000, IDLE_LATENCY);
+        nextWindow(pacer);
+        long start = pacer.rateBytesPerSecond();
+        guestLoad(850, IDLE_LATENCY); // as fast per request at the gate, but 15% fewer of them
+        nextWindow(pacer);
+        assertEquals(start / 2, pacer.rateBytesPerSecond());
+        guestLoad(950, IDLE_LATENCY); // 95%: within what the guest keeps
+        nextWindow(pacer);
+        assertTrue(pacer.rateBytesPerSecond() > start / 2, "grows again: " + pacer.rateBytesPerSecond());
+    }
+
+    @Test
     void theLimitStaysAHardCapWhilePaced() {
         GuestPacer pacer = pacer(4 * MIB);
         guestLoad(1000, IDLE_LATENCY);
