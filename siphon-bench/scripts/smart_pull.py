@@ -5,8 +5,9 @@ Usage: smart_pull.py WORK SIPHON_SOCKET
   WORK holds template.qcow2 (a random-data qcow2 template); the daemon's state is WORK/state.
 Environment: PULL_S (longest a measured pull may run, default 40), TRACE_CLUSTERS (256), SEED (1).
 
-Part 1, pacing: fio 4k randread QD4 (--ioengine=nbd) on the disk's NBD export, first without a pull
-(the idle figures), then while a pull runs: steady (fio throughout) and intermittent (fio 2 s on,
+Part 1, pacing: fio 4k randread QD4 (--ioengine=nbd) on the disk's NBD export, first for IDLE_S
+(3) seconds without a pull (that run's idle figures: the machine may be shared, so each pull is
+compared with the guest just before it), then while a pull runs: steady (fio throughout) and intermittent (fio 2 s on,
 2 s off); for Siphon unlimited, 100 MiB/s and --pace guest, and for qemu-storage-daemon's
 block-stream unlimited and at 100 MiB/s on the same files. A pull that has not ended after PULL_S
 is cancelled and its progress reported.
@@ -31,6 +32,7 @@ WORK, SIPHON_SOCK = sys.argv[1], sys.argv[2]
 TEMPLATE = os.path.join(WORK, "template.qcow2")
 TOP = os.path.join(WORK, "top.qcow2")
 PULL_S = float(os.environ.get("PULL_S", "40"))
+IDLE_S = int(os.environ.get("IDLE_S", "3"))
 TRACE_CLUSTERS = int(os.environ.get("TRACE_CLUSTERS", "256"))
 LIMIT = 100 * MIB
 
@@ -192,6 +194,7 @@ def siphon_run(control, n, speed, pace, load):
     name = "pace%d" % n
     fresh_top()
     uri = siphon_domain(control, name, TOP)
+    idle = Fio(uri, IDLE_S).result()
     args = {"domain": name, "disk": "vda", "bandwidth-bytes": speed}
     if pace:
         args["pace"] = "guest"
@@ -202,10 +205,10 @@ def siphon_run(control, n, speed, pace, load):
     siphon_stop(control, name)
     verdict = check_pulled(TOP) if seconds is not None else "cancelled at %.0f%%" % (
         100.0 * last.get("cur", 0) / max(1, last.get("end", 1)))
-    return seconds, guest, on, verdict
+    return seconds, idle, guest, on, verdict
 
 
-def qemu_run(speed, load, guest_only=False):
+def qemu_run(speed, load):
     qmp_sock = os.path.join(WORK, "qmp.sock")
     nbd_sock = os.path.join(WORK, "qemu-nbd.sock")
     for path in (qmp_sock, nbd_sock):
@@ -223,8 +226,7 @@ def qemu_run(speed, load, guest_only=False):
     control = Control(qmp_sock, qmp=True)
     uri = "nbd+unix:///vda?socket=" + nbd_sock
     try:
-        if guest_only:
-            return Fio(uri, 5).result()
+        idle = Fio(uri, IDLE_S).result()
         guest_load = GuestLoad(uri, load)
         args = {"job-id": "pull", "device": "top"}
         if speed:
@@ -245,7 +247,7 @@ def qemu_run(speed, load, guest_only=False):
                 progress = "cancelled at %.0f%%" % (100.0 * jobs[0]["offset"] / max(1, jobs[0]["len"]))
             control.call("block-job-cancel", device="pull", force=True)
         guest, on = guest_load.stop()
-        return seconds, guest, on, progress
+        return seconds, idle, guest, on, progress
     finally:
         try:
             control.call("quit")
@@ -255,17 +257,9 @@ def qemu_run(speed, load, guest_only=False):
 
 
 def qemu_pull(speed, load):
-    seconds, guest, on, progress = qemu_run(speed, load)
+    seconds, idle, guest, on, progress = qemu_run(speed, load)
     # QEMU's data is durable once its daemon has quit: only then can the files be compared
-    return seconds, guest, on, check_pulled(TOP) if seconds is not None else progress
-
-
-def siphon_idle(control):
-    fresh_top()
-    uri = siphon_domain(control, "idle", TOP)
-    result = Fio(uri, 5).result()
-    siphon_stop(control, "idle")
-    return result
+    return seconds, idle, guest, on, check_pulled(TOP) if seconds is not None else progress
 
 
 def fmt_guest(guest, idle):
@@ -284,28 +278,25 @@ def fmt_on(on, idle):
         len(on), iops, 100 * iops / idle[0], p99, p99 / idle[1])
 
 
+def report(engine, label, load, seconds, idle, guest, on, verdict):
+    print("%-6s %-13s %-12s pull %s; idle %6.0f IOPS p99 %6.0f us; during %s; %s" % (
+        engine, label, load, "%6.1f s" % seconds if seconds else "  >%.0f s" % PULL_S, idle[0], idle[1],
+        fmt_guest(guest, idle) if load == "steady" else fmt_on(on, idle), verdict))
+    sys.stdout.flush()
+
+
 def pacing(control):
     print("== pacing: fio 4k randread QD4 on the disk's NBD export; %d MiB template; pulls cancelled after %.0f s"
           % (size_bytes() // MIB, PULL_S))
-    siphon_idle_fig = siphon_idle(control)
-    qemu_idle_fig = qemu_run(0, None, guest_only=True)
-    print("idle guest: siphon %.0f IOPS p99 %.0f us; qemu %.0f IOPS p99 %.0f us"
-          % (siphon_idle_fig[0], siphon_idle_fig[1], qemu_idle_fig[0], qemu_idle_fig[1]))
     n = 0
     for load in ("steady", "intermittent"):
         for label, speed, pace in (("unlimited", 0, False), ("100 MiB/s", LIMIT, False), ("--pace guest", 0, True)):
             n += 1
             log("siphon %s, %s load" % (label, load))
-            seconds, guest, on, verdict = siphon_run(control, n, speed, pace, load)
-            print("siphon %-13s %-12s pull %s; guest %s; %s" % (
-                label, load, "%6.1f s" % seconds if seconds else "  >%.0f s" % PULL_S,
-                fmt_guest(guest, siphon_idle_fig) if load == "steady" else fmt_on(on, siphon_idle_fig), verdict))
+            report("siphon", label, load, *siphon_run(control, n, speed, pace, load))
         for label, speed in (("unlimited", 0), ("100 MiB/s", LIMIT)):
             log("qemu %s, %s load" % (label, load))
-            seconds, guest, on, verdict = qemu_pull(speed, load)
-            print("qemu   %-13s %-12s pull %s; guest %s; %s" % (
-                label, load, "%6.1f s" % seconds if seconds else "  >%.0f s" % PULL_S,
-                fmt_guest(guest, qemu_idle_fig) if load == "steady" else fmt_on(on, qemu_idle_fig), verdict))
+            report("qemu", label, load, *qemu_pull(speed, load))
         sys.stdout.flush()
 
 
