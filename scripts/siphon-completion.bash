@@ -29,7 +29,7 @@ _siphon_options_dominfo=""
 _siphon_options_domstate=""
 _siphon_options_uri=""
 _siphon_options_domblklist="--details"
-_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
+_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --pace= --order= --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
 _siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
@@ -71,6 +71,10 @@ _siphon() {
             COMPREPLY=($(compgen -W "pause fail" -- "$cur")); return ;;
         --driver)
             COMPREPLY=($(compgen -W "embedded qemu" -- "$cur")); return ;;
+        --pace)
+            COMPREPLY=($(compgen -W "limit guest" -- "$cur")); return ;;
+        --order)
+            COMPREPLY=($(compgen -W "offset profile" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
         -b|-B|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds|--cache-dir)

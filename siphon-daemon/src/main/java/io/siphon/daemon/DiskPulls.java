@@ -6,6 +6,7 @@ import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
+import io.siphon.blockjob.PrefetchPlan;
 import io.siphon.blockjob.StreamOptions;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -26,11 +27,13 @@ final class DiskPulls {
     private static final Logger LOG = LoggerFactory.getLogger(DiskPulls.class);
 
     private final JobRecords records;
+    private final AccessProfiles profiles;
     private final EventHub events;
     private volatile boolean exiting;
 
-    DiskPulls(JobRecords records, EventHub events) {
+    DiskPulls(JobRecords records, AccessProfiles profiles, EventHub events) {
         this.records = records;
+        this.profiles = profiles;
         this.events = events;
     }
 
@@ -66,19 +69,23 @@ final class DiskPulls {
             }
             PullJob started;
             try {
+                PrefetchPlan prefetch =
+                        options.order() == StreamOptions.Order.PROFILE ? profiles.plan(disk) : PrefetchPlan.none();
                 started = PullJobs.start(
-                        disk, options, stepped, (status, error) -> ended(domain, disk, ended, status, error));
+                        disk, options, prefetch, stepped, (status, error) -> ended(domain, disk, ended, status, error));
             } catch (RuntimeException e) {
                 deleteRecord(domain, disk.target());
                 throw e;
             }
             disk.setJob(started, ended);
             LOG.info(
-                    "domain {} disk {}: block pull started (base {}, {} bytes/s{})",
+                    "domain {} disk {}: block pull started (base {}, {} bytes/s, pace {}, order {}{})",
                     domain,
                     disk.target(),
                     options.base().map(Path::toString).orElse("none"),
                     options.bytesPerSecond(),
+                    options.pace(),
+                    options.order(),
                     stepped ? ", stepped" : "");
             return started;
         }

@@ -7,6 +7,8 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.DomainState;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.domain.DiskDefinition;
@@ -36,13 +38,15 @@ final class DomainManager implements AutoCloseable {
     private final DomainDefinitions definitions;
     private final StartedDomains started;
     private final DiskPulls pulls;
+    private final AccessProfiles profiles;
     private final EventHub events = new EventHub();
 
     private DomainManager(StateDirectory state) throws IOException {
         this.state = state;
         this.definitions = DomainDefinitions.load(state);
         this.started = new StartedDomains(state.subdirectory("run"));
-        this.pulls = new DiskPulls(new JobRecords(state), events);
+        this.profiles = new AccessProfiles(state, AccessProfiles.DEFAULT_RECORDING);
+        this.pulls = new DiskPulls(new JobRecords(state), profiles, events);
     }
 
     /** Opens {@code stateDir} and loads the domains defined there; none is started. */
@@ -180,6 +184,7 @@ final class DomainManager implements AutoCloseable {
         LOG.info("domain {} started", definition.name());
         events.emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.STARTED));
         for (RunningDisk disk : disks) {
+            profiles.startRecording(disk);
             pulls.resumeRecorded(definition.name(), disk);
         }
     }
@@ -203,6 +208,7 @@ final class DomainManager implements AutoCloseable {
                             new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is not running"));
         }
         pulls.cancelAndAwait(disks);
+        disks.forEach(profiles::finishRecording);
         Optional<IOException> failure = Optional.empty();
         synchronized (this) {
             try {
@@ -222,12 +228,18 @@ final class DomainManager implements AutoCloseable {
     }
 
     synchronized void blockPull(
-            String domain, String diskName, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+            String domain,
+            String diskName,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order) {
         DomainDefinition definition = definitions.get(domain);
         pulls.start(
                 definition.name(),
                 started.disk(definition, diskName),
-                PullJobs.options(base, bytesPerSecond, keepRelative),
+                PullJobs.options(base, bytesPerSecond, keepRelative, pace, order),
                 false);
     }
 

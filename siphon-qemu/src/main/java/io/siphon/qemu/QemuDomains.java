@@ -11,6 +11,8 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.DomainState;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DomainEngine;
@@ -30,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -355,7 +358,20 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
 
     @Override
     public synchronized void blockPull(
-            String domain, String diskName, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+            String domain,
+            String diskName,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order) {
+        // QEMU's stream has neither: refused, never emulated (as the single-increment pull)
+        if (pace != PullPace.LIMIT || order != PullOrder.OFFSET) {
+            throw new SiphonException(
+                    ErrorCode.NO_SUPPORT,
+                    "pace " + pace.name().toLowerCase(Locale.ROOT) + " and order "
+                            + order.name().toLowerCase(Locale.ROOT) + " are not supported by the qemu driver");
+        }
         RunningDomain domainRun = runningDomain(domain, diskName);
         QemuDisk disk = pullable(domainRun, diskName);
         Optional<Integer> baseDepth = base.map(b -> baseDepth(disk, b));

@@ -6,6 +6,7 @@ import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobState;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
+import io.siphon.api.PullPhase;
 import io.siphon.api.SpeedFlag;
 import io.siphon.cli.CliException;
 import io.siphon.cli.view.JobProgress;
@@ -139,6 +140,9 @@ public final class BlockjobCommand implements Callable<Integer> {
         if (j.state() == BlockJobState.PAUSED || j.state() == BlockJobState.STEPPING) {
             // Siphon's job states that virsh has no words for
             line.append("    ").append(j.state() == BlockJobState.PAUSED ? "paused" : "stepping");
+        }
+        if (j.phase().equals(Optional.of(PullPhase.PROFILE))) {
+            line.append("    Phase: profile (hot clusters first)");
         }
         out.println(line);
         out.println();

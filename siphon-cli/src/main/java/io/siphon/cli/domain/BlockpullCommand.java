@@ -5,6 +5,8 @@ import io.siphon.api.BlockJobType;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
 import io.siphon.api.PullFlag;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.RebaseFlag;
 import io.siphon.cli.CliException;
 import io.siphon.cli.view.JobProgress;
@@ -65,6 +67,20 @@ public final class BlockpullCommand implements Callable<Integer> {
 
     @Option(names = "--keep-relative", description = "With --base, keep the backing name relative as the chain had it.")
     boolean keepRelative;
+
+    @Option(
+            names = "--pace",
+            paramLabel = "limit|guest",
+            description = "limit (default): at the bandwidth; guest: slow down while the guest's I/O latency grows,"
+                    + " never above the bandwidth.")
+    PullPace pace = PullPace.LIMIT;
+
+    @Option(
+            names = "--order",
+            paramLabel = "offset|profile",
+            description = "offset (default): start to end; profile: the template's hot clusters (its access"
+                    + " profile) first, then offset order.")
+    PullOrder order = PullOrder.OFFSET;
 
     @Option(names = "--wait", description = "Wait for the pull to finish.")
     boolean waitForJob;
@@ -139,6 +155,8 @@ public final class BlockpullCommand implements Callable<Integer> {
             exclusive("step", "base", base.isPresent());
             exclusive("step", "bandwidth", bandwidthOption.isPresent() || bandwidthArgument.isPresent());
             exclusive("step", "bytes", bytes);
+            exclusive("step", "pace", pace != PullPace.LIMIT);
+            exclusive("step", "order", order != PullOrder.OFFSET);
         }
     }
 
@@ -165,12 +183,25 @@ public final class BlockpullCommand implements Callable<Integer> {
             if (bytes) {
                 flags.add(RebaseFlag.BANDWIDTH_BYTES);
             }
+            if (pace == PullPace.GUEST) {
+                flags.add(RebaseFlag.PACE_GUEST);
+            }
+            if (order == PullOrder.PROFILE) {
+                flags.add(RebaseFlag.ORDER_PROFILE);
+            }
             found.blockRebase(arguments.disk, base, bandwidth, flags);
         } else {
-            found.blockPull(
-                    arguments.disk,
-                    bandwidth,
-                    bytes ? EnumSet.of(PullFlag.BANDWIDTH_BYTES) : EnumSet.noneOf(PullFlag.class));
+            EnumSet<PullFlag> flags = EnumSet.noneOf(PullFlag.class);
+            if (bytes) {
+                flags.add(PullFlag.BANDWIDTH_BYTES);
+            }
+            if (pace == PullPace.GUEST) {
+                flags.add(PullFlag.PACE_GUEST);
+            }
+            if (order == PullOrder.PROFILE) {
+                flags.add(PullFlag.ORDER_PROFILE);
+            }
+            found.blockPull(arguments.disk, bandwidth, flags);
         }
     }
 

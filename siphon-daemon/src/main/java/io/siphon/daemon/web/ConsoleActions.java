@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.siphon.api.ErrorCode;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DriverSession;
 import java.util.Iterator;
@@ -99,7 +101,9 @@ final class ConsoleActions {
                         disk,
                         text(json, "base"),
                         number(json, "bytesPerSecond").orElse(0L),
-                        false);
+                        false,
+                        PullPace.LIMIT,
+                        PullOrder.OFFSET);
             case "pause" -> writer.blockJobPause(domain, disk);
             case "resume" -> writer.blockJobResume(domain, disk);
             case "abort" -> writer.blockJobAbort(domain, disk, true);
