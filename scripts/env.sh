@@ -32,3 +32,18 @@ siphon_install_packages() {
     echo "siphon: installing$missing" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >&2
 }
+
+# The test guest (scripts/make-guest): the Debian cloud kernel and a static busybox.
+siphon_install_guest_packages() {
+    local missing=""
+    ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || missing="$missing linux-image-cloud-amd64"
+    [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || missing="$missing busybox-static"
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86"
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "siphon: missing packages:$missing (run as root to install them)" >&2
+        return 1
+    fi
+    echo "siphon: installing$missing" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >&2
+}
