@@ -22,6 +22,8 @@ public record LifecycleEvent(String domain, Kind kind) implements SiphonEvent {
         /** Stopped cleanly: disks flushed and closed. */
         SHUTDOWN,
         /** Stopped at once: jobs cancelled, disks closed without flushing. */
-        DESTROYED
+        DESTROYED,
+        /** Its process died (a QEMU crash or kill): the domain is shut off and its jobs failed. */
+        CRASHED
     }
 }

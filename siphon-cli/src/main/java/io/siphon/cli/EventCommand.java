@@ -171,6 +171,7 @@ final class EventCommand implements java.util.concurrent.Callable<Integer> {
             case STARTED -> "Started Booted";
             case SHUTDOWN -> "Stopped Shutdown";
             case DESTROYED -> "Stopped Destroyed";
+            case CRASHED -> "Stopped Crashed";
         };
     }
 }

@@ -60,6 +60,14 @@ public abstract class DriverContract {
     /** A read-only connection to the same driver and state. */
     protected abstract Connection connectReadOnly();
 
+    /**
+     * Whether the driver has single-increment pulls ({@code blockPullStep}); one that has not must
+     * refuse the call with {@link ErrorCode#NO_SUPPORT}, never emulate it.
+     */
+    protected boolean supportsPullStep() {
+        return true;
+    }
+
     @BeforeEach
     void open() {
         connection = connect();
@@ -476,6 +484,14 @@ public abstract class DriverContract {
     void stepModeRunsToCompletion() throws Exception {
         RunningChain chain = startChain("step", 4);
         Domain domain = chain.domain();
+        if (!supportsPullStep()) {
+            SiphonException e = assertThrows(SiphonException.class, () -> domain.blockPullStep("vda"));
+            assertEquals(ErrorCode.NO_SUPPORT, e.code(), e.getMessage());
+            assertTrue(e.getMessage().contains("not supported"), e.getMessage());
+            assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+            finish(chain, chain.name() + "-base.raw");
+            return;
+        }
         BlockJobProgress progress = domain.blockPullStep("vda");
         assertEquals(
                 BlockJobState.STEPPING, domain.blockJobInfo("vda").orElseThrow().state());

@@ -1,0 +1,882 @@
+package io.siphon.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.siphon.api.BlockJobEvent;
+import io.siphon.api.BlockJobInfo;
+import io.siphon.api.BlockJobState;
+import io.siphon.api.BlockJobStatus;
+import io.siphon.api.BlockJobType;
+import io.siphon.api.DiskInfo;
+import io.siphon.api.DomainInfo;
+import io.siphon.api.DomainState;
+import io.siphon.api.ErrorCode;
+import io.siphon.api.LifecycleEvent;
+import io.siphon.api.SiphonEvent;
+import io.siphon.api.SiphonException;
+import io.siphon.domain.DiskDefinition;
+import io.siphon.domain.DomainDefinition;
+import io.siphon.domain.DomainDefinitions;
+import io.siphon.domain.StateDirectory;
+import io.siphon.qemu.qmp.QmpClient;
+import io.siphon.qemu.qmp.QmpCommand;
+import io.siphon.qemu.qmp.QmpErrorException;
+import io.siphon.qemu.qmp.QmpEvent;
+import io.siphon.qemu.qmp.QmpEvents;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The qemu driver's hypervisor role for one state directory: defines domains (shared definitions
+ * store), runs one {@code qemu-storage-daemon} per started domain, and drives its disks' pulls over
+ * QMP as libvirt's qemu driver does. QEMU processes outlive this object; {@link #reconcile} finds
+ * them again. Thread-safe: state changes are serialized on this object; waits for jobs and process
+ * exits happen outside it.
+ */
+final class QemuDomains implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QemuDomains.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+    private static final Duration DESTROY_GRACE = Duration.ofSeconds(2);
+    private static final Duration JOB_END_TIMEOUT = Duration.ofSeconds(60);
+    /** block-export-add and the copy-on-read filter's {@code bottom} are in QEMU 6.0. */
+    private static final int MIN_MAJOR = 6;
+    /** QEMU's own limit on a backing chain's length is far lower; this bounds the search of nodes. */
+    private static final int MAX_CHAIN_DEPTH = 1000;
+
+    private final StateDirectory state;
+    private final DomainDefinitions definitions;
+    private final Path run;
+    private final QemuBinaries binaries;
+    private final List<Consumer<SiphonEvent>> subscribers = new CopyOnWriteArrayList<>();
+    private final Map<String, RunningDomain> running = new HashMap<>();
+    private boolean reconciled;
+    private volatile boolean closing;
+
+    private QemuDomains(StateDirectory state, DomainDefinitions definitions, Path run, QemuBinaries binaries) {
+        this.state = state;
+        this.definitions = definitions;
+        this.run = run;
+        this.binaries = binaries;
+    }
+
+    /** Opens {@code stateDir} and loads its definitions; running QEMU processes are found by {@link #reconcile}. */
+    static QemuDomains open(Path stateDir, QemuBinaries binaries) {
+        StateDirectory state = StateDirectory.open(stateDir);
+        try {
+            return new QemuDomains(state, DomainDefinitions.load(state), state.subdirectory("run"), binaries);
+        } catch (IOException | SiphonException e) {
+            try {
+                state.close();
+            } catch (IOException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e instanceof SiphonException s
+                    ? s
+                    : new SiphonException(ErrorCode.OPERATION_FAILED, "cannot open " + stateDir + ": " + e, e);
+        }
+    }
+
+    Path stateDirectory() {
+        return state.root();
+    }
+
+    /** Subscribes to every event; closing the result unsubscribes. Subscribers must not block. */
+    AutoCloseable subscribe(Consumer<SiphonEvent> subscriber) {
+        subscribers.add(subscriber);
+        return () -> subscribers.remove(subscriber);
+    }
+
+    private void emit(SiphonEvent event) {
+        LOG.debug("event {}", event);
+        for (Consumer<SiphonEvent> subscriber : subscribers) {
+            try {
+                subscriber.accept(event);
+            } catch (RuntimeException e) {
+                LOG.warn("event subscriber failed on {}", event, e);
+            }
+        }
+    }
+
+    // ---- definitions ----
+
+    synchronized DomainInfo define(String xml) {
+        DomainDefinition definition = definitions.define(xml, d -> {
+            if (running.containsKey(d.name())) {
+                throw new SiphonException(
+                        ErrorCode.OPERATION_INVALID,
+                        "domain '" + d.name() + "' is running; shut it down before redefining it");
+            }
+        });
+        LOG.info(
+                "domain {} defined ({} disk(s))",
+                definition.name(),
+                definition.disks().size());
+        emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.DEFINED));
+        return info(definition);
+    }
+
+    synchronized void undefine(String domain) {
+        DomainDefinition definition = definitions.get(domain);
+        if (running.containsKey(definition.name())) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is running; shut it down first");
+        }
+        definitions.undefine(definition.name());
+        LOG.info("domain {} undefined", definition.name());
+        emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.UNDEFINED));
+    }
+
+    synchronized List<DomainInfo> list() {
+        return definitions.list().stream().map(this::info).toList();
+    }
+
+    synchronized DomainInfo info(String domain) {
+        return info(definitions.get(domain));
+    }
+
+    private DomainInfo info(DomainDefinition definition) {
+        DomainState domainState = running.containsKey(definition.name()) ? DomainState.RUNNING : DomainState.SHUTOFF;
+        return new DomainInfo(
+                definition.name(),
+                definition.uuid(),
+                domainState,
+                definition.disks().size());
+    }
+
+    synchronized List<DiskInfo> disks(String domain) {
+        DomainDefinition definition = definitions.get(domain);
+        Optional<RunningDomain> started = Optional.ofNullable(running.get(definition.name()));
+        List<DiskInfo> out = new ArrayList<>();
+        for (DiskDefinition disk : definition.disks()) {
+            Optional<QemuDisk> open = started.flatMap(r -> r.disk(disk.target()));
+            out.add(new DiskInfo(
+                    disk.target(),
+                    disk.source().toString(),
+                    open.map(d -> d.top().format()).orElse(disk.format().orElse("auto")),
+                    disk.readOnly(),
+                    disk.copyOnRead(),
+                    open.map(d -> started.get().nbdUri(d.target()))));
+        }
+        return out;
+    }
+
+    // ---- start ----
+
+    /**
+     * Launches the domain's {@code qemu-storage-daemon}, opens every disk's chain as explicit nodes
+     * and exports each disk over NBD. Any failure stops the process and leaves the domain shut off
+     * with QEMU's reason.
+     */
+    synchronized void start(String domain) {
+        DomainDefinition definition = definitions.get(domain);
+        String name = definition.name();
+        if (running.containsKey(name)) {
+            throw new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is already running");
+        }
+        checkSourcesFree(definition);
+        RunFiles files = RunFiles.of(run, name);
+        files.checkSocketPaths();
+        List<QemuDisk> disks = new ArrayList<>();
+        for (int i = 0; i < definition.disks().size(); i++) {
+            DiskDefinition disk = definition.disks().get(i);
+            try {
+                disks.add(new QemuDisk(
+                        disk, i, chainNodes(i, BackingChains.read(binaries.qemuImg(), disk.source(), disk.format()))));
+            } catch (SiphonException e) {
+                throw cannotStart(name, "disk " + disk.target() + ": " + e.getMessage(), e);
+            }
+        }
+        QemuProcess process;
+        try {
+            process = QemuProcess.launch(binaries.storageDaemon(), storageDaemonArguments(files), files);
+        } catch (SiphonException e) {
+            throw cannotStart(name, e.getMessage(), e);
+        }
+        RunningDomain domainRun = new RunningDomain(name, process, disks, files.nbdSocket());
+        try {
+            checkVersion(process.qmp());
+            for (QemuDisk disk : disks) {
+                openDisk(process.qmp(), disk);
+            }
+            process.qmp().execute(QmpCommand.NbdServerStart.unix(files.nbdSocket()));
+            for (QemuDisk disk : disks) {
+                process.qmp()
+                        .execute(QmpCommand.BlockExportAdd.nbd(
+                                disk.exportId(),
+                                disk.exportedNode(),
+                                RunningDomain.exportName(name, disk.target()),
+                                !disk.definition().readOnly()));
+            }
+        } catch (SiphonException e) {
+            process.kill();
+            deleteRunFiles(files, definition);
+            throw cannotStart(name, e.getMessage(), e);
+        }
+        watch(domainRun);
+        running.put(name, domainRun);
+        LOG.info("domain {} started: qemu-storage-daemon pid {}", name, process.pid());
+        emit(new LifecycleEvent(name, LifecycleEvent.Kind.STARTED));
+    }
+
+    private static SiphonException cannotStart(String name, String why, SiphonException cause) {
+        return new SiphonException(ErrorCode.OPERATION_FAILED, "cannot start domain '" + name + "': " + why, cause);
+    }
+
+    private void checkSourcesFree(DomainDefinition definition) {
+        for (DiskDefinition disk : definition.disks()) {
+            for (RunningDomain other : running.values()) {
+                for (QemuDisk used : other.disks()) {
+                    if (used.definition().source().equals(disk.source())) {
+                        throw new SiphonException(
+                                ErrorCode.OPERATION_INVALID,
+                                "disk " + disk.target() + ": " + disk.source() + " is in use by running domain '"
+                                        + other.name() + "'");
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<ChainNode> chainNodes(int diskIndex, List<BackingChains.Image> images) {
+        List<ChainNode> nodes = new ArrayList<>();
+        for (int depth = 0; depth < images.size(); depth++) {
+            nodes.add(ChainNode.of(
+                    diskIndex,
+                    depth,
+                    images.get(depth).path(),
+                    images.get(depth).format()));
+        }
+        return nodes;
+    }
+
+    private static List<String> storageDaemonArguments(RunFiles files) {
+        // QEMU's option syntax doubles a comma inside a value
+        String qmp = files.qmpSocket().toString().replace(",", ",,");
+        return List.of(
+                "--chardev", "socket,id=monitor,path=" + qmp + ",server=on,wait=off", "--monitor", "chardev=monitor");
+    }
+
+    private void checkVersion(QmpClient qmp) {
+        QmpCommand.VersionReply.QemuVersion version =
+                qmp.execute(new QmpCommand.QueryVersion()).qemu();
+        if (version.major() < MIN_MAJOR) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_FAILED,
+                    binaries.storageDaemon() + " " + version.major() + "." + version.minor() + "." + version.micro()
+                            + " is too old: the qemu driver needs " + MIN_MAJOR + ".0 or newer");
+        }
+    }
+
+    /** Bottom-up: each image a file node and a format node backed by the node below; below the top read-only. */
+    private static void openDisk(QmpClient qmp, QemuDisk disk) {
+        List<ChainNode> chain = disk.chain();
+        try {
+            for (int depth = chain.size() - 1; depth >= 0; depth--) {
+                ChainNode node = chain.get(depth);
+                boolean readOnly = depth > 0 || disk.definition().readOnly();
+                Optional<String> backing = depth + 1 < chain.size()
+                        ? Optional.of(chain.get(depth + 1).formatNode())
+                        : Optional.empty();
+                qmp.execute(QmpCommand.BlockdevAdd.file(node.storageNode(), node.path(), readOnly));
+                qmp.execute(QmpCommand.BlockdevAdd.format(
+                        node.formatNode(), node.format(), node.storageNode(), backing, readOnly));
+            }
+            if (disk.definition().copyOnRead()) {
+                qmp.execute(QmpCommand.BlockdevAdd.copyOnRead(
+                        disk.copyOnReadNode(), disk.top().formatNode()));
+            }
+        } catch (SiphonException e) {
+            String why = QmpErrorException.of(e).map(QmpErrorException::desc).orElse(e.getMessage());
+            throw new SiphonException(e.code(), "disk " + disk.target() + ": " + why, e);
+        }
+    }
+
+    private void watch(RunningDomain domain) {
+        domain.process().qmp().addEventListener(event -> onEvent(domain, event));
+        domain.process().ended().thenAccept(reason -> onProcessEnded(domain, reason));
+    }
+
+    // ---- stop ----
+
+    void shutdown(String domain) {
+        stop(domain, false);
+    }
+
+    void destroy(String domain) {
+        stop(domain, true);
+    }
+
+    /** Cancels the domain's pulls (waiting for their events), then quits QEMU: quit, SIGTERM, SIGKILL. */
+    private void stop(String domain, boolean destroy) {
+        RunningDomain domainRun;
+        List<CountDownLatch> ends = new ArrayList<>();
+        synchronized (this) {
+            String name = definitions.get(domain).name();
+            domainRun = running.get(name);
+            if (domainRun == null) {
+                throw new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is not running");
+            }
+            for (QemuDisk disk : domainRun.disks()) {
+                disk.job().ifPresent(job -> {
+                    cancel(domainRun, job);
+                    ends.add(job.ended());
+                });
+            }
+        }
+        for (CountDownLatch end : ends) {
+            await(end, JOB_END_TIMEOUT);
+        }
+        domainRun.process().stop(destroy ? DESTROY_GRACE : STOP_GRACE);
+        synchronized (this) {
+            if (running.get(domainRun.name()) != domainRun) {
+                throw new SiphonException(
+                        ErrorCode.OPERATION_INVALID, "domain '" + domainRun.name() + "' was stopped meanwhile");
+            }
+            running.remove(domainRun.name());
+            endJobs(domainRun);
+            deleteRunFiles(RunFiles.of(run, domainRun.name()), definitions.get(domainRun.name()));
+        }
+        LOG.info("domain {} {}", domainRun.name(), destroy ? "destroyed" : "shut down");
+        emit(new LifecycleEvent(
+                domainRun.name(), destroy ? LifecycleEvent.Kind.DESTROYED : LifecycleEvent.Kind.SHUTDOWN));
+    }
+
+    private void cancel(RunningDomain domain, QemuPull job) {
+        job.requestCancel();
+        try {
+            domain.process().qmp().execute(new QmpCommand.BlockJobCancel(job.jobId()));
+        } catch (SiphonException e) {
+            // a job that concluded meanwhile ends with its own event
+            LOG.debug("domain {}: cancelling {}: {}", domain.name(), job.jobId(), e.getMessage());
+        }
+    }
+
+    /** A QEMU process that ended without being stopped: the domain is shut off, its pulls failed. */
+    private void onProcessEnded(RunningDomain domain, String reason) {
+        synchronized (this) {
+            if (closing || domain.process().isStopping() || running.get(domain.name()) != domain) {
+                return;
+            }
+            LOG.warn("domain {}: {}", domain.name(), reason);
+            running.remove(domain.name());
+            domain.process().kill(); // a monitor that died under a live process leaves it unmanageable
+            for (QemuDisk disk : domain.disks()) {
+                disk.job().ifPresent(job -> endJob(domain, disk, job, BlockJobStatus.FAILED, Optional.of(reason)));
+            }
+            deleteRunFiles(RunFiles.of(run, domain.name()), definitions.get(domain.name()));
+        }
+        emit(new LifecycleEvent(domain.name(), LifecycleEvent.Kind.CRASHED));
+    }
+
+    /** Ends the jobs whose cancel QEMU did not confirm before it quit. */
+    private void endJobs(RunningDomain domain) {
+        for (QemuDisk disk : domain.disks()) {
+            disk.job().ifPresent(job -> endJob(domain, disk, job, BlockJobStatus.CANCELED, Optional.empty()));
+        }
+    }
+
+    private void deleteRunFiles(RunFiles files, DomainDefinition definition) {
+        try {
+            files.deleteStale(
+                    definition.disks().stream().map(DiskDefinition::target).toList());
+        } catch (IOException e) {
+            LOG.warn("domain {}: cannot remove its run files: {}", definition.name(), e.toString());
+        }
+    }
+
+    // ---- pulls ----
+
+    synchronized void blockPull(
+            String domain, String diskName, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+        RunningDomain domainRun = runningDomain(domain, diskName);
+        QemuDisk disk = disk(domainRun, diskName);
+        if (disk.definition().readOnly()) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_INVALID, "disk " + disk.target() + " is read-only; it cannot be pulled into");
+        }
+        if (disk.job().isPresent()) {
+            throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+        }
+        Optional<Integer> baseDepth = base.map(b -> baseDepth(disk, b));
+        String backingFile = null;
+        if (keepRelative && baseDepth.isPresent()) {
+            Path basePath = disk.chain().get(baseDepth.get()).path();
+            backingFile = disk.top().path().getParent().relativize(basePath).toString();
+        }
+        QemuPull job = new QemuPull(disk.jobId(), baseDepth);
+        Optional<String> corrupt = corruptImage(job.dropped(disk.chain()));
+        if (corrupt.isPresent()) {
+            // the job fails at once, as one that met the damage would: the call returns, the event follows
+            LOG.warn("domain {} disk {}: pull refused: {}", domainRun.name(), disk.target(), corrupt.get());
+            BlockJobEvent failed = new BlockJobEvent(
+                    domainRun.name(), disk.target(), BlockJobType.PULL, BlockJobStatus.FAILED, corrupt);
+            Thread.ofVirtual().start(() -> emit(failed));
+            return;
+        }
+        try {
+            savePullRecord(domainRun.name(), disk.target(), job);
+        } catch (IOException e) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_FAILED, "recording the pull of disk " + disk.target() + ": " + e, e);
+        }
+        // registered first: the end event may come right after the reply
+        disk.setJob(Optional.of(job));
+        try {
+            domainRun
+                    .process()
+                    .qmp()
+                    .execute(new QmpCommand.BlockStream(
+                            job.jobId(),
+                            disk.top().formatNode(),
+                            baseDepth.map(d -> disk.chain().get(d).formatNode()).orElse(null),
+                            backingFile,
+                            bytesPerSecond,
+                            "report",
+                            true,
+                            false));
+        } catch (SiphonException e) {
+            disk.setJob(Optional.empty());
+            deletePullRecord(domainRun.name(), disk.target());
+            throw new SiphonException(e.code(), "disk " + disk.target() + ": " + e.getMessage(), e);
+        }
+        LOG.info(
+                "domain {} disk {}: block-stream {} (base {}, {} bytes/s)",
+                domainRun.name(),
+                disk.target(),
+                job.jobId(),
+                base.orElse("none"),
+                bytesPerSecond);
+    }
+
+    private Optional<String> corruptImage(List<ChainNode> read) {
+        for (ChainNode node : read) {
+            if (!node.format().equals("raw")) {
+                Optional<String> corruption = ImageChecks.corruption(binaries.qemuImg(), node.path(), node.format());
+                if (corruption.isPresent()) {
+                    return Optional.of(node.path() + " is corrupt: " + corruption.get());
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int baseDepth(QemuDisk disk, String base) {
+        Path wanted = Path.of(base).toAbsolutePath().normalize();
+        List<ChainNode> chain = disk.chain();
+        for (int depth = 1; depth < chain.size(); depth++) {
+            if (chain.get(depth).path().equals(wanted)) {
+                return depth;
+            }
+        }
+        throw new SiphonException(
+                ErrorCode.INVALID_ARG,
+                "base '" + base + "' is not below the top in the chain of disk " + disk.target() + " ("
+                        + chain.stream().map(n -> n.path().toString()).toList() + ")");
+    }
+
+    /** Step mode needs an incremental stream, which QEMU does not have; the state errors still come first. */
+    synchronized void blockPullStep(String domain, String diskName) {
+        RunningDomain domainRun = runningDomain(domain, diskName);
+        QemuDisk disk = disk(domainRun, diskName);
+        if (disk.definition().readOnly()) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_INVALID, "disk " + disk.target() + " is read-only; it cannot be pulled into");
+        }
+        if (disk.job().isPresent()) {
+            throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+        }
+        throw new SiphonException(
+                ErrorCode.NO_SUPPORT,
+                "blockPullStep is not supported by the qemu driver: QEMU's block-stream has no single-increment"
+                        + " mode; use blockPull with a bandwidth limit");
+    }
+
+    synchronized Optional<BlockJobInfo> blockJobInfo(String domain, String diskName) {
+        DomainDefinition definition = definitions.get(domain);
+        RunningDomain domainRun = running.get(definition.name());
+        if (domainRun == null) {
+            definition.disk(diskName).orElseThrow(() -> noDisk(definition.name(), diskName));
+            return Optional.empty();
+        }
+        QemuDisk disk = disk(domainRun, diskName);
+        if (disk.job().isEmpty()) {
+            return Optional.empty();
+        }
+        QemuPull job = disk.job().get();
+        return Optional.of(queryJob(domainRun, job)
+                .map(job::info)
+                .orElseGet(() ->
+                        new BlockJobInfo(BlockJobType.PULL, 0, 0, 1, BlockJobState.ABORTING, 0, Optional.empty())));
+    }
+
+    private static Optional<QmpCommand.BlockJobReply> queryJob(RunningDomain domain, QemuPull job) {
+        return Arrays.stream(domain.process().qmp().execute(new QmpCommand.QueryBlockJobs()))
+                .filter(j -> j.device().equals(job.jobId()))
+                .findFirst();
+    }
+
+    void blockJobAbort(String domain, String diskName, boolean async) {
+        CountDownLatch end;
+        synchronized (this) {
+            RunningDomain domainRun = domainWithJob(domain, diskName);
+            QemuPull job = disk(domainRun, diskName).job().orElseThrow(() -> noJob(diskName));
+            cancel(domainRun, job);
+            end = job.ended();
+        }
+        if (!async && !await(end, JOB_END_TIMEOUT)) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_FAILED,
+                    "disk " + diskName + ": the job did not end within " + JOB_END_TIMEOUT.toSeconds()
+                            + " s of cancel");
+        }
+    }
+
+    synchronized void blockJobSetSpeed(String domain, String diskName, long bytesPerSecond) {
+        RunningDomain domainRun = domainWithJob(domain, diskName);
+        QemuPull job = disk(domainRun, diskName).job().orElseThrow(() -> noJob(diskName));
+        domainRun.process().qmp().execute(new QmpCommand.BlockJobSetSpeed(job.jobId(), bytesPerSecond));
+    }
+
+    synchronized void blockJobPause(String domain, String diskName) {
+        RunningDomain domainRun = domainWithJob(domain, diskName);
+        QemuPull job = disk(domainRun, diskName).job().orElseThrow(() -> noJob(diskName));
+        if (job.cancelRequested()
+                || queryJob(domainRun, job)
+                        .map(QmpCommand.BlockJobReply::paused)
+                        .orElse(true)) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_INVALID, "the job of disk " + diskName + " is already paused or ending");
+        }
+        domainRun.process().qmp().execute(new QmpCommand.BlockJobPause(job.jobId()));
+    }
+
+    synchronized void blockJobResume(String domain, String diskName) {
+        RunningDomain domainRun = domainWithJob(domain, diskName);
+        QemuPull job = disk(domainRun, diskName).job().orElseThrow(() -> noJob(diskName));
+        if (!queryJob(domainRun, job).map(QmpCommand.BlockJobReply::paused).orElse(false)) {
+            throw new SiphonException(ErrorCode.OPERATION_INVALID, "the job of disk " + diskName + " is not paused");
+        }
+        domainRun.process().qmp().execute(new QmpCommand.BlockJobResume(job.jobId()));
+    }
+
+    // ---- QEMU's events ----
+
+    private void onEvent(RunningDomain domain, QmpEvent event) {
+        switch (event.name()) {
+            case QmpEvents.BLOCK_JOB_COMPLETED, QmpEvents.BLOCK_JOB_CANCELLED -> {
+                QmpEvents.BlockJobEnded ended = event.data(QmpEvents.BlockJobEnded.class);
+                BlockJobStatus status = event.name().equals(QmpEvents.BLOCK_JOB_CANCELLED)
+                        ? BlockJobStatus.CANCELED
+                        : ended.error() == null ? BlockJobStatus.COMPLETED : BlockJobStatus.FAILED;
+                jobEnded(domain, ended.device(), status, Optional.ofNullable(ended.error()));
+            }
+            case QmpEvents.BLOCK_IMAGE_CORRUPTED -> {
+                QmpEvents.BlockImageCorrupted corrupted = event.data(QmpEvents.BlockImageCorrupted.class);
+                LOG.warn(
+                        "domain {}: QEMU found node {} corrupt: {}",
+                        domain.name(),
+                        corrupted.nodeName(),
+                        corrupted.msg());
+                domain.noteCorruption(corrupted.nodeName(), corrupted.msg());
+            }
+            case QmpEvents.BLOCK_JOB_ERROR -> {
+                QmpEvents.BlockJobError error = event.data(QmpEvents.BlockJobError.class);
+                LOG.warn(
+                        "domain {}: job {}: {} error, action {}",
+                        domain.name(),
+                        error.device(),
+                        error.operation(),
+                        error.action());
+            }
+            default -> LOG.debug("domain {}: QMP event {} {}", domain.name(), event.name(), event.data());
+        }
+    }
+
+    private synchronized void jobEnded(
+            RunningDomain domain, String jobId, BlockJobStatus status, Optional<String> error) {
+        if (running.get(domain.name()) != domain) {
+            return;
+        }
+        Optional<QemuDisk> disk = domain.diskWithJob(jobId);
+        if (disk.isEmpty()) {
+            LOG.debug("domain {}: end of job {} that is not ours", domain.name(), jobId);
+            return;
+        }
+        QemuPull job = disk.get().job().orElseThrow();
+        endJob(domain, disk.get(), job, status, error.map(e -> failure(domain, disk.get(), job, e)));
+    }
+
+    /** QEMU's error for a failed pull names no image: say which chain it read, and what QEMU found corrupt in it. */
+    private static String failure(RunningDomain domain, QemuDisk disk, QemuPull job, String qemuError) {
+        List<ChainNode> read = job.dropped(disk.chain());
+        StringBuilder out = new StringBuilder(qemuError)
+                .append(" (pulling from ")
+                .append(read.stream().map(n -> n.path().toString()).toList())
+                .append(")");
+        for (ChainNode node : disk.chain()) {
+            domain.corruption(node.formatNode())
+                    .ifPresent(msg ->
+                            out.append("; ").append(node.path()).append(": ").append(msg));
+        }
+        return out.toString();
+    }
+
+    /**
+     * Handles a job's end once: dismisses it in QEMU, and after a completed pull closes the dropped
+     * images' nodes (so QEMU keeps no descriptor or lock of the template); then the event. The caller
+     * holds this object's lock.
+     */
+    private void endJob(
+            RunningDomain domain, QemuDisk disk, QemuPull job, BlockJobStatus status, Optional<String> error) {
+        QmpClient qmp = domain.process().qmp();
+        if (!qmp.isClosed() && !job.dismissed()) {
+            try {
+                qmp.execute(new QmpCommand.JobDismiss(job.jobId()));
+            } catch (SiphonException e) {
+                LOG.warn("domain {}: job-dismiss {}: {}", domain.name(), job.jobId(), e.getMessage());
+            }
+        }
+        if (status == BlockJobStatus.COMPLETED) {
+            for (ChainNode node : job.dropped(disk.chain())) {
+                for (String nodeName : List.of(node.formatNode(), node.storageNode())) {
+                    try {
+                        qmp.execute(new QmpCommand.BlockdevDel(nodeName));
+                    } catch (SiphonException e) {
+                        LOG.warn(
+                                "domain {}: blockdev-del {} ({}): {}",
+                                domain.name(),
+                                nodeName,
+                                node.path(),
+                                e.getMessage());
+                    }
+                }
+            }
+            disk.setChain(job.remaining(disk.chain()));
+        }
+        disk.setJob(Optional.empty());
+        deletePullRecord(domain.name(), disk.target());
+        job.ended().countDown();
+        LOG.info(
+                "domain {} disk {}: block pull ended {}{}",
+                domain.name(),
+                disk.target(),
+                status,
+                error.map(e -> ": " + e).orElse(""));
+        emit(new BlockJobEvent(domain.name(), disk.target(), BlockJobType.PULL, status, error));
+    }
+
+    // ---- finding QEMU processes again ----
+
+    /**
+     * Finds the QEMU processes of this directory's domains that still run (through their pid files
+     * and QMP sockets), rebuilds their disks from the nodes QEMU holds, and reconciles their pulls
+     * with {@code query-block-jobs}: one that ended meanwhile is handled (and its event emitted) now.
+     * Runs once; later calls return at once.
+     */
+    synchronized void reconcile() {
+        if (reconciled) {
+            return;
+        }
+        reconciled = true;
+        for (DomainDefinition definition : definitions.list()) {
+            RunFiles files = RunFiles.of(run, definition.name());
+            if (!Files.exists(files.pidFile())) {
+                continue;
+            }
+            Optional<QemuProcess> process = QemuProcess.reattach(files);
+            if (process.isEmpty()) {
+                LOG.info("domain {}: its QEMU process is gone; it is shut off", definition.name());
+                deleteRunFiles(files, definition);
+                continue;
+            }
+            try {
+                adopt(definition, process.get(), files);
+            } catch (SiphonException e) {
+                LOG.warn(
+                        "domain {}: cannot take over QEMU process {}: {}",
+                        definition.name(),
+                        process.get().pid(),
+                        e.getMessage());
+                process.get().close();
+            }
+        }
+    }
+
+    private void adopt(DomainDefinition definition, QemuProcess process, RunFiles files) {
+        QmpCommand.BlockJobReply[] jobs = process.qmp().execute(new QmpCommand.QueryBlockJobs());
+        for (QmpCommand.BlockJobReply job : jobs) {
+            if (job.concluded()) {
+                // QEMU 7.2 crashes on query-named-block-nodes while a finished stream awaits its dismissal
+                process.qmp().execute(new QmpCommand.JobDismiss(job.device()));
+            }
+        }
+        Map<String, QmpCommand.NamedNodeReply> nodes = new HashMap<>();
+        for (QmpCommand.NamedNodeReply node : process.qmp().execute(new QmpCommand.QueryNamedBlockNodes(true))) {
+            nodes.put(node.nodeName(), node);
+        }
+        List<QemuDisk> disks = new ArrayList<>();
+        for (int i = 0; i < definition.disks().size(); i++) {
+            List<ChainNode> chain = new ArrayList<>();
+            // depths are those at start: a completed pull leaves gaps
+            for (int depth = 0; depth < MAX_CHAIN_DEPTH; depth++) {
+                QmpCommand.NamedNodeReply format = nodes.get("d" + i + "-f" + depth);
+                QmpCommand.NamedNodeReply file = nodes.get("d" + i + "-s" + depth);
+                if (format != null && file != null) {
+                    chain.add(ChainNode.of(i, depth, Path.of(file.file()), format.drv()));
+                }
+            }
+            if (chain.isEmpty()) {
+                throw new SiphonException(
+                        ErrorCode.OPERATION_FAILED,
+                        "QEMU holds no node of disk "
+                                + definition.disks().get(i).target());
+            }
+            disks.add(new QemuDisk(definition.disks().get(i), i, chain));
+        }
+        RunningDomain domain = new RunningDomain(definition.name(), process, disks, files.nbdSocket());
+        watch(domain);
+        running.put(definition.name(), domain);
+        LOG.info("domain {}: took over running QEMU process {}", definition.name(), process.pid());
+        for (QemuDisk disk : disks) {
+            Optional<QemuPull> recorded = loadPullRecord(definition.name(), disk.target());
+            if (recorded.isEmpty()) {
+                continue;
+            }
+            QemuPull job = recorded.get();
+            Optional<QmpCommand.BlockJobReply> inQemu = Arrays.stream(jobs)
+                    .filter(j -> j.device().equals(job.jobId()))
+                    .findFirst();
+            if (inQemu.isEmpty()) {
+                deletePullRecord(definition.name(), disk.target());
+                continue;
+            }
+            disk.setJob(Optional.of(job));
+            QmpCommand.BlockJobReply reply = inQemu.get();
+            if (reply.concluded()) {
+                job.markDismissed();
+                // ended while no driver listened: handle its end now, as the event would have
+                BlockJobStatus status = reply.error() == null
+                        ? BlockJobStatus.COMPLETED
+                        : reply.error().equals("Operation canceled") ? BlockJobStatus.CANCELED : BlockJobStatus.FAILED;
+                Optional<String> error = status == BlockJobStatus.FAILED
+                        ? Optional.of(failure(domain, disk, job, reply.error()))
+                        : Optional.empty();
+                endJob(domain, disk, job, status, error);
+            }
+        }
+    }
+
+    private record PullRecord(String jobId, int baseDepth) {}
+
+    private void savePullRecord(String domain, String target, QemuPull job) throws IOException {
+        StateDirectory.writeAtomically(
+                RunFiles.of(run, domain).pullRecord(target),
+                JSON.writeValueAsString(
+                        new PullRecord(job.jobId(), job.baseDepth().orElse(-1))));
+    }
+
+    private Optional<QemuPull> loadPullRecord(String domain, String target) {
+        Path file = RunFiles.of(run, domain).pullRecord(target);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode record = JSON.readTree(file.toFile());
+            int baseDepth = record.path("baseDepth").asInt(-1);
+            return Optional.of(new QemuPull(
+                    record.path("jobId").asText(), baseDepth < 0 ? Optional.empty() : Optional.of(baseDepth)));
+        } catch (IOException e) {
+            LOG.warn("domain {} disk {}: unreadable pull record {}: {}", domain, target, file, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private void deletePullRecord(String domain, String target) {
+        try {
+            Files.deleteIfExists(RunFiles.of(run, domain).pullRecord(target));
+        } catch (IOException e) {
+            LOG.warn("domain {} disk {}: cannot delete the pull record: {}", domain, target, e.toString());
+        }
+    }
+
+    // ---- lookups ----
+
+    /** The running domain {@code domain}, whose disk {@code diskName} must exist. */
+    private RunningDomain runningDomain(String domain, String diskName) {
+        DomainDefinition definition = definitions.get(domain);
+        definition.disk(diskName).orElseThrow(() -> noDisk(definition.name(), diskName));
+        RunningDomain domainRun = running.get(definition.name());
+        if (domainRun == null) {
+            throw new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is not running");
+        }
+        return domainRun;
+    }
+
+    /** As {@link #runningDomain}, but a shut-off domain has no job. */
+    private RunningDomain domainWithJob(String domain, String diskName) {
+        DomainDefinition definition = definitions.get(domain);
+        definition.disk(diskName).orElseThrow(() -> noDisk(definition.name(), diskName));
+        RunningDomain domainRun = running.get(definition.name());
+        if (domainRun == null) {
+            throw noJob(diskName);
+        }
+        return domainRun;
+    }
+
+    private QemuDisk disk(RunningDomain domain, String diskName) {
+        DiskDefinition definition =
+                definitions.get(domain.name()).disk(diskName).orElseThrow(() -> noDisk(domain.name(), diskName));
+        return domain.disk(definition.target()).orElseThrow(() -> noDisk(domain.name(), diskName));
+    }
+
+    private static SiphonException noDisk(String domain, String diskName) {
+        return new SiphonException(
+                ErrorCode.NO_DISK, "domain '" + domain + "' has no disk with target or source '" + diskName + "'");
+    }
+
+    private static SiphonException noJob(String diskName) {
+        return new SiphonException(ErrorCode.NO_JOB, "disk " + diskName + " has no block job");
+    }
+
+    private static boolean await(CountDownLatch latch, Duration timeout) {
+        try {
+            return latch.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return latch.getCount() == 0;
+        }
+    }
+
+    /**
+     * Lets go of the QEMU processes (they go on running, with their pulls, as VMs outlive libvirtd;
+     * the next {@link #open} finds them) and unlocks the directory.
+     */
+    @Override
+    public void close() throws IOException {
+        List<RunningDomain> domains;
+        synchronized (this) {
+            closing = true;
+            domains = new ArrayList<>(running.values());
+            running.clear();
+        }
+        for (RunningDomain domain : domains) {
+            domain.process().close();
+        }
+        state.close();
+    }
+}

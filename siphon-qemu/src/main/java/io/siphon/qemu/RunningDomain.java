@@ -1,0 +1,66 @@
+package io.siphon.qemu;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A started domain: its QEMU process, its disks and their NBD socket. The disks are guarded by the
+ * {@link QemuDomains} lock.
+ */
+final class RunningDomain {
+    private final String name;
+    private final QemuProcess process;
+    private final List<QemuDisk> disks;
+    private final Path nbdSocket;
+    /** What QEMU said of damaged metadata, by node name, for the error of a pull that meets it. */
+    private final Map<String, String> corruptions = new ConcurrentHashMap<>();
+
+    RunningDomain(String name, QemuProcess process, List<QemuDisk> disks, Path nbdSocket) {
+        this.name = name;
+        this.process = process;
+        this.disks = List.copyOf(disks);
+        this.nbdSocket = nbdSocket;
+    }
+
+    String name() {
+        return name;
+    }
+
+    QemuProcess process() {
+        return process;
+    }
+
+    List<QemuDisk> disks() {
+        return disks;
+    }
+
+    Optional<QemuDisk> disk(String target) {
+        return disks.stream().filter(d -> d.target().equals(target)).findFirst();
+    }
+
+    Optional<QemuDisk> diskWithJob(String jobId) {
+        return disks.stream()
+                .filter(d -> d.job().map(j -> j.jobId().equals(jobId)).orElse(false))
+                .findFirst();
+    }
+
+    /** The disk's NBD URI, in the embedded driver's shape: export DOMAIN/TARGET on a Unix socket. */
+    String nbdUri(String target) {
+        return "nbd+unix:///" + exportName(name, target) + "?socket=" + nbdSocket;
+    }
+
+    static String exportName(String domain, String target) {
+        return domain + "/" + target;
+    }
+
+    void noteCorruption(String nodeName, String message) {
+        corruptions.put(nodeName, message);
+    }
+
+    Optional<String> corruption(String nodeName) {
+        return Optional.ofNullable(corruptions.get(nodeName));
+    }
+}

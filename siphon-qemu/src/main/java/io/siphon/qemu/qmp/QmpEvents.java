@@ -1,0 +1,30 @@
+package io.siphon.qemu.qmp;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** The data of the QMP events the qemu driver handles, as in QEMU's {@code qapi/block-core.json} and {@code qapi/job.json}. */
+public final class QmpEvents {
+    public static final String BLOCK_JOB_COMPLETED = "BLOCK_JOB_COMPLETED";
+    public static final String BLOCK_JOB_CANCELLED = "BLOCK_JOB_CANCELLED";
+    public static final String BLOCK_JOB_ERROR = "BLOCK_JOB_ERROR";
+    public static final String BLOCK_IMAGE_CORRUPTED = "BLOCK_IMAGE_CORRUPTED";
+    public static final String JOB_STATUS_CHANGE = "JOB_STATUS_CHANGE";
+
+    private QmpEvents() {}
+
+    /**
+     * {@code BLOCK_JOB_COMPLETED} or {@code BLOCK_JOB_CANCELLED}: {@code device} is the job id;
+     * {@code error} is present only when the job failed (null otherwise).
+     */
+    public record BlockJobEnded(String type, String device, long len, long offset, long speed, String error) {}
+
+    /** {@code BLOCK_JOB_ERROR}: an I/O error met by the job, and what it did about it. */
+    public record BlockJobError(String device, String operation, String action) {}
+
+    /** {@code BLOCK_IMAGE_CORRUPTED}: a format driver found damaged metadata in a node. */
+    public record BlockImageCorrupted(
+            String device, @JsonProperty("node-name") String nodeName, String msg, boolean fatal) {}
+
+    /** {@code JOB_STATUS_CHANGE}. */
+    public record JobStatusChange(String id, String status) {}
+}
