@@ -1,0 +1,106 @@
+package io.siphon.api.contract;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.api.BlockJobEvent;
+import io.siphon.api.BlockJobStatus;
+import io.siphon.api.Connection;
+import io.siphon.api.Domain;
+import io.siphon.api.DomainState;
+import io.siphon.api.LifecycleEvent;
+import io.siphon.api.ListenerHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real VM on a driver: {@link GuestPullScenario}'s guest boots from a thin clone while the clone
+ * is pulled at a set bandwidth; then every checksum it printed is right, the backing link is gone,
+ * the template can be deleted and the disk boots again, and {@code qemu-img check} is clean. A
+ * driver's test extends this and says how to connect.
+ */
+@Tag("interop")
+public abstract class GuestPullContract {
+    /** Slow enough that the guest boots and reads its disk twice while the pull runs (32 s). */
+    private static final long PULL_MIB_PER_SECOND = 1;
+    /** The speed once those reads are seen, to finish sooner. */
+    private static final long FINISH_MIB_PER_SECOND = 16;
+
+    private static final Duration BOOT = Duration.ofSeconds(120);
+
+    @TempDir
+    protected Path dir;
+
+    private Connection connection;
+    private Domain domain;
+
+    /** A read-write connection to the driver under test, managing {@code stateDir}. */
+    protected abstract Connection connect(Path stateDir);
+
+    @AfterEach
+    void destroyWhatRuns() {
+        if (domain != null && domain.info().state() == DomainState.RUNNING) {
+            domain.destroy();
+        }
+        if (connection != null) {
+            connection.close();
+        }
+    }
+
+    @Test
+    void aGuestReadsAndWritesItsDiskWhileItIsPulledAndBootsWithoutTheTemplate() throws Exception {
+        GuestPullScenario scenario = GuestPullScenario.create(dir);
+        connection = connect(dir.resolve("state"));
+        BlockingQueue<BlockJobEvent> jobs = new LinkedBlockingQueue<>();
+        BlockingQueue<LifecycleEvent> lifecycle = new LinkedBlockingQueue<>();
+        try (ListenerHandle j = connection.addBlockJobListener(jobs::add);
+                ListenerHandle l = connection.addLifecycleListener(lifecycle::add)) {
+            domain = connection.define(scenario.xml("guest"));
+            domain.start();
+            domain.blockPull("vda", PULL_MIB_PER_SECOND, Set.of());
+            scenario.awaitConsole(line -> line.startsWith("guest: sum 1 "), "with the second checksum", BOOT);
+            // both whole-disk reads began after the pull and ended before it: they raced it
+            assertTrue(domain.blockJobInfo("vda").isPresent(), "the pull still runs after two guest reads");
+            domain.blockJobSetSpeed("vda", FINISH_MIB_PER_SECOND, Set.of());
+
+            BlockJobEvent end = jobs.poll(120, TimeUnit.SECONDS);
+            assertEquals(BlockJobStatus.COMPLETED, end == null ? null : end.status(), () -> "pull: " + end);
+            scenario.stopGuestLoop(domain);
+            awaitStopped(lifecycle);
+            byte[] content = scenario.assertGuestSawItsWrites();
+            scenario.assertCloneHolds(content);
+
+            Files.delete(scenario.template());
+            scenario.resetConsole("first");
+            lifecycle.clear();
+            domain.start();
+            awaitStopped(lifecycle);
+            scenario.assertSecondBootRead(content);
+            scenario.assertCloneHolds(content);
+        }
+    }
+
+    /** The guest powers itself off: the domain is shut off, with the lifecycle event. */
+    private void awaitStopped(BlockingQueue<LifecycleEvent> lifecycle) throws InterruptedException {
+        while (true) {
+            LifecycleEvent event = lifecycle.poll(BOOT.toSeconds(), TimeUnit.SECONDS);
+            if (event == null) {
+                throw new AssertionError("the guest did not power off within " + BOOT.toSeconds() + " s");
+            }
+            if (event.kind() != LifecycleEvent.Kind.STARTED && event.kind() != LifecycleEvent.Kind.DEFINED) {
+                assertEquals(LifecycleEvent.Kind.SHUTDOWN, event.kind());
+                break;
+            }
+        }
+        assertEquals(DomainState.SHUTOFF, domain.info().state());
+    }
+}
