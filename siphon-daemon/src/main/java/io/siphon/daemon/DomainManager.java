@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 final class DomainManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DomainManager.class);
-    /** How long {@code shutdown} waits for a guest to power off before killing it. */
-    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(Long.getLong("siphon.vm.shutdown-seconds", 30));
+    /** The system property: how long {@code shutdown} waits for a guest to power off before killing it (s). */
+    static final String SHUTDOWN_SECONDS = "siphon.vm.shutdown-seconds";
 
     private final StateDirectory state;
     private final DomainDefinitions definitions;
@@ -311,7 +311,7 @@ final class DomainManager implements AutoCloseable {
         }
         if (machine.isPresent()) {
             if (flush) {
-                machine.get().shutdown(SHUTDOWN_TIMEOUT);
+                machine.get().shutdown(Duration.ofSeconds(Long.getLong(SHUTDOWN_SECONDS, 30)));
             } else {
                 machine.get().destroy();
             }

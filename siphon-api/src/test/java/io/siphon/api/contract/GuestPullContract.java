@@ -12,7 +12,6 @@ import io.siphon.api.LifecycleEvent;
 import io.siphon.api.ListenerHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,8 +33,6 @@ public abstract class GuestPullContract {
     private static final long PULL_MIB_PER_SECOND = 1;
     /** The speed once those reads are seen, to finish sooner. */
     private static final long FINISH_MIB_PER_SECOND = 16;
-
-    private static final Duration BOOT = Duration.ofSeconds(120);
 
     @TempDir
     protected Path dir;
@@ -67,7 +64,8 @@ public abstract class GuestPullContract {
             domain = connection.define(scenario.xml("guest"));
             domain.start();
             domain.blockPull("vda", PULL_MIB_PER_SECOND, Set.of());
-            scenario.awaitConsole(line -> line.startsWith("guest: sum 1 "), "with the second checksum", BOOT);
+            scenario.awaitConsole(
+                    line -> line.startsWith("guest: sum 1 "), "with the second checksum", GuestPullScenario.BOOT);
             // both whole-disk reads began after the pull and ended before it: they raced it
             assertTrue(domain.blockJobInfo("vda").isPresent(), "the pull still runs after two guest reads");
             domain.blockJobSetSpeed("vda", FINISH_MIB_PER_SECOND, Set.of());
@@ -75,7 +73,7 @@ public abstract class GuestPullContract {
             BlockJobEvent end = jobs.poll(120, TimeUnit.SECONDS);
             assertEquals(BlockJobStatus.COMPLETED, end == null ? null : end.status(), () -> "pull: " + end);
             scenario.stopGuestLoop(domain);
-            awaitStopped(lifecycle);
+            GuestPullScenario.awaitPowerOff(lifecycle, domain);
             byte[] content = scenario.assertGuestSawItsWrites();
             scenario.assertCloneHolds(content);
 
@@ -83,24 +81,9 @@ public abstract class GuestPullContract {
             scenario.resetConsole("first");
             lifecycle.clear();
             domain.start();
-            awaitStopped(lifecycle);
+            GuestPullScenario.awaitPowerOff(lifecycle, domain);
             scenario.assertSecondBootRead(content);
             scenario.assertCloneHolds(content);
         }
-    }
-
-    /** The guest powers itself off: the domain is shut off, with the lifecycle event. */
-    private void awaitStopped(BlockingQueue<LifecycleEvent> lifecycle) throws InterruptedException {
-        while (true) {
-            LifecycleEvent event = lifecycle.poll(BOOT.toSeconds(), TimeUnit.SECONDS);
-            if (event == null) {
-                throw new AssertionError("the guest did not power off within " + BOOT.toSeconds() + " s");
-            }
-            if (event.kind() != LifecycleEvent.Kind.STARTED && event.kind() != LifecycleEvent.Kind.DEFINED) {
-                assertEquals(LifecycleEvent.Kind.SHUTDOWN, event.kind());
-                break;
-            }
-        }
-        assertEquals(DomainState.SHUTOFF, domain.info().state());
     }
 }

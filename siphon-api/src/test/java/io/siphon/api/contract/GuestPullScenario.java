@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.DiskInfo;
 import io.siphon.api.Domain;
+import io.siphon.api.DomainState;
+import io.siphon.api.LifecycleEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +19,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,6 +34,9 @@ import java.util.regex.Pattern;
  */
 public final class GuestPullScenario {
     public static final int DISK_BYTES = 32 << 20;
+    /** How long a boot, a guest step or a power-off may take on a loaded machine under TCG. */
+    public static final Duration BOOT = Duration.ofSeconds(120);
+
     private static final int BLOCK = 4096;
     private static final int ITERATION_BLOCK = 2048;
     private static final Pattern SUM = Pattern.compile("guest: sum (\\d+|final) ([0-9a-f]{64})");
@@ -120,26 +127,13 @@ public final class GuestPullScenario {
 
     /** The guest's console lines so far. */
     public List<String> consoleLines() throws IOException {
-        if (!Files.exists(console)) {
-            return List.of();
-        }
-        return new String(Files.readAllBytes(console), StandardCharsets.UTF_8)
-                .lines()
-                .toList();
+        return new GuestConsole(console).lines();
     }
 
     /** Waits until a console line matches {@code condition}; fails with the console after {@code timeout}. */
     public void awaitConsole(Predicate<String> condition, String what, Duration timeout)
             throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (consoleLines().stream().noneMatch(condition)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no console line " + what + " within " + timeout.toSeconds() + " s:\n"
-                        + String.join("\n", consoleLines()));
-            }
-            // the console is a file QEMU appends to: nothing to wait on but its contents
-            Thread.sleep(100);
-        }
+        new GuestConsole(console).await(condition, what, timeout);
     }
 
     /** The number of checksum lines the guest printed so far. */
@@ -155,6 +149,22 @@ public final class GuestPullScenario {
                 .orElseThrow();
         String uri = vdb.nbdUri().orElseThrow(() -> new AssertionError("vdb has no NBD export"));
         QemuTools.run("qemu-io", "-f", "raw", "-c", "write -P 0x73 0 512", uri);
+    }
+
+    /** Waits until the guest has powered itself off: the domain is shut off, with the SHUTDOWN event. */
+    public static void awaitPowerOff(BlockingQueue<LifecycleEvent> lifecycle, Domain domain)
+            throws InterruptedException {
+        while (true) {
+            LifecycleEvent event = lifecycle.poll(BOOT.toSeconds(), TimeUnit.SECONDS);
+            if (event == null) {
+                throw new AssertionError("the guest did not power off within " + BOOT.toSeconds() + " s");
+            }
+            if (event.kind() != LifecycleEvent.Kind.STARTED && event.kind() != LifecycleEvent.Kind.DEFINED) {
+                assertEquals(LifecycleEvent.Kind.SHUTDOWN, event.kind());
+                break;
+            }
+        }
+        assertEquals(DomainState.SHUTOFF, domain.info().state());
     }
 
     /** Moves the console file aside, for a second boot. */
