@@ -26,7 +26,7 @@ _siphon_options_domblklist="--details"
 _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
-_siphon_options_daemon="--state-dir= --socket= --ro-socket="
+_siphon_options_daemon="--state-dir= --socket= --ro-socket= --tls-listen= --tls-cert= --tls-key= --tls-ca="
 # options every command takes
 _siphon_common_options="-h --help --debug -c= --connect="
 

@@ -58,8 +58,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--tls-creds",
             paramLabel = "DIR",
-            description = "Require TLS on TCP, with DIR/server-cert.pem, server-key.pem (PKCS#8) as qemu's"
-                    + " tls-creds-x509.")
+            description =
+                    "Require TLS 1.3 on TCP, with DIR/server-cert.pem, server-key.pem as qemu's" + " tls-creds-x509.")
     Optional<Path> tlsCreds = Optional.empty();
 
     @Option(

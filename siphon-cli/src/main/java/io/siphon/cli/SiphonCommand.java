@@ -1,5 +1,6 @@
 package io.siphon.cli;
 
+import io.siphon.daemon.DaemonMain;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -22,7 +23,7 @@ import picocli.CommandLine.ScopeType;
             BlockpullCommand.class,
             BlockjobCommand.class,
             EventCommand.class,
-            DaemonCommand.class
+            DaemonMain.class
         },
         exitCodeOnInvalidInput = 1,
         synopsisSubcommandLabel = "COMMAND")

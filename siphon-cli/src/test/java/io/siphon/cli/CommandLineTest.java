@@ -65,6 +65,20 @@ class CommandLineTest {
     }
 
     @Test
+    void daemonHelpShowsEveryOptionAndAPartialTlsListenerIsAUsageError() {
+        Cli.Result help = Cli.siphon("daemon", "--help");
+        assertEquals(0, help.status());
+        for (String option : List.of(
+                "--state-dir", "--socket", "--ro-socket", "--tls-listen", "--tls-cert", "--tls-key", "--tls-ca")) {
+            assertTrue(help.out().contains(option), option + " missing from\n" + help.out());
+        }
+        Cli.Result partial = Cli.siphon("daemon", "--state-dir", "x", "--tls-listen", "127.0.0.1:0", "--tls-key", "k");
+        assertEquals(1, partial.status());
+        assertTrue(partial.err().startsWith("siphon: Error: Missing required argument"), partial.err());
+        assertTrue(partial.err().contains("--tls-cert"), partial.err());
+    }
+
+    @Test
     void outputTakesOnlyHumanOrJson() {
         Cli.Result result = Cli.siphon("image", "map", "--output=xml", "x");
         assertEquals(1, result.status());

@@ -1,6 +1,8 @@
 package io.siphon.daemon;
 
 import io.siphon.api.ErrorCode;
+import io.siphon.api.spi.DriverSession;
+import io.siphon.api.spi.EngineSession;
 import io.siphon.protocol.CommandDispatcher;
 import io.siphon.protocol.ErrorReply;
 import io.siphon.protocol.FrameReader;
@@ -33,7 +35,7 @@ final class ControlClient implements Runnable {
     private final String name;
     private final InputStream in;
     private final Closeable channel;
-    private final DomainManager manager;
+    private final SessionFactory sessions;
     private final boolean readOnly;
     private final Runnable onExit;
     private final OutputStream out;
@@ -44,14 +46,14 @@ final class ControlClient implements Runnable {
             InputStream in,
             OutputStream out,
             Closeable channel,
-            DomainManager manager,
+            SessionFactory sessions,
             boolean readOnly,
             Runnable onExit) {
         this.name = name;
         this.in = in;
         this.out = out;
         this.channel = channel;
-        this.manager = manager;
+        this.sessions = sessions;
         this.readOnly = readOnly;
         this.onExit = onExit;
     }
@@ -60,7 +62,7 @@ final class ControlClient implements Runnable {
     public void run() {
         LOG.info("client {} connected{}", name, readOnly ? " (read-only)" : "");
         String why = "closed the connection";
-        try (EmbeddedSession session = new EmbeddedSession(manager, readOnly, () -> {}, this::cutOff)) {
+        try (DriverSession session = sessions.open(readOnly, this::cutOff)) {
             session.setEventSink(event -> send(Values.event(event, micros(Instant.now()))));
             List<String> capabilities = readOnly ? List.of("events", "read-only") : List.of("events");
             if (!send(new Greeting(Messages.VERSION, capabilities))) {
@@ -120,7 +122,7 @@ final class ControlClient implements Runnable {
 
     /** A client that reads no events would hold them all in memory: it is disconnected instead. */
     private void cutOff() {
-        LOG.warn("client {}: {} events unread; disconnecting it", name, EmbeddedSession.MAX_PENDING_EVENTS);
+        LOG.warn("client {}: {} events unread; disconnecting it", name, EngineSession.MAX_PENDING_EVENTS);
         try {
             channel.close();
         } catch (IOException e) {

@@ -2,6 +2,9 @@ package io.siphon.daemon;
 
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
+import io.siphon.net.Listener;
+import io.siphon.net.SocketInUseException;
+import io.siphon.net.TlsPolicy;
 import io.siphon.protocol.ErrorReply;
 import io.siphon.protocol.Messages;
 import java.io.Closeable;
@@ -9,15 +12,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
@@ -26,7 +23,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,73 +52,49 @@ final class ControlServer implements AutoCloseable {
         void await() throws IOException;
     }
 
-    /** Blocks for the next connection; a closed listener ends the loop. */
+    /** Turns an accepted connection into streams (for TLS, a socket whose handshake is still to run). */
     @FunctionalInterface
     private interface Acceptor {
-        Accepted accept() throws IOException;
+        Accepted accept(SocketChannel channel) throws IOException;
     }
 
     private final String address;
-    private final Closeable listener;
-    private final Optional<Path> socketFile;
-    private final DomainManager manager;
+    private final Listener listener;
+    private final SessionFactory sessions;
     private final boolean readOnly;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
     private final Set<Closeable> clients = ConcurrentHashMap.newKeySet();
-    private volatile boolean closed;
 
-    private ControlServer(
-            String address, Closeable listener, Optional<Path> socketFile, DomainManager manager, boolean readOnly) {
+    private ControlServer(String address, Listener listener, SessionFactory sessions, boolean readOnly) {
         this.address = address;
         this.listener = listener;
-        this.socketFile = socketFile;
-        this.manager = manager;
+        this.sessions = sessions;
         this.readOnly = readOnly;
     }
 
     /** Listens on the Unix socket {@code socket}, replacing a stale socket file but never a live daemon's. */
-    static ControlServer listen(Path socket, DomainManager manager, boolean readOnly) throws IOException {
-        if (Files.exists(socket)) {
-            try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-                throw new SiphonException(ErrorCode.OPERATION_FAILED, "another daemon already listens on " + socket);
-            } catch (IOException e) {
-                Files.delete(socket); // nobody answers: left over from a killed daemon
-            }
-        }
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    static ControlServer listen(Path socket, SessionFactory sessions, boolean readOnly) throws IOException {
+        Listener server;
         try {
-            server.bind(UnixDomainSocketAddress.of(socket));
-            Files.setPosixFilePermissions(
-                    socket, PosixFilePermissions.fromString(readOnly ? "rw-rw-rw-" : "rw-------"));
-        } catch (IOException e) {
-            server.close();
-            throw e;
+            server = Listener.unix(socket, PosixFilePermissions.fromString(readOnly ? "rw-rw-rw-" : "rw-------"));
+        } catch (SocketInUseException e) {
+            throw new SiphonException(ErrorCode.OPERATION_FAILED, "another daemon already listens on " + socket);
         }
-        ControlServer control = new ControlServer(socket.toString(), server, Optional.of(socket), manager, readOnly);
-        control.start(() -> {
-            SocketChannel client = server.accept();
-            return new Accepted(
-                    "unix", Channels.newInputStream(client), Channels.newOutputStream(client), client, () -> {});
-        });
+        ControlServer control = new ControlServer(socket.toString(), server, sessions, readOnly);
+        control.start(client -> new Accepted(
+                "unix", Channels.newInputStream(client), Channels.newOutputStream(client), client, () -> {}));
         return control;
     }
 
     /** Listens on TCP {@code address} with mutual TLS from {@code tls}. */
-    static ControlServer listenTls(InetSocketAddress address, SSLContext tls, DomainManager manager)
+    static ControlServer listenTls(InetSocketAddress address, SSLContext tls, SessionFactory sessions)
             throws IOException {
-        SSLServerSocket server = (SSLServerSocket) tls.getServerSocketFactory().createServerSocket();
-        try {
-            server.setNeedClientAuth(true);
-            server.setReuseAddress(true);
-            server.bind(address);
-        } catch (IOException e) {
-            server.close();
-            throw e;
-        }
-        String bound = server.getInetAddress().getHostAddress() + ":" + server.getLocalPort();
-        ControlServer control = new ControlServer("tls://" + bound, server, Optional.empty(), manager, false);
-        control.start(() -> {
-            SSLSocket client = (SSLSocket) server.accept();
+        Listener server = Listener.tcp(address);
+        InetSocketAddress local = (InetSocketAddress) server.address();
+        String bound = local.getAddress().getHostAddress() + ":" + local.getPort();
+        ControlServer control = new ControlServer("tls://" + bound, server, sessions, false);
+        control.start(channel -> {
+            SSLSocket client = TlsPolicy.serverSocket(tls, channel, true);
             String peer = client.getInetAddress().getHostAddress() + ":" + client.getPort();
             // a peer that stalls its handshake is dropped; once authenticated it may idle
             client.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
@@ -135,28 +107,19 @@ final class ControlServer implements AutoCloseable {
     }
 
     private void start(Acceptor acceptor) {
-        Thread.ofPlatform().name("siphon-control-" + address).daemon(true).start(() -> acceptLoop(acceptor));
-        LOG.info("listening on {}{}", address, readOnly ? " (read-only)" : "");
-    }
-
-    private void acceptLoop(Acceptor acceptor) {
-        while (!closed) {
+        listener.start("siphon-control-" + address, channel -> {
             Accepted client;
             try {
-                client = acceptor.accept();
-            } catch (ClosedChannelException e) {
-                return;
+                client = acceptor.accept(channel);
             } catch (IOException e) {
-                if (closed) {
-                    return;
-                }
-                LOG.warn("accept on {} failed: {}", address, e.toString());
-                continue;
+                LOG.warn("a connection on {} failed: {}", address, e.toString());
+                closeQuietly(channel);
+                return;
             }
             String name = "#" + CLIENT_NUMBERS.incrementAndGet() + " (" + client.peer() + ")";
             if (!slots.tryAcquire()) {
                 Thread.ofVirtual().name("siphon-refuse-" + name).start(() -> refuse(client, name));
-                continue;
+                return;
             }
             clients.add(client.channel());
             Runnable exit = () -> {
@@ -164,7 +127,7 @@ final class ControlServer implements AutoCloseable {
                 slots.release();
             };
             ControlClient served =
-                    new ControlClient(name, client.in(), client.out(), client.channel(), manager, readOnly, exit);
+                    new ControlClient(name, client.in(), client.out(), client.channel(), sessions, readOnly, exit);
             Thread.ofVirtual().name("siphon-client-" + name).start(() -> {
                 try {
                     client.ready().await();
@@ -176,7 +139,8 @@ final class ControlServer implements AutoCloseable {
                 }
                 served.run();
             });
-        }
+        });
+        LOG.info("listening on {}{}", address, readOnly ? " (read-only)" : "");
     }
 
     private static void refuse(Accepted client, String name) {
@@ -210,22 +174,22 @@ final class ControlServer implements AutoCloseable {
 
     /** The Unix socket file, for Unix listeners. */
     Optional<Path> socketFile() {
-        return socketFile;
+        return listener.socketFile();
     }
 
     /** The bound TCP port, for TLS listeners. */
     int tcpPort() {
-        return listener instanceof ServerSocket server ? server.getLocalPort() : -1;
+        try {
+            return listener.tcpPort();
+        } catch (IOException e) {
+            return -1; // closed
+        }
     }
 
     /** Stops accepting, disconnects every client and removes the socket file. */
     @Override
     public void close() throws IOException {
-        closed = true;
         listener.close();
         clients.forEach(ControlServer::closeQuietly);
-        if (socketFile.isPresent()) {
-            Files.deleteIfExists(socketFile.get());
-        }
     }
 }

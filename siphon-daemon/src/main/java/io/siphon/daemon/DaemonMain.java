@@ -4,72 +4,126 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code siphon daemon --state-dir DIR [--socket PATH] [--ro-socket PATH] [--tls-listen HOST:PORT
- * --tls-cert FILE --tls-key FILE --tls-ca FILE]}: writes its pid to
- * {@code DIR/daemon.pid} and serves the control protocol until SIGTERM or SIGINT, then stops every domain cleanly (running pulls are recorded and
- * resume when their domain starts again).
+ * {@code siphon daemon}: writes its pid to {@code DIR/daemon.pid} and serves the control protocol
+ * until SIGTERM or SIGINT, then stops every domain cleanly (running pulls are recorded and resume
+ * when their domain starts again). The same command is the {@code siphon} CLI's subcommand and,
+ * through {@link #main}, the session daemon's process.
  */
-public final class DaemonMain {
+@Command(
+        name = "daemon",
+        description = {
+            "Run the daemon in the foreground until SIGTERM or Ctrl-C: it serves the control protocol on"
+                    + " DIR/siphon.sock (read-only: siphon-ro.sock), and runs domains and their jobs."
+        },
+        exitCodeOnInvalidInput = 1)
+public final class DaemonMain implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(DaemonMain.class);
 
-    private DaemonMain() {}
+    @Option(
+            names = "--state-dir",
+            paramLabel = "DIR",
+            required = true,
+            description = "Where definitions and job records live.")
+    Path stateDir;
 
-    public static void main(String[] args) throws IOException, InterruptedException {
-        Optional<Path> stateDir = Optional.empty();
-        Optional<Path> socket = Optional.empty();
-        Optional<Path> roSocket = Optional.empty();
-        Optional<String> tlsListen = Optional.empty();
-        Optional<Path> tlsCert = Optional.empty();
-        Optional<Path> tlsKey = Optional.empty();
-        Optional<Path> tlsCa = Optional.empty();
-        for (int i = 0; i < args.length; i++) {
-            String option = args[i];
-            if (i + 1 >= args.length) {
-                usage("option " + option + " needs a value");
+    @Option(
+            names = "--driver",
+            paramLabel = "NAME",
+            description = "What runs the domains: embedded (Siphon's engine, the default) or qemu (one"
+                    + " qemu-storage-daemon per started domain, driven over QMP; it outlives the daemon).")
+    String driver = Daemon.DEFAULT_DRIVER;
+
+    @Option(
+            names = "--socket",
+            paramLabel = "PATH",
+            description = "The read-write control socket, mode 0600 (default DIR/siphon.sock).")
+    Optional<Path> socket = Optional.empty();
+
+    @Option(
+            names = "--ro-socket",
+            paramLabel = "PATH",
+            description = "The read-only control socket, mode 0666 (default DIR/siphon-ro.sock).")
+    Optional<Path> readOnlySocket = Optional.empty();
+
+    @ArgGroup(exclusive = false, heading = "Control over TCP with mutual TLS (all four together):%n")
+    TlsOptions tls;
+
+    /** The TLS listener's options: given together or not at all. */
+    static final class TlsOptions {
+        @Option(
+                names = "--tls-listen",
+                paramLabel = "HOST:PORT",
+                required = true,
+                converter = HostPort.class,
+                description = "Also listen on TCP HOST:PORT (port 0 picks a free one) with mutual TLS 1.3.")
+        InetSocketAddress address;
+
+        @Option(
+                names = "--tls-cert",
+                paramLabel = "FILE",
+                required = true,
+                description = "The daemon's certificate chain (PEM), the leaf first.")
+        Path cert;
+
+        @Option(
+                names = "--tls-key",
+                paramLabel = "FILE",
+                required = true,
+                description = "The daemon's unencrypted key (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC).")
+        Path key;
+
+        @Option(
+                names = "--tls-ca",
+                paramLabel = "FILE",
+                required = true,
+                description = "The CA certificates (PEM) a client's certificate must chain to.")
+        Path ca;
+    }
+
+    /** {@code HOST:PORT}, the host possibly a bracketed IPv6 address; the last colon splits. */
+    static final class HostPort implements ITypeConverter<InetSocketAddress> {
+        @Override
+        public InetSocketAddress convert(String value) {
+            int colon = value.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new TypeConversionException("'" + value + "' is not HOST:PORT");
             }
-            String value = args[++i];
-            switch (option) {
-                case "--state-dir" -> stateDir = Optional.of(Path.of(value));
-                case "--socket" -> socket = Optional.of(Path.of(value));
-                case "--ro-socket" -> roSocket = Optional.of(Path.of(value));
-                case "--tls-listen" -> tlsListen = Optional.of(value);
-                case "--tls-cert" -> tlsCert = Optional.of(Path.of(value));
-                case "--tls-key" -> tlsKey = Optional.of(Path.of(value));
-                case "--tls-ca" -> tlsCa = Optional.of(Path.of(value));
-                default -> usage("unknown option " + option);
+            String host = value.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
             }
-        }
-        if (stateDir.isEmpty()) {
-            usage("--state-dir is required");
-        }
-        Optional<Daemon.TlsListen> tls = Optional.empty();
-        if (tlsListen.isPresent()) {
-            if (tlsCert.isEmpty() || tlsKey.isEmpty() || tlsCa.isEmpty()) {
-                usage("--tls-listen needs --tls-cert, --tls-key and --tls-ca");
-            }
-            String hostPort = tlsListen.get();
-            int colon = hostPort.lastIndexOf(':');
-            if (colon < 0) {
-                usage("--tls-listen takes HOST:PORT, not '" + hostPort + "'");
-            }
-            int port = -1;
+            int port;
             try {
-                port = Integer.parseInt(hostPort.substring(colon + 1));
+                port = Integer.parseInt(value.substring(colon + 1));
             } catch (NumberFormatException e) {
-                usage("--tls-listen port '" + hostPort.substring(colon + 1) + "' is not a number");
+                throw new TypeConversionException("port '" + value.substring(colon + 1) + "' is not a number");
             }
-            tls = Optional.of(new Daemon.TlsListen(
-                    new InetSocketAddress(hostPort.substring(0, colon), port),
-                    tlsCert.get(),
-                    tlsKey.get(),
-                    tlsCa.get()));
+            if (port < 0 || port > 65535) {
+                throw new TypeConversionException("port " + port + " is not in 0..65535");
+            }
+            return new InetSocketAddress(host, port);
         }
-        Daemon daemon = Daemon.start(stateDir.get(), socket, roSocket, tls);
+    }
+
+    /** Starts the daemon and blocks until a stop signal has closed it; returns the exit status, 0. */
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        Optional<Daemon.TlsListen> listen =
+                Optional.ofNullable(tls).map(t -> new Daemon.TlsListen(t.address, t.cert, t.key, t.ca));
+        Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping");
@@ -82,13 +136,22 @@ public final class DaemonMain {
         }));
         LOG.info("siphon daemon ready: {} (read-only {})", daemon.socket(), daemon.readOnlySocket());
         stopped.await();
+        return 0;
     }
 
-    private static void usage(String problem) {
-        LOG.error(
-                "{}; usage: siphon daemon --state-dir DIR [--socket PATH] [--ro-socket PATH]"
-                        + " [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE --tls-ca FILE]",
-                problem);
-        System.exit(2);
+    /** The session daemon's process (and {@code java io.siphon.daemon.DaemonMain --help}). */
+    public static void main(String[] args) {
+        CommandLine command = new CommandLine(new DaemonMain());
+        // the siphon CLI gives every subcommand its -h/--help; standalone, the command needs its own
+        command.getCommandSpec()
+                .addOption(OptionSpec.builder("-h", "--help")
+                        .usageHelp(true)
+                        .description("Show this help and exit.")
+                        .build());
+        command.setExecutionExceptionHandler((failure, line, parsed) -> {
+            LOG.error("siphon daemon: {}", failure.toString(), failure);
+            return 1;
+        });
+        System.exit(command.execute(args));
     }
 }

@@ -27,6 +27,6 @@ public final class EmbeddedDriver implements Driver {
                     ErrorCode.INVALID_ARG, "URI '" + uri + "' names no state directory (embedded:///PATH/TO/STATEDIR)");
         }
         DomainManager manager = SharedManagers.acquire(Path.of(path));
-        return new EmbeddedSession(manager, ConnectionUris.readOnly(uri), () -> SharedManagers.release(manager));
+        return EmbeddedEngine.session(manager, ConnectionUris.readOnly(uri), () -> SharedManagers.release(manager));
     }
 }

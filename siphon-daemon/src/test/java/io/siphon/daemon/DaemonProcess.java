@@ -1,8 +1,7 @@
 package io.siphon.daemon;
 
+import io.siphon.net.Connect;
 import java.io.IOException;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,11 +53,7 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     private boolean answers() {
-        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket()))) {
-            return probe.isConnected();
-        } catch (IOException e) {
-            return false;
-        }
+        return Connect.answers(socket());
     }
 
     Path socket() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.SiphonEvent;
+import io.siphon.api.spi.EngineSession;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -13,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** Event delivery of the embedded driver's sessions ({@link EngineSession} on an {@link EmbeddedEngine}). */
 class EmbeddedSessionTest {
     @TempDir
     Path dir;
@@ -23,8 +25,9 @@ class EmbeddedSessionTest {
         AtomicInteger overflows = new AtomicInteger();
         CountDownLatch release = new CountDownLatch(1);
         List<SiphonEvent> received = new CopyOnWriteArrayList<>();
-        try (EmbeddedSession stuck = new EmbeddedSession(manager, false, () -> {}, overflows::incrementAndGet, 2);
-                EmbeddedSession healthy = new EmbeddedSession(manager, false, () -> {})) {
+        try (EngineSession stuck =
+                        new EngineSession(new EmbeddedEngine(manager), false, () -> {}, overflows::incrementAndGet, 2);
+                EngineSession healthy = EmbeddedEngine.session(manager, false, () -> {})) {
             stuck.setEventSink(event -> {
                 try {
                     release.await();

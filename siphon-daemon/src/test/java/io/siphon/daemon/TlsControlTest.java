@@ -7,9 +7,9 @@ import io.siphon.api.Connection;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.Siphon;
 import io.siphon.api.SiphonException;
-import io.siphon.api.contract.QemuTools;
+import io.siphon.net.PemTls;
+import io.siphon.net.testing.Pki;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -20,108 +20,55 @@ class TlsControlTest {
     @TempDir
     Path dir;
 
-    private Path file(String name) {
-        return dir.resolve(name);
+    private static String uri(int port, PemTls.Identity client, Path ca) {
+        return "siphon+tls://localhost:" + port + "/?cert=" + client.certificateChain() + "&key=" + client.privateKey()
+                + "&ca=" + ca;
     }
 
-    private void key(String name) throws Exception {
-        QemuTools.run(
-                "openssl",
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-                file(name + "-key.pem").toString());
+    /** The daemon's TLS listener on a free port of 127.0.0.1. */
+    private static Daemon.TlsListen listen(PemTls.Identity server, Path ca) {
+        return new Daemon.TlsListen(
+                new InetSocketAddress("127.0.0.1", 0), server.certificateChain(), server.privateKey(), ca);
     }
 
-    private void ca(String name) throws Exception {
-        key(name);
-        QemuTools.run(
-                "openssl",
-                "req",
-                "-x509",
-                "-new",
-                "-key",
-                file(name + "-key.pem").toString(),
-                "-subj",
-                "/CN=" + name,
-                "-days",
-                "2",
-                "-out",
-                file(name + "-cert.pem").toString());
-    }
-
-    /** A certificate for {@code name} signed by {@code ca}, valid for localhost and 127.0.0.1. */
-    private void signed(String name, String ca) throws Exception {
-        key(name);
-        Path csr = file(name + ".csr");
-        QemuTools.run(
-                "openssl",
-                "req",
-                "-new",
-                "-key",
-                file(name + "-key.pem").toString(),
-                "-subj",
-                "/CN=" + name,
-                "-out",
-                csr.toString());
-        Path ext = Files.writeString(file(name + ".ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-        QemuTools.run(
-                "openssl",
-                "x509",
-                "-req",
-                "-in",
-                csr.toString(),
-                "-CA",
-                file(ca + "-cert.pem").toString(),
-                "-CAkey",
-                file(ca + "-key.pem").toString(),
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                ext.toString(),
-                "-out",
-                file(name + "-cert.pem").toString());
-    }
-
-    private String uri(int port, String client, String ca) {
-        return "siphon+tls://localhost:" + port + "/?cert=" + file(client + "-cert.pem") + "&key="
-                + file(client + "-key.pem") + "&ca=" + file(ca + "-cert.pem");
+    @Test
+    void aPkcs1RsaClientKeyAndASec1EcDaemonKeyAreAccepted() throws Exception {
+        Pki ca = new Pki(dir.resolve("ca"));
+        PemTls.Identity server = ca.leaf("server", Pki.KeyForm.SEC1_EC);
+        PemTls.Identity client = ca.leaf("client", Pki.KeyForm.PKCS1_RSA);
+        Daemon.TlsListen tls = listen(server, ca.cert("ca"));
+        try (Daemon daemon = Daemon.start(dir.resolve("state"), Optional.empty(), Optional.empty(), Optional.of(tls));
+                Connection connection = Siphon.connect(uri(daemon.tlsPort().orElseThrow(), client, ca.cert("ca")))) {
+            TestDomains.defineAndSee(connection, connection, dir, "pkcs1");
+        }
     }
 
     @Test
     void aClientWithACertificateOfTheCaIsServedAndOthersAreRefused() throws Exception {
-        ca("ca");
-        signed("server", "ca");
-        signed("client", "ca");
-        ca("rogue-ca");
-        signed("rogue", "rogue-ca");
-        Daemon.TlsListen tls = new Daemon.TlsListen(
-                new InetSocketAddress("127.0.0.1", 0),
-                file("server-cert.pem"),
-                file("server-key.pem"),
-                file("ca-cert.pem"));
+        Pki ca = new Pki(dir.resolve("ca"));
+        PemTls.Identity server = ca.leaf("server", Pki.KeyForm.PKCS8_EC);
+        PemTls.Identity client = ca.leaf("client", Pki.KeyForm.PKCS8_EC);
+        Pki rogueCa = new Pki(dir.resolve("rogue-ca"));
+        PemTls.Identity stranger = rogueCa.leaf("rogue", Pki.KeyForm.PKCS8_EC);
+        Daemon.TlsListen tls = listen(server, ca.cert("ca"));
         try (Daemon daemon = Daemon.start(dir.resolve("state"), Optional.empty(), Optional.empty(), Optional.of(tls))) {
             int port = daemon.tlsPort().orElseThrow();
-            try (Connection connection = Siphon.connect(uri(port, "client", "ca"))) {
+            try (Connection connection = Siphon.connect(uri(port, client, ca.cert("ca")))) {
                 TestDomains.defineAndSee(connection, connection, dir, "tls");
             }
             SiphonException rogue = assertThrows(
                     SiphonException.class,
-                    () -> Siphon.connect(uri(port, "rogue", "ca")).list());
+                    () -> Siphon.connect(uri(port, stranger, ca.cert("ca"))).list());
             assertEquals(ErrorCode.CONNECTION_FAILED, rogue.code(), rogue::getMessage);
             SiphonException untrusted = assertThrows(
                     SiphonException.class,
-                    () -> Siphon.connect(uri(port, "client", "rogue-ca")).list());
+                    () -> Siphon.connect(uri(port, client, rogueCa.cert("ca"))).list());
             assertEquals(ErrorCode.CONNECTION_FAILED, untrusted.code(), untrusted::getMessage);
             SiphonException incomplete = assertThrows(
                     SiphonException.class, () -> Siphon.connect("siphon+tls://localhost:" + port + "/?cert=x"));
             assertEquals(ErrorCode.INVALID_ARG, incomplete.code());
             // the daemon still serves after the refusals
-            try (Connection again = Siphon.connect(uri(port, "client", "ca"))) {
+            try (Connection again = Siphon.connect(uri(port, client, ca.cert("ca")))) {
                 assertEquals(1, again.list().size());
             }
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.siphon.api.BlockJobEvent;
 import io.siphon.api.BlockJobInfo;
+import io.siphon.api.BlockJobProgress;
 import io.siphon.api.BlockJobState;
 import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
@@ -14,6 +15,7 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
+import io.siphon.api.spi.DomainEngine;
 import io.siphon.domain.DiskDefinition;
 import io.siphon.domain.DomainDefinition;
 import io.siphon.domain.DomainDefinitions;
@@ -47,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * them again. Thread-safe: state changes are serialized on this object; waits for jobs and process
  * exits happen outside it.
  */
-final class QemuDomains implements AutoCloseable {
+final class QemuDomains implements DomainEngine, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QemuDomains.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
@@ -96,7 +98,8 @@ final class QemuDomains implements AutoCloseable {
     }
 
     /** Subscribes to every event; closing the result unsubscribes. Subscribers must not block. */
-    AutoCloseable subscribe(Consumer<SiphonEvent> subscriber) {
+    @Override
+    public AutoCloseable subscribe(Consumer<SiphonEvent> subscriber) {
         subscribers.add(subscriber);
         return () -> subscribers.remove(subscriber);
     }
@@ -114,7 +117,8 @@ final class QemuDomains implements AutoCloseable {
 
     // ---- definitions ----
 
-    synchronized DomainInfo define(String xml) {
+    @Override
+    public synchronized DomainInfo define(String xml) {
         DomainDefinition definition = definitions.define(xml, d -> {
             if (running.containsKey(d.name())) {
                 throw new SiphonException(
@@ -130,7 +134,8 @@ final class QemuDomains implements AutoCloseable {
         return info(definition);
     }
 
-    synchronized void undefine(String domain) {
+    @Override
+    public synchronized void undefine(String domain) {
         DomainDefinition definition = definitions.get(domain);
         if (running.containsKey(definition.name())) {
             throw new SiphonException(
@@ -141,11 +146,13 @@ final class QemuDomains implements AutoCloseable {
         emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.UNDEFINED));
     }
 
-    synchronized List<DomainInfo> list() {
+    @Override
+    public synchronized List<DomainInfo> list() {
         return definitions.list().stream().map(this::info).toList();
     }
 
-    synchronized DomainInfo info(String domain) {
+    @Override
+    public synchronized DomainInfo info(String domain) {
         return info(definitions.get(domain));
     }
 
@@ -158,7 +165,8 @@ final class QemuDomains implements AutoCloseable {
                 definition.disks().size());
     }
 
-    synchronized List<DiskInfo> disks(String domain) {
+    @Override
+    public synchronized List<DiskInfo> disks(String domain) {
         DomainDefinition definition = definitions.get(domain);
         Optional<RunningDomain> started = Optional.ofNullable(running.get(definition.name()));
         List<DiskInfo> out = new ArrayList<>();
@@ -182,7 +190,8 @@ final class QemuDomains implements AutoCloseable {
      * and exports each disk over NBD. Any failure stops the process and leaves the domain shut off
      * with QEMU's reason.
      */
-    synchronized void start(String domain) {
+    @Override
+    public synchronized void start(String domain) {
         DomainDefinition definition = definitions.get(domain);
         String name = definition.name();
         if (running.containsKey(name)) {
@@ -313,11 +322,13 @@ final class QemuDomains implements AutoCloseable {
 
     // ---- stop ----
 
-    void shutdown(String domain) {
+    @Override
+    public void shutdown(String domain) {
         stop(domain, false);
     }
 
-    void destroy(String domain) {
+    @Override
+    public void destroy(String domain) {
         stop(domain, true);
     }
 
@@ -401,24 +412,18 @@ final class QemuDomains implements AutoCloseable {
 
     // ---- pulls ----
 
-    synchronized void blockPull(
+    @Override
+    public synchronized void blockPull(
             String domain, String diskName, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
         RunningDomain domainRun = runningDomain(domain, diskName);
-        QemuDisk disk = disk(domainRun, diskName);
-        if (disk.definition().readOnly()) {
-            throw new SiphonException(
-                    ErrorCode.OPERATION_INVALID, "disk " + disk.target() + " is read-only; it cannot be pulled into");
-        }
-        if (disk.job().isPresent()) {
-            throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
-        }
+        QemuDisk disk = pullable(domainRun, diskName);
         Optional<Integer> baseDepth = base.map(b -> baseDepth(disk, b));
         String backingFile = null;
         if (keepRelative && baseDepth.isPresent()) {
             Path basePath = disk.chain().get(baseDepth.get()).path();
             backingFile = disk.top().path().getParent().relativize(basePath).toString();
         }
-        QemuPull job = new QemuPull(disk.jobId(), baseDepth);
+        QemuPull job = QemuPull.started(disk.jobId(), baseDepth);
         Optional<String> corrupt = corruptImage(job.dropped(disk.chain()));
         if (corrupt.isPresent()) {
             // the job fails at once, as one that met the damage would: the call returns, the event follows
@@ -463,6 +468,19 @@ final class QemuDomains implements AutoCloseable {
                 bytesPerSecond);
     }
 
+    /** The disk, if a pull may start on it: writable, and without a job. */
+    private QemuDisk pullable(RunningDomain domain, String diskName) {
+        QemuDisk disk = disk(domain, diskName);
+        if (disk.definition().readOnly()) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_INVALID, "disk " + disk.target() + " is read-only; it cannot be pulled into");
+        }
+        if (disk.job().isPresent()) {
+            throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+        }
+        return disk;
+    }
+
     private Optional<String> corruptImage(List<ChainNode> read) {
         for (ChainNode node : read) {
             if (!node.format().equals("raw")) {
@@ -490,23 +508,18 @@ final class QemuDomains implements AutoCloseable {
     }
 
     /** Step mode needs an incremental stream, which QEMU does not have; the state errors still come first. */
-    synchronized void blockPullStep(String domain, String diskName) {
+    @Override
+    public synchronized BlockJobProgress blockPullStep(String domain, String diskName) {
         RunningDomain domainRun = runningDomain(domain, diskName);
-        QemuDisk disk = disk(domainRun, diskName);
-        if (disk.definition().readOnly()) {
-            throw new SiphonException(
-                    ErrorCode.OPERATION_INVALID, "disk " + disk.target() + " is read-only; it cannot be pulled into");
-        }
-        if (disk.job().isPresent()) {
-            throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
-        }
+        QemuDisk disk = pullable(domainRun, diskName);
         throw new SiphonException(
                 ErrorCode.NO_SUPPORT,
                 "blockPullStep is not supported by the qemu driver: QEMU's block-stream has no single-increment"
                         + " mode; use blockPull with a bandwidth limit");
     }
 
-    synchronized Optional<BlockJobInfo> blockJobInfo(String domain, String diskName) {
+    @Override
+    public synchronized Optional<BlockJobInfo> blockJobInfo(String domain, String diskName) {
         DomainDefinition definition = definitions.get(domain);
         RunningDomain domainRun = running.get(definition.name());
         if (domainRun == null) {
@@ -530,7 +543,8 @@ final class QemuDomains implements AutoCloseable {
                 .findFirst();
     }
 
-    void blockJobAbort(String domain, String diskName, boolean async) {
+    @Override
+    public void blockJobAbort(String domain, String diskName, boolean async) {
         CountDownLatch end;
         synchronized (this) {
             RunningDomain domainRun = domainWithJob(domain, diskName);
@@ -546,13 +560,15 @@ final class QemuDomains implements AutoCloseable {
         }
     }
 
-    synchronized void blockJobSetSpeed(String domain, String diskName, long bytesPerSecond) {
+    @Override
+    public synchronized void blockJobSetSpeed(String domain, String diskName, long bytesPerSecond) {
         RunningDomain domainRun = domainWithJob(domain, diskName);
         QemuPull job = disk(domainRun, diskName).job().orElseThrow(() -> noJob(diskName));
         domainRun.process().qmp().execute(new QmpCommand.BlockJobSetSpeed(job.jobId(), bytesPerSecond));
     }
 
-    synchronized void blockJobPause(String domain, String diskName) {
+    @Override
+    public synchronized void blockJobPause(String domain, String diskName) {
         RunningDomain domainRun = domainWithJob(domain, diskName);
         QemuPull job = disk(domainRun, diskName).job().orElseThrow(() -> noJob(diskName));
         if (job.cancelRequested()
@@ -565,7 +581,8 @@ final class QemuDomains implements AutoCloseable {
         domainRun.process().qmp().execute(new QmpCommand.BlockJobPause(job.jobId()));
     }
 
-    synchronized void blockJobResume(String domain, String diskName) {
+    @Override
+    public synchronized void blockJobResume(String domain, String diskName) {
         RunningDomain domainRun = domainWithJob(domain, diskName);
         QemuPull job = disk(domainRun, diskName).job().orElseThrow(() -> noJob(diskName));
         if (!queryJob(domainRun, job).map(QmpCommand.BlockJobReply::paused).orElse(false)) {
@@ -798,7 +815,7 @@ final class QemuDomains implements AutoCloseable {
         try {
             JsonNode record = JSON.readTree(file.toFile());
             int baseDepth = record.path("baseDepth").asInt(-1);
-            return Optional.of(new QemuPull(
+            return Optional.of(QemuPull.foundAgain(
                     record.path("jobId").asText(), baseDepth < 0 ? Optional.empty() : Optional.of(baseDepth)));
         } catch (IOException e) {
             LOG.warn("domain {} disk {}: unreadable pull record {}: {}", domain, target, file, e.toString());

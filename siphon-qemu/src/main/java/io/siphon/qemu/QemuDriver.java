@@ -5,6 +5,7 @@ import io.siphon.api.SiphonException;
 import io.siphon.api.remote.ConnectionUris;
 import io.siphon.api.spi.Driver;
 import io.siphon.api.spi.DriverSession;
+import io.siphon.api.spi.EngineSession;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ public final class QemuDriver implements Driver {
                     ErrorCode.INVALID_ARG, "URI '" + uri + "' names no state directory (qemu:///PATH/TO/STATEDIR)");
         }
         QemuDomains domains = acquire(Path.of(path));
-        QemuSession session = new QemuSession(domains, ConnectionUris.readOnly(uri), () -> release(domains));
+        EngineSession session = new EngineSession(domains, ConnectionUris.readOnly(uri), () -> release(domains));
         try {
             domains.reconcile();
         } catch (SiphonException e) {

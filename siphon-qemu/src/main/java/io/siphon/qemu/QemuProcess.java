@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
 final class QemuProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QemuProcess.class);
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final java.util.concurrent.Executor ENDINGS =
+            task -> Thread.ofVirtual().name("qemu-process-end").start(task);
 
     private final ProcessHandle handle;
     private final QmpClient qmp;
@@ -38,14 +40,19 @@ final class QemuProcess implements AutoCloseable {
         this.handle = handle;
         this.qmp = qmp;
         this.logFile = logFile;
-        handle.onExit().thenRun(() -> ended.complete(exitReason()));
-        qmp.closed().thenAccept(reason -> {
-            // the socket closes as the process dies: say which of the two it was
-            ended.complete(
-                    awaitExit(handle, Duration.ofSeconds(2))
-                            ? exitReason()
-                            : "QEMU process " + handle.pid() + " lost its monitor: " + reason.getMessage());
-        });
+        // asynchronously: a waiter on the monitor may hold the lock the end's handling needs
+        handle.onExit().thenRunAsync(() -> ended.complete(exitReason()), ENDINGS);
+        qmp.closed()
+                .thenAcceptAsync(
+                        reason -> {
+                            // the socket closes as the process dies: say which of the two it was
+                            ended.complete(
+                                    awaitExit(handle, Duration.ofSeconds(2))
+                                            ? exitReason()
+                                            : "QEMU process " + handle.pid() + " lost its monitor: "
+                                                    + reason.getMessage());
+                        },
+                        ENDINGS);
     }
 
     /**

@@ -17,14 +17,29 @@ import java.util.concurrent.CountDownLatch;
 final class QemuPull {
     private final String jobId;
     private final Optional<Integer> baseDepth;
-    private final long startNanos = System.nanoTime();
+    /** The sample the rate is measured from: QEMU reports no rate, only offsets. */
+    private long sampleNanos = System.nanoTime();
+
+    private long sampleOffset;
+    private long rateBytesPerSecond;
     private final CountDownLatch ended = new CountDownLatch(1);
     private volatile boolean cancelRequested;
     private volatile boolean dismissed;
 
-    QemuPull(String jobId, Optional<Integer> baseDepth) {
+    private QemuPull(String jobId, Optional<Integer> baseDepth, long sampleOffset) {
         this.jobId = jobId;
         this.baseDepth = baseDepth;
+        this.sampleOffset = sampleOffset;
+    }
+
+    /** A job this driver starts now, at offset 0. */
+    static QemuPull started(String jobId, Optional<Integer> baseDepth) {
+        return new QemuPull(jobId, baseDepth, 0);
+    }
+
+    /** A job found running in QEMU after a restart, whose progress so far is unknown. */
+    static QemuPull foundAgain(String jobId, Optional<Integer> baseDepth) {
+        return new QemuPull(jobId, baseDepth, -1);
     }
 
     String jobId() {
@@ -85,13 +100,30 @@ final class QemuPull {
         } else if (cur == end) {
             cur = end - 1;
         }
-        double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
-        long rate = (long) (cur / seconds);
+        long rate = rate(reply.offset());
         Optional<Duration> eta =
                 rate > 0 ? Optional.of(Duration.ofMillis((end - cur) * 1000 / rate)) : Optional.empty();
         BlockJobState state = cancelRequested
                 ? BlockJobState.ABORTING
                 : reply.paused() ? BlockJobState.PAUSED : BlockJobState.RUNNING;
         return new BlockJobInfo(BlockJobType.PULL, reply.speed(), cur, end, state, rate, eta);
+    }
+
+    /**
+     * The copy rate between the last sample and {@code offset}, re-sampled at most once a second so
+     * that frequent polls do not measure noise; 0 until there are two samples (a job found again after
+     * a restart has no history).
+     */
+    private synchronized long rate(long offset) {
+        long now = System.nanoTime();
+        if (sampleOffset < 0) {
+            sampleOffset = offset;
+            sampleNanos = now;
+        } else if (now - sampleNanos >= 1_000_000_000L) {
+            rateBytesPerSecond = Math.max(0, (offset - sampleOffset) * 1_000_000_000L / (now - sampleNanos));
+            sampleOffset = offset;
+            sampleNanos = now;
+        }
+        return rateBytesPerSecond;
     }
 }

@@ -20,7 +20,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -95,21 +94,6 @@ class QemuDriverTest {
                 .trim());
     }
 
-    /** The files process {@code pid} holds open. */
-    private static List<Path> openFiles(long pid) throws IOException {
-        List<Path> out = new ArrayList<>();
-        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    out.add(Files.readSymbolicLink(fd));
-                } catch (IOException e) {
-                    // closed while listing
-                }
-            }
-        }
-        return out;
-    }
-
     private static <E> E next(BlockingQueue<E> events) throws InterruptedException {
         E event = events.poll(30, TimeUnit.SECONDS);
         if (event == null) {
@@ -133,10 +117,10 @@ class QemuDriverTest {
         Domain domain = defineChain("fd", 4, "");
         domain.start();
         long pid = pid("fd");
-        assertTrue(openFiles(pid).contains(base("fd")), () -> "template not open before the pull");
+        assertTrue(QemuTools.openFiles(pid).contains(base("fd")), () -> "template not open before the pull");
         domain.blockPull("vda", 0, Set.of());
         assertEquals(BlockJobStatus.COMPLETED, next(jobEvents).status());
-        List<Path> open = openFiles(pid);
+        List<Path> open = QemuTools.openFiles(pid);
         assertFalse(open.contains(base("fd")), () -> "QEMU still holds the template: " + open);
         assertTrue(open.contains(top("fd")), () -> "QEMU lost the top: " + open);
         // no lock either: another writer may open the template while the domain runs
@@ -237,7 +221,7 @@ class QemuDriverTest {
         domain = connection.lookup("again");
         assertEquals(DomainState.RUNNING, domain.info().state());
         assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
-        List<Path> open = openFiles(pid);
+        List<Path> open = QemuTools.openFiles(pid);
         assertFalse(open.contains(base("again")), () -> "QEMU still holds the template: " + open);
         assertTrue(domain.disks().getFirst().nbdUri().isPresent());
         domain.shutdown();
@@ -261,7 +245,7 @@ class QemuDriverTest {
         domain.blockJobSetSpeed("vda", 0, Set.of());
         domain.blockJobResume("vda");
         assertEquals(BlockJobStatus.COMPLETED, next(jobEvents).status());
-        assertFalse(openFiles(pid("resume")).contains(base("resume")));
+        assertFalse(QemuTools.openFiles(pid("resume")).contains(base("resume")));
         domain.shutdown();
         assertEquals("", QemuTools.backingName(top("resume")));
     }

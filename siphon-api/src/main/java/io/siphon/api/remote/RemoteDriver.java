@@ -4,9 +4,11 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.Driver;
 import io.siphon.api.spi.DriverSession;
+import io.siphon.net.Connect;
+import io.siphon.net.PemTls;
+import io.siphon.net.TlsPolicy;
 import java.io.IOException;
 import java.net.URI;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -14,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -66,15 +67,11 @@ public final class RemoteDriver implements Driver {
                         "URI '" + uri + "' needs ?cert=FILE&key=FILE&ca=FILE (missing " + needed + ")");
             }
         }
-        SSLSocket socket = null;
         try {
             SSLContext context =
-                    TlsFiles.mutual(Path.of(query.get("cert")), Path.of(query.get("key")), Path.of(query.get("ca")));
-            socket = (SSLSocket) context.getSocketFactory().createSocket(uri.getHost(), uri.getPort());
-            SSLParameters parameters = socket.getSSLParameters();
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            socket.setSSLParameters(parameters);
-            socket.startHandshake();
+                    PemTls.mutual(Path.of(query.get("cert")), Path.of(query.get("key")), Path.of(query.get("ca")));
+            SSLSocket socket = TlsPolicy.clientSocket(
+                    context, Connect.tcp(uri.getHost(), uri.getPort()), uri.getHost(), uri.getPort());
             return new RemoteSession(
                     uri.getHost() + ":" + uri.getPort(),
                     socket,
@@ -82,13 +79,6 @@ public final class RemoteDriver implements Driver {
                     socket.getOutputStream(),
                     readOnly);
         } catch (IOException e) {
-            if (socket != null) {
-                try {
-                    socket.close();
-                } catch (IOException closeFailure) {
-                    e.addSuppressed(closeFailure);
-                }
-            }
             throw new SiphonException(
                     ErrorCode.CONNECTION_FAILED,
                     "TLS connection to " + uri.getHost() + ":" + uri.getPort() + ": " + e,
@@ -100,10 +90,9 @@ public final class RemoteDriver implements Driver {
     static DriverSession openUnix(Path socket, boolean readOnly) {
         SocketChannel channel;
         try {
-            channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            channel = Connect.unix(socket);
         } catch (IOException e) {
-            throw new SiphonException(
-                    ErrorCode.CONNECTION_FAILED, "cannot connect to the daemon socket " + socket + ": " + e, e);
+            throw new SiphonException(ErrorCode.CONNECTION_FAILED, "the daemon is not reachable: " + e.getMessage(), e);
         }
         return new RemoteSession(
                 socket.toString(),

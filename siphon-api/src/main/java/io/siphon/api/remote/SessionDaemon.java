@@ -2,9 +2,8 @@ package io.siphon.api.remote;
 
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
+import io.siphon.net.Connect;
 import java.io.IOException;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -99,13 +98,6 @@ final class SessionDaemon {
     }
 
     private boolean answers() {
-        if (!Files.exists(socket())) {
-            return false;
-        }
-        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket()))) {
-            return probe.isConnected();
-        } catch (IOException e) {
-            return false;
-        }
+        return Connect.answers(socket());
     }
 }

@@ -50,6 +50,21 @@ public final class QemuTools {
         return "";
     }
 
+    /** The files process {@code pid} (a QEMU) holds open, from {@code /proc/PID/fd}. */
+    public static List<Path> openFiles(long pid) throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (var fds = java.nio.file.Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    out.add(java.nio.file.Files.readSymbolicLink(fd));
+                } catch (IOException e) {
+                    // closed while listing
+                }
+            }
+        }
+        return out;
+    }
+
     /** Whether the two images read the same ({@code qemu-img compare}). */
     public static void assertSameContent(Path a, Path b) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("qemu-img", "compare", "-U", a.toString(), b.toString()));

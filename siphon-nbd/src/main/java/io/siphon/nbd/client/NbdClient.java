@@ -22,10 +22,8 @@ import io.siphon.nbd.protocol.Request;
 import io.siphon.nbd.protocol.SimpleReplyHeader;
 import io.siphon.nbd.protocol.TransmissionFlags;
 import io.siphon.nbd.protocol.WireStrings;
+import io.siphon.net.Connect;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -74,15 +72,9 @@ public final class NbdClient implements AutoCloseable {
             throw new IllegalArgumentException("an nbds:// address needs a TLS context");
         }
         SocketChannel socket = address.socketPath().isPresent()
-                ? SocketChannel.open(StandardProtocolFamily.UNIX)
-                : SocketChannel.open(StandardProtocolFamily.INET);
+                ? Connect.unix(address.socketPath().get())
+                : Connect.tcp(address.host(), address.port());
         try {
-            if (address.socketPath().isPresent()) {
-                socket.connect(UnixDomainSocketAddress.of(address.socketPath().get()));
-            } else {
-                socket.connect(new InetSocketAddress(address.host(), address.port()));
-                socket.socket().setTcpNoDelay(true);
-            }
             NbdClient client = new NbdClient(NbdChannel.plain(socket));
             client.handshake(address, tls);
             return client;

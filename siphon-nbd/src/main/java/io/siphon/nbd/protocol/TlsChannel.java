@@ -1,5 +1,6 @@
 package io.siphon.nbd.protocol;
 
+import io.siphon.net.TlsPolicy;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,7 +10,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLParameters;
 
 /**
  * NBD over TLS: an {@link SSLEngine} over a blocking socket. Reads (unwrap) and writes (wrap) run on
@@ -37,13 +37,9 @@ final class TlsChannel implements NbdChannel {
 
     static TlsChannel handshake(SocketChannel socket, SSLContext context, boolean clientMode, String peerHost)
             throws IOException {
-        SSLEngine engine = context.createSSLEngine(peerHost, socket.socket().getPort());
-        engine.setUseClientMode(clientMode);
-        if (clientMode) {
-            SSLParameters parameters = engine.getSSLParameters();
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            engine.setSSLParameters(parameters);
-        }
+        SSLEngine engine = clientMode
+                ? TlsPolicy.clientEngine(context, peerHost, socket.socket().getPort())
+                : TlsPolicy.serverEngine(context, false);
         TlsChannel channel = new TlsChannel(socket, engine);
         engine.beginHandshake();
         channel.runHandshake();

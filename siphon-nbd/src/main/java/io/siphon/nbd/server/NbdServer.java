@@ -27,7 +27,7 @@ public final class NbdServer implements AutoCloseable {
 
     private final ExportTable exports = new ExportTable();
     private final List<ListenerSpec> specs;
-    private final List<Listener> listeners = new ArrayList<>();
+    private final List<NbdEndpoint> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final BufferPool buffers = new BufferPool();
     private volatile boolean running;
@@ -49,9 +49,9 @@ public final class NbdServer implements AutoCloseable {
         }
         try {
             for (ListenerSpec spec : specs) {
-                Listener listener = spec.socketPath().isPresent()
-                        ? Listener.unix(spec.socketPath().get())
-                        : Listener.tcp(spec.host(), spec.port(), spec.tls());
+                NbdEndpoint listener = spec.socketPath().isPresent()
+                        ? NbdEndpoint.unix(spec.socketPath().get())
+                        : NbdEndpoint.tcp(spec.host(), spec.port(), spec.tls());
                 listeners.add(listener);
             }
         } catch (IOException e) {
@@ -59,7 +59,7 @@ public final class NbdServer implements AutoCloseable {
             throw e;
         }
         running = true;
-        for (Listener listener : listeners) {
+        for (NbdEndpoint listener : listeners) {
             listener.start(socket -> accept(socket, listener));
             LOG.info("NBD server listening on {}", listener.address());
         }
@@ -95,7 +95,7 @@ public final class NbdServer implements AutoCloseable {
     /** One URI per listener for {@code exportName}: nbd+unix:///NAME?socket=PATH, nbd://HOST:PORT/NAME, nbds://… */
     public List<String> uris(String exportName) throws IOException {
         List<String> uris = new ArrayList<>();
-        for (Listener listener : listeners) {
+        for (NbdEndpoint listener : listeners) {
             uris.add(listener.uri(exportName));
         }
         return uris;
@@ -111,7 +111,7 @@ public final class NbdServer implements AutoCloseable {
 
     /** The port of the first TCP listener (useful after binding port 0). */
     public int tcpPort() throws IOException {
-        for (Listener listener : listeners) {
+        for (NbdEndpoint listener : listeners) {
             if (listener.address() instanceof InetSocketAddress inet) {
                 return inet.getPort();
             }
@@ -119,7 +119,7 @@ public final class NbdServer implements AutoCloseable {
         throw new IllegalStateException("no TCP listener");
     }
 
-    private void accept(SocketChannel socket, Listener listener) {
+    private void accept(SocketChannel socket, NbdEndpoint listener) {
         Connection connection = new Connection(socket, listener.tls());
         connections.add(connection);
         connection.start(() -> connections.remove(connection));
@@ -137,7 +137,7 @@ public final class NbdServer implements AutoCloseable {
 
     private void closeListeners() throws IOException {
         IOException failure = null;
-        for (Listener listener : listeners) {
+        for (NbdEndpoint listener : listeners) {
             try {
                 listener.close();
             } catch (IOException e) {
@@ -250,7 +250,7 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
-        /** Listens on a Unix socket at {@code path} (created by start, deleted by close). */
+        /** Listens on a Unix socket at {@code path} (created by start, a stale one replaced; deleted by close). */
         public Builder listenUnix(Path path) {
             listeners.add(new ListenerSpec(Optional.of(path), "", 0, Optional.empty()));
             return this;

@@ -12,12 +12,12 @@ import io.siphon.nbd.protocol.OptionReplyType;
 import io.siphon.nbd.protocol.TlsCredentials;
 import io.siphon.nbd.testing.RandomDisk;
 import io.siphon.nbd.testing.Tools;
+import io.siphon.net.PemTls;
+import io.siphon.net.testing.Pki;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import javax.net.ssl.SSLContext;
@@ -39,6 +39,7 @@ class TlsTest {
     @TempDir
     static Path certificates;
 
+    private static Pki pki;
     private static Path serverCreds;
     private static Path clientCreds;
     private ImageChain disk;
@@ -46,66 +47,33 @@ class TlsTest {
     private byte[] content;
 
     /** A CA, a server certificate for localhost and 127.0.0.1 signed by it, and a client dir with the CA only. */
-    static void makeCertificates(Path dir, Path serverCreds, Path clientCreds) throws Exception {
-        Files.createDirectories(dir);
-        Files.createDirectories(serverCreds);
+    static Pki makeCertificates(Path dir, Path serverCreds, Path clientCreds) throws Exception {
+        Pki pki = new Pki(dir);
+        qemuLayout(pki, pki.leaf("server", Pki.KeyForm.PKCS8_EC), serverCreds);
         Files.createDirectories(clientCreds);
-        String ca = dir.resolve("ca-cert.pem").toString();
-        String caKey = dir.resolve("ca-key.pem").toString();
-        newKeyRequest(caKey, ca, "-x509", "-days", "2", "-subj", "/CN=Siphon test CA");
-        Path extensions = dir.resolve("server.ext");
-        Files.writeString(
-                extensions,
-                "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                        + "extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n");
-        String key = serverCreds.resolve("server-key.pem").toString();
-        String csr = dir.resolve("server.csr").toString();
-        newKeyRequest(key, csr, "-subj", "/CN=localhost");
-        Tools.ok(
-                "openssl",
-                "x509",
-                "-req",
-                "-in",
-                csr,
-                "-CA",
-                ca,
-                "-CAkey",
-                caKey,
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-out",
-                serverCreds.resolve("server-cert.pem").toString(),
-                "-extfile",
-                extensions.toString());
-        Files.copy(Path.of(ca), serverCreds.resolve("ca-cert.pem"));
-        Files.copy(Path.of(ca), clientCreds.resolve("ca-cert.pem"));
+        Files.copy(pki.cert("ca"), clientCreds.resolve("ca-cert.pem"));
+        return pki;
     }
 
-    /** Runs {@code openssl req} that makes a new P-256 key into {@code key} and writes {@code out}. */
-    private static void newKeyRequest(String key, String out, String... more) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                "openssl",
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                key,
-                "-out",
-                out));
-        command.addAll(List.of(more));
-        Tools.ok(command.toArray(String[]::new));
+    /** Server credentials from the test's CA with a PKCS#1 RSA key ({@code BEGIN RSA PRIVATE KEY}). */
+    private Path pkcs1ServerCreds() throws Exception {
+        return qemuLayout(pki, pki.leaf("pkcs1-server", Pki.KeyForm.PKCS1_RSA), dir.resolve("pkcs1-server"));
+    }
+
+    /** {@code server} and the CA as QEMU's tls-creds-x509 lays them out in {@code creds}. */
+    private static Path qemuLayout(Pki pki, PemTls.Identity server, Path creds) throws Exception {
+        Files.createDirectories(creds);
+        Files.copy(server.certificateChain(), creds.resolve("server-cert.pem"));
+        Files.copy(server.privateKey(), creds.resolve("server-key.pem"));
+        Files.copy(pki.cert("ca"), creds.resolve("ca-cert.pem"));
+        return creds;
     }
 
     @BeforeAll
     static void certificates() throws Exception {
-        Tools.require("openssl");
         serverCreds = certificates.resolve("server");
         clientCreds = certificates.resolve("client");
-        makeCertificates(certificates, serverCreds, clientCreds);
+        pki = makeCertificates(certificates.resolve("pki"), serverCreds, clientCreds);
     }
 
     @BeforeEach
@@ -174,10 +142,31 @@ class TlsTest {
 
     @Test
     void qemuImgAndNbdinfoConnectWithTls() throws Exception {
+        qemuImgAndNbdinfoConnect(server.tcpPort());
+    }
+
+    @Test
+    void aPkcs1RsaServerKeyServesQemuImgNbdinfoAndSiphon() throws Exception {
+        try (NbdServer pkcs1 = NbdServer.builder()
+                .export("disk", disk.top(), false)
+                .listenTcp("127.0.0.1", 0, Optional.of(TlsCredentials.server(pkcs1ServerCreds())))
+                .build()
+                .start()) {
+            qemuImgAndNbdinfoConnect(pkcs1.tcpPort());
+            try (NbdClient client =
+                    NbdClient.connect(pkcs1.uri("disk"), Optional.of(TlsCredentials.client(clientCreds)))) {
+                ByteBuffer all = ByteBuffer.allocate(SIZE);
+                client.read(0, all);
+                assertArrayEquals(content, all.array());
+            }
+        }
+    }
+
+    /** qemu-img compares the export on {@code port} with the content; nbdinfo sees TLS. */
+    private void qemuImgAndNbdinfoConnect(int port) throws Exception {
         Tools.require("qemu-img", "nbdinfo");
         Path reference = dir.resolve("reference.raw");
         Files.write(reference, content);
-        int port = server.tcpPort();
         String nbd = "json:{\"driver\":\"raw\",\"file\":{\"driver\":\"nbd\",\"host\":\"127.0.0.1\"," + "\"port\":\""
                 + port + "\",\"export\":\"disk\",\"tls-creds\":\"tls0\"}}";
         Tools.ok(

@@ -1,4 +1,4 @@
-package io.siphon.daemon;
+package io.siphon.api.spi;
 
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
@@ -7,9 +7,9 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
-import io.siphon.api.spi.DriverSession;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,57 +19,60 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A session on a {@link DomainManager} in this process: the embedded driver's connections, and
- * each control-server client. Events reach the sink in order on the session's own delivery thread,
- * so a slow consumer never holds up the engine. Thread-safe.
+ * One connection to a {@link DomainEngine} in this process: refuses changes when read-only, and
+ * delivers the engine's events to the sink in order on its own thread (once the sink is set), so a
+ * slow consumer never holds up the engine; one that falls {@code maxPendingEvents} behind is cut off.
+ * Thread-safe.
  */
-final class EmbeddedSession implements DriverSession {
-    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedSession.class);
+public final class EngineSession implements DriverSession {
+    private static final Logger LOG = LoggerFactory.getLogger(EngineSession.class);
 
     /** Events waiting for a consumer that does not keep up, beyond which it is cut off. */
-    static final int MAX_PENDING_EVENTS = 10_000;
+    public static final int MAX_PENDING_EVENTS = 10_000;
 
-    private final DomainManager manager;
+    private final DomainEngine engine;
     private final boolean readOnly;
     private final Runnable onClose;
     private final Runnable onOverflow;
     private final int maxPendingEvents;
     private final AtomicBoolean overflowed = new AtomicBoolean();
     private final AtomicInteger pendingEvents = new AtomicInteger();
+    private final CountDownLatch sinkSet = new CountDownLatch(1);
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(
-            Thread.ofVirtual().name("siphon-embedded-events").factory());
+            Thread.ofVirtual().name("siphon-session-events").factory());
     private final AutoCloseable subscription;
     private volatile Consumer<SiphonEvent> sink = event -> {};
     private volatile boolean closed;
 
     /**
-     * A session whose events queue for its sink; when {@code maxPendingEvents} wait because the
-     * sink does not keep up, further events are dropped and {@code onOverflow} runs (once per session).
+     * A session on {@code engine}; {@code onClose} runs once when it closes, {@code onOverflow} once
+     * when {@code maxPendingEvents} wait for a sink that does not keep up (further events are dropped).
      */
-    EmbeddedSession(DomainManager manager, boolean readOnly, Runnable onClose, Runnable onOverflow) {
-        this(manager, readOnly, onClose, onOverflow, MAX_PENDING_EVENTS);
-    }
-
-    EmbeddedSession(
-            DomainManager manager, boolean readOnly, Runnable onClose, Runnable onOverflow, int maxPendingEvents) {
-        this.maxPendingEvents = maxPendingEvents;
-        this.manager = manager;
+    public EngineSession(
+            DomainEngine engine, boolean readOnly, Runnable onClose, Runnable onOverflow, int maxPendingEvents) {
+        this.engine = engine;
         this.readOnly = readOnly;
         this.onClose = onClose;
         this.onOverflow = onOverflow;
-        this.subscription = manager.subscribe(this::enqueue);
+        this.maxPendingEvents = maxPendingEvents;
+        this.subscription = engine.subscribe(this::enqueue);
     }
 
-    EmbeddedSession(DomainManager manager, boolean readOnly, Runnable onClose) {
-        this(manager, readOnly, onClose, () -> LOG.warn("an event listener does not keep up; events are dropped"));
+    /** As the full constructor, logging an overflow, with {@link #MAX_PENDING_EVENTS}. */
+    public EngineSession(DomainEngine engine, boolean readOnly, Runnable onClose) {
+        this(
+                engine,
+                readOnly,
+                onClose,
+                () -> LOG.warn("an event listener does not keep up; events are dropped"),
+                MAX_PENDING_EVENTS);
     }
 
     private void enqueue(SiphonEvent event) {
         if (closed) {
             return;
         }
-        int pending = pendingEvents.incrementAndGet();
-        if (pending > maxPendingEvents) {
+        if (pendingEvents.incrementAndGet() > maxPendingEvents) {
             pendingEvents.decrementAndGet();
             if (overflowed.compareAndSet(false, true)) {
                 onOverflow.run();
@@ -77,6 +80,12 @@ final class EmbeddedSession implements DriverSession {
             return;
         }
         delivery.execute(() -> {
+            try {
+                // events emitted while the connection is being opened wait for its sink
+                sinkSet.await();
+            } catch (InterruptedException e) {
+                return;
+            }
             pendingEvents.decrementAndGet();
             sink.accept(event);
         });
@@ -103,97 +112,98 @@ final class EmbeddedSession implements DriverSession {
     @Override
     public void setEventSink(Consumer<SiphonEvent> sink) {
         this.sink = sink;
+        sinkSet.countDown();
     }
 
     @Override
     public DomainInfo define(String domainXml) {
         writable("define");
-        return manager.define(domainXml);
+        return engine.define(domainXml);
     }
 
     @Override
     public void undefine(String domain) {
         writable("undefine");
-        manager.undefine(domain);
+        engine.undefine(domain);
     }
 
     @Override
     public List<DomainInfo> list() {
         open();
-        return manager.list();
+        return engine.list();
     }
 
     @Override
     public DomainInfo info(String domain) {
         open();
-        return manager.info(domain);
+        return engine.info(domain);
     }
 
     @Override
     public void start(String domain) {
         writable("start");
-        manager.start(domain);
+        engine.start(domain);
     }
 
     @Override
     public void shutdown(String domain) {
         writable("shutdown");
-        manager.shutdown(domain);
+        engine.shutdown(domain);
     }
 
     @Override
     public void destroy(String domain) {
         writable("destroy");
-        manager.destroy(domain);
+        engine.destroy(domain);
     }
 
     @Override
     public List<DiskInfo> disks(String domain) {
         open();
-        return manager.disks(domain);
+        return engine.disks(domain);
     }
 
     @Override
     public void blockPull(
             String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
         writable("blockPull");
-        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative);
+        engine.blockPull(domain, disk, base, bytesPerSecond, keepRelative);
     }
 
     @Override
     public BlockJobProgress blockPullStep(String domain, String disk) {
         writable("blockPullStep");
-        return manager.blockPullStep(domain, disk);
+        return engine.blockPullStep(domain, disk);
     }
 
     @Override
     public Optional<BlockJobInfo> blockJobInfo(String domain, String disk) {
         open();
-        return manager.blockJobInfo(domain, disk);
+        return engine.blockJobInfo(domain, disk);
     }
 
     @Override
     public void blockJobAbort(String domain, String disk, boolean async) {
         writable("blockJobAbort");
-        manager.blockJobAbort(domain, disk, async);
+        engine.blockJobAbort(domain, disk, async);
     }
 
     @Override
     public void blockJobSetSpeed(String domain, String disk, long bytesPerSecond) {
         writable("blockJobSetSpeed");
-        manager.blockJobSetSpeed(domain, disk, bytesPerSecond);
+        engine.blockJobSetSpeed(domain, disk, bytesPerSecond);
     }
 
     @Override
     public void blockJobPause(String domain, String disk) {
         writable("blockJobPause");
-        manager.blockJobPause(domain, disk);
+        engine.blockJobPause(domain, disk);
     }
 
     @Override
     public void blockJobResume(String domain, String disk) {
         writable("blockJobResume");
-        manager.blockJobResume(domain, disk);
+        engine.blockJobResume(domain, disk);
     }
 
     @Override
@@ -209,6 +219,7 @@ final class EmbeddedSession implements DriverSession {
         } catch (Exception e) {
             LOG.debug("unsubscribing", e);
         }
+        sinkSet.countDown();
         delivery.shutdown();
         onClose.run();
     }
