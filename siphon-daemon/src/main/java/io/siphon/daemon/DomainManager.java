@@ -19,7 +19,6 @@ import io.siphon.qemu.Machine;
 import io.siphon.qemu.MachineCommand;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,8 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 final class DomainManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DomainManager.class);
-    /** The system property: how long {@code shutdown} waits for a guest to power off before killing it (s). */
-    static final String SHUTDOWN_SECONDS = "siphon.vm.shutdown-seconds";
 
     private final StateDirectory state;
     private final DomainDefinitions definitions;
@@ -311,7 +308,7 @@ final class DomainManager implements AutoCloseable {
         }
         if (machine.isPresent()) {
             if (flush) {
-                machine.get().shutdown(Duration.ofSeconds(Long.getLong(SHUTDOWN_SECONDS, 30)));
+                machine.get().shutdown(Machine.shutdownTimeout());
             } else {
                 machine.get().destroy();
             }

@@ -51,6 +51,14 @@ public final class Machine implements AutoCloseable {
         this.ended = process.ended().thenApplyAsync(reason -> new Exit(awaitShutdownEvent(), reason));
     }
 
+    /** The system property that sets {@link #shutdownTimeout}, in seconds. */
+    public static final String SHUTDOWN_SECONDS = "siphon.vm.shutdown-seconds";
+
+    /** How long a {@code shutdown} waits for a guest to power off before killing it: 30 s unless set. */
+    public static Duration shutdownTimeout() {
+        return Duration.ofSeconds(Long.getLong(SHUTDOWN_SECONDS, 30));
+    }
+
     /** The monitor socket of {@code domain}'s machine in {@code run}. */
     public static Path qmpSocket(Path run, String domain) {
         return RunFiles.of(run, domain).qmpSocket();
@@ -100,16 +108,21 @@ public final class Machine implements AutoCloseable {
      * powered off by itself.
      */
     public boolean powerdown(Duration timeout) {
+        return powerdown(process, timeout);
+    }
+
+    /** As {@link #powerdown(Duration)}, for any machine's process. */
+    static boolean powerdown(QemuProcess process, Duration timeout) {
         try {
             process.qmp().execute(new QmpCommand.SystemPowerdown(), timeout);
-            ended.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            process.ended().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             return true;
         } catch (SiphonException | TimeoutException | ExecutionException e) {
-            LOG.info("machine {} did not power off within {} ms; killing it", pid(), timeout.toMillis());
+            LOG.info("machine {} did not power off within {} ms; killing it", process.pid(), timeout.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        kill();
+        process.kill();
         return false;
     }
 

@@ -16,6 +16,7 @@ import io.siphon.api.SiphonException;
 import io.siphon.api.contract.GuestConsole;
 import io.siphon.api.contract.QemuTools;
 import io.siphon.api.contract.TestGuest;
+import io.siphon.qemu.Machine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +68,7 @@ class MachineLifecycleTest {
 
     @AfterAll
     static void clearShutdownTimeout() {
-        System.clearProperty("siphon.vm.shutdown-seconds");
+        System.clearProperty(Machine.SHUTDOWN_SECONDS);
     }
 
     @BeforeEach
@@ -146,7 +147,7 @@ class MachineLifecycleTest {
     void aGuestThatIgnoresThePowerButtonIsKilledAfterTheTimeout() throws Exception {
         Files.write(disk, "deaf".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         Files.write(disk, new byte[(8 << 20) - 4], java.nio.file.StandardOpenOption.APPEND);
-        System.setProperty("siphon.vm.shutdown-seconds", "2");
+        System.setProperty(Machine.SHUTDOWN_SECONDS, "2");
         Domain domain = bootIdle("deaf");
         ProcessHandle qemu = machineProcess("deaf");
         domain.shutdown();

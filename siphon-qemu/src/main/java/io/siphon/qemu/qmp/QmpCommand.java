@@ -309,7 +309,10 @@ public sealed interface QmpCommand<R> {
         }
     }
 
-    /** {@code device_add} of a virtio-blk-pci device over block node {@code drive} (qapi/qdev.json). */
+    /**
+     * {@code device_add} of a virtio-blk-pci device over block node {@code drive} (qapi/qdev.json),
+     * sharing writes with the node's other user, its NBD export ({@code share-rw}).
+     */
     record VirtioBlkAdd(String id, String drive, Optional<Integer> bootindex) implements QmpCommand<Done> {
         public VirtioBlkAdd {
             Objects.requireNonNull(id, "id");
@@ -323,6 +326,7 @@ public sealed interface QmpCommand<R> {
             o.put("driver", "virtio-blk-pci");
             o.put("id", id);
             o.put("drive", drive);
+            o.put("share-rw", true);
             bootindex.ifPresent(i -> o.put("bootindex", i));
             return o;
         }
