@@ -1,51 +1,128 @@
 package io.siphon.protocol;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonTypeName;
+import io.siphon.api.ErrorCode;
+import io.siphon.api.SiphonException;
 import java.util.Optional;
 
-/** The control protocol's commands, by wire name; docs/protocol.md describes each. */
-public enum Command {
-    QMP_CAPABILITIES("qmp_capabilities", true),
-    DOMAIN_DEFINE("domain-define", false),
-    DOMAIN_UNDEFINE("domain-undefine", false),
-    DOMAIN_LIST("domain-list", true),
-    DOMAIN_INFO("domain-info", true),
-    DOMAIN_START("domain-start", false),
-    DOMAIN_SHUTDOWN("domain-shutdown", false),
-    DOMAIN_DESTROY("domain-destroy", false),
-    DOMAIN_DISKS("domain-disks", true),
-    BLOCK_PULL("block-pull", false),
-    BLOCK_PULL_STEP("block-pull-step", false),
-    BLOCK_JOB_INFO("block-job-info", true),
-    BLOCK_JOB_ABORT("block-job-abort", false),
-    BLOCK_JOB_SET_SPEED("block-job-set-speed", false),
-    BLOCK_JOB_PAUSE("block-job-pause", false),
-    BLOCK_JOB_RESUME("block-job-resume", false);
-
-    private final String wireName;
-    private final boolean query;
-
-    Command(String wireName, boolean query) {
-        this.wireName = wireName;
-        this.query = query;
-    }
+/**
+ * The control protocol's commands, one record each: its components are the command's {@code
+ * arguments} (kebab-case on the wire), {@code R} the result its reply carries, and its {@link
+ * JsonTypeName} the name in {@code "execute"}. docs/protocol.md describes each.
+ *
+ * @param <R> the result of the command
+ */
+public sealed interface Command<R extends Result> {
+    /** A command that only queries, and so is allowed on a read-only connection. */
+    sealed interface Query<R extends Result> extends Command<R> {}
 
     /** The name in {@code "execute"}. */
-    public String wireName() {
-        return wireName;
+    default String wireName() {
+        return wireName(getClass());
     }
 
     /** Whether the command only queries (and so is allowed on a read-only connection). */
-    public boolean isQuery() {
-        return query;
+    @JsonIgnore
+    default boolean isQuery() {
+        return this instanceof Query;
     }
 
-    /** The command named {@code wireName}, if any. */
-    public static Optional<Command> byWireName(String wireName) {
-        for (Command command : values()) {
-            if (command.wireName.equals(wireName)) {
-                return Optional.of(command);
-            }
-        }
-        return Optional.empty();
+    /** The name in {@code "execute"} of the command record {@code type}. */
+    static String wireName(Class<?> type) {
+        return type.getAnnotation(JsonTypeName.class).value();
     }
+
+    /** Refuses a negative byte count or rate, naming the argument. */
+    private static long nonNegative(long value, String argument) {
+        if (value < 0) {
+            throw new SiphonException(
+                    ErrorCode.INVALID_ARG, "argument '" + argument + "' must not be negative, is " + value);
+        }
+        return value;
+    }
+
+    @JsonTypeName("qmp_capabilities")
+    record QmpCapabilities() implements Query<Result.None> {}
+
+    @JsonTypeName("domain-define")
+    record DomainDefine(@JsonProperty(required = true) String xml) implements Command<Result.Domain> {}
+
+    @JsonTypeName("domain-undefine")
+    record DomainUndefine(@JsonProperty(required = true) String domain) implements Command<Result.None> {}
+
+    @JsonTypeName("domain-list")
+    record DomainList() implements Query<Result.Domains> {}
+
+    @JsonTypeName("domain-info")
+    record DomainInfo(@JsonProperty(required = true) String domain) implements Query<Result.Domain> {}
+
+    @JsonTypeName("domain-start")
+    record DomainStart(@JsonProperty(required = true) String domain) implements Command<Result.None> {}
+
+    @JsonTypeName("domain-shutdown")
+    record DomainShutdown(@JsonProperty(required = true) String domain) implements Command<Result.None> {}
+
+    @JsonTypeName("domain-destroy")
+    record DomainDestroy(@JsonProperty(required = true) String domain) implements Command<Result.None> {}
+
+    @JsonTypeName("domain-disks")
+    record DomainDisks(@JsonProperty(required = true) String domain) implements Query<Result.Disks> {}
+
+    /** {@code base} is null for a full pull; {@code bandwidthBytes} in bytes per second, 0 unlimited. */
+    @JsonTypeName("block-pull")
+    record BlockPull(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) String disk,
+            String base,
+            long bandwidthBytes,
+            boolean keepRelative)
+            implements Command<Result.None> {
+        public BlockPull {
+            nonNegative(bandwidthBytes, "bandwidth-bytes");
+        }
+
+        public BlockPull(String domain, String disk, Optional<String> base, long bandwidthBytes, boolean keepRelative) {
+            this(domain, disk, base.orElse(null), bandwidthBytes, keepRelative);
+        }
+    }
+
+    @JsonTypeName("block-pull-step")
+    record BlockPullStep(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) String disk) implements Command<Result.Progress> {}
+
+    @JsonTypeName("block-job-info")
+    record BlockJobInfo(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) String disk) implements Query<Result.JobStatus> {}
+
+    @JsonTypeName("block-job-abort")
+    record BlockJobAbort(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) String disk,
+            boolean async) implements Command<Result.None> {}
+
+    /** {@code bandwidthBytes} in bytes per second, 0 unlimited. */
+    @JsonTypeName("block-job-set-speed")
+    record BlockJobSetSpeed(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) String disk,
+            long bandwidthBytes)
+            implements Command<Result.None> {
+        public BlockJobSetSpeed {
+            nonNegative(bandwidthBytes, "bandwidth-bytes");
+        }
+    }
+
+    @JsonTypeName("block-job-pause")
+    record BlockJobPause(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) String disk) implements Command<Result.None> {}
+
+    @JsonTypeName("block-job-resume")
+    record BlockJobResume(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) String disk) implements Command<Result.None> {}
 }

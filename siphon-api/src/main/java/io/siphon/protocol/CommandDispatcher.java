@@ -3,12 +3,11 @@ package io.siphon.protocol;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DriverSession;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.Optional;
 
 /**
  * The server side of the protocol: carries out a {@link Request} on a {@link DriverSession} and
- * makes its reply. Arguments are checked completely before the session is called, so a rejected
+ * makes its reply. Arguments were checked completely when the request was decoded, so a rejected
  * command changes nothing. Thread-safe if the session is.
  */
 public final class CommandDispatcher {
@@ -21,103 +20,63 @@ public final class CommandDispatcher {
     /** The reply to {@code request}: a {@link Reply}, or an {@link ErrorReply} naming what failed. */
     public Message dispatch(Request request) {
         try {
-            return new Reply(execute(request), request.id());
+            return MessageCodec.reply(execute(request.command()), request.id());
         } catch (SiphonException e) {
             return new ErrorReply(e.code().name(), e.getMessage(), request.id());
         }
     }
 
-    private Object execute(Request request) {
-        Command command = Command.byWireName(request.command())
-                .orElseThrow(() -> new SiphonException(
-                        ErrorCode.UNKNOWN_COMMAND, "the control protocol has no command '" + request.command() + "'"));
+    private Result execute(Command<?> command) {
         if (!command.isQuery() && session.isReadOnly()) {
             throw new SiphonException(
                     ErrorCode.READ_ONLY, "command '" + command.wireName() + "' is refused on a read-only connection");
         }
-        Arguments args = new Arguments(command.wireName(), request.arguments());
-        Map<String, Object> none = Map.of();
-        switch (command) {
-            case QMP_CAPABILITIES -> {
-                args.done();
-                return none;
+        Result none = Result.None.INSTANCE;
+        return switch (command) {
+            case Command.QmpCapabilities c -> none;
+            case Command.DomainDefine c -> Result.Domain.of(session.define(c.xml()));
+            case Command.DomainUndefine c -> {
+                session.undefine(c.domain());
+                yield none;
             }
-            case DOMAIN_DEFINE -> {
-                String xml = args.string("xml");
-                args.done();
-                return Values.domainInfo(session.define(xml));
+            case Command.DomainList c -> Result.Domains.of(session.list());
+            case Command.DomainInfo c -> Result.Domain.of(session.info(c.domain()));
+            case Command.DomainStart c -> {
+                session.start(c.domain());
+                yield none;
             }
-            case DOMAIN_LIST -> {
-                args.done();
-                return session.list().stream().map(Values::domainInfo).toList();
+            case Command.DomainShutdown c -> {
+                session.shutdown(c.domain());
+                yield none;
             }
-            default -> {}
-        }
-        String domain = args.string("domain");
-        switch (command) {
-            case DOMAIN_UNDEFINE, DOMAIN_START, DOMAIN_SHUTDOWN, DOMAIN_DESTROY -> {
-                args.done();
-                switch (command) {
-                    case DOMAIN_UNDEFINE -> session.undefine(domain);
-                    case DOMAIN_START -> session.start(domain);
-                    case DOMAIN_SHUTDOWN -> session.shutdown(domain);
-                    default -> session.destroy(domain);
-                }
-                return none;
+            case Command.DomainDestroy c -> {
+                session.destroy(c.domain());
+                yield none;
             }
-            case DOMAIN_INFO -> {
-                args.done();
-                return Values.domainInfo(session.info(domain));
+            case Command.DomainDisks c -> Result.Disks.of(session.disks(c.domain()));
+            case Command.BlockPull c -> {
+                session.blockPull(
+                        c.domain(), c.disk(), Optional.ofNullable(c.base()), c.bandwidthBytes(), c.keepRelative());
+                yield none;
             }
-            case DOMAIN_DISKS -> {
-                args.done();
-                return session.disks(domain).stream().map(Values::diskInfo).toList();
+            case Command.BlockPullStep c -> Result.Progress.of(session.blockPullStep(c.domain(), c.disk()));
+            case Command.BlockJobInfo c -> Result.JobStatus.of(session.blockJobInfo(c.domain(), c.disk()));
+            case Command.BlockJobAbort c -> {
+                session.blockJobAbort(c.domain(), c.disk(), c.async());
+                yield none;
             }
-            default -> {}
-        }
-        String disk = args.string("disk");
-        switch (command) {
-            case BLOCK_PULL -> {
-                var base = args.optionalString("base");
-                long bytesPerSecond = args.nonNegativeLong("bandwidth-bytes", 0);
-                boolean keepRelative = args.bool("keep-relative", false);
-                args.done();
-                session.blockPull(domain, disk, base, bytesPerSecond, keepRelative);
-                return none;
+            case Command.BlockJobSetSpeed c -> {
+                session.blockJobSetSpeed(c.domain(), c.disk(), c.bandwidthBytes());
+                yield none;
             }
-            case BLOCK_PULL_STEP -> {
-                args.done();
-                return Values.progress(session.blockPullStep(domain, disk));
+            case Command.BlockJobPause c -> {
+                session.blockJobPause(c.domain(), c.disk());
+                yield none;
             }
-            case BLOCK_JOB_INFO -> {
-                args.done();
-                Map<String, Object> out = new LinkedHashMap<>();
-                session.blockJobInfo(domain, disk).ifPresent(info -> out.put("job", Values.blockJobInfo(info)));
-                return out;
+            case Command.BlockJobResume c -> {
+                session.blockJobResume(c.domain(), c.disk());
+                yield none;
             }
-            case BLOCK_JOB_ABORT -> {
-                boolean async = args.bool("async", false);
-                args.done();
-                session.blockJobAbort(domain, disk, async);
-                return none;
-            }
-            case BLOCK_JOB_SET_SPEED -> {
-                long bytesPerSecond = args.nonNegativeLong("bandwidth-bytes", 0);
-                args.done();
-                session.blockJobSetSpeed(domain, disk, bytesPerSecond);
-                return none;
-            }
-            case BLOCK_JOB_PAUSE -> {
-                args.done();
-                session.blockJobPause(domain, disk);
-                return none;
-            }
-            case BLOCK_JOB_RESUME -> {
-                args.done();
-                session.blockJobResume(domain, disk);
-                return none;
-            }
-            default -> throw new IllegalStateException("command " + command + " not dispatched");
-        }
+        };
     }
 }

@@ -1,5 +1,6 @@
 package io.siphon.protocol;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -10,7 +11,7 @@ import java.util.Optional;
  * @param description what and where, for a person
  * @param id the request's id, or empty when the request had none or could not be read
  */
-public record ErrorReply(String errorClass, String description, Optional<Object> id) implements Message {
+public record ErrorReply(String errorClass, String description, Optional<JsonNode> id) implements Message {
     public ErrorReply {
         Objects.requireNonNull(errorClass, "errorClass");
         Objects.requireNonNull(description, "description");

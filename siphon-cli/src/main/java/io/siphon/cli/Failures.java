@@ -14,10 +14,10 @@ import picocli.CommandLine;
  * How failures reach the user: one line on stderr starting {@code siphon:}, the command's exit
  * status, and a stack trace only with {@code --debug}.
  */
-final class Failures implements CommandLine.IExecutionExceptionHandler {
+public final class Failures implements CommandLine.IExecutionExceptionHandler {
     private final boolean debug;
 
-    Failures(boolean debug) {
+    public Failures(boolean debug) {
         this.debug = debug;
     }
 
@@ -36,7 +36,7 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
     }
 
     /** A bad option or argument: the problem, and where to find the command's help. */
-    static int usageError(CommandLine.ParameterException failure, String[] args) {
+    public static int usageError(CommandLine.ParameterException failure, String[] args) {
         CommandLine commandLine = failure.getCommandLine();
         PrintWriter err = commandLine.getErr();
         err.println("siphon: " + failure.getMessage());
@@ -46,7 +46,7 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
     }
 
     /** The one-line description of {@code failure}, naming the file where there is one. */
-    static String describe(Throwable failure) {
+    public static String describe(Throwable failure) {
         return switch (failure) {
             case CliException cli -> cli.getMessage();
             case SiphonException api -> api.getMessage();

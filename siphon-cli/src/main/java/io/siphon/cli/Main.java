@@ -32,7 +32,7 @@ public final class Main {
     }
 
     /** A fresh command line writing to {@code out} and {@code err}; each runs one command. */
-    static CommandLine commandLine(PrintWriter out, PrintWriter err, boolean debug) {
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err, boolean debug) {
         return new CommandLine(new SiphonCommand())
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setOut(out)

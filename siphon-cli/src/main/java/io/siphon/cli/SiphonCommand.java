@@ -1,5 +1,19 @@
 package io.siphon.cli;
 
+import io.siphon.cli.demo.DemoCommand;
+import io.siphon.cli.domain.BlockjobCommand;
+import io.siphon.cli.domain.BlockpullCommand;
+import io.siphon.cli.domain.Connections;
+import io.siphon.cli.domain.DefineCommand;
+import io.siphon.cli.domain.DestroyCommand;
+import io.siphon.cli.domain.DomblklistCommand;
+import io.siphon.cli.domain.DominfoCommand;
+import io.siphon.cli.domain.EventCommand;
+import io.siphon.cli.domain.ListCommand;
+import io.siphon.cli.domain.ShutdownCommand;
+import io.siphon.cli.domain.StartCommand;
+import io.siphon.cli.domain.UndefineCommand;
+import io.siphon.cli.image.ImageCommand;
 import io.siphon.daemon.DaemonMain;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,20 +1,22 @@
 package io.siphon.cli;
 
+import io.siphon.testing.QemuTools;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Runs siphon in-process, and the QEMU tools as processes, capturing what a user would see. */
-final class Cli {
-    record Result(int status, String out, String err) {}
+public final class Cli {
+    public record Result(int status, String out, String err) {}
 
     private Cli() {}
 
-    static Result siphon(String... args) {
+    public static Result siphon(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status;
@@ -25,35 +27,20 @@ final class Cli {
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    /** Runs a program (qemu-img, qemu-io, ./siphon) in {@code dir} and waits for it. */
-    static Result run(Path dir, String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command)
-                .directory(dir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .start();
-        byte[][] streams = new byte[2][];
-        Thread errReader = Thread.ofVirtual().start(() -> {
-            try {
-                streams[1] = process.getErrorStream().readAllBytes();
-            } catch (IOException e) {
-                streams[1] = e.toString().getBytes(StandardCharsets.UTF_8);
-            }
-        });
-        streams[0] = process.getInputStream().readAllBytes();
-        int status = process.waitFor();
-        errReader.join();
-        return new Result(
-                status, new String(streams[0], StandardCharsets.UTF_8), new String(streams[1], StandardCharsets.UTF_8));
+    /** Runs a program (qemu-img, qemu-io, ./siphon) in {@code dir} and waits for it (at most ten minutes). */
+    public static Result run(Path dir, String... command) throws IOException, InterruptedException {
+        QemuTools.Result result = QemuTools.run(dir, Duration.ofMinutes(10), List.of(command));
+        return new Result(result.exitCode(), result.stdout(), result.stderr());
     }
 
-    static Result qemuImg(Path dir, String... args) throws IOException, InterruptedException {
+    public static Result qemuImg(Path dir, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("qemu-img"));
         command.addAll(List.of(args));
         return run(dir, command.toArray(String[]::new));
     }
 
     /** qemu-io commands (each a -c) on {@code file} in {@code format}; fails the test if qemu-io fails. */
-    static void qemuIo(Path dir, String format, String file, String... commands)
+    public static void qemuIo(Path dir, String format, String file, String... commands)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("qemu-io", "-f", format));
         for (String c : commands) {

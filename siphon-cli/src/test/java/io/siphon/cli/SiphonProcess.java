@@ -1,5 +1,6 @@
 package io.siphon.cli;
 
+import io.siphon.cli.domain.Connections;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,14 +11,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the built siphon command line as a separate process: java with the launcher's class path. */
-final class SiphonProcess {
+public final class SiphonProcess {
     private static final Path JAR = Path.of("target", "siphon-cli.jar").toAbsolutePath();
     private static final Path LIB = Path.of("target", "lib").toAbsolutePath();
 
     private SiphonProcess() {}
 
     /** The command that runs siphon with {@code args}. */
-    static List<String> command(String... args) {
+    public static List<String> command(String... args) {
         if (!Files.isRegularFile(JAR) || !Files.isDirectory(LIB)) {
             throw new IllegalStateException(JAR + " or " + LIB + " is missing: these tests run after mvn package");
         }
@@ -32,7 +33,7 @@ final class SiphonProcess {
     }
 
     /** The command as one shell line, for tmux. */
-    static String shellLine(String... args) {
+    public static String shellLine(String... args) {
         List<String> quoted = new ArrayList<>();
         for (String word : command(args)) {
             quoted.add("'" + word.replace("'", "'\\''") + "'");
@@ -41,7 +42,8 @@ final class SiphonProcess {
     }
 
     /** Starts siphon with {@code environment} added, stdin from /dev/null, output to files in {@code dir}. */
-    static Process start(Path dir, Map<String, String> environment, String name, String... args) throws IOException {
+    public static Process start(Path dir, Map<String, String> environment, String name, String... args)
+            throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command(args))
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
@@ -54,7 +56,7 @@ final class SiphonProcess {
     }
 
     /** Runs siphon to its end (at most two minutes) and returns what it printed. */
-    static Cli.Result run(Path dir, Map<String, String> environment, String... args)
+    public static Cli.Result run(Path dir, Map<String, String> environment, String... args)
             throws IOException, InterruptedException {
         String name = "run-" + System.nanoTime();
         Process process = start(dir, environment, name, args);

@@ -8,10 +8,11 @@ import java.util.Set;
 /**
  * A virtual disk of fixed size that reads, writes and reports allocation at byte granularity.
  *
- * <p>Implementations are safe for concurrent use by many threads; ranges are checked against {@link
- * #sizeBytes()} by the caller's edge (a request outside the device is an {@link
- * IllegalArgumentException}). Reads and writes transfer exactly {@code buffer.remaining()} bytes and
- * advance the buffer's position.
+ * <p>Implementations are safe for concurrent use by many threads. Ranges are checked against {@link
+ * #sizeBytes()} once, at the edge where a request enters the block layer: a {@code RequestGate}
+ * (in {@code io.siphon.block.filter}) refuses a request outside the device with an {@link
+ * IllegalArgumentException}; the filters and formats below trust it. Reads and writes transfer
+ * exactly {@code buffer.remaining()} bytes and advance the buffer's position.
  */
 public interface BlockDevice extends AutoCloseable {
     /** Virtual size in bytes. */

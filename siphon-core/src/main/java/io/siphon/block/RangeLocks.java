@@ -1,6 +1,5 @@
 package io.siphon.block;
 
-import io.siphon.util.Checked;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * that arrived before it is still waiting: overlapping requests are granted in arrival order, so a
  * stream of reads cannot starve a copy (or a guest write) that waits for their range. Thread-safe.
  *
- * <p>Ranges are few (one per in-flight request), so lists scanned under one lock are enough.
+ * <p>Ranges are few (one per in-flight request), so lists scanned under one lock are enough. They
+ * come from a {@code RequestGate}, which checked them against the device.
  */
 public final class RangeLocks {
     private final ReentrantLock lock = new ReentrantLock();
@@ -91,8 +91,7 @@ public final class RangeLocks {
     }
 
     private Held acquire(long offsetBytes, long lengthBytes, boolean exclusive) throws InterruptedIOException {
-        long end = Checked.end(offsetBytes, lengthBytes);
-        Held range = new Held(offsetBytes, end, exclusive);
+        Held range = new Held(offsetBytes, offsetBytes + lengthBytes, exclusive);
         lock.lock();
         try {
             waiting.add(range);

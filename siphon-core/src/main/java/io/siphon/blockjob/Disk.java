@@ -1,6 +1,7 @@
 package io.siphon.blockjob;
 
 import io.siphon.block.filter.CopyOnReadFilter;
+import io.siphon.block.filter.RequestGate;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
@@ -14,15 +15,16 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A chain in use as one disk: its name (the device, e.g. "vda"), the chain, the front device all I/O
- * goes through (a {@link CopyOnReadFilter} over the top, so guest writes and copies exclude each
- * other), and its one job slot. Closing the disk closes the chain. Thread-safe.
+ * goes through (a {@link RequestGate} over a {@link CopyOnReadFilter} over the top: ranges checked
+ * once, guest writes and copies excluding each other), and its one job slot. Closing the disk
+ * closes the chain. Thread-safe.
  */
 public final class Disk implements AutoCloseable {
     private static final long DEFAULT_CLUSTER_BYTES = 64 * 1024;
 
     private final String name;
     private final ImageChain chain;
-    private final CopyOnReadFilter front;
+    private final RequestGate front;
     private final AtomicReference<Job> job = new AtomicReference<>();
     private volatile ImagesDroppedListener droppedListener = (device, images) -> {};
 
@@ -31,7 +33,7 @@ public final class Disk implements AutoCloseable {
         this.name = Objects.requireNonNull(name, "name");
         this.chain = Objects.requireNonNull(chain, "chain");
         long cluster = chain.top().info().clusterSizeBytes().orElse((int) DEFAULT_CLUSTER_BYTES);
-        this.front = new CopyOnReadFilter(chain.top(), cluster, copyOnRead);
+        this.front = new RequestGate(new CopyOnReadFilter(chain.top(), cluster), cluster, copyOnRead);
     }
 
     /** Opens the chain under {@code path} for writing (format probed when empty) as a disk. */
@@ -50,7 +52,7 @@ public final class Disk implements AutoCloseable {
     }
 
     /** The device guests and jobs read and write through. */
-    public CopyOnReadFilter device() {
+    public RequestGate device() {
         return front;
     }
 

@@ -2,6 +2,7 @@ package io.siphon.blockjob;
 
 import io.siphon.block.Allocation;
 import io.siphon.block.Extent;
+import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.Image;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +37,8 @@ public final class StreamJob implements JobDriver {
     private static final long BURST_NANOS = 100_000_000L;
     /** How much block status one query asks for: long enough to skip a sparse template quickly. */
     private static final long STATUS_WINDOW_BYTES = 1L << 30;
+
+    private static final Set<RequestFlag> COPY = Set.of(RequestFlag.COPY_ON_READ);
 
     private final Disk disk;
     private final StreamOptions options;
@@ -175,11 +179,13 @@ public final class StreamJob implements JobDriver {
             return skip(context, length);
         }
         length = Math.min(length, chunkBytes);
-        long copied = disk.device().copyOnRead(offset, buffer.clear().limit(Math.toIntExact(length)));
+        // The top lacked the range when its status was read; what a guest wrote since, the copy
+        // leaves alone, and the job counts the range as copied all the same (as QEMU's stream does).
+        disk.device().read(offset, buffer.clear().limit(Math.toIntExact(length)), COPY);
         cursorBytes = offset + length;
-        context.advance(length, copied);
-        bucket.charge(copied);
-        return copied;
+        context.advance(length, length);
+        bucket.charge(length);
+        return length;
     }
 
     private long skip(JobContext context, long length) {

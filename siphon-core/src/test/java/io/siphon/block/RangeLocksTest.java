@@ -45,8 +45,9 @@ class RangeLocksTest {
                     }
                 },
                 Executors.newVirtualThreadPerTaskExecutor());
-        // The writer cannot finish while the read holds the overlapping range.
-        assertFalse(waitsOut(write));
+        // The writer cannot finish while the read holds the overlapping range: it queues.
+        awaitWaiting(1);
+        assertFalse(write.isDone());
         read.close();
         write.get(10, TimeUnit.SECONDS);
         assertEquals(0, locks.heldCount());
@@ -80,7 +81,6 @@ class RangeLocksTest {
         assertEquals(1, maxInside.get());
     }
 
-    /** Whether the future is still pending after the caller gave it a chance to run. */
     /**
      * A waiting exclusive request is not overtaken by shared requests that arrive after it on its
      * range (a stream of guest reads cannot starve a copy), while disjoint requests still go.
@@ -121,13 +121,6 @@ class RangeLocksTest {
     }
 
     private void awaitWaiting(int count) throws InterruptedException {
-        while (locks.waitingCount() < count) {
-            Thread.sleep(1);
-        }
-    }
-
-    private static boolean waitsOut(CompletableFuture<Void> future) throws InterruptedException {
-        Thread.sleep(50);
-        return future.isDone();
+        Waiting.untilCount(locks::waitingCount, count, "requests waiting for a range");
     }
 }

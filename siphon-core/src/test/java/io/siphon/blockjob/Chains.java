@@ -1,5 +1,6 @@
 package io.siphon.blockjob;
 
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,12 +35,12 @@ final class Chains {
             throws IOException, InterruptedException {
         Chains chain = new Chains(dir, topFormat, midFormat, baseFormat);
         Random random = new Random(seed);
-        Qemu.create(chain.base, baseFormat, SIZE, null, null);
-        Qemu.create(chain.mid, midFormat, SIZE, chain.base.getFileName().toString(), baseFormat);
-        Qemu.create(chain.top, topFormat, SIZE, chain.mid.getFileName().toString(), midFormat);
-        Qemu.io(chain.base, baseFormat, randomWrites(random, 12, false));
-        Qemu.io(chain.mid, midFormat, randomWrites(random, 8, true));
-        Qemu.io(chain.top, topFormat, randomWrites(random, 4, false));
+        QemuTools.create(chain.base, baseFormat, SIZE, null, null);
+        QemuTools.create(chain.mid, midFormat, SIZE, chain.base.getFileName().toString(), baseFormat);
+        QemuTools.create(chain.top, topFormat, SIZE, chain.mid.getFileName().toString(), midFormat);
+        QemuTools.io(chain.base, baseFormat, randomWrites(random, 12, false));
+        QemuTools.io(chain.mid, midFormat, randomWrites(random, 8, true));
+        QemuTools.io(chain.top, topFormat, randomWrites(random, 4, false));
         return chain;
     }
 

@@ -10,6 +10,7 @@ import io.siphon.block.RequestFlag;
 import io.siphon.job.Job;
 import io.siphon.job.JobStateException;
 import io.siphon.job.JobStatus;
+import io.siphon.testing.QemuTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +63,7 @@ class ConcurrentPullModelTest {
     private void runOne(Path run, long seed) throws Exception {
         Random random = new Random(seed);
         Chains chain = Chains.build(run, seed);
-        byte[] oracle = Qemu.rawContent(chain.top, run);
+        byte[] oracle = QemuTools.rawContent(chain.top, run);
         BitSet unknown = new BitSet(oracle.length);
         try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), random.nextBoolean())) {
             AtomicBoolean workersDone = new AtomicBoolean();
@@ -91,9 +92,9 @@ class ConcurrentPullModelTest {
             disk.device().read(0, ByteBuffer.wrap(seen));
             compare(oracle, unknown, seen, "through the disk");
         }
-        Qemu.checkClean(chain.top);
-        assertNull(Qemu.backingName(chain.top), "no backing after the pull");
-        compare(oracle, unknown, Qemu.rawContent(chain.top, run), "as qemu-img reads it");
+        QemuTools.assertCheckClean(chain.top);
+        assertNull(QemuTools.backingName(chain.top), "no backing after the pull");
+        compare(oracle, unknown, QemuTools.rawContent(chain.top, run), "as qemu-img reads it");
     }
 
     private static void compare(byte[] oracle, BitSet unknown, byte[] seen, String how) {

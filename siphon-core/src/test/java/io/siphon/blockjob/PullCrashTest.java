@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.siphon.job.Job;
+import io.siphon.testing.QemuTools;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
@@ -41,7 +42,7 @@ class PullCrashTest {
         Chains chain = Chains.build(dir, seed);
         Path pristine = dir.resolve("pristine.qcow2");
         Files.copy(chain.top, pristine);
-        byte[] initial = Qemu.rawContent(chain.top, dir);
+        byte[] initial = QemuTools.rawContent(chain.top, dir);
         int leaky = 0;
         for (int i = 0; i < iterations; i++) {
             Files.copy(pristine, chain.top, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -53,9 +54,9 @@ class PullCrashTest {
                     + killAfterMillis + " ms)";
             runAndKill(chain.top, journal, childSeed, speed, killAfterMillis);
 
-            List<String> checkOutput = new ArrayList<>();
-            int check = Qemu.status(checkOutput, "qemu-img", "check", chain.top.toString());
-            assertTrue(check == 0 || check == 3, where + ": qemu-img check exit " + check + "\n" + checkOutput);
+            QemuTools.Result checked = QemuTools.run("qemu-img", "check", chain.top.toString());
+            int check = checked.exitCode();
+            assertTrue(check == 0 || check == 3, where + ": qemu-img check exit " + check + "\n" + checked);
             if (check == 3) {
                 leaky++;
             }
@@ -75,11 +76,11 @@ class PullCrashTest {
                 disk.device().read(0, ByteBuffer.wrap(seen));
                 compare(oracle, unknown, seen, where + ", after a new pull");
             }
-            assertNull(Qemu.backingName(chain.top), where);
-            List<String> out = new ArrayList<>();
-            int finalCheck = Qemu.status(out, "qemu-img", "check", chain.top.toString());
+            assertNull(QemuTools.backingName(chain.top), where);
+            int finalCheck =
+                    QemuTools.run("qemu-img", "check", chain.top.toString()).exitCode();
             assertTrue(finalCheck == 0 || finalCheck == 3, where + ": after the new pull, check exit " + finalCheck);
-            compare(oracle, unknown, Qemu.rawContent(chain.top, dir), where + ", as qemu-img reads it");
+            compare(oracle, unknown, QemuTools.rawContent(chain.top, dir), where + ", as qemu-img reads it");
         }
         System.out.println(iterations + " kills, " + leaky + " left leaked clusters (no corruption)");
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.job.Job;
 import io.siphon.job.JobEvent;
+import io.siphon.testing.QemuTools;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +39,7 @@ class QedPullTest {
         long seed = System.nanoTime();
         System.out.println("chain seed " + seed);
         Chains chain = Chains.build(dir, seed, topFormat, midFormat, baseFormat);
-        byte[] before = Qemu.rawContent(chain.top, dir);
+        byte[] before = QemuTools.rawContent(chain.top, dir);
         List<JobEvent> events = new CopyOnWriteArrayList<>();
         StreamOptions options =
                 withBase ? StreamOptions.defaults().withBase(chain.base, true) : StreamOptions.defaults();
@@ -56,12 +57,12 @@ class QedPullTest {
                 .orElseThrow();
         assertInstanceOf(JobEvent.Completed.class, outcome, () -> "events " + events);
         if (withBase) {
-            assertEquals(chain.base.getFileName().toString(), Qemu.backingName(chain.top));
-            assertEquals(baseFormat, Qemu.backingFormat(chain.top));
+            assertEquals(chain.base.getFileName().toString(), QemuTools.backingName(chain.top));
+            assertEquals(baseFormat, QemuTools.backingFormat(chain.top));
         } else {
-            assertNull(Qemu.backingName(chain.top));
+            assertNull(QemuTools.backingName(chain.top));
         }
-        assertArrayEquals(before, Qemu.rawContent(chain.top, dir), "seed " + seed);
-        Qemu.checkClean(chain.top);
+        assertArrayEquals(before, QemuTools.rawContent(chain.top, dir), "seed " + seed);
+        QemuTools.assertCheckClean(chain.top);
     }
 }

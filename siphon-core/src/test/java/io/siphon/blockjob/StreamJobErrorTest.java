@@ -6,13 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.siphon.block.BlockDevice;
-import io.siphon.block.RequestFlag;
-import io.siphon.block.filter.FilterBlockDevice;
 import io.siphon.format.Image;
 import io.siphon.job.Job;
 import io.siphon.job.JobEvent;
 import io.siphon.job.JobStatus;
+import io.siphon.testing.FaultyBlockDevice;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -43,38 +42,27 @@ class StreamJobErrorTest {
     private byte[] before;
     private final List<JobEvent> events = new CopyOnWriteArrayList<>();
 
-    /** Fails reads that touch [8 MiB, 9 MiB) while armed, as a failing disk under the backing would. */
-    private static final class FaultyDevice extends FilterBlockDevice {
-        volatile boolean armed = true;
-
-        FaultyDevice(BlockDevice next) {
-            super(next);
-        }
-
-        @Override
-        public void read(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
-            if (armed && offsetBytes < BAD_OFFSET + (1 << 20) && offsetBytes + dst.remaining() > BAD_OFFSET) {
-                throw new IOException("injected read error at " + offsetBytes);
-            }
-            super.read(offsetBytes, dst, flags);
-        }
-    }
-
     @BeforeEach
     void buildChain() throws Exception {
         base = dir.resolve("base.qcow2");
         top = dir.resolve("top.qcow2");
-        Qemu.createQcow2(base, 16L << 20, null);
-        Qemu.writePattern(base, 0x33, 0, 16L << 20);
-        Qemu.createQcow2(top, 16L << 20, "base.qcow2");
-        before = Qemu.rawContent(top, dir);
+        QemuTools.create(base, "qcow2", 16L << 20, null, "qcow2");
+        QemuTools.write(base, "qcow2", 0x33, 0, 16L << 20);
+        QemuTools.create(top, "qcow2", 16L << 20, "base.qcow2", "qcow2");
+        before = QemuTools.rawContent(top, dir);
     }
 
-    private FaultyDevice injectFaults(Disk disk) {
+    /** Fails reads that touch [8 MiB, 9 MiB) until disarmed, as a failing disk under the backing would. */
+    private FaultyBlockDevice.Rule injectFaults(Disk disk) {
         Image topImage = disk.top();
-        FaultyDevice faulty = new FaultyDevice(topImage.backing().orElseThrow());
+        FaultyBlockDevice faulty = new FaultyBlockDevice(topImage.backing().orElseThrow());
         topImage.attachBacking(Optional.of(faulty));
-        return faulty;
+        return faulty.inject(
+                FaultyBlockDevice.Fault.EIO,
+                Set.of(FaultyBlockDevice.Op.READ),
+                BAD_OFFSET,
+                1 << 20,
+                FaultyBlockDevice.ALWAYS);
     }
 
     private Job start(Disk disk, OnErrorPolicy policy) throws Exception {
@@ -111,28 +99,28 @@ class StreamJobErrorTest {
             assertEquals(BAD_OFFSET, failed.curBytes(), "it stopped at the bad range");
             assertEquals(2, disk.images().size());
         }
-        assertEquals("base.qcow2", Qemu.backingName(top));
-        assertArrayEquals(before, Qemu.rawContent(top, dir));
-        Qemu.checkClean(top);
+        assertEquals("base.qcow2", QemuTools.backingName(top));
+        assertArrayEquals(before, QemuTools.rawContent(top, dir));
+        QemuTools.assertCheckClean(top);
     }
 
     @Test
     void stopPausesInTheErrorStateAndResumeRetries() throws Exception {
         try (Disk disk = Disk.open("vda", top, Optional.empty(), false)) {
-            FaultyDevice faulty = injectFaults(disk);
+            FaultyBlockDevice.Rule faults = injectFaults(disk);
             Job job = start(disk, OnErrorPolicy.STOP);
             assertTrue(job.awaitStatus(JobStatus.PAUSED, LONG));
             assertTrue(job.info().error().orElseThrow().contains("injected read error"));
             assertEquals(BAD_OFFSET, job.info().progress().curBytes());
             assertTrue(errors().getFirst().stopped());
-            faulty.armed = false;
+            faults.disarm();
             job.resume();
             assertTrue(job.awaitEnd(LONG));
             assertInstanceOf(JobEvent.Completed.class, outcome());
         }
-        assertEquals(null, Qemu.backingName(top));
-        assertArrayEquals(before, Qemu.rawContent(top, dir));
-        Qemu.checkClean(top);
+        assertEquals(null, QemuTools.backingName(top));
+        assertArrayEquals(before, QemuTools.rawContent(top, dir));
+        QemuTools.assertCheckClean(top);
     }
 
     /** Points the base's L2 entry for {@link #BAD_OFFSET} past the end of its file, as a corrupt template. */
@@ -165,8 +153,8 @@ class StreamJobErrorTest {
             assertEquals(16L << 20, failed.curBytes(), "ignore went on to the end");
             assertTrue(ignoring.progress().copiedBytes() > 0, "what lies past the bad table entry was copied");
         }
-        assertEquals("base.qcow2", Qemu.backingName(top));
-        Qemu.checkClean(top);
+        assertEquals("base.qcow2", QemuTools.backingName(top));
+        QemuTools.assertCheckClean(top);
     }
 
     @Test
@@ -184,8 +172,8 @@ class StreamJobErrorTest {
             assertFalse(errors().getFirst().stopped());
         }
         assertEquals(15L << 20, copied, "everything but the bad MiB was copied");
-        assertEquals("base.qcow2", Qemu.backingName(top));
-        assertArrayEquals(before, Qemu.rawContent(top, dir));
-        Qemu.checkClean(top);
+        assertEquals("base.qcow2", QemuTools.backingName(top));
+        assertArrayEquals(before, QemuTools.rawContent(top, dir));
+        QemuTools.assertCheckClean(top);
     }
 }

@@ -13,6 +13,7 @@ import io.siphon.job.JobEvent;
 import io.siphon.job.JobStateException;
 import io.siphon.job.JobStatus;
 import io.siphon.job.Progress;
+import io.siphon.testing.QemuTools;
 import io.siphon.util.FakeTimeSource;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ class StreamJobTest {
         long seed = System.nanoTime();
         System.out.println("chain seed " + seed);
         chain = Chains.build(dir, seed);
-        before = Qemu.rawContent(chain.top, dir);
+        before = QemuTools.rawContent(chain.top, dir);
     }
 
     private Job pull(Disk disk, StreamOptions options) throws Exception {
@@ -85,9 +86,9 @@ class StreamJobTest {
         assertEquals("vda", completed.device());
         assertEquals(List.of(List.of(chain.mid, chain.base)), dropped);
         assertTrue(order.indexOf("dropped vda") < order.indexOf("Completed"), "hook before COMPLETED: " + order);
-        assertNull(Qemu.backingName(chain.top));
-        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
-        Qemu.checkClean(chain.top);
+        assertNull(QemuTools.backingName(chain.top));
+        assertArrayEquals(before, QemuTools.rawContent(chain.top, dir));
+        QemuTools.assertCheckClean(chain.top);
     }
 
     /** A full pull copies a raw template's data and none of its holes (they read as zeroes anyway). */
@@ -98,17 +99,17 @@ class StreamJobTest {
         try (var file = new java.io.RandomAccessFile(template.toFile(), "rw")) {
             file.setLength(64L << 20); // all hole (qemu-img create would allocate the first block)
         }
-        Qemu.io(template, "raw", List.of("write -P 0x11 1M 1M", "write -P 0x22 40M 64k"));
-        Qemu.create(clone, "qcow2", 64L << 20, "template.raw", "raw");
-        byte[] expected = Qemu.rawContent(clone, dir);
+        QemuTools.io(template, "raw", List.of("write -P 0x11 1M 1M", "write -P 0x22 40M 64k"));
+        QemuTools.create(clone, "qcow2", 64L << 20, "template.raw", "raw");
+        byte[] expected = QemuTools.rawContent(clone, dir);
         try (Disk disk = Disk.open("vda", clone, Optional.empty(), false)) {
             Job job = pull(disk, StreamOptions.defaults());
             assertEquals((1L << 20) + (64 << 10), job.progress().copiedBytes(), "only the data was copied");
         }
         assertInstanceOf(JobEvent.Completed.class, outcome());
-        assertNull(Qemu.backingName(clone));
-        assertArrayEquals(expected, Qemu.rawContent(clone, dir));
-        Qemu.checkClean(clone);
+        assertNull(QemuTools.backingName(clone));
+        assertArrayEquals(expected, QemuTools.rawContent(clone, dir));
+        QemuTools.assertCheckClean(clone);
     }
 
     @Test
@@ -118,9 +119,9 @@ class StreamJobTest {
             assertEquals(2, disk.images().size());
         }
         assertInstanceOf(JobEvent.Completed.class, outcome());
-        assertEquals("base.qcow2", Qemu.backingName(chain.top));
-        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
-        Qemu.checkClean(chain.top);
+        assertEquals("base.qcow2", QemuTools.backingName(chain.top));
+        assertArrayEquals(before, QemuTools.rawContent(chain.top, dir));
+        QemuTools.assertCheckClean(chain.top);
     }
 
     @Test
@@ -131,14 +132,14 @@ class StreamJobTest {
             job.start();
             assertTrue(job.awaitEnd(LONG));
         }
-        assertEquals(chain.mid.toAbsolutePath().toString(), Qemu.backingName(chain.top));
-        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+        assertEquals(chain.mid.toAbsolutePath().toString(), QemuTools.backingName(chain.top));
+        assertArrayEquals(before, QemuTools.rawContent(chain.top, dir));
     }
 
     @Test
     void aBaseOutsideTheChainIsRefused() throws Exception {
         Path stranger = dir.resolve("stranger.qcow2");
-        Qemu.createQcow2(stranger, Chains.SIZE, null);
+        QemuTools.create(stranger, "qcow2", Chains.SIZE, null, "qcow2");
         try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
             IllegalArgumentException e = assertThrows(
                     IllegalArgumentException.class,
@@ -198,8 +199,8 @@ class StreamJobTest {
             assertTrue(disk.job().isEmpty(), "the slot is free after the job");
         }
         assertInstanceOf(JobEvent.Completed.class, outcome());
-        assertNull(Qemu.backingName(chain.top));
-        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+        assertNull(QemuTools.backingName(chain.top));
+        assertArrayEquals(before, QemuTools.rawContent(chain.top, dir));
     }
 
     @Test
@@ -215,8 +216,8 @@ class StreamJobTest {
             assertInstanceOf(JobEvent.Cancelled.class, outcome());
             assertEquals(3, disk.images().size());
         }
-        assertEquals("mid.qcow2", Qemu.backingName(chain.top));
-        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
+        assertEquals("mid.qcow2", QemuTools.backingName(chain.top));
+        assertArrayEquals(before, QemuTools.rawContent(chain.top, dir));
         long restCopied;
         try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), false)) {
             restCopied = pull(disk, StreamOptions.defaults()).progress().copiedBytes();
@@ -227,9 +228,9 @@ class StreamJobTest {
         }
         assertTrue(firstCopied > 0);
         assertEquals(oneShot, firstCopied + restCopied, "the second pull copied only what the first had not");
-        assertNull(Qemu.backingName(chain.top));
-        assertArrayEquals(before, Qemu.rawContent(chain.top, dir));
-        Qemu.checkClean(chain.top);
+        assertNull(QemuTools.backingName(chain.top));
+        assertArrayEquals(before, QemuTools.rawContent(chain.top, dir));
+        QemuTools.assertCheckClean(chain.top);
     }
 
     /**
@@ -244,10 +245,10 @@ class StreamJobTest {
         long chunk = 64 * 1024;
         Path dense = dir.resolve("dense.qcow2");
         Path clone = dir.resolve("clone.qcow2");
-        Qemu.createQcow2(dense, Chains.SIZE, null);
-        Qemu.writePattern(dense, 0x5a, 0, Chains.SIZE);
-        Qemu.createQcow2(clone, Chains.SIZE, "dense.qcow2");
-        before = Qemu.rawContent(clone, dir);
+        QemuTools.create(dense, "qcow2", Chains.SIZE, null, "qcow2");
+        QemuTools.write(dense, "qcow2", 0x5a, 0, Chains.SIZE);
+        QemuTools.create(clone, "qcow2", Chains.SIZE, "dense.qcow2", "qcow2");
+        before = QemuTools.rawContent(clone, dir);
         try (Disk disk = Disk.open("vda", clone, Optional.empty(), false)) {
             Job job = StreamJob.create(
                     disk, StreamOptions.defaults().withSpeed(rate).withChunkBytes(chunk), clock);
@@ -265,7 +266,7 @@ class StreamJobTest {
             assertTrue(job.awaitEnd(LONG), "unlimited, the pull ends without the clock moving");
         }
         assertInstanceOf(JobEvent.Completed.class, outcome());
-        assertArrayEquals(before, Qemu.rawContent(clone, dir));
+        assertArrayEquals(before, QemuTools.rawContent(clone, dir));
     }
 
     /** Waits until the job has copied {@code expected} bytes; more would be a bug the caller checks. */

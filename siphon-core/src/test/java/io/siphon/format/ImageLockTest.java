@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.siphon.format.ExternalCommand.QemuIoSession;
+import io.siphon.testing.QemuTools;
+import io.siphon.testing.QemuTools.QemuIoSession;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -26,7 +27,7 @@ class ImageLockTest {
 
     private Path qemuImage(String format, String name) throws Exception {
         Path image = dir.resolve(name);
-        ExternalCommand.run("qemu-img", "create", "-f", format, image.toString(), "1M")
+        QemuTools.run("qemu-img", "create", "-f", format, image.toString(), "1M")
                 .requireSuccess();
         return image;
     }
@@ -47,30 +48,29 @@ class ImageLockTest {
         // reading; the lock bytes do not depend on the format Siphon reads the file as
         Path image = qemuImage("qcow2", "held.qcow2");
         try (ImageFile held = ImageFile.open(image, OpenOptions.READ_WRITE)) {
-            ExternalCommand.Result info = ExternalCommand.run("qemu-img", "info", image.toString());
+            QemuTools.Result info = QemuTools.run("qemu-img", "info", image.toString());
             assertNotEquals(0, info.exitCode(), info.toString());
             assertTrue(info.stderr().contains(NOT_SHARED_WRITE), info.toString());
 
-            ExternalCommand.Result write = ExternalCommand.run("qemu-io", "-c", "write 0 4k", image.toString());
+            QemuTools.Result write = QemuTools.run("qemu-io", "-c", "write 0 4k", image.toString());
             assertNotEquals(0, write.exitCode(), write.toString());
             assertTrue(write.stderr().contains(WRITE), write.toString());
 
-            ExternalCommand.Result forced = ExternalCommand.run("qemu-img", "info", "-U", image.toString());
+            QemuTools.Result forced = QemuTools.run("qemu-img", "info", "-U", image.toString());
             assertEquals(0, forced.exitCode(), forced.toString());
             assertTrue(forced.stdout().contains("file format: qcow2"), forced.toString());
         }
-        ExternalCommand.run("qemu-io", "-c", "write 0 4k", image.toString()).requireSuccess();
+        QemuTools.run("qemu-io", "-c", "write 0 4k", image.toString()).requireSuccess();
     }
 
     @Test
     void qemuCannotWriteARawImageSiphonWrites() throws Exception {
         Path image = qemuImage("raw", "held.raw");
         try (Image held = ImageChain.openOne(image, Optional.of("raw"), OpenOptions.READ_WRITE)) {
-            ExternalCommand.Result write =
-                    ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", image.toString());
+            QemuTools.Result write = QemuTools.run("qemu-io", "-f", "raw", "-c", "write 0 4k", image.toString());
             assertNotEquals(0, write.exitCode(), write.toString());
             assertTrue(write.stderr().contains(WRITE), write.toString());
-            ExternalCommand.run("qemu-img", "info", "-U", "-f", "raw", image.toString())
+            QemuTools.run("qemu-img", "info", "-U", "-f", "raw", image.toString())
                     .requireSuccess();
         }
     }
@@ -114,13 +114,11 @@ class ImageLockTest {
         Path template = qemuImage("raw", "template.raw");
         try (Image backing = ImageChain.openOne(template, Optional.of("raw"), OpenOptions.BACKING);
                 Image second = ImageChain.openOne(template, Optional.of("raw"), OpenOptions.BACKING)) {
-            ExternalCommand.Result write =
-                    ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", template.toString());
+            QemuTools.Result write = QemuTools.run("qemu-io", "-f", "raw", "-c", "write 0 4k", template.toString());
             assertNotEquals(0, write.exitCode(), write.toString());
             assertTrue(write.stderr().contains(WRITE), write.toString());
-            ExternalCommand.run("qemu-img", "info", "-f", "raw", template.toString())
-                    .requireSuccess();
-            ExternalCommand.run("qemu-io", "-r", "-f", "raw", "-c", "read 0 4k", template.toString())
+            QemuTools.run("qemu-img", "info", "-f", "raw", template.toString()).requireSuccess();
+            QemuTools.run("qemu-io", "-r", "-f", "raw", "-c", "read 0 4k", template.toString())
                     .requireSuccess();
             assertLocked(template, OpenOptions.READ_WRITE, WRITE);
         }
@@ -130,25 +128,22 @@ class ImageLockTest {
     void aChainKeepsQemuFromWritingTheTemplate() throws Exception {
         Path template = qemuImage("raw", "template.raw");
         Path clone = dir.resolve("clone.qcow2");
-        ExternalCommand.run("qemu-img", "create", "-f", "qcow2", "-b", "template.raw", "-F", "raw", clone.toString())
+        QemuTools.run("qemu-img", "create", "-f", "qcow2", "-b", "template.raw", "-F", "raw", clone.toString())
                 .requireSuccess();
         try (ImageChain chain = ImageChain.open(clone, Optional.empty(), OpenOptions.READ_WRITE)) {
             assertEquals(2, chain.images().size());
-            ExternalCommand.Result write =
-                    ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", template.toString());
+            QemuTools.Result write = QemuTools.run("qemu-io", "-f", "raw", "-c", "write 0 4k", template.toString());
             assertNotEquals(0, write.exitCode(), write.toString());
             assertTrue(write.stderr().contains(WRITE), write.toString());
-            ExternalCommand.Result info = ExternalCommand.run("qemu-img", "info", clone.toString());
+            QemuTools.Result info = QemuTools.run("qemu-img", "info", clone.toString());
             assertTrue(info.stderr().contains(NOT_SHARED_WRITE), info.toString());
             // a second clone of the same template may read it at the same time
             Path sibling = dir.resolve("sibling.qcow2");
-            ExternalCommand.run(
-                            "qemu-img", "create", "-f", "qcow2", "-b", "template.raw", "-F", "raw", sibling.toString())
+            QemuTools.run("qemu-img", "create", "-f", "qcow2", "-b", "template.raw", "-F", "raw", sibling.toString())
                     .requireSuccess();
-            ExternalCommand.run("qemu-io", "-c", "write 0 4k", sibling.toString())
-                    .requireSuccess();
+            QemuTools.run("qemu-io", "-c", "write 0 4k", sibling.toString()).requireSuccess();
         }
-        ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", template.toString())
+        QemuTools.run("qemu-io", "-f", "raw", "-c", "write 0 4k", template.toString())
                 .requireSuccess();
     }
 
@@ -174,7 +169,7 @@ class ImageLockTest {
             assertLocked(image, OpenOptions.READ_WRITE, WRITE);
         }
         // had the refused writer's bytes stayed, qemu-io could not write now
-        ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", image.toString())
+        QemuTools.run("qemu-io", "-f", "raw", "-c", "write 0 4k", image.toString())
                 .requireSuccess();
     }
 
@@ -186,9 +181,9 @@ class ImageLockTest {
             qemuImage("raw", "moving.raw");
             file.writeFully(0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
             // the new file at the old path is free; the moved one is still held
-            ExternalCommand.run("qemu-io", "-f", "raw", "-c", "write 0 4k", image.toString())
+            QemuTools.run("qemu-io", "-f", "raw", "-c", "write 0 4k", image.toString())
                     .requireSuccess();
-            ExternalCommand.Result moved = ExternalCommand.run(
+            QemuTools.Result moved = QemuTools.run(
                     "qemu-io",
                     "-f",
                     "raw",

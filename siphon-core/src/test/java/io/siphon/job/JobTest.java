@@ -279,10 +279,10 @@ class JobTest {
         };
         Job job = new Job("j", "vda", sleeper, clock);
         job.start();
-        while (job.progress().copiedBytes() < 500) {
-            Thread.sleep(1);
-        }
-        Thread.sleep(20);
+        // the sleeper waits on the clock only after its first 500 bytes; three waits mean it woke
+        // twice, saw the fake clock short of its deadline and went back to sleep
+        assertTrue(clock.awaitWaits(3, LONG), "the job sleeps on the clock");
+        assertEquals(500, job.progress().copiedBytes());
         assertEquals(1, slept.getCount(), "still asleep: the fake clock has not moved far enough");
         Progress halfway = job.progress();
         assertEquals(500, halfway.bytesPerSecond(), "500 bytes in one fake second");

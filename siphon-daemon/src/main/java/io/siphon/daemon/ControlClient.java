@@ -5,13 +5,14 @@ import io.siphon.api.spi.DriverSession;
 import io.siphon.api.spi.EngineSession;
 import io.siphon.protocol.CommandDispatcher;
 import io.siphon.protocol.ErrorReply;
+import io.siphon.protocol.Event;
+import io.siphon.protocol.EventMessage;
 import io.siphon.protocol.FrameReader;
 import io.siphon.protocol.Greeting;
 import io.siphon.protocol.Message;
-import io.siphon.protocol.Messages;
+import io.siphon.protocol.MessageCodec;
 import io.siphon.protocol.ProtocolException;
 import io.siphon.protocol.Request;
-import io.siphon.protocol.Values;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,9 +64,9 @@ final class ControlClient implements Runnable {
         LOG.info("client {} connected{}", name, readOnly ? " (read-only)" : "");
         String why = "closed the connection";
         try (DriverSession session = sessions.open(readOnly, this::cutOff)) {
-            session.setEventSink(event -> send(Values.event(event, micros(Instant.now()))));
+            session.setEventSink(event -> send(new EventMessage(Event.of(event), micros(Instant.now()))));
             List<String> capabilities = readOnly ? List.of("events", "read-only") : List.of("events");
-            if (!send(new Greeting(Messages.VERSION, capabilities))) {
+            if (!send(new Greeting(MessageCodec.VERSION, capabilities))) {
                 return;
             }
             CommandDispatcher dispatcher = new CommandDispatcher(session);
@@ -76,7 +77,7 @@ final class ControlClient implements Runnable {
                     line = reader.next();
                 } catch (ProtocolException e) {
                     // the stream is out of step (oversized or cut message): say why, then close
-                    send(new ErrorReply(ErrorCode.PROTOCOL_ERROR.name(), e.getMessage(), Optional.empty()));
+                    send(e.toReply());
                     why = "sent a bad frame: " + e.getMessage();
                     break;
                 }
@@ -85,10 +86,14 @@ final class ControlClient implements Runnable {
                 }
                 Message reply;
                 try {
-                    if (Messages.decode(line.get()) instanceof Request request) {
+                    if (MessageCodec.decode(line.get()) instanceof Request request) {
                         reply = dispatcher.dispatch(request);
                         if (reply instanceof ErrorReply error) {
-                            LOG.debug("client {}: {} refused: {}", name, request.command(), error.description());
+                            LOG.debug(
+                                    "client {}: {} refused: {}",
+                                    name,
+                                    request.command().wireName(),
+                                    error.description());
                         }
                     } else {
                         reply = new ErrorReply(
@@ -97,7 +102,7 @@ final class ControlClient implements Runnable {
                                 Optional.empty());
                     }
                 } catch (ProtocolException e) {
-                    reply = new ErrorReply(ErrorCode.PROTOCOL_ERROR.name(), e.getMessage(), Optional.empty());
+                    reply = e.toReply();
                 } catch (RuntimeException e) {
                     LOG.error("client {}: command failed unexpectedly", name, e);
                     reply = new ErrorReply(ErrorCode.INTERNAL_ERROR.name(), e.toString(), Optional.empty());
@@ -132,7 +137,7 @@ final class ControlClient implements Runnable {
 
     /** Writes one message; false when the client is gone. */
     private boolean send(Message message) {
-        byte[] line = (Messages.encode(message) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] line = (MessageCodec.encode(message) + "\n").getBytes(StandardCharsets.UTF_8);
         synchronized (out) {
             try {
                 out.write(line);

@@ -6,7 +6,7 @@ import io.siphon.net.Listener;
 import io.siphon.net.SocketInUseException;
 import io.siphon.net.TlsPolicy;
 import io.siphon.protocol.ErrorReply;
-import io.siphon.protocol.Messages;
+import io.siphon.protocol.MessageCodec;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -145,7 +145,7 @@ final class ControlServer implements AutoCloseable {
 
     private static void refuse(Accepted client, String name) {
         LOG.warn("client {} refused: {} clients already connected", name, MAX_CLIENTS);
-        String line = Messages.encode(new ErrorReply(
+        String line = MessageCodec.encode(new ErrorReply(
                         ErrorCode.OPERATION_FAILED.name(),
                         "too many clients (" + MAX_CLIENTS + "); try again later",
                         Optional.empty()))

@@ -102,6 +102,26 @@ class ControlServerTest {
     }
 
     @Test
+    void outOfRangeNumbersGetTypedErrorsAndTheConnectionGoesOn() throws Exception {
+        try (RawClient client = client()) {
+            client.send("{\"execute\":\"block-job-set-speed\",\"arguments\":{\"domain\":\"x\",\"disk\":\"vda\","
+                    + "\"bandwidth-bytes\":1e400},\"id\":1}\n");
+            Map<?, ?> reply = client.reply();
+            assertEquals("INVALID_ARG", ((Map<?, ?>) reply.get("error")).get("class"), reply::toString);
+            assertEquals(1L, reply.get("id"));
+            client.send("{\"execute\":\"block-pull\",\"arguments\":{\"domain\":\"x\",\"disk\":\"vda\","
+                    + "\"bandwidth-bytes\":99999999999999999999},\"id\":2}\n");
+            assertEquals("INVALID_ARG", client.errorClass());
+            client.send("{\"execute\":\"domain-list\",\"id\":1e999}\n");
+            assertEquals("PROTOCOL_ERROR", client.errorClass());
+            client.send("{\"execute\":\"domain-list\",\"id\":" + "[".repeat(1000) + "]".repeat(1000) + "}\n");
+            assertEquals("PROTOCOL_ERROR", client.errorClass());
+            client.send("{\"execute\":\"domain-list\",\"id\":3}\n");
+            assertEquals(Map.of("return", List.of(), "id", 3L), client.reply());
+        }
+    }
+
+    @Test
     void anOversizedMessageGetsAnErrorAndACloseWhileOthersAreServed() throws Exception {
         try (RawClient other = client();
                 RawClient big = client()) {

@@ -1,6 +1,7 @@
 package io.siphon.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.BlockJobEvent;
@@ -11,7 +12,7 @@ import io.siphon.api.Domain;
 import io.siphon.api.DomainState;
 import io.siphon.api.Siphon;
 import io.siphon.api.SpeedFlag;
-import io.siphon.api.contract.QemuTools;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,7 +91,7 @@ class DaemonEndToEndTest {
 
             domain.blockPull("vda", 4, Set.of()); // 4 MiB/s: about 4 s for 16 MiB
             // the guest's write lands in a range the pull has not reached yet, and wins
-            QemuTools.run(
+            QemuTools.ok(
                     "qemu-io",
                     "-f",
                     "raw",
@@ -107,14 +108,14 @@ class DaemonEndToEndTest {
             List<String> open = openFiles(daemon.pid());
             assertTrue(open.contains(top.toString()), open::toString);
             assertTrue(!open.contains(template.toString()), () -> "the daemon still holds the template: " + open);
-            QemuTools.run("qemu-io", "-f", "raw", "-c", "read -P 0xab " + (12 * MIB + 4096) + " 65536", uri);
+            QemuTools.ok("qemu-io", "-f", "raw", "-c", "read -P 0xab " + (12 * MIB + 4096) + " 65536", uri);
             domain.shutdown();
         }
-        assertEquals("", QemuTools.backingName(top));
+        assertNull(QemuTools.backingName(top));
         Path expected = dir.resolve("web-expected.raw");
         QemuTools.write(expected, "raw", 0xab, 12 * MIB + 4096, 65536);
         QemuTools.assertSameContent(top, expected);
-        QemuTools.run("qemu-img", "check", top.toString());
+        QemuTools.ok("qemu-img", "check", top.toString());
     }
 
     @Test
@@ -134,7 +135,7 @@ class DaemonEndToEndTest {
         } finally {
             first.kill();
         }
-        QemuTools.run("qemu-img", "check", top.toString());
+        QemuTools.ok("qemu-img", "check", top.toString());
         assertEquals("db-template.raw", QemuTools.backingName(top));
 
         try (DaemonProcess second = DaemonProcess.start(state);
@@ -154,7 +155,7 @@ class DaemonEndToEndTest {
             domain.shutdown();
             assertTrue(second.log().contains("resuming the pull recorded before the restart"), second.log());
         }
-        assertEquals("", QemuTools.backingName(top));
+        assertNull(QemuTools.backingName(top));
         QemuTools.assertSameContent(top, dir.resolve("db-expected.raw"));
     }
 

@@ -1,7 +1,8 @@
 package io.siphon.daemon;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.siphon.protocol.FrameReader;
-import io.siphon.protocol.Json;
 import io.siphon.protocol.ProtocolException;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
@@ -15,6 +16,11 @@ import java.util.Optional;
 
 /** A control-protocol client that sends raw bytes and reads replies as JSON, as socat would. */
 final class RawClient implements AutoCloseable {
+    /** Integers as Long, as the tests compare them. */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_LONG_FOR_INTS)
+            .build();
+
     private final SocketChannel channel;
     private final FrameReader reader;
 
@@ -36,7 +42,7 @@ final class RawClient implements AutoCloseable {
         if (line.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of((Map<?, ?>) Json.parse(line.get()));
+        return Optional.of(JSON.readValue(line.get(), Map.class));
     }
 
     /** The next message that is not an event. */

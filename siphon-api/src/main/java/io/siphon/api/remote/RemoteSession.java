@@ -1,5 +1,7 @@
 package io.siphon.api.remote;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.LongNode;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
 import io.siphon.api.DiskInfo;
@@ -10,20 +12,20 @@ import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DriverSession;
 import io.siphon.protocol.Command;
 import io.siphon.protocol.ErrorReply;
+import io.siphon.protocol.Event;
 import io.siphon.protocol.EventMessage;
 import io.siphon.protocol.FrameReader;
 import io.siphon.protocol.Greeting;
-import io.siphon.protocol.Messages;
+import io.siphon.protocol.MessageCodec;
 import io.siphon.protocol.ProtocolException;
 import io.siphon.protocol.Reply;
 import io.siphon.protocol.Request;
-import io.siphon.protocol.Values;
+import io.siphon.protocol.Result;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,7 +54,7 @@ final class RemoteSession implements DriverSession {
     private final FrameReader in;
     private final boolean readOnly;
     private final AtomicLong nextId = new AtomicLong(1);
-    private final Map<Long, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(
             Thread.ofVirtual().name("siphon-events").factory());
     private volatile Consumer<SiphonEvent> sink = event -> {};
@@ -67,7 +69,7 @@ final class RemoteSession implements DriverSession {
         Greeting greeting;
         try {
             Optional<String> first = in.next();
-            if (first.isEmpty() || !(Messages.decode(first.get()) instanceof Greeting g)) {
+            if (first.isEmpty() || !(MessageCodec.decode(first.get()) instanceof Greeting g)) {
                 throw new SiphonException(ErrorCode.PROTOCOL_ERROR, peer + " did not greet with a QMP greeting");
             }
             greeting = g;
@@ -94,12 +96,12 @@ final class RemoteSession implements DriverSession {
                 if (line.isEmpty()) {
                     break;
                 }
-                switch (Messages.decode(line.get())) {
-                    case Reply r -> complete(r.id(), r.value(), null);
+                switch (MessageCodec.decode(line.get())) {
+                    case Reply r -> complete(r.id(), r, null);
                     case ErrorReply e ->
                         complete(
                                 e.id(), null, new SiphonException(ErrorCode.fromName(e.errorClass()), e.description()));
-                    case EventMessage e -> deliver(e);
+                    case EventMessage e -> deliver(e.event());
                     default -> LOG.warn("ignoring unexpected message from {}", peer);
                 }
             }
@@ -112,20 +114,22 @@ final class RemoteSession implements DriverSession {
         pending.clear();
     }
 
-    /** Completes the request {@code id} with {@code value}, or with {@code failure} when it is not null. */
-    private void complete(Optional<Object> id, Object value, SiphonException failure) {
-        CompletableFuture<Object> waiting = id.orElse(null) instanceof Long key ? pending.remove(key) : null;
+    /** Completes the request {@code id} with {@code reply}, or with {@code failure} when it is not null. */
+    private void complete(Optional<JsonNode> id, Reply reply, SiphonException failure) {
+        CompletableFuture<Reply> waiting = id.filter(JsonNode::canConvertToExactIntegral)
+                .map(key -> pending.remove(key.asLong()))
+                .orElse(null);
         if (waiting == null) {
             LOG.warn("reply from {} with an id no request has: {}", peer, id);
         } else if (failure != null) {
             waiting.completeExceptionally(failure);
         } else {
-            waiting.complete(value);
+            waiting.complete(reply);
         }
     }
 
-    private void deliver(EventMessage message) {
-        Optional<SiphonEvent> event = Values.event(message);
+    private void deliver(Event message) {
+        Optional<SiphonEvent> event = message.toApi();
         try {
             event.ifPresent(e -> delivery.execute(() -> sink.accept(e)));
         } catch (RejectedExecutionException e) {
@@ -134,19 +138,20 @@ final class RemoteSession implements DriverSession {
         }
     }
 
-    private Object call(Command command, Map<String, Object> arguments) {
+    /** Sends {@code command} and waits for its result. */
+    private <R extends Result> R call(Command<R> command) {
         if (readOnly && !command.isQuery()) {
             throw new SiphonException(
                     ErrorCode.READ_ONLY, "'" + command.wireName() + "' is refused on a read-only connection");
         }
         long id = nextId.getAndIncrement();
-        CompletableFuture<Object> reply = new CompletableFuture<>();
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
         pending.put(id, reply);
         if (closed) {
             pending.remove(id);
             throw new SiphonException(ErrorCode.CONNECTION_FAILED, "connection to " + peer + " is closed");
         }
-        byte[] line = (Messages.encode(new Request(command.wireName(), arguments, Optional.of(id))) + "\n")
+        byte[] line = (MessageCodec.encode(new Request(command, Optional.of(LongNode.valueOf(id)))) + "\n")
                 .getBytes(StandardCharsets.UTF_8);
         try {
             synchronized (out) {
@@ -158,7 +163,7 @@ final class RemoteSession implements DriverSession {
             throw new SiphonException(ErrorCode.CONNECTION_FAILED, "sending to " + peer + ": " + e.getMessage(), e);
         }
         try {
-            return reply.get();
+            return MessageCodec.result(command, reply.get());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof SiphonException s) {
                 // a fresh exception so the stack shows this call, with the daemon's code and message
@@ -169,14 +174,6 @@ final class RemoteSession implements DriverSession {
             Thread.currentThread().interrupt();
             throw new SiphonException(ErrorCode.OPERATION_FAILED, "interrupted waiting for " + command.wireName(), e);
         }
-    }
-
-    private static Map<String, Object> args(Object... keyValues) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            map.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return map;
     }
 
     @Override
@@ -191,95 +188,78 @@ final class RemoteSession implements DriverSession {
 
     @Override
     public DomainInfo define(String domainXml) {
-        return Values.domainInfo(call(Command.DOMAIN_DEFINE, args("xml", domainXml)));
+        return call(new Command.DomainDefine(domainXml)).toApi();
     }
 
     @Override
     public void undefine(String domain) {
-        call(Command.DOMAIN_UNDEFINE, args("domain", domain));
+        call(new Command.DomainUndefine(domain));
     }
 
     @Override
     public List<DomainInfo> list() {
-        Object reply = call(Command.DOMAIN_LIST, args());
-        if (!(reply instanceof List<?> list)) {
-            throw new SiphonException(ErrorCode.PROTOCOL_ERROR, "domain-list must return an array");
-        }
-        return list.stream().map(Values::domainInfo).toList();
+        return call(new Command.DomainList()).toApi();
     }
 
     @Override
     public DomainInfo info(String domain) {
-        return Values.domainInfo(call(Command.DOMAIN_INFO, args("domain", domain)));
+        return call(new Command.DomainInfo(domain)).toApi();
     }
 
     @Override
     public void start(String domain) {
-        call(Command.DOMAIN_START, args("domain", domain));
+        call(new Command.DomainStart(domain));
     }
 
     @Override
     public void shutdown(String domain) {
-        call(Command.DOMAIN_SHUTDOWN, args("domain", domain));
+        call(new Command.DomainShutdown(domain));
     }
 
     @Override
     public void destroy(String domain) {
-        call(Command.DOMAIN_DESTROY, args("domain", domain));
+        call(new Command.DomainDestroy(domain));
     }
 
     @Override
     public List<DiskInfo> disks(String domain) {
-        Object reply = call(Command.DOMAIN_DISKS, args("domain", domain));
-        if (!(reply instanceof List<?> list)) {
-            throw new SiphonException(ErrorCode.PROTOCOL_ERROR, "domain-disks must return an array");
-        }
-        return list.stream().map(Values::diskInfo).toList();
+        return call(new Command.DomainDisks(domain)).toApi();
     }
 
     @Override
     public void blockPull(
             String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
-        Map<String, Object> arguments = args("domain", domain, "disk", disk, "bandwidth-bytes", bytesPerSecond);
-        base.ifPresent(b -> arguments.put("base", b));
-        if (keepRelative) {
-            arguments.put("keep-relative", true);
-        }
-        call(Command.BLOCK_PULL, arguments);
+        call(new Command.BlockPull(domain, disk, base, bytesPerSecond, keepRelative));
     }
 
     @Override
     public BlockJobProgress blockPullStep(String domain, String disk) {
-        return Values.progress(call(Command.BLOCK_PULL_STEP, args("domain", domain, "disk", disk)));
+        return call(new Command.BlockPullStep(domain, disk)).toApi();
     }
 
     @Override
     public Optional<BlockJobInfo> blockJobInfo(String domain, String disk) {
-        Object reply = call(Command.BLOCK_JOB_INFO, args("domain", domain, "disk", disk));
-        if (reply instanceof Map<?, ?> map && map.containsKey("job")) {
-            return Optional.of(Values.blockJobInfo(map.get("job")));
-        }
-        return Optional.empty();
+        return call(new Command.BlockJobInfo(domain, disk)).toApi();
     }
 
     @Override
     public void blockJobAbort(String domain, String disk, boolean async) {
-        call(Command.BLOCK_JOB_ABORT, args("domain", domain, "disk", disk, "async", async));
+        call(new Command.BlockJobAbort(domain, disk, async));
     }
 
     @Override
     public void blockJobSetSpeed(String domain, String disk, long bytesPerSecond) {
-        call(Command.BLOCK_JOB_SET_SPEED, args("domain", domain, "disk", disk, "bandwidth-bytes", bytesPerSecond));
+        call(new Command.BlockJobSetSpeed(domain, disk, bytesPerSecond));
     }
 
     @Override
     public void blockJobPause(String domain, String disk) {
-        call(Command.BLOCK_JOB_PAUSE, args("domain", domain, "disk", disk));
+        call(new Command.BlockJobPause(domain, disk));
     }
 
     @Override
     public void blockJobResume(String domain, String disk) {
-        call(Command.BLOCK_JOB_RESUME, args("domain", domain, "disk", disk));
+        call(new Command.BlockJobResume(domain, disk));
     }
 
     @Override

@@ -24,10 +24,12 @@ import io.siphon.api.PullFlag;
 import io.siphon.api.RebaseFlag;
 import io.siphon.api.SiphonException;
 import io.siphon.api.SpeedFlag;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -412,7 +414,7 @@ public abstract class DriverContract {
      */
     protected void finish(RunningChain chain, String expectedBacking) throws Exception {
         chain.domain().shutdown();
-        assertEquals(expectedBacking, QemuTools.backingName(top(chain.name())));
+        assertEquals(expectedBacking, Objects.requireNonNullElse(QemuTools.backingName(top(chain.name())), ""));
         QemuTools.assertSameContent(top(chain.name()), images.resolve(chain.name() + "-expected.raw"));
         connection.undefine(chain.name());
     }
@@ -521,7 +523,7 @@ public abstract class DriverContract {
         String name = uniqueName("corrupt");
         BlockingQueue<BlockJobEvent> events = jobEvents();
         Path base = images.resolve(name + "-base.qcow2");
-        QemuTools.run("qemu-img", "create", "-q", "-f", "qcow2", base.toString(), "8M");
+        QemuTools.ok("qemu-img", "create", "-q", "-f", "qcow2", base.toString(), "8M");
         QemuTools.write(base, "qcow2", 0x5a, 0, 8 * MIB);
         Path top = top(name);
         QemuTools.createOverlay(top, base.getFileName().toString(), "qcow2");

@@ -9,6 +9,7 @@ import io.siphon.api.DiskInfo;
 import io.siphon.api.Domain;
 import io.siphon.api.DomainState;
 import io.siphon.api.LifecycleEvent;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -148,7 +149,7 @@ public final class GuestPullScenario {
                 .findFirst()
                 .orElseThrow();
         String uri = vdb.nbdUri().orElseThrow(() -> new AssertionError("vdb has no NBD export"));
-        QemuTools.run("qemu-io", "-f", "raw", "-c", "write -P 0x73 0 512", uri);
+        QemuTools.ok("qemu-io", "-f", "raw", "-c", "write -P 0x73 0 512", uri);
     }
 
     /** Waits until the guest has powered itself off: the domain is shut off, with the SHUTDOWN event. */
@@ -223,7 +224,7 @@ public final class GuestPullScenario {
     /** The clone holds {@code content}, has no backing link and passes {@code qemu-img check}. */
     public void assertCloneHolds(byte[] content) throws IOException, InterruptedException {
         assertEquals("", QemuTools.backingName(clone));
-        QemuTools.run("qemu-img", "check", "-U", clone.toString());
+        QemuTools.ok("qemu-img", "check", "-U", clone.toString());
         Path flat = dir.resolve("clone-flat.raw");
         QemuTools.flatten(clone, flat);
         assertArrayEquals(content, Files.readAllBytes(flat), "the clone's content");

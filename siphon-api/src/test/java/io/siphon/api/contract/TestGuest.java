@@ -1,5 +1,6 @@
 package io.siphon.api.contract;
 
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ public record TestGuest(Path kernel, Path initrd) {
     public static TestGuest build(Path dir, String script) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Path scriptFile = Files.writeString(dir.resolve("guest.sh"), script);
-        QemuTools.run(makeGuest().toString(), dir.toString(), scriptFile.toString());
+        QemuTools.ok(makeGuest().toString(), dir.toString(), scriptFile.toString());
         return new TestGuest(dir.resolve("vmlinuz"), dir.resolve("initrd.img"));
     }
 

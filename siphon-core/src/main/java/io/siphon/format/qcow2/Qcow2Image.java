@@ -10,7 +10,6 @@ import io.siphon.format.ImageFile;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
-import io.siphon.util.Checked;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -149,7 +148,6 @@ final class Qcow2Image implements Image {
 
     @Override
     public void read(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
-        Checked.requireWithin(offsetBytes, dst.remaining(), sizeBytes);
         ioLock.readLock().lock();
         try {
             ensureOpen();
@@ -214,7 +212,6 @@ final class Qcow2Image implements Image {
     @Override
     public void write(long offsetBytes, ByteBuffer src, Set<RequestFlag> flags) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, src.remaining(), sizeBytes);
         long offset = offsetBytes;
         ioLock.readLock().lock();
         try {
@@ -241,7 +238,6 @@ final class Qcow2Image implements Image {
     @Override
     public void writeZeroes(long offsetBytes, long lengthBytes, Set<RequestFlag> flags) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
         if (lengthBytes == 0) {
             return;
         }
@@ -256,7 +252,6 @@ final class Qcow2Image implements Image {
     @Override
     public void discard(long offsetBytes, long lengthBytes) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
         if (lengthBytes == 0) {
             return;
         }
@@ -300,7 +295,6 @@ final class Qcow2Image implements Image {
 
     @Override
     public List<Extent> blockStatus(long offsetBytes, long lengthBytes) throws IOException {
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
         List<Extent> extents = new ArrayList<>();
         if (lengthBytes == 0) {
             return extents;

@@ -16,7 +16,6 @@ import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
 import io.siphon.format.raw.RawFormat;
 import io.siphon.util.Alignment;
-import io.siphon.util.Checked;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -136,7 +135,6 @@ final class QedImage implements Image {
 
     @Override
     public void read(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
-        Checked.requireWithin(offsetBytes, dst.remaining(), sizeBytes());
         requireOpen();
         long pos = offsetBytes;
         while (dst.hasRemaining()) {
@@ -156,7 +154,6 @@ final class QedImage implements Image {
     @Override
     public void write(long offsetBytes, ByteBuffer src, Set<RequestFlag> flags) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, src.remaining(), sizeBytes());
         long pos = offsetBytes;
         while (src.hasRemaining()) {
             QedClusterMap.Run run = lookup(pos, src.remaining());
@@ -282,7 +279,6 @@ final class QedImage implements Image {
     @Override
     public void writeZeroes(long offsetBytes, long lengthBytes, Set<RequestFlag> flags) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes());
         if (lengthBytes == 0) {
             return;
         }
@@ -382,7 +378,6 @@ final class QedImage implements Image {
     @Override
     public void discard(long offsetBytes, long lengthBytes) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes());
         long end = offsetBytes + lengthBytes;
         long wholeStart = Alignment.alignUp(offsetBytes, header.clusterSize());
         long wholeEnd = end == sizeBytes() ? end : Alignment.alignDown(end, header.clusterSize());
@@ -416,7 +411,6 @@ final class QedImage implements Image {
 
     @Override
     public List<Extent> blockStatus(long offsetBytes, long lengthBytes) throws IOException {
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes());
         requireOpen();
         List<Extent> extents = new ArrayList<>();
         long end = offsetBytes + lengthBytes;

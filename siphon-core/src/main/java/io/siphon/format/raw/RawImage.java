@@ -12,7 +12,6 @@ import io.siphon.format.ImageFile;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.RepairMode;
-import io.siphon.util.Checked;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -54,14 +53,12 @@ final class RawImage implements Image {
 
     @Override
     public void read(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
-        Checked.requireWithin(offsetBytes, dst.remaining(), sizeBytes);
         file.readZeroPadded(offsetBytes, dst);
     }
 
     @Override
     public void write(long offsetBytes, ByteBuffer src, Set<RequestFlag> flags) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, src.remaining(), sizeBytes);
         file.writeFully(offsetBytes, src);
         if (flags.contains(RequestFlag.FUA)) {
             file.flush();
@@ -71,7 +68,6 @@ final class RawImage implements Image {
     @Override
     public void writeZeroes(long offsetBytes, long lengthBytes, Set<RequestFlag> flags) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
         if (lengthBytes == 0) {
             return;
         }
@@ -104,7 +100,6 @@ final class RawImage implements Image {
     @Override
     public void discard(long offsetBytes, long lengthBytes) throws IOException {
         requireWritable();
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
         // Discard is advisory: where holes cannot be punched, keeping the data is a valid outcome.
         file.punchHole(offsetBytes, lengthBytes);
     }
@@ -118,7 +113,6 @@ final class RawImage implements Image {
 
     @Override
     public List<Extent> blockStatus(long offsetBytes, long lengthBytes) throws IOException {
-        Checked.requireWithin(offsetBytes, lengthBytes, sizeBytes);
         long end = offsetBytes + lengthBytes;
         List<Extent> extents = new ArrayList<>();
         long position = offsetBytes;

@@ -9,6 +9,7 @@ import io.siphon.block.Allocation;
 import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
 import io.siphon.block.RequestFlag;
+import io.siphon.block.Waiting;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
@@ -32,7 +33,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Copy-on-read over a qcow2 top whose backing is a qcow2 full of 0x11 (zeroes in its last MiB). */
+/**
+ * Copy-on-read over a qcow2 top whose backing is a qcow2 full of 0x11 (zeroes in its last MiB), as a
+ * disk has it: the filter below a {@link RequestGate}.
+ */
 class CopyOnReadFilterTest {
     private static final int MIB = 1 << 20;
     private static final long SIZE = 4L * MIB;
@@ -67,6 +71,12 @@ class CopyOnReadFilterTest {
         return buffer.array();
     }
 
+    private static RequestGate front(Image top, boolean copyEveryRead) {
+        return new RequestGate(new CopyOnReadFilter(top, CLUSTER), CLUSTER, copyEveryRead);
+    }
+
+    private static final Set<RequestFlag> COPY = Set.of(RequestFlag.COPY_ON_READ);
+
     private static Allocation topHolds(Image image, long offset) throws IOException {
         return image.blockStatus(offset, 1).getFirst().allocation();
     }
@@ -80,7 +90,7 @@ class CopyOnReadFilterTest {
     @Test
     void aCopyingReadWritesWholeClustersIntoTheTop() throws IOException {
         try (ImageChain chain = ImageChain.open(top, Optional.empty(), OpenOptions.READ_WRITE)) {
-            CopyOnReadFilter filter = new CopyOnReadFilter(chain.top(), CLUSTER, false);
+            RequestGate filter = front(chain.top(), false);
             assertArrayEquals(filled(1000, 0x11), read(filter, 70_000, 1000, Set.of()));
             assertEquals(Allocation.UNALLOCATED, topHolds(chain.top(), 70_000), "a plain read copies nothing");
             assertArrayEquals(filled(1000, 0x11), read(filter, 70_000, 1000, Set.of(RequestFlag.COPY_ON_READ)));
@@ -100,23 +110,35 @@ class CopyOnReadFilterTest {
     @Test
     void copyOnReadReportsTheBytesItCopiedAndZeroesBecomeZeroClusters() throws IOException {
         try (ImageChain chain = ImageChain.open(top, Optional.empty(), OpenOptions.READ_WRITE)) {
-            CopyOnReadFilter filter = new CopyOnReadFilter(chain.top(), CLUSTER, false);
+            CopyOnReadFilter copier = new CopyOnReadFilter(chain.top(), CLUSTER);
+            RequestGate filter = new RequestGate(copier, CLUSTER, false);
             filter.write(2 * MIB, ByteBuffer.wrap(filled(CLUSTER, 0x22)));
-            long copied = filter.copyOnRead(2 * MIB - CLUSTER, ByteBuffer.allocate(3 * CLUSTER));
+            long copied = copied(copier, () -> read(filter, 2 * MIB - CLUSTER, 3 * CLUSTER, COPY));
             assertEquals(2L * CLUSTER, copied, "the cluster the guest wrote is not copied");
-            assertEquals(MIB, filter.copyOnRead(3 * MIB, ByteBuffer.allocate(MIB)));
+            assertEquals(MIB, copied(copier, () -> read(filter, 3 * MIB, MIB, COPY)));
             assertEquals(Allocation.ZERO, topHolds(chain.top(), 3 * MIB), "backing zeroes are held as zeroes");
-            assertEquals(0, filter.copyOnRead(3 * MIB, ByteBuffer.allocate(MIB)), "nothing left to copy");
+            assertEquals(0, copied(copier, () -> read(filter, 3 * MIB, MIB, COPY)), "nothing left to copy");
             chain.remove(1, 2);
             assertArrayEquals(filled(CLUSTER, 0x22), read(chain.top(), 2 * MIB, CLUSTER, Set.of()));
             assertArrayEquals(new byte[MIB], read(chain.top(), 3 * MIB, MIB, Set.of()));
         }
     }
 
+    private interface Read {
+        byte[] run() throws IOException;
+    }
+
+    /** The bytes {@code copier} copied while {@code read} ran. */
+    private static long copied(CopyOnReadFilter copier, Read read) throws IOException {
+        long before = copier.copiedBytes();
+        read.run();
+        return copier.copiedBytes() - before;
+    }
+
     @Test
     void copyEveryReadCopiesPlainReads() throws IOException {
         try (ImageChain chain = ImageChain.open(top, Optional.empty(), OpenOptions.READ_WRITE)) {
-            CopyOnReadFilter filter = new CopyOnReadFilter(chain.top(), CLUSTER, true);
+            RequestGate filter = front(chain.top(), true);
             read(filter, 0, 4096, Set.of());
             assertEquals(Allocation.DATA, topHolds(chain.top(), 0));
             filter.setCopyEveryRead(false);
@@ -128,8 +150,8 @@ class CopyOnReadFilterTest {
     @Test
     void aReadOnlyTopIsNeverWritten() throws IOException {
         try (ImageChain chain = ImageChain.open(top, Optional.empty(), OpenOptions.READ_ONLY)) {
-            CopyOnReadFilter filter = new CopyOnReadFilter(chain.top(), CLUSTER, true);
-            assertArrayEquals(filled(4096, 0x11), read(filter, 0, 4096, Set.of(RequestFlag.COPY_ON_READ)));
+            RequestGate filter = front(chain.top(), true);
+            assertArrayEquals(filled(4096, 0x11), read(filter, 0, 4096, COPY));
             assertEquals(Allocation.UNALLOCATED, topHolds(chain.top(), 0));
         }
     }
@@ -156,7 +178,7 @@ class CopyOnReadFilterTest {
     }
 
     private interface GuestRequest {
-        void run(CopyOnReadFilter filter) throws IOException;
+        void run(RequestGate filter) throws IOException;
     }
 
     /**
@@ -168,34 +190,39 @@ class CopyOnReadFilterTest {
             Image topImage = chain.top();
             GatedDevice gate = new GatedDevice(topImage.backing().orElseThrow());
             topImage.attachBacking(Optional.of(gate));
-            CopyOnReadFilter filter = new CopyOnReadFilter(topImage, CLUSTER, false);
-            // virtual threads: the common pool may have a single worker on a small machine
-            ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-            CompletableFuture<Long> copy = CompletableFuture.supplyAsync(
-                    () -> {
-                        try {
-                            return filter.copyOnRead(0, ByteBuffer.allocate(CLUSTER));
-                        } catch (IOException e) {
-                            throw new RuntimeException(e);
-                        }
-                    },
-                    threads);
-            assertTrue(gate.entered.await(10, TimeUnit.SECONDS));
-            CompletableFuture<Void> guest = CompletableFuture.runAsync(
-                    () -> {
-                        try {
-                            request.run(filter);
-                        } catch (IOException e) {
-                            throw new RuntimeException(e);
-                        }
-                    },
-                    threads);
-            Thread.sleep(50);
-            assertFalse(guest.isDone(), "the guest request waits for the copy's range lock");
-            gate.release.countDown();
-            assertEquals(CLUSTER, copy.get(10, TimeUnit.SECONDS));
-            guest.get(10, TimeUnit.SECONDS);
-            assertArrayEquals(expected, read(filter, 0, 8192, Set.of()));
+            try {
+                CopyOnReadFilter copier = new CopyOnReadFilter(topImage, CLUSTER);
+                RequestGate filter = new RequestGate(copier, CLUSTER, false);
+                // virtual threads: the common pool may have a single worker on a small machine
+                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+                CompletableFuture<Long> copy = CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                return copied(copier, () -> read(filter, 0, CLUSTER, COPY));
+                            } catch (IOException e) {
+                                throw new RuntimeException(e);
+                            }
+                        },
+                        threads);
+                assertTrue(gate.entered.await(10, TimeUnit.SECONDS));
+                CompletableFuture<Void> guest = CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                request.run(filter);
+                            } catch (IOException e) {
+                                throw new RuntimeException(e);
+                            }
+                        },
+                        threads);
+                Waiting.untilCount(filter::waitingCount, 1, "requests waiting for the copy's range lock");
+                assertFalse(guest.isDone(), "the guest request waits for the copy's range lock");
+                gate.release.countDown();
+                assertEquals(CLUSTER, copy.get(10, TimeUnit.SECONDS));
+                guest.get(10, TimeUnit.SECONDS);
+                assertArrayEquals(expected, read(filter, 0, 8192, Set.of()));
+            } finally {
+                gate.release.countDown(); // a failed check must not leave the copy blocked
+            }
         }
     }
 

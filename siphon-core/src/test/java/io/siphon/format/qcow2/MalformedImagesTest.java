@@ -10,6 +10,7 @@ import io.siphon.format.ImageChain;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.ImageFormatException.Reason;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.siphon.format.ImageFile;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.QemuTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

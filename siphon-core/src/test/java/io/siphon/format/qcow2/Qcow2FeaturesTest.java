@@ -18,6 +18,7 @@ import io.siphon.format.ImageFormatException;
 import io.siphon.format.ImageFormatException.Reason;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.QemuTools;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

@@ -1,11 +1,12 @@
 package io.siphon.format.qcow2;
 
 import io.siphon.block.BlockDevice;
-import io.siphon.block.BlockDeviceContract;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.ImageFormatContract;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -13,13 +14,23 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 
-/** The block device contract for qcow2: v3 and v2, each alone and over a backing file. */
+/** The image format contract for qcow2: v3 and v2, each alone and over a backing file. */
 class Qcow2ImageTest {
     /** A contract run that also requires qemu-img check to find every image clean afterwards. */
-    abstract static class Variant extends BlockDeviceContract {
+    abstract static class Variant extends ImageFormatContract {
         Path file;
 
         abstract Map<String, String> options();
+
+        @Override
+        protected String formatName() {
+            return "qcow2";
+        }
+
+        @Override
+        protected Map<String, String> formatOptions() {
+            return options();
+        }
 
         boolean withBacking() {
             return false;

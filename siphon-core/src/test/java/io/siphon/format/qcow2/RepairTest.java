@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.format.CheckReport;
 import io.siphon.format.CreateOptions;
-import io.siphon.format.ExternalCommand;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
+import io.siphon.testing.QemuTools;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -46,7 +46,7 @@ class RepairTest {
         QemuTools.ok("qemu-img", "create", "-q", "-f", "qcow2", "-o", "lazy_refcounts=on", image.toString(), "4M");
         QemuTools.run(
                 "qemu-io", "-f", "qcow2", "-c", "write -P 0x33 0 1M", "-c", "flush", "-c", "abort", image.toString());
-        ExternalCommand.Result before = QemuTools.run("qemu-img", "check", image.toString());
+        QemuTools.Result before = QemuTools.run("qemu-img", "check", image.toString());
         assertEquals(2, before.exitCode(), "qemu-io left refcounts behind: " + before.stdout());
         try (Image opened = ImageChain.openOne(image, Optional.empty(), OpenOptions.READ_ONLY)) {
             assertTrue(opened.info().dirty(), "the dirty bit is set");
@@ -126,7 +126,7 @@ class RepairTest {
             file.truncate(fileSize);
             file.write(ByteBuffer.allocate(3 * 4096), fileSize);
         }
-        ExternalCommand.Result qemu = QemuTools.run("qemu-img", "check", "-U", image.toString());
+        QemuTools.Result qemu = QemuTools.run("qemu-img", "check", "-U", image.toString());
         assertEquals(3, qemu.exitCode(), qemu.stdout() + qemu.stderr());
         try (Image opened = ImageChain.openOne(image, Optional.empty(), OpenOptions.READ_WRITE)) {
             CheckReport found = opened.check(RepairMode.NONE);
@@ -153,7 +153,7 @@ class RepairTest {
             file.read(header, 0);
             file.write(ByteBuffer.allocate(8), header.getLong(40));
         }
-        ExternalCommand.Result qemu = QemuTools.run("qemu-img", "check", "--output=json", image.toString());
+        QemuTools.Result qemu = QemuTools.run("qemu-img", "check", "--output=json", image.toString());
         assertEquals(3, qemu.exitCode(), qemu.stdout());
         long qemuLeaks = field(qemu.stdout(), "leaks");
         try (Image opened = ImageChain.openOne(image, Optional.empty(), OpenOptions.READ_WRITE)) {
@@ -199,7 +199,7 @@ class RepairTest {
             }
             assertTrue(lastFlushed >= 0, "the writer flushed: " + output);
             if (lazy.equals("off")) {
-                ExternalCommand.Result check = QemuTools.run("qemu-img", "check", image.toString());
+                QemuTools.Result check = QemuTools.run("qemu-img", "check", image.toString());
                 assertTrue(check.exitCode() == 0 || check.exitCode() == 3, "no corruption after a crash: " + check);
             }
             try (Image opened = ImageChain.openOne(image, Optional.empty(), OpenOptions.READ_WRITE)) {

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
-import io.siphon.format.ExternalCommand;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.QemuTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -163,7 +163,7 @@ class SiphonMadeImagesTest {
         QemuTools.assertCheckClean(image);
         Path raw = image.resolveSibling(image.getFileName() + ".expected.raw");
         Files.write(raw, expected);
-        ExternalCommand.Result compare = QemuTools.run(
+        QemuTools.Result compare = QemuTools.run(
                 "qemu-img", "compare", "-U", "-f", "raw", "-F", "qcow2", raw.toString(), image.toString());
         assertEquals(0, compare.exitCode(), "qemu-img compare: " + compare.stdout() + compare.stderr());
     }

@@ -9,6 +9,7 @@ import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.QemuTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

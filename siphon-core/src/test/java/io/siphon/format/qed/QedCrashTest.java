@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
-import io.siphon.format.ExternalCommand;
 import io.siphon.format.Formats;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.QemuTools;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -79,7 +79,7 @@ class QedCrashTest {
                 dirtyAtKill++;
             }
             // Before any repair: QEMU may find leaked clusters (exit 3), never a corruption (exit 2).
-            ExternalCommand.Result unrepaired = QemuTools.run("qemu-img", "check", image.toString());
+            QemuTools.Result unrepaired = QemuTools.run("qemu-img", "check", image.toString());
             assertTrue(
                     unrepaired.exitCode() == 0 || unrepaired.exitCode() == 3,
                     "iteration " + i + " before repair: " + unrepaired);

@@ -1,6 +1,6 @@
 package io.siphon.format.qed;
 
-import static io.siphon.format.qed.QemuTools.ok;
+import static io.siphon.testing.QemuTools.ok;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,6 +17,7 @@ import io.siphon.format.ImageChain;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

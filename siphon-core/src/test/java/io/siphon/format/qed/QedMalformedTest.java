@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
-import io.siphon.format.ExternalCommand;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.ImageFormatException.Reason;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -256,7 +256,7 @@ class QedMalformedTest {
         // a sample of the cases: QEMU's verdict agrees
         Path image = validImage();
         damage(image, f -> put32(f, 8, 3));
-        ExternalCommand.Result result = QemuTools.run("qemu-img", "info", "-f", "qed", image.toString());
+        QemuTools.Result result = QemuTools.run("qemu-img", "info", "-f", "qed", image.toString());
         assertTrue(result.exitCode() != 0, result.toString());
         Files.delete(image);
         image = validImage();

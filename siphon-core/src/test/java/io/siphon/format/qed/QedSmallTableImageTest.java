@@ -11,4 +11,10 @@ class QedSmallTableImageTest extends QedImageTest {
     protected Map<String, String> formatOptions() {
         return Map.of("cluster_size", "4k", "table_size", "1");
     }
+
+    /** QEMU (7.2) refuses even the images it makes itself with one-cluster tables: "table offset is invalid". */
+    @Override
+    protected boolean qemuOpens() {
+        return false;
+    }
 }

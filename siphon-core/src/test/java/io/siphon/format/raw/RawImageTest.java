@@ -8,17 +8,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.siphon.block.Allocation;
 import io.siphon.block.BlockDevice;
-import io.siphon.block.BlockDeviceContract;
 import io.siphon.block.Extent;
 import io.siphon.block.FastZeroUnsupportedException;
 import io.siphon.block.RequestFlag;
 import io.siphon.format.CreateOptions;
-import io.siphon.format.ExternalCommand;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.ImageFormatContract;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -33,11 +33,26 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-class RawImageTest extends BlockDeviceContract {
+class RawImageTest extends ImageFormatContract {
     private static final Pattern QEMU_MAP_ENTRY =
             Pattern.compile("\"start\": (\\d+), \"length\": (\\d+),.*?\"zero\": (true|false), \"data\": (true|false)");
 
     private Path file;
+
+    @Override
+    protected String formatName() {
+        return "raw";
+    }
+
+    @Override
+    protected boolean hasBacking() {
+        return false;
+    }
+
+    @Override
+    protected boolean probes() {
+        return false;
+    }
 
     @Override
     protected BlockDevice create(long sizeBytes) throws IOException {
@@ -84,8 +99,7 @@ class RawImageTest extends BlockDeviceContract {
     }
 
     private static List<MapRun> qemuMap(Path image) throws Exception {
-        ExternalCommand.Result map = ExternalCommand.run(
-                        "qemu-img", "map", "--output=json", "-f", "raw", image.toString())
+        QemuTools.Result map = QemuTools.run("qemu-img", "map", "--output=json", "-f", "raw", image.toString())
                 .requireSuccess();
         List<MapRun> runs = new ArrayList<>();
         Matcher entry = QEMU_MAP_ENTRY.matcher(map.stdout());
@@ -125,9 +139,8 @@ class RawImageTest extends BlockDeviceContract {
     @Tag("interop")
     void blockStatusReadsImagesQemuWrote() throws Exception {
         file = dir.resolve("qemu.raw");
-        ExternalCommand.run("qemu-img", "create", "-f", "raw", file.toString(), "4M")
-                .requireSuccess();
-        ExternalCommand.run(
+        QemuTools.run("qemu-img", "create", "-f", "raw", file.toString(), "4M").requireSuccess();
+        QemuTools.run(
                         "qemu-io",
                         "-f",
                         "raw",
@@ -234,7 +247,7 @@ class RawImageTest extends BlockDeviceContract {
             device.write(1 << 20, ByteBuffer.wrap(random(10, 300_000)));
             device.flush();
             long ours = ((Image) device).info().actualSizeBytes().orElseThrow();
-            ExternalCommand.Result info = ExternalCommand.run(
+            QemuTools.Result info = QemuTools.run(
                             "qemu-img", "info", "-U", "--output=json", "-f", "raw", file.toString())
                     .requireSuccess();
             Matcher actual = Pattern.compile("\"actual-size\": (\\d+)").matcher(info.stdout());

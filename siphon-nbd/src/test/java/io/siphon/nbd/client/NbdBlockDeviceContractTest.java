@@ -1,10 +1,10 @@
 package io.siphon.nbd.client;
 
 import io.siphon.block.BlockDevice;
-import io.siphon.block.BlockDeviceContract;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.nbd.server.NbdServer;
+import io.siphon.testing.BlockDeviceContract;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;

@@ -10,7 +10,7 @@ import io.siphon.nbd.protocol.BlockStatusDescriptor;
 import io.siphon.nbd.protocol.CommandFlags;
 import io.siphon.nbd.protocol.MetaContexts;
 import io.siphon.nbd.testing.RandomDisk;
-import io.siphon.nbd.testing.Tools;
+import io.siphon.testing.QemuTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ class NbdClientInteropTest {
     }
 
     private String startQemuNbd(Path image, String format, boolean readOnly) throws Exception {
-        Tools.require("qemu-nbd");
+        QemuTools.require("qemu-nbd");
         Path socket = dir.resolve("qemu.sock");
         List<String> command = new java.util.ArrayList<>(
                 List.of("qemu-nbd", "-t", "-k", socket.toString(), "-x", "disk", "-f", format));
@@ -46,8 +46,8 @@ class NbdClientInteropTest {
             command.add("-r");
         }
         command.add(image.toString());
-        peer = Tools.start(command, dir.resolve("qemu-nbd.log"));
-        Tools.awaitSocket(socket, peer);
+        peer = QemuTools.start(command, dir.resolve("qemu-nbd.log"));
+        QemuTools.awaitSocket(socket, peer);
         return "nbd+unix:///disk?socket=" + socket;
     }
 
@@ -56,8 +56,8 @@ class NbdClientInteropTest {
         long seed = System.nanoTime();
         System.out.println("seed " + seed);
         Path image = dir.resolve("disk.qcow2");
-        Tools.ok("qemu-img", "create", "-f", "qcow2", image.toString(), "8M");
-        Tools.ok("qemu-io", "-f", "qcow2", "-c", "write -P 0x44 1M 1M", image.toString());
+        QemuTools.ok("qemu-img", "create", "-f", "qcow2", image.toString(), "8M");
+        QemuTools.ok("qemu-io", "-f", "qcow2", "-c", "write -P 0x44 1M 1M", image.toString());
         String uri = startQemuNbd(image, "qcow2", false);
         byte[] data = new byte[300_000];
         new Random(seed).nextBytes(data);
@@ -86,7 +86,7 @@ class NbdClientInteropTest {
         }
         stopPeer();
         peer = null;
-        String verified = Tools.ok(
+        String verified = QemuTools.ok(
                 "qemu-io", "-f", "qcow2", "-c", "read -P 0 1M 4k", "-c", "read -P 0x44 1052672 4k", image.toString());
         assertFalse(verified.contains("verification failed"), verified);
     }
@@ -106,11 +106,11 @@ class NbdClientInteropTest {
 
     @Test
     void readsWritesAndStatusAgainstNbdkitMemory() throws Exception {
-        Tools.require("nbdkit");
+        QemuTools.require("nbdkit");
         Path socket = dir.resolve("nbdkit.sock");
-        peer = Tools.start(
+        peer = QemuTools.start(
                 List.of("nbdkit", "-f", "-U", socket.toString(), "memory", "16M"), dir.resolve("nbdkit.log"));
-        Tools.awaitSocket(socket, peer);
+        QemuTools.awaitSocket(socket, peer);
         byte[] data = RandomDisk.content(System.nanoTime(), 1 << 20);
         try (NbdClient client = NbdClient.connect("nbd+unix:///?socket=" + socket)) {
             assertEquals(16 << 20, client.sizeBytes());

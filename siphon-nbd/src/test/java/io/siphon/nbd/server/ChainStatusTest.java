@@ -4,9 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.block.filter.CopyOnReadFilter;
+import io.siphon.block.filter.RequestGate;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
-import io.siphon.nbd.testing.Tools;
+import io.siphon.testing.QemuTools;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ class ChainStatusTest {
 
     static List<MapLine> map(String uri) throws Exception {
         List<MapLine> lines = new ArrayList<>();
-        for (String line : Tools.ok("nbdinfo", "--map", uri).split("\n")) {
+        for (String line : QemuTools.ok("nbdinfo", "--map", uri).split("\n")) {
             String[] fields = line.trim().split("\\s+");
             if (fields.length < 3) {
                 continue;
@@ -47,11 +48,11 @@ class ChainStatusTest {
 
     @Test
     void overlayMapMatchesQemuNbd() throws Exception {
-        Tools.require("qemu-img", "qemu-io", "qemu-nbd", "nbdinfo");
+        QemuTools.require("qemu-img", "qemu-io", "qemu-nbd", "nbdinfo");
         Path base = dir.resolve("base.qcow2");
         Path overlay = dir.resolve("overlay.qcow2");
-        Tools.ok("qemu-img", "create", "-f", "qcow2", base.toString(), "4M");
-        Tools.ok(
+        QemuTools.ok("qemu-img", "create", "-f", "qcow2", base.toString(), "4M");
+        QemuTools.ok(
                 "qemu-io",
                 "-f",
                 "qcow2",
@@ -62,8 +63,8 @@ class ChainStatusTest {
                 "-c",
                 "write -P 0x33 3M 128k",
                 base.toString());
-        Tools.ok("qemu-img", "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", overlay.toString(), "6M");
-        Tools.ok(
+        QemuTools.ok("qemu-img", "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", overlay.toString(), "6M");
+        QemuTools.ok(
                 "qemu-io",
                 "-f",
                 "qcow2",
@@ -76,12 +77,12 @@ class ChainStatusTest {
                 overlay.toString());
 
         Path qemuSocket = dir.resolve("qemu.sock");
-        Process qemu = Tools.start(
+        Process qemu = QemuTools.start(
                 List.of("qemu-nbd", "-r", "-t", "-k", qemuSocket.toString(), "-f", "qcow2", overlay.toString()),
                 dir.resolve("qemu-nbd.log"));
         try (ImageChain chain = ImageChain.open(overlay, Optional.of("qcow2"), OpenOptions.READ_ONLY)) {
-            Tools.awaitSocket(qemuSocket, qemu);
-            CopyOnReadFilter filtered = new CopyOnReadFilter(chain.top(), 65536, false);
+            QemuTools.awaitSocket(qemuSocket, qemu);
+            RequestGate filtered = new RequestGate(new CopyOnReadFilter(chain.top(), 65536), 65536, false);
             try (NbdServer server = NbdServer.builder()
                     .export("overlay", chain.top(), true)
                     .export("filtered", filtered, true)
@@ -93,7 +94,7 @@ class ChainStatusTest {
                 assertTrue(expected.size() >= 5, "the files give a varied map: " + expected);
                 assertEquals(expected, map(server.uri("overlay")));
                 assertEquals(expected, map(server.uri("filtered")));
-                Tools.ok("qemu-img", "compare", "nbd+unix:///?socket=" + qemuSocket, server.uri("overlay"));
+                QemuTools.ok("qemu-img", "compare", "nbd+unix:///?socket=" + qemuSocket, server.uri("overlay"));
             }
         } finally {
             qemu.destroy();

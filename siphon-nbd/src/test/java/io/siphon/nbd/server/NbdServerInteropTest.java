@@ -10,7 +10,7 @@ import io.siphon.format.OpenOptions;
 import io.siphon.nbd.client.NbdClient;
 import io.siphon.nbd.client.NbdReplyException;
 import io.siphon.nbd.testing.RandomDisk;
-import io.siphon.nbd.testing.Tools;
+import io.siphon.testing.QemuTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +39,7 @@ class NbdServerInteropTest {
 
     @BeforeEach
     void serve() throws Exception {
-        Tools.require("qemu-img", "qemu-io", "nbdinfo", "nbdcopy", "fio");
+        QemuTools.require("qemu-img", "qemu-io", "nbdinfo", "nbdcopy", "fio");
         seed = System.nanoTime();
         diskFile = dir.resolve("disk.raw");
         templateFile = dir.resolve("template.raw");
@@ -77,15 +77,15 @@ class NbdServerInteropTest {
 
     @Test
     void nbdinfoListsBothExportsWithTheirFlagsAndContexts() throws Exception {
-        String list = Tools.ok("nbdinfo", "--list", uri(""));
+        String list = QemuTools.ok("nbdinfo", "--list", uri(""));
         assertTrue(list.contains("export=\"disk\""), list);
         assertTrue(list.contains("export=\"template\""), list);
-        String template = Tools.ok("nbdinfo", uri("template"));
+        String template = QemuTools.ok("nbdinfo", uri("template"));
         assertTrue(template.contains("export-size: " + SIZE), template);
         assertTrue(template.contains("is_read_only: true"), template);
         assertTrue(template.contains("base:allocation"), template);
         assertTrue(template.contains("block_size_maximum: " + WireLimits.MAX_PAYLOAD_BYTES), template);
-        String disk = Tools.ok("nbdinfo", uri("disk"));
+        String disk = QemuTools.ok("nbdinfo", uri("disk"));
         assertTrue(disk.contains("is_read_only: false"), disk);
         assertTrue(disk.contains("can_multi_conn: true"), disk);
         assertTrue(disk.contains("can_fua: true"), disk);
@@ -93,13 +93,13 @@ class NbdServerInteropTest {
 
     @Test
     void nbdinfoMapOfARawDiskIsAllData() throws Exception {
-        String map = Tools.ok("nbdinfo", "--map", uri("disk"));
+        String map = QemuTools.ok("nbdinfo", "--map", uri("disk"));
         assertEquals("0 " + SIZE + " 0 data", map.trim().replaceAll("\\s+", " "));
     }
 
     @Test
     void unknownExportIsRefusedByName() throws Exception {
-        Tools.Result result = Tools.run("nbdinfo", uri("nosuch"));
+        QemuTools.Result result = QemuTools.run("nbdinfo", uri("nosuch"));
         assertNotEquals(0, result.exitCode());
         assertTrue(result.stderr().contains("nosuch"), result.stderr());
     }
@@ -107,40 +107,40 @@ class NbdServerInteropTest {
     @Test
     void nbdcopyOutAndInMatchTheImages() throws Exception {
         Path out = dir.resolve("out.raw");
-        Tools.ok("nbdcopy", uri("template"), out.toString());
+        QemuTools.ok("nbdcopy", uri("template"), out.toString());
         assertEquals(-1, Files.mismatch(out, templateFile));
 
         Path incoming = dir.resolve("in.raw");
         byte[] fresh = new byte[(int) SIZE];
         new Random(seed + 1).nextBytes(fresh);
         Files.write(incoming, fresh);
-        Tools.ok("nbdcopy", incoming.toString(), uri("disk"));
+        QemuTools.ok("nbdcopy", incoming.toString(), uri("disk"));
         disk.top().flush();
         assertEquals(-1, Files.mismatch(incoming, diskFile));
     }
 
     @Test
     void qemuImgComparesAndConvertsOverNbd() throws Exception {
-        Tools.ok("qemu-img", "compare", "-f", "raw", "-F", "raw", templateFile.toString(), uri("template"));
+        QemuTools.ok("qemu-img", "compare", "-f", "raw", "-F", "raw", templateFile.toString(), uri("template"));
         Path converted = dir.resolve("converted.qcow2");
-        Tools.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", uri("template"), converted.toString());
-        Tools.ok("qemu-img", "compare", "-f", "qcow2", "-F", "raw", converted.toString(), templateFile.toString());
+        QemuTools.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", uri("template"), converted.toString());
+        QemuTools.ok("qemu-img", "compare", "-f", "qcow2", "-F", "raw", converted.toString(), templateFile.toString());
         // and the other way: a qcow2 image converted into a writable export
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-img",
                 "create",
                 "-f",
                 "qcow2",
                 dir.resolve("pattern.qcow2").toString(),
                 String.valueOf(SIZE));
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-io",
                 "-f",
                 "qcow2",
                 "-c",
                 "write -P 0x3c 1M 3M",
                 dir.resolve("pattern.qcow2").toString());
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-img",
                 "convert",
                 "-n",
@@ -150,7 +150,7 @@ class NbdServerInteropTest {
                 "raw",
                 dir.resolve("pattern.qcow2").toString(),
                 uri("disk"));
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-img",
                 "compare",
                 "-f",
@@ -163,7 +163,7 @@ class NbdServerInteropTest {
 
     @Test
     void qemuIoPatternsWrittenOverNbdReadBackAndReachTheFile() throws Exception {
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-io",
                 "-f",
                 "raw",
@@ -180,7 +180,7 @@ class NbdServerInteropTest {
                 "-c",
                 "aio_flush",
                 uri("disk"));
-        String reads = Tools.ok(
+        String reads = QemuTools.ok(
                 "qemu-io",
                 "-f",
                 "raw",
@@ -205,7 +205,7 @@ class NbdServerInteropTest {
 
     @Test
     void readOnlyExportRefusesWritesWithEperm() throws Exception {
-        Tools.Result result = Tools.run("qemu-io", "-f", "raw", "-c", "write -P 1 0 4k", uri("template"));
+        QemuTools.Result result = QemuTools.run("qemu-io", "-f", "raw", "-c", "write -P 1 0 4k", uri("template"));
         assertNotEquals(0, result.exitCode());
         assertTrue(result.stderr().contains("Permission denied"), result.stderr());
         // a client that ignores the READ_ONLY flag and writes anyway gets EPERM per request
@@ -225,7 +225,7 @@ class NbdServerInteropTest {
 
     @Test
     void fioWithVerifyAtQueueDepth16() throws Exception {
-        String output = Tools.ok(
+        String output = QemuTools.ok(
                 "fio",
                 "--name=verify",
                 "--ioengine=nbd",
@@ -240,7 +240,7 @@ class NbdServerInteropTest {
                 "--verify_state_save=0", // no state file left in the working directory
                 "--randseed=" + (seed & 0xffff));
         assertTrue(output.contains("err= 0"), output);
-        String mixed = Tools.ok(
+        String mixed = QemuTools.ok(
                 "fio",
                 "--name=mixed",
                 "--ioengine=nbd",

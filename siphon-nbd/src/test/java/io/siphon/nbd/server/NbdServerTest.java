@@ -18,6 +18,10 @@ import io.siphon.nbd.protocol.BlockStatusDescriptor;
 import io.siphon.nbd.protocol.CommandFlags;
 import io.siphon.nbd.protocol.CommandType;
 import io.siphon.nbd.protocol.OptionReplyType;
+import io.siphon.testing.FaultyBlockDevice;
+import io.siphon.testing.FaultyBlockDevice.Fault;
+import io.siphon.testing.FaultyBlockDevice.Op;
+import io.siphon.testing.FaultyBlockDevice.Rule;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -186,6 +190,32 @@ class NbdServerTest {
             assertEquals("ENOSPC", full.errorName());
             // the connection is still good after errors
             client.read(0, ByteBuffer.allocate(1));
+        }
+    }
+
+    @Test
+    void deviceErrorsReachTheClientAsEioAndEnospcAndTheConnectionSurvives() throws Exception {
+        FaultyBlockDevice faulty = new FaultyBlockDevice(a.top());
+        Rule eio = faulty.inject(Fault.EIO, Set.of(Op.READ), 65536, 4096, 1);
+        Rule full = faulty.inject(Fault.ENOSPC, Set.of(Op.WRITE), 0, 1 << 20, 1);
+        try (NbdServer server = NbdServer.builder()
+                        .export("a", faulty, false)
+                        .listenUnix(dir.resolve("s.sock"))
+                        .build()
+                        .start();
+                NbdClient client = NbdClient.connect(server.uri("a"))) {
+            NbdReplyException read =
+                    assertThrows(NbdReplyException.class, () -> client.read(65536, ByteBuffer.allocate(4096)));
+            assertEquals("EIO", read.errorName());
+            NbdReplyException write =
+                    assertThrows(NbdReplyException.class, () -> client.write(0, ByteBuffer.allocate(512), false));
+            assertEquals("ENOSPC", write.errorName());
+            assertEquals(1, eio.fired());
+            assertEquals(1, full.fired());
+            client.write(0, ByteBuffer.wrap(new byte[] {3}), false);
+            ByteBuffer back = ByteBuffer.allocate(1);
+            client.read(0, back);
+            assertEquals(3, back.get(0), "after the faults, requests are served");
         }
     }
 }

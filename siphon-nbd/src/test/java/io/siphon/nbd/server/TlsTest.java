@@ -11,9 +11,9 @@ import io.siphon.nbd.client.NbdReplyException;
 import io.siphon.nbd.protocol.OptionReplyType;
 import io.siphon.nbd.protocol.TlsCredentials;
 import io.siphon.nbd.testing.RandomDisk;
-import io.siphon.nbd.testing.Tools;
 import io.siphon.net.PemTls;
 import io.siphon.net.testing.Pki;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -123,7 +123,7 @@ class TlsTest {
         String plain = server.uri("disk").replace("nbds://", "nbd://");
         NbdReplyException refused = assertThrows(NbdReplyException.class, () -> NbdClient.connect(plain));
         assertEquals(OptionReplyType.ERR_TLS_REQD, refused.errorCode());
-        Tools.Result info = Tools.run("nbdinfo", plain);
+        QemuTools.Result info = QemuTools.run("nbdinfo", plain);
         assertTrue(info.exitCode() != 0, info.stdout());
     }
 
@@ -164,12 +164,12 @@ class TlsTest {
 
     /** qemu-img compares the export on {@code port} with the content; nbdinfo sees TLS. */
     private void qemuImgAndNbdinfoConnect(int port) throws Exception {
-        Tools.require("qemu-img", "nbdinfo");
+        QemuTools.require("qemu-img", "nbdinfo");
         Path reference = dir.resolve("reference.raw");
         Files.write(reference, content);
         String nbd = "json:{\"driver\":\"raw\",\"file\":{\"driver\":\"nbd\",\"host\":\"127.0.0.1\"," + "\"port\":\""
                 + port + "\",\"export\":\"disk\",\"tls-creds\":\"tls0\"}}";
-        Tools.ok(
+        QemuTools.ok(
                 "qemu-img",
                 "compare",
                 "--object",
@@ -178,7 +178,7 @@ class TlsTest {
                 "raw",
                 nbd,
                 reference.toString());
-        String info = Tools.ok("nbdinfo", "nbds://127.0.0.1:" + port + "/disk?tls-certificates=" + clientCreds);
+        String info = QemuTools.ok("nbdinfo", "nbds://127.0.0.1:" + port + "/disk?tls-certificates=" + clientCreds);
         assertTrue(info.contains("with TLS"), info);
     }
 }

@@ -1,0 +1,219 @@
+"""virDomain: a defined domain of one connection, with libvirt-python's names and signatures."""
+
+import uuid as uuidlib
+from xml.sax.saxutils import quoteattr, escape
+
+from . import constants as c
+from .errors import error, unsupported_flags
+
+MIB = 1024 * 1024
+MAX_BYTES = (1 << 63) - 1
+
+
+def check_type(function: str, argument: str, value, types, what: str) -> None:
+    """TypeError, before anything is sent, when ``value`` is not one of ``types``."""
+    if not isinstance(value, types):
+        raise TypeError("%s() argument '%s' must be %s, not %s" % (function, argument, what, type(value).__name__))
+
+
+def check_flags(function: str, flags, known: int, libvirt_name: str) -> None:
+    check_type(function, "flags", flags, int, "int")
+    if flags < 0 or flags & ~known:
+        raise unsupported_flags(flags, libvirt_name)
+
+
+def bytes_per_second(function: str, bandwidth, in_bytes: bool) -> int:
+    """The wire's bytes/s for a libvirt bandwidth: MiB/s unless ``in_bytes``; 0 is unlimited."""
+    check_type(function, "bandwidth", bandwidth, int, "int")
+    if bandwidth < 0:
+        raise error(c.VIR_ERR_INVALID_ARG, "bandwidth %d is negative" % bandwidth)
+    limit = bandwidth if in_bytes else bandwidth * MIB
+    if limit > MAX_BYTES:
+        unit = "bytes/s" if in_bytes else "MiB/s"
+        most = MAX_BYTES if in_bytes else MAX_BYTES // MIB
+        raise error(c.VIR_ERR_OVERFLOW, "bandwidth must be at most %d %s, not %d" % (most, unit, bandwidth))
+    return limit
+
+
+def mib_per_second(limit: int) -> int:
+    """A bytes/s limit in MiB/s, rounded up so that a limit never reads as 0 (unlimited)."""
+    return -(-limit // MIB)
+
+
+class virDomain:
+    """A handle on a defined domain, by name; every call asks the daemon."""
+
+    def __init__(self, conn, name: str, uuid: str | None = None):
+        self._conn = conn
+        self._name = name
+        self._uuid = uuid
+
+    def __repr__(self):
+        return "<siphon.virDomain %r>" % self._name
+
+    def __eq__(self, other):
+        return isinstance(other, virDomain) and other._conn is self._conn and other._name == self._name
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def _call(self, command: str, **arguments):
+        return self._conn._call(command, dict(domain=self._name, **arguments))
+
+    def _info(self) -> dict:
+        info = self._call("domain-info")
+        self._uuid = info.get("uuid", self._uuid)
+        return info
+
+    def connect(self):
+        return self._conn
+
+    def name(self):
+        return self._name
+
+    def UUIDString(self):
+        if self._uuid is None:
+            self._info()
+        return self._uuid
+
+    def UUID(self):
+        return uuidlib.UUID(self.UUIDString()).bytes
+
+    def isActive(self):
+        return 1 if self._info().get("state") == "running" else 0
+
+    def isPersistent(self):
+        return 1
+
+    def state(self, flags=0):
+        check_flags("state", flags, 0, "virDomainGetState")
+        if self.isActive():
+            return [c.VIR_DOMAIN_RUNNING, c.VIR_DOMAIN_RUNNING_BOOTED]
+        return [c.VIR_DOMAIN_SHUTOFF, c.VIR_DOMAIN_SHUTOFF_UNKNOWN]
+
+    def create(self):
+        self._call("domain-start")
+        return 0
+
+    def shutdown(self):
+        self._call("domain-shutdown")
+        return 0
+
+    def destroy(self):
+        self._call("domain-destroy")
+        return 0
+
+    def undefine(self):
+        self._call("domain-undefine")
+        return 0
+
+    def XMLDesc(self, flags=0):
+        """The domain's XML as Siphon knows it: name, UUID and file disks (what the daemon keeps of a definition)."""
+        check_flags("XMLDesc", flags, c.VIR_DOMAIN_XML_SECURE | c.VIR_DOMAIN_XML_INACTIVE, "virDomainGetXMLDesc")
+        info = self._info()
+        lines = [
+            '<domain type="siphon">',
+            "  <name>%s</name>" % escape(info["name"]),
+            "  <uuid>%s</uuid>" % escape(info["uuid"]),
+            "  <devices>",
+        ]
+        for disk in self._call("domain-disks"):
+            driver = '<driver name="siphon"'
+            if disk.get("format"):
+                driver += " type=%s" % quoteattr(disk["format"])
+            if disk.get("copy-on-read"):
+                driver += ' copy_on_read="on"'
+            lines.append('    <disk type="file" device="disk">')
+            lines.append("      %s/>" % driver)
+            lines.append("      <source file=%s/>" % quoteattr(disk["source"]))
+            lines.append("      <target dev=%s/>" % quoteattr(disk["target"]))
+            if disk.get("read-only"):
+                lines.append("      <readonly/>")
+            lines.append("    </disk>")
+        lines += ["  </devices>", "</domain>", ""]
+        return "\n".join(lines)
+
+    # --- the block-job family ---
+
+    def _disk(self, function: str, disk) -> str:
+        check_type(function, "disk", disk, str, "str")
+        if not disk:
+            raise error(c.VIR_ERR_INVALID_ARG, "disk must be named by target or source path")
+        return disk
+
+    def blockPull(self, disk, bandwidth=0, flags=0):
+        """Pulls the whole backing chain into ``disk`` in the background (virDomainBlockPull)."""
+        disk = self._disk("blockPull", disk)
+        check_flags("blockPull", flags, c.VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES, "virDomainBlockPull")
+        limit = bytes_per_second("blockPull", bandwidth, bool(flags & c.VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES))
+        self._call("block-pull", disk=disk, **{"bandwidth-bytes": limit})
+        return 0
+
+    def blockRebase(self, disk, base, bandwidth=0, flags=0):
+        """Pulls the images above ``base`` (a path in the chain; None: all) into ``disk`` (virDomainBlockRebase)."""
+        disk = self._disk("blockRebase", disk)
+        check_type("blockRebase", "base", base, (str, type(None)), "str or None")
+        known = c.VIR_DOMAIN_BLOCK_REBASE_RELATIVE | c.VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES
+        check_flags("blockRebase", flags, known, "virDomainBlockRebase")
+        limit = bytes_per_second("blockRebase", bandwidth, bool(flags & c.VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES))
+        arguments = {"disk": disk, "bandwidth-bytes": limit}
+        if base:
+            arguments["base"] = base
+        if flags & c.VIR_DOMAIN_BLOCK_REBASE_RELATIVE:
+            if not base:
+                raise error(c.VIR_ERR_INVALID_ARG, "VIR_DOMAIN_BLOCK_REBASE_RELATIVE needs a base")
+            arguments["keep-relative"] = True
+        self._call("block-pull", **arguments)
+        return 0
+
+    def blockPullStep(self, disk):
+        """Siphon's single-increment pull: copies one increment (1 MiB of data) of a full pull into ``disk``.
+
+        Starts a stepped job when the disk has none; the last step completes the job (and sends
+        its event). Returns ``{'cur', 'end', 'completed'}``. Not in libvirt.
+        """
+        disk = self._disk("blockPullStep", disk)
+        progress = self._call("block-pull-step", disk=disk)
+        return {"cur": progress["cur"], "end": progress["end"], "completed": bool(progress["completed"])}
+
+    def blockJobAbort(self, disk, flags=0):
+        """Cancels the disk's job, returning once it has ended unless VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC."""
+        disk = self._disk("blockJobAbort", disk)
+        check_flags("blockJobAbort", flags, c.VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC, "virDomainBlockJobAbort")
+        self._call("block-job-abort", disk=disk, **{"async": bool(flags & c.VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC)})
+        return 0
+
+    def blockJobSetSpeed(self, disk, bandwidth, flags=0):
+        disk = self._disk("blockJobSetSpeed", disk)
+        known = c.VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES
+        check_flags("blockJobSetSpeed", flags, known, "virDomainBlockJobSetSpeed")
+        limit = bytes_per_second("blockJobSetSpeed", bandwidth, bool(flags & known))
+        self._call("block-job-set-speed", disk=disk, **{"bandwidth-bytes": limit})
+        return 0
+
+    def blockJobInfo(self, path, flags=0):
+        """``{'type', 'bandwidth', 'cur', 'end'}`` of the disk's job, or ``{}`` when it has none."""
+        path = self._disk("blockJobInfo", path)
+        known = c.VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES
+        check_flags("blockJobInfo", flags, known, "virDomainGetBlockJobInfo")
+        reply = self._call("block-job-info", disk=path)
+        job = reply.get("job") if isinstance(reply, dict) else None
+        if job is None:
+            return {}
+        limit = job["bandwidth-bytes"]
+        return {
+            "type": c.VIR_DOMAIN_BLOCK_JOB_TYPE_PULL if job.get("type") == "pull" else c.VIR_DOMAIN_BLOCK_JOB_TYPE_UNKNOWN,
+            "bandwidth": limit if flags & known else mib_per_second(limit),
+            "cur": job["cur"],
+            "end": job["end"],
+        }
+
+    def blockJobPause(self, disk):
+        """Pauses the disk's job. Not in libvirt (which pauses jobs only with the guest)."""
+        self._call("block-job-pause", disk=self._disk("blockJobPause", disk))
+        return 0
+
+    def blockJobResume(self, disk):
+        """Resumes the disk's paused job. Not in libvirt."""
+        self._call("block-job-resume", disk=self._disk("blockJobResume", disk))
+        return 0

@@ -1,0 +1,141 @@
+package io.siphon.protocol;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.siphon.api.BlockJobInfo;
+import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockJobState;
+import io.siphon.api.BlockJobType;
+import io.siphon.api.DiskInfo;
+import io.siphon.api.DomainInfo;
+import io.siphon.api.DomainState;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * What a command's reply carries in {@code "return"}, one record per shape: member names in
+ * kebab-case, enums in lower case, sizes in bytes, rates in bytes per second; a null member is left
+ * out. Each converts from and to the API's value.
+ */
+public sealed interface Result {
+    /** {@code {}}: the command returns nothing. */
+    record None() implements Result {
+        public static final None INSTANCE = new None();
+    }
+
+    /** Domain info. */
+    record Domain(String name, UUID uuid, DomainState state, int disks) implements Result {
+        public static Domain of(DomainInfo info) {
+            return new Domain(info.name(), info.uuid(), info.state(), info.diskCount());
+        }
+
+        public DomainInfo toApi() {
+            return new DomainInfo(name, uuid, state, disks);
+        }
+    }
+
+    /** An array of domain info. */
+    record Domains(@JsonValue List<Domain> domains) implements Result {
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        public Domains {
+            domains = List.copyOf(domains);
+        }
+
+        public static Domains of(List<DomainInfo> infos) {
+            return new Domains(infos.stream().map(Domain::of).toList());
+        }
+
+        public List<DomainInfo> toApi() {
+            return domains.stream().map(Domain::toApi).toList();
+        }
+    }
+
+    /** Disk info; {@code nbdUri} is null while the domain is not running. */
+    record Disk(String target, String source, String format, boolean readOnly, boolean copyOnRead, String nbdUri) {
+        public static Disk of(DiskInfo disk) {
+            return new Disk(
+                    disk.target(),
+                    disk.source(),
+                    disk.format(),
+                    disk.readOnly(),
+                    disk.copyOnRead(),
+                    disk.nbdUri().orElse(null));
+        }
+
+        public DiskInfo toApi() {
+            return new DiskInfo(target, source, format, readOnly, copyOnRead, Optional.ofNullable(nbdUri));
+        }
+    }
+
+    /** An array of disk info. */
+    record Disks(@JsonValue List<Disk> disks) implements Result {
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        public Disks {
+            disks = List.copyOf(disks);
+        }
+
+        public static Disks of(List<DiskInfo> disks) {
+            return new Disks(disks.stream().map(Disk::of).toList());
+        }
+
+        public List<DiskInfo> toApi() {
+            return disks.stream().map(Disk::toApi).toList();
+        }
+    }
+
+    /** A stepped pull's progress. */
+    record Progress(long cur, long end, boolean completed) implements Result {
+        public static Progress of(BlockJobProgress progress) {
+            return new Progress(progress.curBytes(), progress.endBytes(), progress.completed());
+        }
+
+        public BlockJobProgress toApi() {
+            return new BlockJobProgress(cur, end, completed);
+        }
+    }
+
+    /** Job info; {@code etaMs} is null while unknown. */
+    record Job(
+            BlockJobType type,
+            long bandwidthBytes,
+            long cur,
+            long end,
+            BlockJobState state,
+            long rateBytes,
+            Long etaMs) {
+        public static Job of(BlockJobInfo info) {
+            return new Job(
+                    info.type(),
+                    info.bandwidthBytesPerSecond(),
+                    info.curBytes(),
+                    info.endBytes(),
+                    info.state(),
+                    info.rateBytesPerSecond(),
+                    info.eta().map(Duration::toMillis).orElse(null));
+        }
+
+        public BlockJobInfo toApi() {
+            return new BlockJobInfo(
+                    type,
+                    bandwidthBytes,
+                    cur,
+                    end,
+                    state,
+                    rateBytes,
+                    Optional.ofNullable(etaMs).map(Duration::ofMillis));
+        }
+    }
+
+    /** {@code {"job": job info}}, or {@code {}} when the disk has no job ({@code job} null). */
+    record JobStatus(Job job) implements Result {
+        public static JobStatus of(Optional<BlockJobInfo> info) {
+            return new JobStatus(info.map(Job::of).orElse(null));
+        }
+
+        public Optional<BlockJobInfo> toApi() {
+            return Optional.ofNullable(job).map(Job::toApi);
+        }
+    }
+}

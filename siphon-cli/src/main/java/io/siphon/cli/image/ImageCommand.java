@@ -1,0 +1,22 @@
+package io.siphon.cli.image;
+
+import picocli.CommandLine.Command;
+
+/** {@code siphon image}: offline image commands, shaped like qemu-img's. */
+@Command(
+        name = "image",
+        description =
+                "Create, inspect, check, map, compare, rebase, pull and serve image files (as qemu-img, qemu-nbd).",
+        subcommands = {
+            CreateCommand.class,
+            InfoCommand.class,
+            CheckCommand.class,
+            MapCommand.class,
+            CompareCommand.class,
+            RebaseCommand.class,
+            PullCommand.class,
+            ServeCommand.class
+        },
+        exitCodeOnInvalidInput = 1,
+        synopsisSubcommandLabel = "COMMAND")
+public final class ImageCommand {}

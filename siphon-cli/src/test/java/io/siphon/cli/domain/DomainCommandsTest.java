@@ -1,0 +1,260 @@
+package io.siphon.cli.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.api.Connection;
+import io.siphon.api.Siphon;
+import io.siphon.cli.Cli;
+import io.siphon.cli.demo.PullDemo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The domain and block-job commands in this JVM against {@code embedded:///DIR}, on qcow2 clones made
+ * by qemu-img; a held connection keeps the embedded engine (and a started domain) alive between
+ * commands, as one process would.
+ */
+class DomainCommandsTest {
+    private static final Pattern PROGRESS_LINE = Pattern.compile("Block Pull: \\[[ 0-9]{2,3}\\.[0-9]{2} %\\]");
+
+    @TempDir
+    Path dir;
+
+    private String uri;
+    private Connection held;
+
+    @BeforeEach
+    void images() throws IOException, InterruptedException {
+        uri = "embedded://" + dir.resolve("state").toAbsolutePath();
+        assertEquals(
+                0,
+                Cli.qemuImg(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "16M")
+                        .status());
+        Cli.qemuIo(dir, "qcow2", "base.qcow2", "write -P 0x11 0 8M", "write -P 0x22 12M 1M");
+        assertEquals(
+                0,
+                Cli.qemuImg(dir, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2")
+                        .status());
+        Files.writeString(dir.resolve("d.xml"), PullDemo.domainXml("d", dir.resolve("top.qcow2")));
+    }
+
+    @AfterEach
+    void release() {
+        if (held != null) {
+            held.close();
+        }
+    }
+
+    private Cli.Result siphon(String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "-c";
+        all[1] = uri;
+        System.arraycopy(args, 0, all, 2, args.length);
+        return Cli.siphon(all);
+    }
+
+    private Cli.Result ok(String... args) {
+        Cli.Result result = siphon(args);
+        assertEquals(0, result.status(), List.of(args) + ": " + result);
+        return result;
+    }
+
+    @Test
+    void definitionsPersistAndShowAsVirshShowsThem() {
+        Path xmlFile = dir.resolve("d.xml");
+        assertEquals(
+                "Domain 'd' defined from " + xmlFile + "\n\n",
+                ok("define", xmlFile.toString()).out());
+        assertEquals(" Id   Name   State\n--------------------\n\n", ok("list").out());
+        assertEquals(
+                " Id   Name   State\n-----------------------\n -    d      shut off\n\n",
+                ok("list", "--all").out());
+        assertEquals("d\n\n", ok("list", "--all", "--name").out());
+        String info = ok("dominfo", "d").out();
+        assertTrue(info.startsWith("Id:             -\nName:           d\nUUID:           "), info);
+        assertTrue(info.contains("State:          shut off\nPersistent:     yes\nDisks:          1\n"), info);
+        String top = dir.resolve("top.qcow2").toAbsolutePath().toString();
+        assertEquals(
+                " Target   Source" + " ".repeat(top.length() - 3) + "NBD\n" + "-".repeat(9 + top.length() + 3 + 6)
+                        + "\n vda      " + top + "   -\n\n",
+                ok("domblklist", "d").out());
+        assertTrue(ok("domblklist", "d", "--details")
+                .out()
+                .contains(" file   disk     vda      " + top + "   qcow2    on "));
+        assertEquals("Domain 'd' has been undefined\n\n", ok("undefine", "d").out());
+        assertEquals("\n", ok("list", "--all", "--name").out());
+    }
+
+    @Test
+    void pullWithWaitVerbosePrintsVirshLinesAndLeavesNoBackingFile() throws IOException, InterruptedException {
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        Cli.Result started = ok("start", "d");
+        assertEquals("Domain 'd' started\n\n", started.out());
+        assertTrue(started.err().contains("runs only while this process does"), started.err());
+        assertTrue(ok("domblklist", "d").out().contains(" nbd+unix://"));
+        assertTrue(ok("dominfo", "d").out().contains("Id:             1\n"));
+
+        Cli.Result pull = ok("blockpull", "d", "vda", "--bandwidth", "32", "--wait", "--verbose");
+        assertEquals("Pull complete\n", pull.out());
+        List<String> lines = pull.err().lines().toList();
+        assertFalse(lines.isEmpty(), pull.err());
+        lines.forEach(line -> assertTrue(PROGRESS_LINE.matcher(line).matches(), line));
+        assertEquals("Block Pull: [100.00 %]", lines.getLast());
+        assertEquals(
+                "No current block job for vda\n\n", ok("blockjob", "d", "vda").out());
+        Cli.Result info = Cli.qemuImg(dir, "info", "-U", "top.qcow2");
+        assertFalse(info.out().contains("backing file"), info.out());
+        assertEquals("Domain 'd' is being shutdown\n\n", ok("shutdown", "d").out());
+        assertEquals(0, Cli.qemuImg(dir, "compare", "base.qcow2", "top.qcow2").status());
+    }
+
+    @Test
+    void blockjobShowsChangesPausesAndAbortsARunningPull() {
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        ok("start", "d");
+        assertEquals("Block Pull started\n\n", ok("blockpull", "d", "vda", "1").out());
+        String info = ok("blockjob", "d", "vda", "--info").out();
+        assertTrue(
+                Pattern.matches(
+                        "Block Pull: \\[[ 0-9]{2}\\.[0-9]{2} %\\]    Bandwidth limit: 1048576 bytes/s \\(1\\.000 MiB/s\\)\n\n",
+                        info),
+                info);
+        String raw = ok("blockjob", "d", "vda", "--raw").out();
+        assertTrue(Pattern.matches(" type=Pull\n bandwidth=1\n cur=[0-9]+\n end=16777216\n\n", raw), raw);
+        ok("blockjob", "d", "vda", "--bandwidth", "2M", "--bytes");
+        assertTrue(ok("blockjob", "d", "vda", "--raw", "--bytes").out().contains(" bandwidth=2097152\n"));
+        ok("blockjob", "d", "vda", "--pause");
+        assertTrue(ok("blockjob", "d", "vda").out().endsWith("    paused\n\n"));
+        ok("blockjob", "d", "vda", "--resume");
+        assertEquals("\n", ok("blockjob", "d", "vda", "--abort").out());
+        assertEquals(
+                "No current block job for vda\n\n", ok("blockjob", "d", "vda").out());
+        assertEquals("", ok("blockjob", "d", "vda", "--raw").out());
+    }
+
+    @Test
+    void stepPullsOneIncrementAtATimeUntilComplete() throws IOException, InterruptedException {
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        ok("start", "d");
+        String first = ok("blockpull", "d", "vda", "--step").out();
+        assertTrue(PROGRESS_LINE.matcher(first.strip()).matches(), first);
+        assertTrue(ok("blockjob", "d", "vda").out().contains("    stepping"));
+        String last = first;
+        for (int i = 0; i < 10_000 && !last.contains("Pull complete"); i++) {
+            last = ok("blockpull", "d", "vda", "--step").out();
+        }
+        assertEquals("Block Pull: [100.00 %]\nPull complete\n", last);
+        assertFalse(Cli.qemuImg(dir, "info", "-U", "top.qcow2").out().contains("backing file"));
+    }
+
+    @Test
+    void failuresAreOneLineWithStatusOne() {
+        Cli.Result unknown = siphon("dominfo", "nosuch");
+        assertEquals(1, unknown.status());
+        assertEquals(1, unknown.err().lines().count(), unknown.err());
+        assertTrue(unknown.err().startsWith("siphon: ") && unknown.err().contains("nosuch"), unknown.err());
+        Cli.Result debug = siphon("--debug", "dominfo", "nosuch");
+        assertEquals(1, debug.status());
+        assertTrue(debug.err().contains("\tat "), debug.err());
+
+        ok("define", dir.resolve("d.xml").toString());
+        Cli.Result notRunning = siphon("blockpull", "d", "vda");
+        assertEquals(1, notRunning.status());
+        assertEquals(1, notRunning.err().lines().count(), notRunning.err());
+        Cli.Result missingFile = siphon("define", dir.resolve("absent.xml").toString());
+        assertEquals("siphon: " + dir.resolve("absent.xml") + ": no such file or directory\n", missingFile.err());
+    }
+
+    @Test
+    void optionErrorsNameTheOptionsAsVirshDoes() {
+        expectError("siphon: Option --wait is required by option --verbose\n", "blockpull", "d", "vda", "--verbose");
+        expectError("siphon: Option --wait is required by option --async\n", "blockpull", "d", "vda", "--async");
+        expectError(
+                "siphon: Option --wait is required by option --timeout\n", "blockpull", "d", "vda", "--timeout", "3");
+        expectError(
+                "siphon: Option --base is required by option --keep-relative\n",
+                "blockpull",
+                "d",
+                "vda",
+                "--keep-relative");
+        expectError(
+                "siphon: Options --step and --wait are mutually exclusive\n",
+                "blockpull",
+                "d",
+                "vda",
+                "--step",
+                "--wait");
+        expectError(
+                "siphon: bandwidth given twice: as an argument and as --bandwidth\n",
+                "blockpull",
+                "d",
+                "vda",
+                "5",
+                "--bandwidth",
+                "5");
+        expectError(
+                "siphon: Scaled numeric value 'fast' for <--bandwidth> option is malformed or out of range\n",
+                "blockpull",
+                "d",
+                "vda",
+                "fast");
+        expectError(
+                "siphon: invalid timeout 0: must be at least 1 second\n",
+                "blockpull",
+                "d",
+                "vda",
+                "--wait",
+                "--timeout",
+                "0");
+        expectError(
+                "siphon: Options --raw and --abort are mutually exclusive\n",
+                "blockjob",
+                "d",
+                "vda",
+                "--raw",
+                "--abort");
+        expectError(
+                "siphon: Options --info and --bandwidth are mutually exclusive\n",
+                "blockjob",
+                "d",
+                "vda",
+                "--info",
+                "--bandwidth",
+                "3");
+        expectError("siphon: one of --list, --all, or --event <type> is required\n", "event");
+        expectError(
+                "siphon: unknown event type reboot (known: lifecycle, block-job, block-job-2)\n",
+                "event",
+                "--event",
+                "reboot");
+        Cli.Result missing = siphon("blockpull", "d");
+        assertEquals(1, missing.status());
+        assertTrue(missing.err().startsWith("siphon: Missing required parameter: 'DISK'"), missing.err());
+        assertTrue(missing.err().contains("Try 'siphon blockpull --help'"), missing.err());
+    }
+
+    private void expectError(String err, String... args) {
+        Cli.Result result = siphon(args);
+        assertEquals(1, result.status(), List.of(args).toString());
+        assertEquals(err, result.err(), List.of(args).toString());
+        assertEquals("", result.out(), List.of(args).toString());
+    }
+
+    @Test
+    void eventListNamesTheTypes() {
+        assertEquals(
+                "lifecycle\nblock-job\nblock-job-2\n\n", ok("event", "--list").out());
+    }
+}
