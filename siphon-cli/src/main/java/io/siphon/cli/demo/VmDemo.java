@@ -38,7 +38,7 @@ final class VmDemo {
     private static final long MIB = 1 << 20;
     private static final int DISK_BYTES = (int) (64 * MIB);
     private static final long CONTENT_SEED = 20261201;
-    private static final String PULL_MIB_PER_SECOND = "8";
+    private static final String PULL_MIB_PER_SECOND = "4";
     private static final String DOMAIN = "demo-vm";
     private static final Duration BOOT = Duration.ofSeconds(180);
     private static final Pattern READ = Pattern.compile("guest: read \\d+: .* sha256 ([0-9a-f]{16})");
@@ -104,14 +104,17 @@ final class VmDemo {
             shell.siphon(0, "-c", uri, "define", xml.toString());
             long startNanos = System.nanoTime();
             shell.siphon(0, "-c", uri, "start", DOMAIN);
-            shell.siphon(0, "-c", uri, "blockpull", DOMAIN, "vda", "--bandwidth", PULL_MIB_PER_SECOND);
             shell.say("");
-            shell.say("4. The guest boots from the clone at once and reads it while it is pulled at "
-                    + PULL_MIB_PER_SECOND + " MiB/s:");
+            shell.say("4. The guest boots from the clone at once (what it reads comes from the template):");
+            awaitBoot(startNanos);
+            shell.say("");
+            shell.say("5. Pull the template's data into the clone at " + PULL_MIB_PER_SECOND
+                    + " MiB/s while the guest reads it:");
+            shell.siphon(0, "-c", uri, "blockpull", DOMAIN, "vda", "--bandwidth", PULL_MIB_PER_SECOND);
             Domain domain = connection.lookup(DOMAIN);
             watch(domain, startNanos);
             shell.say("");
-            shell.say("5. The pull completed. A stop mark on vdb (written over its NBD export) ends the guest's loop;");
+            shell.say("6. The pull completed. A stop mark on vdb (written over its NBD export) ends the guest's loop;");
             shell.say("   it powers off and the domain is shut off.");
             writeStopMark(domain);
             awaitShutOff(lifecycle, startNanos);
@@ -125,11 +128,24 @@ final class VmDemo {
                     "   Every read the guest made (" + sums.size() + ") had the template's checksum " + expected + ".");
         }
         shell.say("");
-        shell.say("6. The disk stands alone: no backing file; the template is not needed any more.");
+        shell.say("7. The disk stands alone: no backing file; the template is not needed any more.");
         shell.siphon(0, "image", "info", disk.toString());
         shell.siphon(0, "image", "check", disk.toString());
         Files.delete(template);
         shell.say("   (template.raw deleted)");
+    }
+
+    /** Shows the guest's console until its first line. */
+    private void awaitBoot(long startNanos) throws IOException, InterruptedException, CliException {
+        long deadline = System.nanoTime() + BOOT.toNanos();
+        while (!booted) {
+            if (System.nanoTime() > deadline) {
+                throw new CliException("demo: the guest printed nothing within " + BOOT.toSeconds() + " s:\n"
+                        + String.join("\n", consoleLines(console)));
+            }
+            Thread.sleep(100); // the console is a file QEMU appends to
+            showConsole("", startNanos);
+        }
     }
 
     /** Shows new console lines beside the pull's progress until the pull ends. */
