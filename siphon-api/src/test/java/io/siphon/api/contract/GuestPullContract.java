@@ -1,10 +1,8 @@
 package io.siphon.api.contract;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.BlockJobEvent;
-import io.siphon.api.BlockJobStatus;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
 import io.siphon.api.DomainState;
@@ -15,7 +13,6 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -70,8 +67,7 @@ public abstract class GuestPullContract {
             assertTrue(domain.blockJobInfo("vda").isPresent(), "the pull still runs after two guest reads");
             domain.blockJobSetSpeed("vda", FINISH_MIB_PER_SECOND, Set.of());
 
-            BlockJobEvent end = jobs.poll(120, TimeUnit.SECONDS);
-            assertEquals(BlockJobStatus.COMPLETED, end == null ? null : end.status(), () -> "pull: " + end);
+            GuestPullScenario.awaitPullCompleted(jobs);
             scenario.stopGuestLoop(domain);
             GuestPullScenario.awaitPowerOff(lifecycle, domain);
             byte[] content = scenario.assertGuestSawItsWrites();

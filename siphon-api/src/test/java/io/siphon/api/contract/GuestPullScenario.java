@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.api.BlockJobEvent;
+import io.siphon.api.BlockJobStatus;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.Domain;
 import io.siphon.api.DomainState;
@@ -151,6 +153,12 @@ public final class GuestPullScenario {
                 .orElseThrow();
         String uri = vdb.nbdUri().orElseThrow(() -> new AssertionError("vdb has no NBD export"));
         QemuTools.ok("qemu-io", "-f", "raw", "-c", "write -P 0x73 0 512", uri);
+    }
+
+    /** Waits for the pull's end event, which must be COMPLETED. */
+    public static void awaitPullCompleted(BlockingQueue<BlockJobEvent> jobs) throws InterruptedException {
+        BlockJobEvent end = jobs.poll(BOOT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(BlockJobStatus.COMPLETED, end == null ? null : end.status(), () -> "the pull ended: " + end);
     }
 
     /** Waits until the guest has powered itself off: the domain is shut off, with the SHUTDOWN event. */

@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -116,9 +117,14 @@ class MachineLifecycleTest {
         return event;
     }
 
-    private ProcessHandle machineProcess(String name) throws IOException {
+    private ProcessHandle machineProcess(String name) {
         Path pidFile = dir.resolve("state/run/" + name + ".pid");
-        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(pidFile).trim());
+        } catch (IOException e) {
+            throw new AssertionError("no pid file " + pidFile, e);
+        }
         return ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
     }
 
@@ -131,16 +137,21 @@ class MachineLifecycleTest {
         QemuTools.ok("qemu-io", "-f", "raw", "-c", "write -P 1 0 512", disk.toString());
     }
 
+    /** Boots {@code name}, stops it with {@code stop}, sees {@code kind}, and finds nothing left; returns the console. */
+    private String bootAndStop(String name, Consumer<Domain> stop, LifecycleEvent.Kind kind) throws Exception {
+        Domain domain = bootIdle(name);
+        ProcessHandle qemu = machineProcess(name);
+        stop.accept(domain);
+        assertEquals(new LifecycleEvent(name, kind), next());
+        assertFalse(qemu.isAlive());
+        assertNothingRuns(domain, name);
+        return String.join("\n", console.lines());
+    }
+
     @Test
     void shutdownPressesThePowerButtonAndTheGuestPowersOff() throws Exception {
-        Domain domain = bootIdle("polite");
-        ProcessHandle qemu = machineProcess("polite");
-        domain.shutdown();
-        assertEquals(new LifecycleEvent("polite", LifecycleEvent.Kind.SHUTDOWN), next());
-        String output = String.join("\n", console.lines());
+        String output = bootAndStop("polite", Domain::shutdown, LifecycleEvent.Kind.SHUTDOWN);
         assertTrue(output.contains("guest: power button"), output);
-        assertFalse(qemu.isAlive());
-        assertNothingRuns(domain, "polite");
     }
 
     @Test
@@ -148,31 +159,18 @@ class MachineLifecycleTest {
         Files.write(disk, "deaf".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         Files.write(disk, new byte[(8 << 20) - 4], java.nio.file.StandardOpenOption.APPEND);
         System.setProperty(Machine.SHUTDOWN_SECONDS, "2");
-        Domain domain = bootIdle("deaf");
-        ProcessHandle qemu = machineProcess("deaf");
-        domain.shutdown();
-        assertEquals(new LifecycleEvent("deaf", LifecycleEvent.Kind.SHUTDOWN), next());
-        assertFalse(console.lines().contains("guest: power button"));
-        assertFalse(qemu.isAlive());
-        assertNothingRuns(domain, "deaf");
+        String output = bootAndStop("deaf", Domain::shutdown, LifecycleEvent.Kind.SHUTDOWN);
+        assertFalse(output.contains("guest: power button"), output);
     }
 
     @Test
     void destroyKillsTheMachine() throws Exception {
-        Domain domain = bootIdle("doomed");
-        ProcessHandle qemu = machineProcess("doomed");
-        domain.destroy();
-        assertEquals(new LifecycleEvent("doomed", LifecycleEvent.Kind.DESTROYED), next());
-        assertFalse(qemu.isAlive());
-        assertNothingRuns(domain, "doomed");
+        bootAndStop("doomed", Domain::destroy, LifecycleEvent.Kind.DESTROYED);
     }
 
     @Test
     void aMachineKilledFromOutsideShutsTheDomainOffAsCrashed() throws Exception {
-        Domain domain = bootIdle("victim");
-        machineProcess("victim").destroyForcibly();
-        assertEquals(new LifecycleEvent("victim", LifecycleEvent.Kind.CRASHED), next());
-        assertNothingRuns(domain, "victim");
+        bootAndStop("victim", d -> machineProcess("victim").destroyForcibly(), LifecycleEvent.Kind.CRASHED);
     }
 
     private void refusedToStart(String name, String xml, String expected) throws Exception {
