@@ -26,7 +26,7 @@ _siphon_options_domblklist="--details"
 _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
-_siphon_options_daemon="--state-dir= --socket= --ro-socket= --tls-listen= --tls-cert= --tls-key= --tls-ca="
+_siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --tls-listen= --tls-cert= --tls-key= --tls-ca="
 # options every command takes
 _siphon_common_options="-h --help --debug -c= --connect="
 
@@ -61,6 +61,8 @@ _siphon() {
             COMPREPLY=($(compgen -W "leaks all" -- "$cur")); return ;;
         --output)
             COMPREPLY=($(compgen -W "human json" -- "$cur")); return ;;
+        --driver)
+            COMPREPLY=($(compgen -W "embedded qemu" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
         -b|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds)

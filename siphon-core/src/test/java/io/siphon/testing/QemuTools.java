@@ -192,6 +192,21 @@ public final class QemuTools {
         }
     }
 
+    /** The files process {@code pid} (a QEMU, say) holds open, from {@code /proc/PID/fd}. */
+    public static List<Path> openFiles(long pid) throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    out.add(Files.readSymbolicLink(fd));
+                } catch (IOException e) {
+                    // closed while listing
+                }
+            }
+        }
+        return out;
+    }
+
     /** Fails unless the two images read the same ({@code qemu-img compare}). */
     public static void assertSameContent(Path a, Path b) throws IOException, InterruptedException {
         ok("qemu-img", "compare", "-U", a.toString(), b.toString());

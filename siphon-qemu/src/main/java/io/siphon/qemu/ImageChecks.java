@@ -19,6 +19,19 @@ final class ImageChecks {
 
     private ImageChecks() {}
 
+    /** The first of {@code images} with a corruption, and what it is; raw images have nothing to check. */
+    static Optional<String> firstCorruption(String qemuImg, List<ChainNode> images) {
+        for (ChainNode node : images) {
+            if (!node.format().equals("raw")) {
+                Optional<String> corruption = corruption(qemuImg, node.path(), node.format());
+                if (corruption.isPresent()) {
+                    return Optional.of(node.path() + " is corrupt: " + corruption.get());
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     /** What is wrong with {@code image}, or empty when qemu-img finds no corruption (leaks are harmless). */
     static Optional<String> corruption(String qemuImg, Path image, String format) {
         List<String> command =

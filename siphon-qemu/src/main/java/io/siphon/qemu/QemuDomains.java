@@ -1,7 +1,5 @@
 package io.siphon.qemu;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.siphon.api.BlockJobEvent;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
@@ -22,7 +20,6 @@ import io.siphon.domain.DomainDefinitions;
 import io.siphon.domain.StateDirectory;
 import io.siphon.qemu.qmp.QmpClient;
 import io.siphon.qemu.qmp.QmpCommand;
-import io.siphon.qemu.qmp.QmpErrorException;
 import io.siphon.qemu.qmp.QmpEvent;
 import io.siphon.qemu.qmp.QmpEvents;
 import java.io.IOException;
@@ -51,19 +48,15 @@ import org.slf4j.LoggerFactory;
  */
 final class QemuDomains implements DomainEngine, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QemuDomains.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final Duration DESTROY_GRACE = Duration.ofSeconds(2);
     private static final Duration JOB_END_TIMEOUT = Duration.ofSeconds(60);
-    /** block-export-add and the copy-on-read filter's {@code bottom} are in QEMU 6.0. */
-    private static final int MIN_MAJOR = 6;
-    /** QEMU's own limit on a backing chain's length is far lower; this bounds the search of nodes. */
-    private static final int MAX_CHAIN_DEPTH = 1000;
 
     private final StateDirectory state;
     private final DomainDefinitions definitions;
     private final Path run;
     private final QemuBinaries binaries;
+    private final PullRecords pulls;
     private final List<Consumer<SiphonEvent>> subscribers = new CopyOnWriteArrayList<>();
     private final Map<String, RunningDomain> running = new HashMap<>();
     private boolean reconciled;
@@ -74,6 +67,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         this.definitions = definitions;
         this.run = run;
         this.binaries = binaries;
+        this.pulls = new PullRecords(run);
     }
 
     /** Opens {@code stateDir} and loads its definitions; running QEMU processes are found by {@link #reconcile}. */
@@ -205,22 +199,23 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             DiskDefinition disk = definition.disks().get(i);
             try {
                 disks.add(new QemuDisk(
-                        disk, i, chainNodes(i, BackingChains.read(binaries.qemuImg(), disk.source(), disk.format()))));
+                        disk,
+                        i,
+                        DiskNodes.of(i, BackingChains.read(binaries.qemuImg(), disk.source(), disk.format()))));
             } catch (SiphonException e) {
                 throw cannotStart(name, "disk " + disk.target() + ": " + e.getMessage(), e);
             }
         }
         QemuProcess process;
         try {
-            process = QemuProcess.launch(binaries.storageDaemon(), storageDaemonArguments(files), files);
+            process = QemuProcess.launchStorageDaemon(binaries.storageDaemon(), files);
         } catch (SiphonException e) {
             throw cannotStart(name, e.getMessage(), e);
         }
         RunningDomain domainRun = new RunningDomain(name, process, disks, files.nbdSocket());
         try {
-            checkVersion(process.qmp());
             for (QemuDisk disk : disks) {
-                openDisk(process.qmp(), disk);
+                DiskNodes.open(process.qmp(), disk);
             }
             process.qmp().execute(QmpCommand.NbdServerStart.unix(files.nbdSocket()));
             for (QemuDisk disk : disks) {
@@ -258,60 +253,6 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                     }
                 }
             }
-        }
-    }
-
-    private static List<ChainNode> chainNodes(int diskIndex, List<BackingChains.Image> images) {
-        List<ChainNode> nodes = new ArrayList<>();
-        for (int depth = 0; depth < images.size(); depth++) {
-            nodes.add(ChainNode.of(
-                    diskIndex,
-                    depth,
-                    images.get(depth).path(),
-                    images.get(depth).format()));
-        }
-        return nodes;
-    }
-
-    private static List<String> storageDaemonArguments(RunFiles files) {
-        // QEMU's option syntax doubles a comma inside a value
-        String qmp = files.qmpSocket().toString().replace(",", ",,");
-        return List.of(
-                "--chardev", "socket,id=monitor,path=" + qmp + ",server=on,wait=off", "--monitor", "chardev=monitor");
-    }
-
-    private void checkVersion(QmpClient qmp) {
-        QmpCommand.VersionReply.QemuVersion version =
-                qmp.execute(new QmpCommand.QueryVersion()).qemu();
-        if (version.major() < MIN_MAJOR) {
-            throw new SiphonException(
-                    ErrorCode.OPERATION_FAILED,
-                    binaries.storageDaemon() + " " + version.major() + "." + version.minor() + "." + version.micro()
-                            + " is too old: the qemu driver needs " + MIN_MAJOR + ".0 or newer");
-        }
-    }
-
-    /** Bottom-up: each image a file node and a format node backed by the node below; below the top read-only. */
-    private static void openDisk(QmpClient qmp, QemuDisk disk) {
-        List<ChainNode> chain = disk.chain();
-        try {
-            for (int depth = chain.size() - 1; depth >= 0; depth--) {
-                ChainNode node = chain.get(depth);
-                boolean readOnly = depth > 0 || disk.definition().readOnly();
-                Optional<String> backing = depth + 1 < chain.size()
-                        ? Optional.of(chain.get(depth + 1).formatNode())
-                        : Optional.empty();
-                qmp.execute(QmpCommand.BlockdevAdd.file(node.storageNode(), node.path(), readOnly));
-                qmp.execute(QmpCommand.BlockdevAdd.format(
-                        node.formatNode(), node.format(), node.storageNode(), backing, readOnly));
-            }
-            if (disk.definition().copyOnRead()) {
-                qmp.execute(QmpCommand.BlockdevAdd.copyOnRead(
-                        disk.copyOnReadNode(), disk.top().formatNode()));
-            }
-        } catch (SiphonException e) {
-            String why = QmpErrorException.of(e).map(QmpErrorException::desc).orElse(e.getMessage());
-            throw new SiphonException(e.code(), "disk " + disk.target() + ": " + why, e);
         }
     }
 
@@ -424,7 +365,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             backingFile = disk.top().path().getParent().relativize(basePath).toString();
         }
         QemuPull job = QemuPull.started(disk.jobId(), baseDepth);
-        Optional<String> corrupt = corruptImage(job.dropped(disk.chain()));
+        Optional<String> corrupt = ImageChecks.firstCorruption(binaries.qemuImg(), job.dropped(disk.chain()));
         if (corrupt.isPresent()) {
             // the job fails at once, as one that met the damage would: the call returns, the event follows
             LOG.warn("domain {} disk {}: pull refused: {}", domainRun.name(), disk.target(), corrupt.get());
@@ -434,7 +375,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             return;
         }
         try {
-            savePullRecord(domainRun.name(), disk.target(), job);
+            pulls.save(domainRun.name(), disk.target(), job);
         } catch (IOException e) {
             throw new SiphonException(
                     ErrorCode.OPERATION_FAILED, "recording the pull of disk " + disk.target() + ": " + e, e);
@@ -456,7 +397,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                             false));
         } catch (SiphonException e) {
             disk.setJob(Optional.empty());
-            deletePullRecord(domainRun.name(), disk.target());
+            pulls.delete(domainRun.name(), disk.target());
             throw new SiphonException(e.code(), "disk " + disk.target() + ": " + e.getMessage(), e);
         }
         LOG.info(
@@ -479,18 +420,6 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
         }
         return disk;
-    }
-
-    private Optional<String> corruptImage(List<ChainNode> read) {
-        for (ChainNode node : read) {
-            if (!node.format().equals("raw")) {
-                Optional<String> corruption = ImageChecks.corruption(binaries.qemuImg(), node.path(), node.format());
-                if (corruption.isPresent()) {
-                    return Optional.of(node.path() + " is corrupt: " + corruption.get());
-                }
-            }
-        }
-        return Optional.empty();
     }
 
     private static int baseDepth(QemuDisk disk, String base) {
@@ -635,22 +564,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             return;
         }
         QemuPull job = disk.get().job().orElseThrow();
-        endJob(domain, disk.get(), job, status, error.map(e -> failure(domain, disk.get(), job, e)));
-    }
-
-    /** QEMU's error for a failed pull names no image: say which chain it read, and what QEMU found corrupt in it. */
-    private static String failure(RunningDomain domain, QemuDisk disk, QemuPull job, String qemuError) {
-        List<ChainNode> read = job.dropped(disk.chain());
-        StringBuilder out = new StringBuilder(qemuError)
-                .append(" (pulling from ")
-                .append(read.stream().map(n -> n.path().toString()).toList())
-                .append(")");
-        for (ChainNode node : disk.chain()) {
-            domain.corruption(node.formatNode())
-                    .ifPresent(msg ->
-                            out.append("; ").append(node.path()).append(": ").append(msg));
-        }
-        return out.toString();
+        endJob(domain, disk.get(), job, status, error.map(e -> domain.pullFailure(disk.get(), job, e)));
     }
 
     /**
@@ -669,24 +583,11 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             }
         }
         if (status == BlockJobStatus.COMPLETED) {
-            for (ChainNode node : job.dropped(disk.chain())) {
-                for (String nodeName : List.of(node.formatNode(), node.storageNode())) {
-                    try {
-                        qmp.execute(new QmpCommand.BlockdevDel(nodeName));
-                    } catch (SiphonException e) {
-                        LOG.warn(
-                                "domain {}: blockdev-del {} ({}): {}",
-                                domain.name(),
-                                nodeName,
-                                node.path(),
-                                e.getMessage());
-                    }
-                }
-            }
+            DiskNodes.drop(qmp, domain.name(), job.dropped(disk.chain()));
             disk.setChain(job.remaining(disk.chain()));
         }
         disk.setJob(Optional.empty());
-        deletePullRecord(domain.name(), disk.target());
+        pulls.delete(domain.name(), disk.target());
         job.ended().countDown();
         LOG.info(
                 "domain {} disk {}: block pull ended {}{}",
@@ -748,21 +649,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         }
         List<QemuDisk> disks = new ArrayList<>();
         for (int i = 0; i < definition.disks().size(); i++) {
-            List<ChainNode> chain = new ArrayList<>();
-            // depths are those at start: a completed pull leaves gaps
-            for (int depth = 0; depth < MAX_CHAIN_DEPTH; depth++) {
-                QmpCommand.NamedNodeReply format = nodes.get("d" + i + "-f" + depth);
-                QmpCommand.NamedNodeReply file = nodes.get("d" + i + "-s" + depth);
-                if (format != null && file != null) {
-                    chain.add(ChainNode.of(i, depth, Path.of(file.file()), format.drv()));
-                }
-            }
-            if (chain.isEmpty()) {
-                throw new SiphonException(
-                        ErrorCode.OPERATION_FAILED,
-                        "QEMU holds no node of disk "
-                                + definition.disks().get(i).target());
-            }
+            List<ChainNode> chain = DiskNodes.find(i, definition.disks().get(i).target(), nodes);
             disks.add(new QemuDisk(definition.disks().get(i), i, chain));
         }
         RunningDomain domain = new RunningDomain(definition.name(), process, disks, files.nbdSocket());
@@ -770,7 +657,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         running.put(definition.name(), domain);
         LOG.info("domain {}: took over running QEMU process {}", definition.name(), process.pid());
         for (QemuDisk disk : disks) {
-            Optional<QemuPull> recorded = loadPullRecord(definition.name(), disk.target());
+            Optional<QemuPull> recorded = pulls.load(definition.name(), disk.target());
             if (recorded.isEmpty()) {
                 continue;
             }
@@ -779,7 +666,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                     .filter(j -> j.device().equals(job.jobId()))
                     .findFirst();
             if (inQemu.isEmpty()) {
-                deletePullRecord(definition.name(), disk.target());
+                pulls.delete(definition.name(), disk.target());
                 continue;
             }
             disk.setJob(Optional.of(job));
@@ -791,43 +678,10 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                         ? BlockJobStatus.COMPLETED
                         : reply.error().equals("Operation canceled") ? BlockJobStatus.CANCELED : BlockJobStatus.FAILED;
                 Optional<String> error = status == BlockJobStatus.FAILED
-                        ? Optional.of(failure(domain, disk, job, reply.error()))
+                        ? Optional.of(domain.pullFailure(disk, job, reply.error()))
                         : Optional.empty();
                 endJob(domain, disk, job, status, error);
             }
-        }
-    }
-
-    private record PullRecord(String jobId, int baseDepth) {}
-
-    private void savePullRecord(String domain, String target, QemuPull job) throws IOException {
-        StateDirectory.writeAtomically(
-                RunFiles.of(run, domain).pullRecord(target),
-                JSON.writeValueAsString(
-                        new PullRecord(job.jobId(), job.baseDepth().orElse(-1))));
-    }
-
-    private Optional<QemuPull> loadPullRecord(String domain, String target) {
-        Path file = RunFiles.of(run, domain).pullRecord(target);
-        if (!Files.exists(file)) {
-            return Optional.empty();
-        }
-        try {
-            JsonNode record = JSON.readTree(file.toFile());
-            int baseDepth = record.path("baseDepth").asInt(-1);
-            return Optional.of(QemuPull.foundAgain(
-                    record.path("jobId").asText(), baseDepth < 0 ? Optional.empty() : Optional.of(baseDepth)));
-        } catch (IOException e) {
-            LOG.warn("domain {} disk {}: unreadable pull record {}: {}", domain, target, file, e.toString());
-            return Optional.empty();
-        }
-    }
-
-    private void deletePullRecord(String domain, String target) {
-        try {
-            Files.deleteIfExists(RunFiles.of(run, domain).pullRecord(target));
-        } catch (IOException e) {
-            LOG.warn("domain {} disk {}: cannot delete the pull record: {}", domain, target, e.toString());
         }
     }
 

@@ -55,6 +55,40 @@ final class QemuProcess implements AutoCloseable {
                         ENDINGS);
     }
 
+    /** {@code block-export-add} and the copy-on-read filter's {@code bottom} are in QEMU 6.0. */
+    private static final int MIN_MAJOR = 6;
+
+    /**
+     * Starts the {@code qemu-storage-daemon} {@code binary} with its monitor on {@code
+     * files.qmpSocket()} and checks its version; one older than 6.0 is refused in one line naming it.
+     */
+    static QemuProcess launchStorageDaemon(String binary, RunFiles files) {
+        // QEMU's option syntax doubles a comma inside a value
+        String qmp = files.qmpSocket().toString().replace(",", ",,");
+        QemuProcess process = launch(
+                binary,
+                List.of(
+                        "--chardev",
+                        "socket,id=monitor,path=" + qmp + ",server=on,wait=off",
+                        "--monitor",
+                        "chardev=monitor"),
+                files);
+        try {
+            QmpCommand.VersionReply.QemuVersion version =
+                    process.qmp().execute(new QmpCommand.QueryVersion()).qemu();
+            if (version.major() < MIN_MAJOR) {
+                throw new SiphonException(
+                        ErrorCode.OPERATION_FAILED,
+                        binary + " " + version.major() + "." + version.minor() + "." + version.micro()
+                                + " is too old: the qemu driver needs " + MIN_MAJOR + ".0 or newer");
+            }
+            return process;
+        } catch (SiphonException e) {
+            process.kill();
+            throw e;
+        }
+    }
+
     /**
      * Starts {@code binary} with {@code arguments} (which must open the monitor on {@code
      * files.qmpSocket()}), and connects to it. A binary not found, or a process that exits or never

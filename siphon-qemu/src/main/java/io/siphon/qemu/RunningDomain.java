@@ -60,7 +60,23 @@ final class RunningDomain {
         corruptions.put(nodeName, message);
     }
 
-    Optional<String> corruption(String nodeName) {
-        return Optional.ofNullable(corruptions.get(nodeName));
+    /**
+     * The error of a failed pull on {@code disk}: QEMU's names no image, so this adds the images the
+     * pull read and what QEMU said was corrupt in the chain.
+     */
+    String pullFailure(QemuDisk disk, QemuPull job, String qemuError) {
+        StringBuilder out = new StringBuilder(qemuError)
+                .append(" (pulling from ")
+                .append(job.dropped(disk.chain()).stream()
+                        .map(n -> n.path().toString())
+                        .toList())
+                .append(")");
+        for (ChainNode node : disk.chain()) {
+            String corruption = corruptions.get(node.formatNode());
+            if (corruption != null) {
+                out.append("; ").append(node.path()).append(": ").append(corruption);
+            }
+        }
+        return out.toString();
     }
 }

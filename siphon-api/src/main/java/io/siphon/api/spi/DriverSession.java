@@ -1,59 +1,19 @@
 package io.siphon.api.spi;
 
-import io.siphon.api.BlockJobInfo;
-import io.siphon.api.BlockJobProgress;
-import io.siphon.api.DiskInfo;
-import io.siphon.api.DomainInfo;
 import io.siphon.api.SiphonEvent;
-import java.util.List;
-import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * One open connection of a driver: the API's calls with domains named by name or UUID, disks by
- * target or source path, and bandwidth already in bytes per second. Implementations are thread-safe
- * and report every failure as a {@link io.siphon.api.SiphonException}. The control protocol's
- * commands are these calls, one to one.
+ * One open connection of a driver: the {@link DomainOperations}, a read-only flag and an event
+ * sink. Implementations are thread-safe and report every failure as a {@link
+ * io.siphon.api.SiphonException}.
  */
-public interface DriverSession extends AutoCloseable {
+public interface DriverSession extends DomainOperations, AutoCloseable {
     /** Whether this session may only query. */
     boolean isReadOnly();
 
     /** Sets where this session delivers events; called once, before any other call. */
     void setEventSink(Consumer<SiphonEvent> sink);
-
-    DomainInfo define(String domainXml);
-
-    void undefine(String domain);
-
-    List<DomainInfo> list();
-
-    DomainInfo info(String domain);
-
-    void start(String domain);
-
-    void shutdown(String domain);
-
-    void destroy(String domain);
-
-    List<DiskInfo> disks(String domain);
-
-    /** Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty). */
-    void blockPull(String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative);
-
-    /** Copies one increment, starting a stepped pull of the whole chain when the disk has no job. */
-    BlockJobProgress blockPullStep(String domain, String disk);
-
-    Optional<BlockJobInfo> blockJobInfo(String domain, String disk);
-
-    /** Cancels the disk's job; unless {@code async}, returns once it has ended. */
-    void blockJobAbort(String domain, String disk, boolean async);
-
-    void blockJobSetSpeed(String domain, String disk, long bytesPerSecond);
-
-    void blockJobPause(String domain, String disk);
-
-    void blockJobResume(String domain, String disk);
 
     /** Ends the session; idempotent. */
     @Override

@@ -1,10 +1,11 @@
-package io.siphon.cli;
+package io.siphon.cli.domain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.siphon.api.contract.QemuTools;
+import io.siphon.cli.Cli;
+import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,0 +1,50 @@
+package io.siphon.api.spi;
+
+import io.siphon.api.BlockJobInfo;
+import io.siphon.api.BlockJobProgress;
+import io.siphon.api.DiskInfo;
+import io.siphon.api.DomainInfo;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The API's calls on domains, with domains named by name or UUID, disks by target or source path,
+ * and bandwidth already in bytes per second; what a {@link DriverSession} offers a connection and a
+ * {@link DomainEngine} offers its sessions. Implementations are thread-safe and report every
+ * failure as a {@link io.siphon.api.SiphonException}. The control protocol's commands are these
+ * calls, one to one.
+ */
+public interface DomainOperations {
+    DomainInfo define(String domainXml);
+
+    void undefine(String domain);
+
+    List<DomainInfo> list();
+
+    DomainInfo info(String domain);
+
+    void start(String domain);
+
+    void shutdown(String domain);
+
+    void destroy(String domain);
+
+    List<DiskInfo> disks(String domain);
+
+    /** Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty). */
+    void blockPull(String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative);
+
+    /** Copies one increment, starting a stepped pull of the whole chain when the disk has no job. */
+    BlockJobProgress blockPullStep(String domain, String disk);
+
+    Optional<BlockJobInfo> blockJobInfo(String domain, String disk);
+
+    /** Cancels the disk's job; unless {@code async}, returns once it has ended. */
+    void blockJobAbort(String domain, String disk, boolean async);
+
+    void blockJobSetSpeed(String domain, String disk, long bytesPerSecond);
+
+    void blockJobPause(String domain, String disk);
+
+    void blockJobResume(String domain, String disk);
+}
