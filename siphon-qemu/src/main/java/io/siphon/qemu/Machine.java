@@ -3,6 +3,7 @@ package io.siphon.qemu;
 import io.siphon.api.SiphonException;
 import io.siphon.qemu.qmp.QmpClient;
 import io.siphon.qemu.qmp.QmpCommand;
+import io.siphon.qemu.qmp.QmpEvents;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,8 +45,8 @@ public final class Machine implements AutoCloseable {
         this.process = process;
         this.files = files;
         process.qmp().addEventListener(event -> {
-            if (event.name().equals("SHUTDOWN")) {
-                guestShutdown.complete(event.data().path("guest").asBoolean(false));
+            if (event.name().equals(QmpEvents.SHUTDOWN)) {
+                guestShutdown.complete(QemuMachines.isGuestShutdown(event));
             }
         });
         this.ended = process.ended().thenApplyAsync(reason -> new Exit(awaitShutdownEvent(), reason));
@@ -113,6 +114,7 @@ public final class Machine implements AutoCloseable {
 
     /** As {@link #powerdown(Duration)}, for any machine's process. */
     static boolean powerdown(QemuProcess process, Duration timeout) {
+        process.expectEnd();
         try {
             process.qmp().execute(new QmpCommand.SystemPowerdown(), timeout);
             process.ended().get(timeout.toNanos(), TimeUnit.NANOSECONDS);

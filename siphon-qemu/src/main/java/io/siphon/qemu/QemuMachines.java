@@ -6,6 +6,8 @@ import io.siphon.domain.MachineDefinition;
 import io.siphon.qemu.qmp.QmpClient;
 import io.siphon.qemu.qmp.QmpCommand;
 import io.siphon.qemu.qmp.QmpEvent;
+import io.siphon.qemu.qmp.QmpEvents;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -16,6 +18,8 @@ import java.util.Optional;
  * virtio-blk device over each disk's top node, then lets the guest run ({@code cont}).
  */
 final class QemuMachines {
+    private static final Duration LAST_EVENT_WAIT = Duration.ofSeconds(1);
+
     private QemuMachines() {}
 
     /**
@@ -49,8 +53,16 @@ final class QemuMachines {
         Machine.powerdown(process, Machine.shutdownTimeout());
     }
 
-    /** Whether {@code event} says the guest powered itself off (rather than a kill or crash). */
+    /** Whether QMP {@code SHUTDOWN} {@code event} says the guest powered itself off (not a kill or quit). */
     static boolean isGuestShutdown(QmpEvent event) {
-        return event.name().equals("SHUTDOWN") && event.data().path("guest").asBoolean(false);
+        return event.data(QmpEvents.Shutdown.class).guest();
+    }
+
+    /**
+     * Whether a domain whose process ended was a machine whose guest powered itself off (the domain
+     * is then shut down, not crashed); the SHUTDOWN event comes just before QEMU exits.
+     */
+    static boolean poweredOffByGuest(RunningDomain domain, DomainDefinition definition) {
+        return definition.machine().isPresent() && domain.poweredOffByGuest(LAST_EVENT_WAIT);
     }
 }

@@ -27,8 +27,14 @@ public record GuestConsole(Path file) {
     /** Waits until a line matches {@code condition}; fails showing the console after {@code timeout}. */
     public void await(Predicate<String> condition, String what, Duration timeout)
             throws IOException, InterruptedException {
+        awaitLines(lines -> lines.stream().anyMatch(condition), what, timeout);
+    }
+
+    /** Waits until the lines so far satisfy {@code condition}; fails showing the console after {@code timeout}. */
+    public void awaitLines(Predicate<List<String>> condition, String what, Duration timeout)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (lines().stream().noneMatch(condition)) {
+        while (!condition.test(lines())) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("no console line " + what + " within " + timeout.toSeconds() + " s:\n"
                         + String.join("\n", lines()));

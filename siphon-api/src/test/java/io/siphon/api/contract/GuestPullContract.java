@@ -1,13 +1,13 @@
 package io.siphon.api.contract;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.siphon.api.BlockJobEvent;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
 import io.siphon.api.DomainState;
+import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.ListenerHandle;
+import io.siphon.api.SiphonException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("interop")
 public abstract class GuestPullContract {
-    /** Slow enough that the guest boots and reads its disk twice while the pull runs (32 s). */
+    /** Slow enough that the guest reads its whole disk while Siphon's pull runs (32 s). */
     private static final long PULL_MIB_PER_SECOND = 1;
     /** The speed once those reads are seen, to finish sooner. */
     private static final long FINISH_MIB_PER_SECOND = 16;
@@ -36,6 +36,20 @@ public abstract class GuestPullContract {
 
     private Connection connection;
     private Domain domain;
+
+    /**
+     * Raises the pull's speed once a whole-disk read has raced it; QEMU's stream may have ended by
+     * then, since its copy-on-read filter copies what the guest reads.
+     */
+    private static void finishSooner(Domain domain) {
+        try {
+            domain.blockJobSetSpeed("vda", FINISH_MIB_PER_SECOND, Set.of());
+        } catch (SiphonException e) {
+            if (e.code() != ErrorCode.NO_JOB) {
+                throw e;
+            }
+        }
+    }
 
     /** A read-write connection to the driver under test, managing {@code stateDir}. */
     protected abstract Connection connect(Path stateDir);
@@ -60,13 +74,13 @@ public abstract class GuestPullContract {
                 ListenerHandle l = connection.addLifecycleListener(lifecycle::add)) {
             domain = connection.define(scenario.xml("guest"));
             domain.start();
-            domain.blockPull("vda", PULL_MIB_PER_SECOND, Set.of());
             scenario.awaitConsole(
-                    line -> line.startsWith("guest: sum 1 "), "with the second checksum", GuestPullScenario.BOOT);
-            // both whole-disk reads began after the pull and ended before it: they raced it
-            assertTrue(domain.blockJobInfo("vda").isPresent(), "the pull still runs after two guest reads");
-            domain.blockJobSetSpeed("vda", FINISH_MIB_PER_SECOND, Set.of());
-
+                    line -> line.equals("guest: wrote pattern"), "after the writes", GuestPullScenario.BOOT);
+            // the guest now re-reads its disk in a loop until told to stop, which is after the pull
+            long sumsBefore = scenario.sums();
+            domain.blockPull("vda", PULL_MIB_PER_SECOND, Set.of());
+            scenario.awaitSums(sumsBefore + 1, GuestPullScenario.BOOT);
+            finishSooner(domain);
             GuestPullScenario.awaitPullCompleted(jobs);
             scenario.stopGuestLoop(domain);
             GuestPullScenario.awaitPowerOff(lifecycle, domain);

@@ -145,6 +145,18 @@ public final class GuestPullScenario {
         return consoleLines().stream().filter(l -> SUM.matcher(l).find()).count();
     }
 
+    /** Waits until the guest has printed {@code count} checksum lines. */
+    public void awaitSums(long count, Duration timeout) throws IOException, InterruptedException {
+        new GuestConsole(console)
+                .awaitLines(
+                        lines -> lines.stream()
+                                        .filter(l -> SUM.matcher(l).find())
+                                        .count()
+                                >= count,
+                        "making " + count + " checksums",
+                        timeout);
+    }
+
     /** Tells the guest to finish its loop: "ssss" into the control disk, through its NBD export. */
     public void stopGuestLoop(Domain domain) throws IOException, InterruptedException {
         DiskInfo vdb = domain.disks().stream()
