@@ -1,4 +1,4 @@
-package io.siphon.daemon.vm;
+package io.siphon.api.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,11 +11,7 @@ import io.siphon.api.DomainState;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.ListenerHandle;
-import io.siphon.api.Siphon;
 import io.siphon.api.SiphonException;
-import io.siphon.api.contract.GuestConsole;
-import io.siphon.api.contract.TestGuest;
-import io.siphon.qemu.Machine;
 import io.siphon.testing.QemuTools;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,11 +31,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Start, shutdown, destroy and a VM's own end on the embedded driver, with a guest that idles until
- * its power button is pressed; and starts that must fail leave nothing behind.
+ * Start, shutdown, destroy and a VM's own end on a driver, with a guest that idles until its power
+ * button is pressed; and starts that must fail leave nothing behind. A driver's test extends this
+ * and says how to connect.
  */
 @Tag("interop")
-class MachineLifecycleTest {
+public abstract class MachineLifecycleContract {
+    /** The system property both drivers read for the shutdown timeout (io.siphon.qemu.Machine's). */
+    private static final String SHUTDOWN_SECONDS = "siphon.vm.shutdown-seconds";
+
     private static final Duration BOOT = Duration.ofSeconds(120);
     /** The guest's init runs acpid; killing it makes a guest that ignores the power button. */
     private static final String SCRIPT = """
@@ -69,14 +69,17 @@ class MachineLifecycleTest {
 
     @AfterAll
     static void clearShutdownTimeout() {
-        System.clearProperty(Machine.SHUTDOWN_SECONDS);
+        System.clearProperty(SHUTDOWN_SECONDS);
     }
 
+    /** A read-write connection to the driver under test, managing {@code stateDir}. */
+    protected abstract Connection connect(Path stateDir);
+
     @BeforeEach
-    void connect() throws IOException {
+    void connectToTheDriver() throws IOException {
         disk = Files.write(dir.resolve("disk.raw"), new byte[8 << 20]);
         console = new GuestConsole(dir.resolve("console.log"));
-        connection = Siphon.connect("embedded://" + dir.resolve("state"));
+        connection = connect(dir.resolve("state"));
         listener = connection.addLifecycleListener(events::add);
     }
 
@@ -158,7 +161,7 @@ class MachineLifecycleTest {
     void aGuestThatIgnoresThePowerButtonIsKilledAfterTheTimeout() throws Exception {
         Files.write(disk, "deaf".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         Files.write(disk, new byte[(8 << 20) - 4], java.nio.file.StandardOpenOption.APPEND);
-        System.setProperty(Machine.SHUTDOWN_SECONDS, "2");
+        System.setProperty(SHUTDOWN_SECONDS, "2");
         String output = bootAndStop("deaf", Domain::shutdown, LifecycleEvent.Kind.SHUTDOWN);
         assertFalse(output.contains("guest: power button"), output);
     }
