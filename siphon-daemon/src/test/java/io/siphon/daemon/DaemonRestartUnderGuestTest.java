@@ -10,10 +10,13 @@ import io.siphon.api.DomainState;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.Siphon;
 import io.siphon.api.contract.GuestPullScenario;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonRestartUnderGuestTest {
     @TempDir
     Path dir;
+
+    /** A failed test must not leave the VM, which outlives its daemon, running. */
+    @AfterEach
+    void killTheMachine() throws IOException {
+        Path pidFile = dir.resolve("state/run/guest.pid");
+        if (Files.exists(pidFile)) {
+            ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim()))
+                    .ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
 
     @Test
     void aGuestRidesOutADaemonKilledMidPull() throws Exception {
