@@ -36,7 +36,9 @@ class DaemonRestartUnderGuestTest {
     void killTheMachine() throws IOException {
         Path pidFile = dir.resolve("state/run/guest.pid");
         if (Files.exists(pidFile)) {
+            // only the VM itself: a pid left in a stale file may have been reused
             ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim()))
+                    .filter(p -> p.info().commandLine().orElse("").contains(dir.toString()))
                     .ifPresent(ProcessHandle::destroyForcibly);
         }
     }
