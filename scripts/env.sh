@@ -47,3 +47,18 @@ siphon_install_python_libvirt() {
     siphon_apt_install --no-install-recommends python3-libvirt ||
         echo "siphon: python3-libvirt could not be installed; the libvirt comparison test will be skipped" >&2
 }
+
+# The test guest (scripts/make-guest): the Debian cloud kernel and a static busybox.
+siphon_install_guest_packages() {
+    local missing=""
+    ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || missing="$missing linux-image-cloud-amd64"
+    [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || missing="$missing busybox-static"
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86"
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "siphon: missing packages:$missing (run as root to install them)" >&2
+        return 1
+    fi
+    echo "siphon: installing$missing" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >&2
+}

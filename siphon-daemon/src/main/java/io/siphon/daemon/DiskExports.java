@@ -20,6 +20,10 @@ final class DiskExports implements AutoCloseable {
         this.socket = runDirectory.resolve("nbd.sock");
     }
 
+    Path socket() {
+        return socket;
+    }
+
     static String exportName(String domain, String target) {
         return domain + "/" + target;
     }

@@ -119,6 +119,11 @@ final class StartedDomains implements AutoCloseable {
         throw noDisk(definition, diskName);
     }
 
+    /** The NBD server's socket, where each disk is an export. */
+    Path nbdSocket() {
+        return exports.socket();
+    }
+
     /** The NBD URI of a running disk's export, if it has one. */
     Optional<String> nbdUri(String domain, String target) {
         try {

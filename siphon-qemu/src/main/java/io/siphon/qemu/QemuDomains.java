@@ -211,7 +211,9 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         }
         QemuProcess process;
         try {
-            process = QemuProcess.launchStorageDaemon(binaries.storageDaemon(), files);
+            process = definition.machine().isPresent()
+                    ? QemuMachines.launch(definition, files)
+                    : QemuProcess.launchStorageDaemon(binaries.storageDaemon(), files);
         } catch (SiphonException e) {
             throw cannotStart(name, e.getMessage(), e);
         }
@@ -229,6 +231,9 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                                 RunningDomain.exportName(name, disk.target()),
                                 !disk.definition().readOnly()));
             }
+            if (definition.machine().isPresent()) {
+                QemuMachines.attachAndRun(process.qmp(), definition, disks);
+            }
         } catch (SiphonException e) {
             process.kill();
             deleteRunFiles(files, definition);
@@ -236,7 +241,11 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         }
         watch(domainRun);
         running.put(name, domainRun);
-        LOG.info("domain {} started: qemu-storage-daemon pid {}", name, process.pid());
+        LOG.info(
+                "domain {} started: {} pid {}",
+                name,
+                definition.machine().isPresent() ? "machine" : "qemu-storage-daemon",
+                process.pid());
         emit(new LifecycleEvent(name, LifecycleEvent.Kind.STARTED));
     }
 
@@ -296,6 +305,9 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         for (CountDownLatch end : ends) {
             await(end, JOB_END_TIMEOUT);
         }
+        if (!destroy && definitions.get(domainRun.name()).machine().isPresent()) {
+            QemuMachines.powerdown(domainRun.process());
+        }
         domainRun.process().stop(destroy ? DESTROY_GRACE : STOP_GRACE);
         synchronized (this) {
             if (running.get(domainRun.name()) != domainRun) {
@@ -335,7 +347,11 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             }
             deleteRunFiles(RunFiles.of(run, domain.name()), definitions.get(domain.name()));
         }
-        emit(new LifecycleEvent(domain.name(), LifecycleEvent.Kind.CRASHED));
+        emit(new LifecycleEvent(
+                domain.name(),
+                QemuMachines.poweredOffByGuest(domain, definitions.get(domain.name()))
+                        ? LifecycleEvent.Kind.SHUTDOWN
+                        : LifecycleEvent.Kind.CRASHED));
     }
 
     /** Ends the jobs whose cancel QEMU did not confirm before it quit. */
@@ -565,6 +581,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                         error.operation(),
                         error.action());
             }
+            case QmpEvents.SHUTDOWN -> domain.noteShutdown(QemuMachines.isGuestShutdown(event));
             default -> LOG.debug("domain {}: QMP event {} {}", domain.name(), event.name(), event.data());
         }
     }

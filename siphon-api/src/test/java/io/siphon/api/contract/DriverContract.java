@@ -92,7 +92,11 @@ public abstract class DriverContract {
         return Files.write(images.resolve(fileName), data);
     }
 
-    /** A libvirt domain XML with the elements Siphon ignores, and one raw disk per source. */
+    /**
+     * A libvirt domain XML with the elements Siphon ignores, and one raw disk per source; its
+     * {@code <os>} has no {@code <boot>} or {@code <kernel>}, so it describes no machine and starts
+     * disks only.
+     */
     protected static String domainXml(String name, UUID uuid, boolean readOnly, Path... sources) {
         StringBuilder disks = new StringBuilder();
         char letter = 'a';
@@ -111,7 +115,7 @@ public abstract class DriverContract {
         }
         return "<domain type='kvm'>\n  <name>" + name + "</name>\n  <uuid>" + uuid + "</uuid>\n"
                 + "  <memory unit='KiB'>1048576</memory>\n  <vcpu placement='static'>2</vcpu>\n"
-                + "  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os>\n"
+                + "  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>\n"
                 + "  <features><acpi/><apic/></features>\n  <devices>\n"
                 + "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n" + disks
                 + "    <interface type='network'><source network='default'/><model type='virtio'/></interface>\n"
