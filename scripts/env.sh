@@ -17,7 +17,8 @@ siphon_find_jdk() {
 }
 
 # Debian packages by the command each provides.
-SIPHON_PACKAGES="qemu-img:qemu-utils qemu-storage-daemon:qemu-system-common nbdinfo:libnbd-bin nbdkit:nbdkit fio:fio tmux:tmux mvn:maven"
+# chromium, node and npm: the web console's browser test (Playwright drives Debian's Chromium).
+SIPHON_PACKAGES="qemu-img:qemu-utils qemu-storage-daemon:qemu-system-common nbdinfo:libnbd-bin nbdkit:nbdkit fio:fio tmux:tmux mvn:maven chromium:chromium node:nodejs npm:npm"
 
 siphon_install_packages() {
     missing=""
@@ -45,4 +46,19 @@ siphon_install_python_libvirt() {
     [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 && return 0
     siphon_apt_install --no-install-recommends python3-libvirt ||
         echo "siphon: python3-libvirt could not be installed; the libvirt comparison test will be skipped" >&2
+}
+
+# The test guest (scripts/make-guest): the Debian cloud kernel and a static busybox.
+siphon_install_guest_packages() {
+    local missing=""
+    ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || missing="$missing linux-image-cloud-amd64"
+    [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || missing="$missing busybox-static"
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86"
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "siphon: missing packages:$missing (run as root to install them)" >&2
+        return 1
+    fi
+    echo "siphon: installing$missing" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >&2
 }

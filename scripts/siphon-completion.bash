@@ -2,19 +2,23 @@
 # (or copy it to /etc/bash_completion.d/siphon). Completes commands, options, option values
 # and file names.
 
-_siphon_commands="image demo define undefine start shutdown destroy list dominfo domblklist blockpull blockjob event daemon"
-_siphon_image_commands="create info check map compare rebase pull serve"
+_siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist blockpull blockjob event uri daemon"
+_siphon_image_commands="create info check map measure compare convert rebase resize snapshot pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
-_siphon_options_image_create="-f= -b= -F= -o= -u -q"
-_siphon_options_image_info="-f= --output= -U --force-share --backing-chain"
-_siphon_options_image_check="-f= --output= -r= -U --force-share"
-_siphon_options_image_map="-f= --output= -U --force-share"
-_siphon_options_image_compare="-f= -F= -s -U --force-share -q"
-_siphon_options_image_rebase="-f= -b= -F= -u"
-_siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p"
-_siphon_options_image_serve="-f= -k= --socket= -p= --port= -b= --bind= --tls-creds= -r --read-only -x= --name= --buffer-memory="
-_siphon_options_demo="--dir= --keep"
+_siphon_options_image_create="-f= -b= -F= -o= -u -q --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_info="-f= --output= -U --force-share --backing-chain --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_check="-f= --output= -r= -U --force-share -q"
+_siphon_options_image_map="-f= --output= -U --force-share --start-offset= --max-length= --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_compare="-f= -F= -s -U --force-share -q -p --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_convert="-f= -O= -o= -B= -F= -c --compress -p -q -n -W -m= -S= -U --force-share"
+_siphon_options_image_measure="-f= --output= -U --force-share -O= -o= --size="
+_siphon_options_image_rebase="-f= -b= -F= -u -p -q"
+_siphon_options_image_resize="-f= --shrink -q"
+_siphon_options_image_pull="-f= --base= --keep-relative --bandwidth= -p --on-outage= --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_snapshot="-l -c= -d= -a= -U --force-share -q"
+_siphon_options_image_serve="-f= -k= --socket= -p= --port= -b= --bind= --tls-creds= -r --read-only -x= --name= --copy-on-read --buffer-memory= --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_demo="--dir= --keep --vm"
 _siphon_options_define=""
 _siphon_options_undefine=""
 _siphon_options_start=""
@@ -22,13 +26,15 @@ _siphon_options_shutdown=""
 _siphon_options_destroy=""
 _siphon_options_list="--all --inactive --name --uuid"
 _siphon_options_dominfo=""
+_siphon_options_domstate=""
+_siphon_options_uri=""
 _siphon_options_domblklist="--details"
-_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --wait --verbose --timeout= --async --step"
+_siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --pace= --order= --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
-_siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --nbd-buffer-memory= --tls-listen= --tls-cert= --tls-key= --tls-ca="
+_siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --nbd-buffer-memory= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
 # options every command takes
-_siphon_common_options="-h --help --debug -c= --connect="
+_siphon_common_options="-h --help --debug --connect="
 
 _siphon() {
     local cur prev words cword
@@ -55,17 +61,23 @@ _siphon() {
             COMPREPLY=($(compgen -W "lifecycle block-job block-job-2" -- "$cur")); return ;;
         --domain)
             COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")); return ;;
-        -f|-F)
+        -f|-F|-O)
             COMPREPLY=($(compgen -W "qcow2 qed raw" -- "$cur")); return ;;
         -r)
             COMPREPLY=($(compgen -W "leaks all" -- "$cur")); return ;;
         --output)
             COMPREPLY=($(compgen -W "human json" -- "$cur")); return ;;
+        --on-outage)
+            COMPREPLY=($(compgen -W "pause fail" -- "$cur")); return ;;
         --driver)
             COMPREPLY=($(compgen -W "embedded qemu" -- "$cur")); return ;;
+        --pace)
+            COMPREPLY=($(compgen -W "limit guest" -- "$cur")); return ;;
+        --order)
+            COMPREPLY=($(compgen -W "offset profile" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
-        -b|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds)
+        -b|-B|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds|--cache-dir)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == --output=* ]]; then
@@ -74,7 +86,7 @@ _siphon() {
 
     case $path in
         "")
-            COMPREPLY=($(compgen -W "$_siphon_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "$_siphon_commands -c ${_siphon_common_options//=/}" -- "$cur")); return ;;
         image)
             COMPREPLY=($(compgen -W "$_siphon_image_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
     esac

@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param state what the job is doing now
  * @param rateBytesPerSecond the recent copy rate in bytes per second
  * @param eta estimated time to completion at the recent rate, empty when unknown
+ * @param phase which part of its work a pull is in, empty when the driver does not say
  */
 public record BlockJobInfo(
         BlockJobType type,
@@ -22,8 +23,10 @@ public record BlockJobInfo(
         long endBytes,
         BlockJobState state,
         long rateBytesPerSecond,
-        Optional<Duration> eta) {
+        Optional<Duration> eta,
+        Optional<PullPhase> phase) {
     public BlockJobInfo {
+        Objects.requireNonNull(phase, "phase");
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(eta, "eta");
@@ -32,6 +35,18 @@ public record BlockJobInfo(
                     + bandwidthBytesPerSecond + ", cur " + curBytes + ", end " + endBytes + ", rate "
                     + rateBytesPerSecond);
         }
+    }
+
+    /** Job info without a phase. */
+    public BlockJobInfo(
+            BlockJobType type,
+            long bandwidthBytesPerSecond,
+            long curBytes,
+            long endBytes,
+            BlockJobState state,
+            long rateBytesPerSecond,
+            Optional<Duration> eta) {
+        this(type, bandwidthBytesPerSecond, curBytes, endBytes, state, rateBytesPerSecond, eta, Optional.empty());
     }
 
     /** The speed limit in MiB/s as libvirt reports it without the BYTES flag (rounded up; 0 for none). */

@@ -53,7 +53,14 @@ public final class Domain {
     /** Pulls the whole backing chain into {@code disk} in the background; {@code virDomainBlockPull}. */
     public void blockPull(String disk, long bandwidth, Set<PullFlag> flags) {
         long bytesPerSecond = Bandwidth.toBytesPerSecond(bandwidth, flags.contains(PullFlag.BANDWIDTH_BYTES));
-        session.blockPull(name, disk(disk), Optional.empty(), bytesPerSecond, false);
+        session.blockPull(
+                name,
+                disk(disk),
+                Optional.empty(),
+                bytesPerSecond,
+                false,
+                flags.contains(PullFlag.PACE_GUEST) ? PullPace.GUEST : PullPace.LIMIT,
+                flags.contains(PullFlag.ORDER_PROFILE) ? PullOrder.PROFILE : PullOrder.OFFSET);
     }
 
     /**
@@ -67,7 +74,14 @@ public final class Domain {
         if (flags.contains(RebaseFlag.KEEP_RELATIVE) && base.isEmpty()) {
             throw new SiphonException(ErrorCode.INVALID_ARG, "KEEP_RELATIVE needs a base");
         }
-        session.blockPull(name, disk(disk), base, bytesPerSecond, flags.contains(RebaseFlag.KEEP_RELATIVE));
+        session.blockPull(
+                name,
+                disk(disk),
+                base,
+                bytesPerSecond,
+                flags.contains(RebaseFlag.KEEP_RELATIVE),
+                flags.contains(RebaseFlag.PACE_GUEST) ? PullPace.GUEST : PullPace.LIMIT,
+                flags.contains(RebaseFlag.ORDER_PROFILE) ? PullOrder.PROFILE : PullOrder.OFFSET);
     }
 
     /**

@@ -5,5 +5,9 @@ public enum RebaseFlag {
     /** Keep the backing name relative ({@code VIR_DOMAIN_BLOCK_REBASE_RELATIVE}): the top records the base as the chain named it. */
     KEEP_RELATIVE,
     /** The bandwidth is in bytes/s rather than MiB/s. */
-    BANDWIDTH_BYTES
+    BANDWIDTH_BYTES,
+    /** Pace the pull by the guest's I/O latency, within the bandwidth ({@link PullPace#GUEST}). */
+    PACE_GUEST,
+    /** Copy the template's hot clusters first ({@link PullOrder#PROFILE}). */
+    ORDER_PROFILE
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import io.siphon.api.ErrorCode;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonException;
 import java.util.Optional;
 
@@ -70,21 +72,41 @@ public sealed interface Command<R extends Result> {
     @JsonTypeName("domain-disks")
     record DomainDisks(@JsonProperty(required = true) String domain) implements Query<Result.Disks> {}
 
-    /** {@code base} is null for a full pull; {@code bandwidthBytes} in bytes per second, 0 unlimited. */
+    /**
+     * {@code base} is null for a full pull; {@code bandwidthBytes} in bytes per second, 0 unlimited;
+     * {@code pace} and {@code order} are optional (null: limit, offset), so older clients still work.
+     */
     @JsonTypeName("block-pull")
     record BlockPull(
             @JsonProperty(required = true) String domain,
             @JsonProperty(required = true) String disk,
             String base,
             long bandwidthBytes,
-            boolean keepRelative)
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order)
             implements Command<Result.None> {
         public BlockPull {
             nonNegative(bandwidthBytes, "bandwidth-bytes");
         }
 
-        public BlockPull(String domain, String disk, Optional<String> base, long bandwidthBytes, boolean keepRelative) {
-            this(domain, disk, base.orElse(null), bandwidthBytes, keepRelative);
+        public BlockPull(
+                String domain,
+                String disk,
+                Optional<String> base,
+                long bandwidthBytes,
+                boolean keepRelative,
+                PullPace pace,
+                PullOrder order) {
+            this(domain, disk, base.orElse(null), bandwidthBytes, keepRelative, pace, order);
+        }
+
+        public PullPace paceOrDefault() {
+            return pace == null ? PullPace.LIMIT : pace;
+        }
+
+        public PullOrder orderOrDefault() {
+            return order == null ? PullOrder.OFFSET : order;
         }
     }
 

@@ -56,7 +56,13 @@ public final class CommandDispatcher {
             case Command.DomainDisks c -> Result.Disks.of(session.disks(c.domain()));
             case Command.BlockPull c -> {
                 session.blockPull(
-                        c.domain(), c.disk(), Optional.ofNullable(c.base()), c.bandwidthBytes(), c.keepRelative());
+                        c.domain(),
+                        c.disk(),
+                        Optional.ofNullable(c.base()),
+                        c.bandwidthBytes(),
+                        c.keepRelative(),
+                        c.paceOrDefault(),
+                        c.orderOrDefault());
                 yield none;
             }
             case Command.BlockPullStep c -> Result.Progress.of(session.blockPullStep(c.domain(), c.disk()));

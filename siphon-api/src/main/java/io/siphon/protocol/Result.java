@@ -9,6 +9,7 @@ import io.siphon.api.BlockJobType;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.DomainState;
+import io.siphon.api.PullPhase;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -104,7 +105,8 @@ public sealed interface Result {
             long end,
             BlockJobState state,
             long rateBytes,
-            Long etaMs) {
+            Long etaMs,
+            PullPhase phase) {
         public static Job of(BlockJobInfo info) {
             return new Job(
                     info.type(),
@@ -113,7 +115,8 @@ public sealed interface Result {
                     info.endBytes(),
                     info.state(),
                     info.rateBytesPerSecond(),
-                    info.eta().map(Duration::toMillis).orElse(null));
+                    info.eta().map(Duration::toMillis).orElse(null),
+                    info.phase().orElse(null));
         }
 
         public BlockJobInfo toApi() {
@@ -124,7 +127,8 @@ public sealed interface Result {
                     end,
                     state,
                     rateBytes,
-                    Optional.ofNullable(etaMs).map(Duration::ofMillis));
+                    Optional.ofNullable(etaMs).map(Duration::ofMillis),
+                    Optional.ofNullable(phase));
         }
     }
 

@@ -12,6 +12,9 @@ import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
+import io.siphon.api.PullPhase;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -23,7 +26,10 @@ class MessageCodecTest {
                 new Greeting("0.1.0", List.of("events", "read-only")),
                 new Request(new Command.DomainInfo("web"), Optional.of(IntNode.valueOf(7))),
                 new Request(new Command.DomainList(), Optional.empty()),
-                new Request(new Command.BlockPull("web", "vda", Optional.of("/b.qcow2"), 5, true), Optional.empty()),
+                new Request(
+                        new Command.BlockPull(
+                                "web", "vda", Optional.of("/b.qcow2"), 5, true, PullPace.GUEST, PullOrder.PROFILE),
+                        Optional.empty()),
                 new Reply(
                         JsonNodeFactory.instance.objectNode().put("name", "web"), Optional.of(TextNode.valueOf("abc"))),
                 new ErrorReply("NO_DOMAIN", "no domain 'x'", Optional.of(IntNode.valueOf(7))),
@@ -55,11 +61,56 @@ class MessageCodecTest {
                         + "\"state\":\"running\",\"rate-bytes\":0}},\"id\":5}",
                 MessageCodec.encode(MessageCodec.reply(
                         new Result.JobStatus(new Result.Job(
-                                BlockJobType.PULL, 1048576, 0, 1048576, io.siphon.api.BlockJobState.RUNNING, 0, null)),
+                                BlockJobType.PULL,
+                                1048576,
+                                0,
+                                1048576,
+                                io.siphon.api.BlockJobState.RUNNING,
+                                0,
+                                null,
+                                null)),
                         Optional.of(IntNode.valueOf(5)))));
         assertEquals(
                 "{\"return\":{},\"id\":2}",
                 MessageCodec.encode(MessageCodec.reply(Result.None.INSTANCE, Optional.of(IntNode.valueOf(2)))));
+    }
+
+    @Test
+    void aBlockPullWithoutPaceOrOrderFromAnOlderClientTakesTheDefaults() throws Exception {
+        Request old = (Request)
+                MessageCodec.decode("{\"execute\":\"block-pull\",\"arguments\":{\"domain\":\"web\",\"disk\":\"vda\","
+                        + "\"bandwidth-bytes\":0,\"keep-relative\":false},\"id\":1}");
+        Command.BlockPull pull = (Command.BlockPull) old.command();
+        assertEquals(PullPace.LIMIT, pull.paceOrDefault());
+        assertEquals(PullOrder.OFFSET, pull.orderOrDefault());
+        Request paced = (Request)
+                MessageCodec.decode("{\"execute\":\"block-pull\",\"arguments\":{\"domain\":\"web\",\"disk\":\"vda\","
+                        + "\"pace\":\"guest\",\"order\":\"profile\"},\"id\":2}");
+        Command.BlockPull asked = (Command.BlockPull) paced.command();
+        assertEquals(PullPace.GUEST, asked.paceOrDefault());
+        assertEquals(PullOrder.PROFILE, asked.orderOrDefault());
+        assertEquals(
+                "{\"execute\":\"block-pull\",\"arguments\":{\"domain\":\"web\",\"disk\":\"vda\","
+                        + "\"bandwidth-bytes\":0,\"keep-relative\":false,\"pace\":\"guest\",\"order\":\"profile\"},"
+                        + "\"id\":2}",
+                MessageCodec.encode(paced));
+    }
+
+    @Test
+    void aJobInfoCarriesThePullsPhase() {
+        var info = new io.siphon.api.BlockJobInfo(
+                BlockJobType.PULL,
+                0,
+                5,
+                10,
+                io.siphon.api.BlockJobState.RUNNING,
+                0,
+                Optional.empty(),
+                Optional.of(PullPhase.PROFILE));
+        String wire = MessageCodec.encode(
+                MessageCodec.reply(Result.JobStatus.of(Optional.of(info)), Optional.of(IntNode.valueOf(3))));
+        assertTrue(wire.contains("\"phase\":\"profile\""), wire);
+        assertEquals(info, Result.JobStatus.of(Optional.of(info)).toApi().orElseThrow());
     }
 
     @Test

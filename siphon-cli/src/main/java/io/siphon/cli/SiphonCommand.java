@@ -8,11 +8,13 @@ import io.siphon.cli.domain.DefineCommand;
 import io.siphon.cli.domain.DestroyCommand;
 import io.siphon.cli.domain.DomblklistCommand;
 import io.siphon.cli.domain.DominfoCommand;
+import io.siphon.cli.domain.DomstateCommand;
 import io.siphon.cli.domain.EventCommand;
 import io.siphon.cli.domain.ListCommand;
 import io.siphon.cli.domain.ShutdownCommand;
 import io.siphon.cli.domain.StartCommand;
 import io.siphon.cli.domain.UndefineCommand;
+import io.siphon.cli.domain.UriCommand;
 import io.siphon.cli.image.ImageCommand;
 import io.siphon.daemon.DaemonMain;
 import picocli.CommandLine.Command;
@@ -33,10 +35,12 @@ import picocli.CommandLine.ScopeType;
             DestroyCommand.class,
             ListCommand.class,
             DominfoCommand.class,
+            DomstateCommand.class,
             DomblklistCommand.class,
             BlockpullCommand.class,
             BlockjobCommand.class,
             EventCommand.class,
+            UriCommand.class,
             DaemonMain.class
         },
         exitCodeOnInvalidInput = 1,
@@ -56,12 +60,22 @@ final class SiphonCommand {
             description = "On an error, print the stack trace and log everything.")
     boolean debug;
 
-    /** Read by the domain commands through {@link Connections}; virsh's -c, accepted before or after the command name. */
+    /**
+     * Read by the domain commands through {@link Connections}: virsh's -c, before the command name
+     * as in virsh; not inherited, since qemu-img's -c (convert, snapshot) is another option.
+     */
     @Option(
-            names = {"-c", "--connect"},
+            names = "-c",
             paramLabel = "URI",
-            scope = ScopeType.INHERIT,
             description = "Connect to URI (embedded:///DIR, siphon:///session, siphon+unix:///SOCKET,"
                     + " siphon+tls://HOST:PORT/); default $SIPHON_DEFAULT_URI, else siphon:///session.")
+    String connectShort;
+
+    /** As -c, and accepted after the command name too. */
+    @Option(
+            names = "--connect",
+            paramLabel = "URI",
+            scope = ScopeType.INHERIT,
+            description = "As -c, before or after the command name.")
     String connect;
 }

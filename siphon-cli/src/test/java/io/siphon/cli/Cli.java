@@ -39,6 +39,14 @@ public final class Cli {
         return run(dir, command.toArray(String[]::new));
     }
 
+    /** Runs qemu-img in {@code dir}; fails the test unless it exits 0. */
+    public static void qemuImgOk(Path dir, String... args) throws IOException, InterruptedException {
+        Result result = qemuImg(dir, args);
+        if (result.status() != 0) {
+            throw new AssertionError("qemu-img " + String.join(" ", args) + " failed: " + result);
+        }
+    }
+
     /** qemu-io commands (each a -c) on {@code file} in {@code format}; fails the test if qemu-io fails. */
     public static void qemuIo(Path dir, String format, String file, String... commands)
             throws IOException, InterruptedException {

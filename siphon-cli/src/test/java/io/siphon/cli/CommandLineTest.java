@@ -56,7 +56,7 @@ class CommandLineTest {
 
     @Test
     void unknownCommandAndMissingCommandAreUsageErrors() {
-        Cli.Result unknown = Cli.siphon("image", "resize", "x", "1G");
+        Cli.Result unknown = Cli.siphon("image", "frobnicate", "x", "1G");
         assertEquals(1, unknown.status());
         assertTrue(unknown.err().startsWith("siphon: Unmatched arguments"), unknown.err());
         Cli.Result missing = Cli.siphon("image");

@@ -75,13 +75,14 @@ class CompletionScriptTest {
     @Test
     void completesInBash() throws Exception {
         assertEquals(
-                "create info check map compare rebase pull serve -h --help --debug -c --connect",
+                "create info check map measure compare convert rebase resize snapshot pull serve -h --help --debug --connect",
                 complete("siphon", "image", ""));
         assertEquals("--inactive", complete("siphon", "-c", "embedded:///x", "list", "--i"));
         assertEquals("embedded:///", complete("siphon", "-c", "emb"));
         assertEquals("block-job block-job-2", complete("siphon", "event", "--event", "b"));
         assertEquals("leaks all", complete("siphon", "image", "check", "-r", ""));
         assertEquals("qcow2 qed", complete("siphon", "image", "create", "-f", "q"));
+        assertEquals("qcow2 qed", complete("siphon", "image", "convert", "-O", "q"));
         assertEquals("--output=json", complete("siphon", "image", "map", "--output=j"));
         assertEquals("--backing-chain", complete("siphon", "image", "info", "--b"));
     }

@@ -8,6 +8,11 @@ public enum RequestFlag {
     FUA,
     /** Write-zeroes: the node may deallocate the range instead of writing zeroes (NBD: not NO_HOLE). */
     MAY_UNMAP,
+    /**
+     * Any request: made by a block job, not by the guest, so it is left out of the guest's I/O
+     * figures at the disk's front (QEMU marks its stream reads BDRV_REQ_PREFETCH for a like reason).
+     */
+    BACKGROUND,
     /** Write-zeroes: fail with {@link FastZeroUnsupportedException} rather than write zeroes slowly. */
     NO_FALLBACK
 }

@@ -1,10 +1,12 @@
 package io.siphon.blockjob;
 
 import io.siphon.block.filter.CopyOnReadFilter;
+import io.siphon.block.filter.ReadCountingFilter;
 import io.siphon.block.filter.RequestGate;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.format.RemoteBackingPolicy;
 import io.siphon.job.Job;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A chain in use as one disk: its name (the device, e.g. "vda"), the chain, the front device all I/O
@@ -25,6 +28,8 @@ public final class Disk implements AutoCloseable {
     private final String name;
     private final ImageChain chain;
     private final RequestGate front;
+    private final CopyOnReadFilter copier;
+    private final LongAdder templateReadBytes = new LongAdder();
     private final AtomicReference<Job> job = new AtomicReference<>();
     private volatile ImagesDroppedListener droppedListener = (device, images) -> {};
 
@@ -33,12 +38,29 @@ public final class Disk implements AutoCloseable {
         this.name = Objects.requireNonNull(name, "name");
         this.chain = Objects.requireNonNull(chain, "chain");
         long cluster = chain.top().info().clusterSizeBytes().orElse((int) DEFAULT_CLUSTER_BYTES);
-        this.front = new RequestGate(new CopyOnReadFilter(chain.top(), cluster), cluster, copyOnRead);
+        this.copier = new CopyOnReadFilter(chain.top(), cluster);
+        this.front = new RequestGate(copier, cluster, copyOnRead);
+        countTemplateReads();
+    }
+
+    /** Puts a counter over the top's backing, whatever it is now (the chain may have changed). */
+    private void countTemplateReads() {
+        List<Image> images = chain.images();
+        if (images.size() > 1) {
+            images.getFirst().attachBacking(Optional.of(new ReadCountingFilter(images.get(1), templateReadBytes)));
+        }
     }
 
     /** Opens the chain under {@code path} for writing (format probed when empty) as a disk. */
     public static Disk open(String name, Path path, Optional<String> format, boolean copyOnRead) throws IOException {
-        ImageChain chain = ImageChain.open(path, format, OpenOptions.READ_WRITE);
+        return open(name, path, format, copyOnRead, RemoteBackingPolicy.LOCAL_ONLY);
+    }
+
+    /** {@link #open}, following remote backing names as {@code remote} allows. */
+    public static Disk open(
+            String name, Path path, Optional<String> format, boolean copyOnRead, RemoteBackingPolicy remote)
+            throws IOException {
+        ImageChain chain = ImageChain.open(path, format, OpenOptions.READ_WRITE.withRemote(remote));
         try {
             return new Disk(name, chain, copyOnRead);
         } catch (IOException | RuntimeException e) {
@@ -63,6 +85,16 @@ public final class Disk implements AutoCloseable {
     /** The images of the chain now, top first. */
     public synchronized List<Image> images() {
         return chain.images();
+    }
+
+    /** Bytes written into the top by copies (a pull's and copy-on-read's) since the disk was opened. */
+    public long copiedBytes() {
+        return copier.copiedBytes();
+    }
+
+    /** Bytes the top has read from the images below it (the template) since the disk was opened. */
+    public long templateReadBytes() {
+        return templateReadBytes.sum();
     }
 
     /** The job on this disk, if one exists. */
@@ -101,6 +133,7 @@ public final class Disk implements AutoCloseable {
                     .toList();
             try (var quiet = front.quiesce()) {
                 chain.remove(fromIndex, toIndex);
+                countTemplateReads();
             }
         }
         droppedListener.imagesDropped(name, dropped);

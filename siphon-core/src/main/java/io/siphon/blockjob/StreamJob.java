@@ -6,13 +6,13 @@ import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.Image;
+import io.siphon.format.remote.RemoteObjectException;
 import io.siphon.job.Job;
 import io.siphon.job.JobCancelledException;
 import io.siphon.job.JobContext;
 import io.siphon.job.JobDriver;
 import io.siphon.util.Alignment;
 import io.siphon.util.TimeSource;
-import io.siphon.util.TokenBucket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -28,17 +28,19 @@ import org.slf4j.LoggerFactory;
  * the base holds and the top does not, then rewrites the top's backing link (removed, or naming
  * the base) and drops the images it no longer needs. Restarting a pull after a crash simply
  * continues from what the top holds. Driven by a {@link Job}; see {@link #create}.
+ *
+ * <p>Two strategies plug in: a {@link PrefetchPlan} names ranges copied before the offset walk (an
+ * access profile's hot clusters), and {@link CopyPacing} decides when the next chunk may go (the
+ * speed limit, or {@link GuestPacer} under {@link StreamOptions.Pace#GUEST}).
  */
 public final class StreamJob implements JobDriver {
     public static final String TYPE = "stream";
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamJob.class);
-    /** How far the job may run ahead of its rate limit: one tenth of a second of traffic. */
-    private static final long BURST_NANOS = 100_000_000L;
     /** How much block status one query asks for: long enough to skip a sparse template quickly. */
     private static final long STATUS_WINDOW_BYTES = 1L << 30;
 
-    private static final Set<RequestFlag> COPY = Set.of(RequestFlag.COPY_ON_READ);
+    private static final Set<RequestFlag> COPY = Set.of(RequestFlag.COPY_ON_READ, RequestFlag.BACKGROUND);
 
     private final Disk disk;
     private final StreamOptions options;
@@ -50,7 +52,8 @@ public final class StreamJob implements JobDriver {
     private final int baseIndex;
     private final long sizeBytes;
     private final long chunkBytes;
-    private final TokenBucket bucket;
+    private final CopyPacing pacing;
+    private final PrefetchPlan prefetch;
     private final ByteBuffer buffer;
     private Job job;
     private long cursorBytes;
@@ -60,8 +63,10 @@ public final class StreamJob implements JobDriver {
     private long aboveEnd = -1;
     private boolean aboveAllocated;
     private IOException firstIgnoredError;
+    /** What the prefetch copied: the offset walk passes over it again, so the work grows by it. */
+    private long prefetchedBytes;
 
-    private StreamJob(Disk disk, StreamOptions options, TimeSource time) throws IOException {
+    private StreamJob(Disk disk, StreamOptions options, PrefetchPlan prefetch, TimeSource time) throws IOException {
         this.disk = disk;
         this.options = options;
         List<Image> images = disk.images();
@@ -72,7 +77,8 @@ public final class StreamJob implements JobDriver {
         this.sizeBytes = top.sizeBytes();
         long granularity = disk.device().granularityBytes();
         this.chunkBytes = Alignment.alignUp(Math.max(options.chunkBytes(), granularity), granularity);
-        this.bucket = new TokenBucket(time, options.bytesPerSecond(), BURST_NANOS);
+        this.pacing = pacing(disk, options, time);
+        this.prefetch = prefetch;
         this.buffer = ByteBuffer.allocateDirect(Math.toIntExact(chunkBytes));
     }
 
@@ -82,11 +88,17 @@ public final class StreamJob implements JobDriver {
      * chain below the top.
      */
     public static Job create(Disk disk, StreamOptions options, TimeSource time) throws IOException {
+        return create(disk, options, PrefetchPlan.none(), time);
+    }
+
+    /** {@link #create} with ranges to copy before the offset walk. */
+    public static Job create(Disk disk, StreamOptions options, PrefetchPlan prefetch, TimeSource time)
+            throws IOException {
         if (disk.top().isReadOnly()) {
             throw new IllegalArgumentException("disk '" + disk.name() + "': the top image "
                     + disk.top().path() + " is read-only; a pull writes into it");
         }
-        StreamJob driver = new StreamJob(disk, options, time);
+        StreamJob driver = new StreamJob(disk, options, prefetch, time);
         Job job = new Job(disk.name(), disk.name(), driver, time);
         disk.claim(job);
         driver.job = job;
@@ -98,12 +110,24 @@ public final class StreamJob implements JobDriver {
         return create(disk, options, TimeSource.SYSTEM);
     }
 
+    private static CopyPacing pacing(Disk disk, StreamOptions options, TimeSource time) {
+        return switch (options.pace()) {
+            case LIMIT -> CopyPacing.atLimit(time, options.bytesPerSecond());
+            case GUEST ->
+                new GuestPacer(
+                        disk.device().guestIo(), time, options.bytesPerSecond(), GuestPacer.DEFAULT_LATENCY_FACTOR);
+        };
+    }
+
     private static int baseIndex(List<Image> images, Optional<Path> base) throws IOException {
         if (base.isEmpty()) {
             return images.size();
         }
         for (int i = 1; i < images.size(); i++) {
-            if (Files.isSameFile(images.get(i).path(), base.get())) {
+            Path image = images.get(i).path();
+            // a remote image's path is its name, no file: it is the base only by that name
+            if (image.equals(base.get())
+                    || (Files.exists(image) && Files.exists(base.get()) && Files.isSameFile(image, base.get()))) {
                 return i;
             }
         }
@@ -118,12 +142,12 @@ public final class StreamJob implements JobDriver {
 
     @Override
     public void run(JobContext context) throws Exception {
-        context.setEnd(sizeBytes);
+        context.setEnd(sizeBytes + prefetchedBytes);
         while (cursorBytes < sizeBytes) {
             context.pausePoint();
             copyNext(context);
             long delay;
-            while ((delay = bucket.delayNanos()) > 0) {
+            while ((delay = pacing.delayNanos()) > 0) {
                 context.sleep(delay);
             }
         }
@@ -131,7 +155,7 @@ public final class StreamJob implements JobDriver {
 
     @Override
     public boolean step(JobContext context) throws Exception {
-        context.setEnd(sizeBytes);
+        context.setEnd(sizeBytes + prefetchedBytes);
         long copied = 0;
         while (cursorBytes < sizeBytes && copied < options.stepBytes()) {
             context.pausePoint();
@@ -145,10 +169,18 @@ public final class StreamJob implements JobDriver {
      * whether from a block status query or from the copy, is handled by the on-error policy.
      */
     private long copyNext(JobContext context) throws IOException, JobCancelledException {
+        if (prefetch.hasNext()) {
+            return prefetchNext(context);
+        }
         long offset = cursorBytes;
         try {
             return examineAndCopy(context, offset);
         } catch (IOException e) {
+            if (options.onOutage().pause() && RemoteObjectException.isOutage(e)) {
+                // the retries inside the read already waited out the remote's timeout
+                context.pauseUntil(e, options.onOutage().probeInterval().toNanos(), () -> answers(offset));
+                return 0; // resumed: the cursor did not move, so the range is tried again
+            }
             switch (options.onError()) {
                 case REPORT -> throw e;
                 case STOP -> {
@@ -168,6 +200,17 @@ public final class StreamJob implements JobDriver {
         }
     }
 
+    /** Whether the chain reads at {@code offset} again: one byte through the top, which warms the cache. */
+    private boolean answers(long offset) {
+        try {
+            top.read(offset, ByteBuffer.allocate(1));
+            return true;
+        } catch (IOException e) {
+            LOG.debug("disk '{}': remote still unreachable at offset {}: {}", disk.name(), offset, e.toString());
+            return false;
+        }
+    }
+
     private long examineAndCopy(JobContext context, long offset) throws IOException {
         Extent held = topExtentAt(offset);
         long length = held.endBytes() - offset;
@@ -184,7 +227,43 @@ public final class StreamJob implements JobDriver {
         disk.device().read(offset, buffer.clear().limit(Math.toIntExact(length)), COPY);
         cursorBytes = offset + length;
         context.advance(length, length);
-        bucket.charge(length);
+        pacing.charge(length);
+        return length;
+    }
+
+    /**
+     * Copies the prefetch plan's next range unless the top holds it or nothing above the base does.
+     * A failure leaves the range to the offset walk, which meets it again under the on-error policy.
+     */
+    private long prefetchNext(JobContext context) {
+        long offset = prefetch.next();
+        if (offset < 0 || offset >= sizeBytes) {
+            return 0;
+        }
+        long length = Math.min(Math.min(prefetch.unitBytes(), chunkBytes), sizeBytes - offset);
+        try {
+            Extent held = top.blockStatus(offset, length).getFirst();
+            if (held.allocation().isAllocated() && held.endBytes() >= offset + length) {
+                return 0;
+            }
+            long[] above = allocatedAbove(offset, length);
+            if (above[0] == 0 && above[1] >= length) {
+                return 0;
+            }
+            disk.device().read(offset, buffer.clear().limit(Math.toIntExact(length)), COPY);
+        } catch (IOException e) {
+            LOG.debug(
+                    "disk '{}': prefetch of {} bytes at {} failed, left to the offset walk",
+                    disk.name(),
+                    length,
+                    offset,
+                    e);
+            return 0;
+        }
+        prefetchedBytes += length;
+        context.setEnd(sizeBytes + prefetchedBytes);
+        context.advance(length, length);
+        pacing.charge(length);
         return length;
     }
 
@@ -254,12 +333,12 @@ public final class StreamJob implements JobDriver {
 
     @Override
     public void setSpeed(long bytesPerSecond) {
-        bucket.setRate(bytesPerSecond);
+        pacing.setLimit(bytesPerSecond);
     }
 
     @Override
     public long speed() {
-        return bucket.rate();
+        return pacing.limit();
     }
 
     /** Makes the copied data durable, then changes the top's link in one durable header write. */
@@ -270,9 +349,20 @@ public final class StreamJob implements JobDriver {
                     "ranges were not copied (on-error ignore): " + firstIgnoredError.getMessage(), firstIgnoredError);
         }
         top.flush();
-        Optional<BackingReference> link = base.map(image -> BackingReference.of(
-                BackingNames.nameFor(top.path(), image.path(), options.keepRelative()), image.formatName()));
+        Optional<BackingReference> link = base.map(image -> BackingReference.of(baseName(image), image.formatName()));
         top.changeBackingReference(link);
+    }
+
+    /** The name the top records for the base: a remote base keeps the name its chain gave it. */
+    private String baseName(Image image) {
+        String named = disk.images()
+                .get(baseIndex - 1)
+                .backingReference()
+                .orElseThrow()
+                .name();
+        return BackingNames.isRemote(named)
+                ? named
+                : BackingNames.nameFor(top.path(), image.path(), options.keepRelative());
     }
 
     /** Drops the images the top no longer reads from: closed, their locks released, the listener told. */

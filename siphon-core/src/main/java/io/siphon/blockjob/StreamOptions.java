@@ -1,6 +1,7 @@
 package io.siphon.blockjob;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -15,6 +16,9 @@ import java.util.Optional;
  * @param onError what a failed copy does
  * @param chunkBytes how much one copy request moves at most (rounded up to the top's cluster size)
  * @param stepBytes how much data one {@code step()} copies (ranges skipped do not count)
+ * @param pace whether the job only keeps to the speed limit or also yields to the guest
+ * @param order the order in which the job copies
+ * @param onOutage what an unreachable remote template does to the pull (by default it pauses)
  */
 public record StreamOptions(
         long bytesPerSecond,
@@ -22,13 +26,55 @@ public record StreamOptions(
         boolean keepRelative,
         OnErrorPolicy onError,
         long chunkBytes,
-        long stepBytes) {
+        long stepBytes,
+        Pace pace,
+        Order order,
+        OutagePolicy onOutage) {
     public static final long DEFAULT_CHUNK_BYTES = 1 << 20;
     public static final long DEFAULT_STEP_BYTES = 1 << 20;
+
+    /** How the job paces itself. */
+    public enum Pace {
+        /** At the speed limit (or as fast as it can when unlimited). */
+        LIMIT,
+        /** As fast as the guest's latency allows (see {@link GuestPacer}), never above the limit. */
+        GUEST;
+
+        /** The pace named in lower case ({@code limit}, {@code guest}). */
+        public static Pace parse(String text) {
+            return parseEnum(Pace.class, text, "pace");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The order in which the job copies the disk. */
+    public enum Order {
+        /** From offset 0 to the end. */
+        OFFSET,
+        /** The clusters of the template's access profile first, hottest first; then offset order. */
+        PROFILE;
+
+        /** The order named in lower case ({@code offset}, {@code profile}). */
+        public static Order parse(String text) {
+            return parseEnum(Order.class, text, "order");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     public StreamOptions {
         Objects.requireNonNull(base, "base");
         Objects.requireNonNull(onError, "onError");
+        Objects.requireNonNull(pace, "pace");
+        Objects.requireNonNull(order, "order");
+        Objects.requireNonNull(onOutage, "onOutage");
         if (bytesPerSecond < 0) {
             throw new IllegalArgumentException("speed must not be negative, got " + bytesPerSecond + " bytes/s");
         }
@@ -40,29 +86,98 @@ public record StreamOptions(
         }
     }
 
-    /** A full, unlimited pull that fails on the first error. */
+    /** A pull that pauses while a remote template is unreachable. */
+    public StreamOptions(
+            long bytesPerSecond,
+            Optional<Path> base,
+            boolean keepRelative,
+            OnErrorPolicy onError,
+            long chunkBytes,
+            long stepBytes,
+            Pace pace,
+            Order order) {
+        this(bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, order, OutagePolicy.PAUSE);
+    }
+
+    /** A pull at the speed limit in offset order. */
+    public StreamOptions(
+            long bytesPerSecond,
+            Optional<Path> base,
+            boolean keepRelative,
+            OnErrorPolicy onError,
+            long chunkBytes,
+            long stepBytes,
+            OutagePolicy onOutage) {
+        this(bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, Pace.LIMIT, Order.OFFSET, onOutage);
+    }
+
+    /** A full, unlimited pull in offset order that fails on the first error. */
     public static StreamOptions defaults() {
         return new StreamOptions(
-                0, Optional.empty(), false, OnErrorPolicy.REPORT, DEFAULT_CHUNK_BYTES, DEFAULT_STEP_BYTES);
+                0,
+                Optional.empty(),
+                false,
+                OnErrorPolicy.REPORT,
+                DEFAULT_CHUNK_BYTES,
+                DEFAULT_STEP_BYTES,
+                Pace.LIMIT,
+                Order.OFFSET);
     }
 
     public StreamOptions withSpeed(long newBytesPerSecond) {
-        return new StreamOptions(newBytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes);
+        return new StreamOptions(
+                newBytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, order, onOutage);
     }
 
     public StreamOptions withBase(Path newBase, boolean newKeepRelative) {
-        return new StreamOptions(bytesPerSecond, Optional.of(newBase), newKeepRelative, onError, chunkBytes, stepBytes);
+        return new StreamOptions(
+                bytesPerSecond,
+                Optional.of(newBase),
+                newKeepRelative,
+                onError,
+                chunkBytes,
+                stepBytes,
+                pace,
+                order,
+                onOutage);
     }
 
     public StreamOptions withOnError(OnErrorPolicy policy) {
-        return new StreamOptions(bytesPerSecond, base, keepRelative, policy, chunkBytes, stepBytes);
+        return new StreamOptions(
+                bytesPerSecond, base, keepRelative, policy, chunkBytes, stepBytes, pace, order, onOutage);
     }
 
     public StreamOptions withChunkBytes(long newChunkBytes) {
-        return new StreamOptions(bytesPerSecond, base, keepRelative, onError, newChunkBytes, stepBytes);
+        return new StreamOptions(
+                bytesPerSecond, base, keepRelative, onError, newChunkBytes, stepBytes, pace, order, onOutage);
     }
 
     public StreamOptions withStepBytes(long newStepBytes) {
-        return new StreamOptions(bytesPerSecond, base, keepRelative, onError, chunkBytes, newStepBytes);
+        return new StreamOptions(
+                bytesPerSecond, base, keepRelative, onError, chunkBytes, newStepBytes, pace, order, onOutage);
+    }
+
+    public StreamOptions withPace(Pace newPace) {
+        return new StreamOptions(
+                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, newPace, order, onOutage);
+    }
+
+    public StreamOptions withOrder(Order newOrder) {
+        return new StreamOptions(
+                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, newOrder, onOutage);
+    }
+
+    public StreamOptions withOnOutage(OutagePolicy policy) {
+        return new StreamOptions(
+                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, order, policy);
+    }
+
+    private static <E extends Enum<E>> E parseEnum(Class<E> type, String text, String what) {
+        for (E value : type.getEnumConstants()) {
+            if (value.name().equalsIgnoreCase(text)) {
+                return value;
+            }
+        }
+        throw new IllegalArgumentException("unknown " + what + " '" + text + "'");
     }
 }

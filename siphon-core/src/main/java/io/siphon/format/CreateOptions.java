@@ -12,16 +12,26 @@ import java.util.Optional;
  * @param backing the backing link to record, if any
  * @param formatOptions format-specific options as {@code qemu-img -o} takes them (cluster_size,
  *     compat, refcount_bits, lazy_refcounts...); a format refuses options it does not know
+ * @param remote which remote backing names may be opened to read the backing's size and format
  */
-public record CreateOptions(long sizeBytes, Optional<BackingReference> backing, Map<String, String> formatOptions) {
+public record CreateOptions(
+        long sizeBytes,
+        Optional<BackingReference> backing,
+        Map<String, String> formatOptions,
+        RemoteBackingPolicy remote) {
     public static final long SIZE_OF_BACKING = -1;
 
     public CreateOptions {
         Objects.requireNonNull(backing, "backing");
+        Objects.requireNonNull(remote, "remote");
         formatOptions = Map.copyOf(formatOptions);
         if (sizeBytes < 0 && sizeBytes != SIZE_OF_BACKING) {
             throw new IllegalArgumentException("negative size " + sizeBytes);
         }
+    }
+
+    public CreateOptions(long sizeBytes, Optional<BackingReference> backing, Map<String, String> formatOptions) {
+        this(sizeBytes, backing, formatOptions, RemoteBackingPolicy.LOCAL_ONLY);
     }
 
     public static CreateOptions ofSize(long sizeBytes) {

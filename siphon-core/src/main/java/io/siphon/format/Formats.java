@@ -60,6 +60,14 @@ public final class Formats {
             throw new ImageFormatException(ImageFormatException.Reason.BAD_CHAIN, path, "", "no such file", e);
         }
         head.flip();
+        return probe(path, head);
+    }
+
+    /**
+     * The format whose magic {@code head} (the first bytes of the image named {@code name}, up to 4
+     * KiB) carries; raw is never guessed.
+     */
+    public static ImageFormat probe(Path name, ByteBuffer head) throws ImageFormatException {
         ImageFormat best = null;
         int bestScore = 0;
         for (ImageFormat format : ALL) {
@@ -72,7 +80,7 @@ public final class Formats {
         if (best == null) {
             throw new ImageFormatException(
                     ImageFormatException.Reason.UNKNOWN_FORMAT,
-                    path,
+                    name,
                     "",
                     "no known image format (qcow2, qed) recognises it; if it is a raw disk, name the format raw");
         }

@@ -27,20 +27,48 @@ public final class ImageChain implements AutoCloseable {
 
     /**
      * Opens {@code path} (in {@code format}, or probed when empty) and every backing image below it.
-     * A missing backing file, a loop or a chain deeper than {@link #MAX_DEPTH} is an {@link
-     * ImageFormatException} naming the image that references it.
+     * A missing backing file, a loop, a chain deeper than {@link #MAX_DEPTH} or a backing name that
+     * {@code options.remote()} does not allow is an {@link ImageFormatException} naming the image that
+     * references it.
      */
     public static ImageChain open(Path path, Optional<String> format, OpenOptions options) throws IOException {
+        Image top = openOne(path, format, options);
+        return openBelow(top, false, identity(path), options);
+    }
+
+    /**
+     * Opens the image {@code name} names, a path or (when {@link BackingNames#isRemote}) a remote
+     * object, read-only, with its backing chain. A remote top needs a policy with an opener.
+     */
+    public static ImageChain open(String name, Optional<String> format, OpenOptions options) throws IOException {
+        if (!BackingNames.isRemote(name)) {
+            return open(Path.of(name), format, options);
+        }
+        return openBelow(openOne(name, format, options), true, remoteIdentity(name), options);
+    }
+
+    /** Opens one image, a path or a remote object, without its backing chain. */
+    public static Image openOne(String name, Optional<String> format, OpenOptions options) throws IOException {
+        if (!BackingNames.isRemote(name)) {
+            return openOne(Path.of(name), format, options);
+        }
+        RemoteOpener opener = options.remote()
+                .opener()
+                .orElseThrow(() -> refused(Path.of(name), "remote images need remote access enabled"));
+        return opener.open(new BackingReference(name, format), options);
+    }
+
+    private static ImageChain openBelow(Image top, boolean topRemote, Object topIdentity, OpenOptions options)
+            throws IOException {
         List<Image> opened = new ArrayList<>();
+        opened.add(top);
         Set<Object> seen = new HashSet<>();
+        seen.add(topIdentity);
         try {
-            Image top = openOne(path, format, options);
-            opened.add(top);
-            seen.add(identity(path));
             Image current = top;
+            boolean currentRemote = topRemote;
             while (current.backingReference().isPresent()) {
                 BackingReference ref = current.backingReference().get();
-                Path backingPath = BackingNames.resolve(current.path(), ref.name());
                 if (opened.size() >= MAX_DEPTH) {
                     throw new ImageFormatException(
                             ImageFormatException.Reason.BAD_CHAIN,
@@ -48,34 +76,29 @@ public final class ImageChain implements AutoCloseable {
                             "backing file",
                             "chain is deeper than " + MAX_DEPTH + " images");
                 }
-                if (!Files.exists(backingPath)) {
+                boolean remote = BackingNames.isRemote(ref.name());
+                Object identity;
+                String looped; // a local backing file is named by the path it resolves to
+                if (remote) {
+                    identity = remoteIdentity(ref.name());
+                    looped = ref.name();
+                } else {
+                    Path backingPath = localBacking(current.path(), currentRemote, ref, options.remote());
+                    identity = Files.exists(backingPath) ? identity(backingPath) : backingPath;
+                    looped = backingPath.toString();
+                }
+                if (!seen.add(identity)) {
                     throw new ImageFormatException(
                             ImageFormatException.Reason.BAD_CHAIN,
                             current.path(),
                             "backing file",
-                            "backing file '" + ref.name() + "' (" + backingPath + ") does not exist");
+                            "backing chain loops back to " + looped);
                 }
-                if (!seen.add(identity(backingPath))) {
-                    throw new ImageFormatException(
-                            ImageFormatException.Reason.BAD_CHAIN,
-                            current.path(),
-                            "backing file",
-                            "backing chain loops back to " + backingPath);
-                }
-                Image backing;
-                try {
-                    backing = openOne(backingPath, ref.format(), options.forBacking());
-                } catch (NoSuchFileException e) {
-                    throw new ImageFormatException(
-                            ImageFormatException.Reason.BAD_CHAIN,
-                            current.path(),
-                            "backing file",
-                            "backing file '" + ref.name() + "' does not exist",
-                            e);
-                }
+                Image backing = openBacking(current.path(), currentRemote, ref, options.forBacking());
                 opened.add(backing);
                 current.attachBacking(Optional.of(backing));
                 current = backing;
+                currentRemote = remote;
             }
             return new ImageChain(opened);
         } catch (IOException | RuntimeException e) {
@@ -88,12 +111,100 @@ public final class ImageChain implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens the backing image that {@code reference}, stored in the local image {@code image}, names:
+     * a host file (relative names relative to the image's directory) or, when {@code options.remote()}
+     * allows local images to name them, a remote object.
+     */
+    public static Image openBacking(Path image, BackingReference reference, OpenOptions options) throws IOException {
+        return openBacking(image, false, reference, options);
+    }
+
+    private static Image openBacking(Path image, boolean imageRemote, BackingReference ref, OpenOptions options)
+            throws IOException {
+        if (BackingNames.isRemote(ref.name())) {
+            return remoteOpener(image, imageRemote, ref, options.remote()).open(ref, options);
+        }
+        Path backingPath = localBacking(image, imageRemote, ref, options.remote());
+        if (!Files.exists(backingPath)) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.BAD_CHAIN,
+                    image,
+                    "backing file",
+                    "backing file '" + ref.name() + "' (" + backingPath + ") does not exist");
+        }
+        try {
+            return openOne(backingPath, ref.format(), options);
+        } catch (NoSuchFileException e) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.BAD_CHAIN,
+                    image,
+                    "backing file",
+                    "backing file '" + ref.name() + "' does not exist",
+                    e);
+        }
+    }
+
+    /** A remote image may name another remote one; a local image only when the policy allows it. */
+    private static RemoteOpener remoteOpener(
+            Path image, boolean imageRemote, BackingReference ref, RemoteBackingPolicy policy)
+            throws ImageFormatException {
+        if (!(imageRemote || policy.localMayNameRemote()) || policy.opener().isEmpty()) {
+            throw refused(
+                    image,
+                    "backing file '" + ref.name() + "' is remote; a local image may name a remote backing only"
+                            + " when remote backings are allowed (--allow-remote-backing)");
+        }
+        return policy.opener().get();
+    }
+
+    /** The host file a backing name stands for; a remote image may name one only if allowed, by absolute path. */
+    private static Path localBacking(Path image, boolean imageRemote, BackingReference ref, RemoteBackingPolicy policy)
+            throws ImageFormatException {
+        if (!imageRemote) {
+            return BackingNames.resolve(image, ref.name());
+        }
+        if (!policy.remoteMayNameLocal()) {
+            throw refused(
+                    image,
+                    "remote image names the local file '" + ref.name() + "' as its backing; refused unless"
+                            + " remote images may name local files");
+        }
+        Path named = Path.of(ref.name());
+        if (!named.isAbsolute()) {
+            throw refused(image, "remote image names the relative file '" + ref.name() + "'; only absolute paths");
+        }
+        return named;
+    }
+
+    private static ImageFormatException refused(Path image, String detail) {
+        return new ImageFormatException(ImageFormatException.Reason.REFUSED, image, "backing file", detail);
+    }
+
+    private static Object remoteIdentity(String name) {
+        return "remote:" + name;
+    }
+
     /** Opens one image without its backing chain. */
     public static Image openOne(Path path, Optional<String> format, OpenOptions options) throws IOException {
+        return openOne(path, format, options, ImageFormat::open);
+    }
+
+    /** Opens one image, without its backing chain, for a check ({@link ImageFormat#openForCheck}). */
+    public static Image openForCheck(Path path, Optional<String> format, OpenOptions options) throws IOException {
+        return openOne(path, format, options, ImageFormat::openForCheck);
+    }
+
+    private interface Opener {
+        Image open(ImageFormat format, ImageFile file, OpenOptions options) throws IOException;
+    }
+
+    private static Image openOne(Path path, Optional<String> format, OpenOptions options, Opener opener)
+            throws IOException {
         ImageFormat imageFormat = format.isPresent() ? Formats.byName(format.get()) : Formats.probe(path);
         ImageFile file = ImageFile.open(path, options);
         try {
-            return imageFormat.open(file, options);
+            return opener.open(imageFormat, file, options);
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;

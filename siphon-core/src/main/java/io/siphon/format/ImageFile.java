@@ -21,6 +21,9 @@ import java.util.OptionalLong;
  * <p>Two descriptors are open on the file: a {@link FileChannel} for data, and a {@link NativeFile}
  * for what the channel cannot do. The image locks belong to the second, so they last exactly as long
  * as this object is open.
+ *
+ * <p>An image file may also be a read-only {@link ByteSource} (a remote object through the chunk
+ * cache): then it has no channel, no locks, and reads all as data.
  */
 public final class ImageFile implements AutoCloseable {
     // st_mode file types (POSIX <sys/stat.h>)
@@ -36,12 +39,28 @@ public final class ImageFile implements AutoCloseable {
     private final FileChannel channel;
     private final NativeFile nativeFile;
     private final boolean writable;
+    /** Set instead of channel and native file for an image over a byte source. */
+    private final ByteSource source;
 
-    private ImageFile(Path path, FileChannel channel, NativeFile nativeFile, boolean writable) {
+    private ImageFile(Path path, FileChannel channel, NativeFile nativeFile, boolean writable, ByteSource source) {
         this.path = path;
         this.channel = channel;
         this.nativeFile = nativeFile;
         this.writable = writable;
+        this.source = source;
+    }
+
+    /**
+     * A read-only image file over {@code source}; closing it closes the source. Its path is the
+     * source's name (what errors and {@code info} show).
+     */
+    public static ImageFile ofSource(ByteSource source) {
+        return new ImageFile(Path.of(source.name()), null, null, false, source);
+    }
+
+    /** Whether this is a byte source rather than a host file. */
+    public boolean isSource() {
+        return source != null;
     }
 
     /**
@@ -69,7 +88,7 @@ public final class ImageFile implements AutoCloseable {
             FileChannel channel = options.writable()
                     ? FileChannel.open(sameFile, StandardOpenOption.READ, StandardOpenOption.WRITE)
                     : FileChannel.open(sameFile, StandardOpenOption.READ);
-            return new ImageFile(path, channel, nativeFile, options.writable());
+            return new ImageFile(path, channel, nativeFile, options.writable(), null);
         } catch (IOException | RuntimeException e) {
             closeQuietly(e, nativeFile);
             throw e;
@@ -126,15 +145,25 @@ public final class ImageFile implements AutoCloseable {
 
     /** The channel, for formats that need more than whole-buffer transfers. */
     public FileChannel channel() {
+        if (source != null) {
+            throw new IllegalStateException(path + ": an image over a byte source has no file channel");
+        }
         return channel;
     }
 
     public long sizeBytes() throws IOException {
-        return channel.size();
+        return source != null ? source.sizeBytes() : channel.size();
     }
 
     /** Reads exactly {@code dst.remaining()} bytes at {@code offsetBytes}; end of file is an error. */
     public void readFully(long offsetBytes, ByteBuffer dst) throws IOException {
+        if (source != null) {
+            if (Checked.end(offsetBytes, dst.remaining()) > source.sizeBytes()) {
+                throw new EOFException(path + ": read past end of object at offset " + offsetBytes);
+            }
+            source.read(offsetBytes, dst);
+            return;
+        }
         long position = offsetBytes;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, position);
@@ -147,6 +176,15 @@ public final class ImageFile implements AutoCloseable {
 
     /** Reads {@code dst.remaining()} bytes at {@code offsetBytes}; what lies past end of file reads as zeroes. */
     public void readZeroPadded(long offsetBytes, ByteBuffer dst) throws IOException {
+        if (source != null) {
+            long held = Math.max(0, Math.min(dst.remaining(), source.sizeBytes() - offsetBytes));
+            source.read(offsetBytes, dst.slice(dst.position(), (int) held));
+            dst.position(dst.position() + (int) held);
+            while (dst.hasRemaining()) {
+                dst.put((byte) 0);
+            }
+            return;
+        }
         long position = offsetBytes;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, position);
@@ -162,6 +200,9 @@ public final class ImageFile implements AutoCloseable {
 
     /** Writes all of {@code src} at {@code offsetBytes}. */
     public void writeFully(long offsetBytes, ByteBuffer src) throws IOException {
+        if (source != null) {
+            requireWritable("write");
+        }
         long position = offsetBytes;
         while (src.hasRemaining()) {
             position += channel.write(src, position);
@@ -170,6 +211,9 @@ public final class ImageFile implements AutoCloseable {
 
     /** Sets the file's length. */
     public void truncate(long sizeBytes) throws IOException {
+        if (source != null) {
+            requireWritable("truncate");
+        }
         if (sizeBytes < channel.size()) {
             channel.truncate(sizeBytes);
         } else if (sizeBytes > channel.size()) {
@@ -180,7 +224,9 @@ public final class ImageFile implements AutoCloseable {
 
     /** Makes written data durable (fdatasync). */
     public void flush() throws IOException {
-        channel.force(false);
+        if (source == null) {
+            channel.force(false);
+        }
     }
 
     /**
@@ -211,6 +257,9 @@ public final class ImageFile implements AutoCloseable {
      * file system's block; file systems that do not track holes report all as data.
      */
     public OptionalLong nextData(long offsetBytes) throws IOException {
+        if (source != null) {
+            return offsetBytes < source.sizeBytes() ? OptionalLong.of(offsetBytes) : OptionalLong.empty();
+        }
         return nativeFile.nextData(offsetBytes);
     }
 
@@ -219,21 +268,31 @@ public final class ImageFile implements AutoCloseable {
      * one; empty when {@code offsetBytes} is at or past the end of the file.
      */
     public OptionalLong nextHole(long offsetBytes) throws IOException {
+        if (source != null) {
+            return offsetBytes < source.sizeBytes() ? OptionalLong.of(source.sizeBytes()) : OptionalLong.empty();
+        }
         return nativeFile.nextHole(offsetBytes);
     }
 
     /**
      * Bytes the file occupies on disk (what {@code qemu-img info} shows as disk size). This counts the
      * file system's own blocks for the file too: punching a hole can make ext4 add a 4 KiB extent
-     * block, so space freed by a punch may fall one block short of the hole.
+     * block, so space freed by a punch may fall one block short of the hole. 0 for a byte source.
      */
     public long allocatedBytes() throws IOException {
+        if (source != null) {
+            return 0;
+        }
         return nativeFile.allocatedBytes();
     }
 
     /** Closes the file and releases its image locks. */
     @Override
     public void close() throws IOException {
+        if (source != null) {
+            source.close();
+            return;
+        }
         try {
             channel.close();
         } finally {

@@ -146,6 +146,30 @@ public final class Job {
     }
 
     /**
+     * Moves a job run by {@link #step} to the background: the driver's {@code run} continues from
+     * where the steps left it, with the progress counted so far (the 2011 API's single increments and
+     * the whole-device pull are one job). Refused unless the job was stepped and no step runs now.
+     */
+    public void continueInBackground() {
+        boolean paused;
+        lock.lock();
+        try {
+            if (mode != Mode.STEPS || stepRunning || (status != JobStatus.RUNNING && status != JobStatus.PAUSED)) {
+                throw new JobStateException(
+                        id, status, "only a stepped job between steps can continue in the background");
+            }
+            mode = Mode.BACKGROUND;
+            paused = status == JobStatus.PAUSED;
+        } finally {
+            lock.unlock();
+        }
+        if (paused) {
+            transition(JobStatus.RUNNING); // the pause request stands: the job pauses at its first pause point
+        }
+        Thread.ofPlatform().daemon().name("job-" + id).start(this::runInBackground);
+    }
+
+    /**
      * Runs the next increment in the caller's thread and returns the progress after it; the
      * increment that completes the work also finishes the job (prepare, commit, events). Refused
      * while the job runs in the background or another step runs.
@@ -481,16 +505,7 @@ public final class Job {
             } finally {
                 lock.unlock();
             }
-            // A cancelled paused job resumes only to unwind: PAUSED may only go to RUNNING.
-            transition(JobStatus.RUNNING);
-            lock.lock();
-            try {
-                if (cancelRequested) {
-                    throw new JobCancelledException(id);
-                }
-            } finally {
-                lock.unlock();
-            }
+            resumeRunning();
         }
 
         @Override
@@ -525,21 +540,87 @@ public final class Job {
         }
 
         @Override
-        public void reportError(Throwable failure, boolean stop) throws JobCancelledException {
-            String message = failure.getMessage() != null
-                    ? failure.getMessage()
-                    : failure.getClass().getSimpleName();
-            LOG.warn("job '{}' on {}: error{}", id, device, stop ? ", stopping" : "", failure);
-            if (stop) {
-                lock.lock();
-                try {
-                    pauseRequested = true;
-                    error = Optional.of(message);
-                } finally {
-                    lock.unlock();
+        public void pauseUntil(Throwable failure, long probeIntervalNanos, RecoveryProbe probe)
+                throws JobCancelledException {
+            if (probeIntervalNanos <= 0) {
+                throw new IllegalArgumentException(
+                        "probe interval must be positive, got " + probeIntervalNanos + " ns");
+            }
+            LOG.warn("job '{}' on {}: error, paused until it clears", id, device, failure);
+            stopOn(messageOf(failure));
+            transition(JobStatus.PAUSED);
+            while (waitWhilePaused(probeIntervalNanos)) {
+                if (probe.recovered()) {
+                    lock.lock();
+                    try {
+                        pauseRequested = false;
+                        error = Optional.empty();
+                    } finally {
+                        lock.unlock();
+                    }
+                    LOG.info("job '{}' on {}: the error cleared, resuming", id, device);
                 }
             }
-            emit(new JobEvent.ErrorReported(id, type(), device, status(), curBytes, endBytes, message, stop));
+            resumeRunning();
+        }
+
+        /** Leaves PAUSED; a cancelled paused job resumes only to unwind (PAUSED may only go to RUNNING). */
+        private void resumeRunning() throws JobCancelledException {
+            transition(JobStatus.RUNNING);
+            lock.lock();
+            try {
+                if (cancelRequested) {
+                    throw new JobCancelledException(id);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Waits up to {@code nanos} for a resume or cancel; returns whether the job is still paused. */
+        private boolean waitWhilePaused(long nanos) {
+            lock.lock();
+            try {
+                long deadline = time.nanoTime() + nanos;
+                while (pauseRequested && !cancelRequested && time.nanoTime() < deadline) {
+                    time.awaitUntil(changed, deadline);
+                }
+                return pauseRequested && !cancelRequested;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return pauseRequested && !cancelRequested;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Records the error that stops the job, asks it to pause, and tells the listeners. */
+        private void stopOn(String message) {
+            lock.lock();
+            try {
+                pauseRequested = true;
+                error = Optional.of(message);
+            } finally {
+                lock.unlock();
+            }
+            emit(new JobEvent.ErrorReported(id, type(), device, status(), curBytes, endBytes, message, true));
+        }
+
+        private static String messageOf(Throwable failure) {
+            return failure.getMessage() != null
+                    ? failure.getMessage()
+                    : failure.getClass().getSimpleName();
+        }
+
+        @Override
+        public void reportError(Throwable failure, boolean stop) throws JobCancelledException {
+            String message = messageOf(failure);
+            LOG.warn("job '{}' on {}: error{}", id, device, stop ? ", stopping" : "", failure);
+            if (stop) {
+                stopOn(message);
+            } else {
+                emit(new JobEvent.ErrorReported(id, type(), device, status(), curBytes, endBytes, message, false));
+            }
             if (stop) {
                 pausePoint();
             }

@@ -36,4 +36,17 @@ public interface JobContext {
      * this returns when the user resumes it (the driver retries) or throws when it is cancelled.
      */
     void reportError(Throwable error, boolean stop) throws JobCancelledException;
+
+    /** Asks whether what stopped a job has gone away (e.g. a remote store answers again). */
+    @FunctionalInterface
+    interface RecoveryProbe {
+        boolean recovered();
+    }
+
+    /**
+     * Reports {@code error} and pauses the job in the error state, as {@link #reportError} with stop
+     * does, but resumes by itself as soon as {@code probe} says the cause is gone; it is asked every
+     * {@code probeIntervalNanos} while paused. The user may still resume or cancel the job meanwhile.
+     */
+    void pauseUntil(Throwable error, long probeIntervalNanos, RecoveryProbe probe) throws JobCancelledException;
 }

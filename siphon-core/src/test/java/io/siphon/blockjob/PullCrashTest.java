@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.siphon.job.Job;
+import io.siphon.testing.KilledChild;
 import io.siphon.testing.QemuTools;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,7 +17,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,38 +85,11 @@ class PullCrashTest {
 
     private static void runAndKill(Path image, Path journal, long childSeed, long speed, long killAfterMillis)
             throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(
-                        java,
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-Xmx256m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        PullCrashChild.class.getName(),
-                        image.toString(),
-                        journal.toString(),
-                        Long.toString(childSeed),
-                        Long.toString(speed))
-                .redirectErrorStream(true)
-                .start();
-        // The kill is timed from the moment the pull runs, however slow the JVM was to start.
-        StringBuilder output = new StringBuilder();
-        try (BufferedReader lines =
-                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = lines.readLine()) != null && !line.equals(PullCrashChild.READY)) {
-                output.append(line).append('\n');
-            }
-            if (line == null) {
-                child.waitFor();
-                fail("the child ended before pulling, with " + child.exitValue() + ":\n" + output);
-            }
-            if (child.waitFor(killAfterMillis, TimeUnit.MILLISECONDS)) {
-                fail("the child exited by itself with " + child.exitValue());
-            }
-            child.destroyForcibly(); // SIGKILL
-            child.waitFor();
-        }
+        KilledChild.runAndKill(
+                PullCrashChild.class,
+                List.of(image.toString(), journal.toString(), Long.toString(childSeed), Long.toString(speed)),
+                PullCrashChild.READY,
+                killAfterMillis);
     }
 
     /**

@@ -242,6 +242,23 @@ class JobTest {
     }
 
     @Test
+    void aSteppedJobContinuesInTheBackgroundFromWhereTheStepsStopped() throws Exception {
+        CountingDriver driver = new CountingDriver(4);
+        Job job = job(driver);
+        assertThrows(JobStateException.class, job::continueInBackground); // never stepped
+        job.step();
+        assertEquals(200, job.step().curBytes());
+        job.continueInBackground();
+        assertThrows(JobStateException.class, job::continueInBackground);
+        assertThrows(JobStateException.class, job::step);
+        assertTrue(job.awaitEnd(LONG));
+        assertEquals(List.of("step", "step", "run", "prepare", "commit", "clean"), driver.calls);
+        assertEquals(4, driver.done.get());
+        JobEvent.Completed completed = assertInstanceOf(JobEvent.Completed.class, events.get(events.size() - 2));
+        assertEquals(400, completed.curBytes());
+    }
+
+    @Test
     void errorWithStopPausesUntilResumedThenRetries() throws Exception {
         CountingDriver driver = new CountingDriver(4);
         driver.failUnitOnce = 2;

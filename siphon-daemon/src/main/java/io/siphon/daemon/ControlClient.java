@@ -40,6 +40,7 @@ final class ControlClient implements Runnable {
     private final boolean readOnly;
     private final Runnable onExit;
     private final OutputStream out;
+    private final ControlCounters counters;
 
     /** A client reading {@code in} and writing {@code out}; closing {@code channel} ends both. */
     ControlClient(
@@ -49,7 +50,9 @@ final class ControlClient implements Runnable {
             Closeable channel,
             SessionFactory sessions,
             boolean readOnly,
+            ControlCounters counters,
             Runnable onExit) {
+        this.counters = counters;
         this.name = name;
         this.in = in;
         this.out = out;
@@ -85,8 +88,10 @@ final class ControlClient implements Runnable {
                     break;
                 }
                 Message reply;
+                String command = ControlCounters.INVALID;
                 try {
                     if (MessageCodec.decode(line.get()) instanceof Request request) {
+                        command = request.command().wireName();
                         reply = dispatcher.dispatch(request);
                         if (reply instanceof ErrorReply error) {
                             LOG.debug(
@@ -107,6 +112,9 @@ final class ControlClient implements Runnable {
                     LOG.error("client {}: command failed unexpectedly", name, e);
                     reply = new ErrorReply(ErrorCode.INTERNAL_ERROR.name(), e.toString(), Optional.empty());
                 }
+                counters.count(
+                        command,
+                        reply instanceof ErrorReply error ? Optional.of(error.errorClass()) : Optional.empty());
                 if (!send(reply)) {
                     why = "went away before the reply";
                     break;

@@ -62,10 +62,13 @@ final class ControlServer implements AutoCloseable {
     private final Listener listener;
     private final SessionFactory sessions;
     private final boolean readOnly;
+    private final ControlCounters counters;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
     private final Set<Closeable> clients = ConcurrentHashMap.newKeySet();
 
-    private ControlServer(String address, Listener listener, SessionFactory sessions, boolean readOnly) {
+    private ControlServer(
+            String address, Listener listener, SessionFactory sessions, boolean readOnly, ControlCounters counters) {
+        this.counters = counters;
         this.address = address;
         this.listener = listener;
         this.sessions = sessions;
@@ -73,26 +76,28 @@ final class ControlServer implements AutoCloseable {
     }
 
     /** Listens on the Unix socket {@code socket}, replacing a stale socket file but never a live daemon's. */
-    static ControlServer listen(Path socket, SessionFactory sessions, boolean readOnly) throws IOException {
+    static ControlServer listen(Path socket, SessionFactory sessions, boolean readOnly, ControlCounters counters)
+            throws IOException {
         Listener server;
         try {
             server = Listener.unix(socket, PosixFilePermissions.fromString(readOnly ? "rw-rw-rw-" : "rw-------"));
         } catch (SocketInUseException e) {
             throw new SiphonException(ErrorCode.OPERATION_FAILED, "another daemon already listens on " + socket);
         }
-        ControlServer control = new ControlServer(socket.toString(), server, sessions, readOnly);
+        ControlServer control = new ControlServer(socket.toString(), server, sessions, readOnly, counters);
         control.start(client -> new Accepted(
                 "unix", Channels.newInputStream(client), Channels.newOutputStream(client), client, () -> {}));
         return control;
     }
 
     /** Listens on TCP {@code address} with mutual TLS from {@code tls}. */
-    static ControlServer listenTls(InetSocketAddress address, SSLContext tls, SessionFactory sessions)
+    static ControlServer listenTls(
+            InetSocketAddress address, SSLContext tls, SessionFactory sessions, ControlCounters counters)
             throws IOException {
         Listener server = Listener.tcp(address);
         InetSocketAddress local = (InetSocketAddress) server.address();
         String bound = local.getAddress().getHostAddress() + ":" + local.getPort();
-        ControlServer control = new ControlServer("tls://" + bound, server, sessions, false);
+        ControlServer control = new ControlServer("tls://" + bound, server, sessions, false, counters);
         control.start(channel -> {
             SSLSocket client = TlsPolicy.serverSocket(tls, channel, true);
             String peer = client.getInetAddress().getHostAddress() + ":" + client.getPort();
@@ -126,8 +131,8 @@ final class ControlServer implements AutoCloseable {
                 clients.remove(client.channel());
                 slots.release();
             };
-            ControlClient served =
-                    new ControlClient(name, client.in(), client.out(), client.channel(), sessions, readOnly, exit);
+            ControlClient served = new ControlClient(
+                    name, client.in(), client.out(), client.channel(), sessions, readOnly, counters, exit);
             Thread.ofVirtual().name("siphon-client-" + name).start(() -> {
                 try {
                     client.ready().await();

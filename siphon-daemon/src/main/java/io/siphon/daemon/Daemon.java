@@ -31,14 +31,16 @@ public final class Daemon implements AutoCloseable {
 
     private final Backend backend;
     private final List<ControlServer> servers;
+    private final ControlCounters counters;
 
-    private Daemon(Backend backend, List<ControlServer> servers) {
+    private Daemon(Backend backend, List<ControlServer> servers, ControlCounters counters) {
         this.backend = backend;
         this.servers = servers;
+        this.counters = counters;
     }
 
     /** What serves the clients, and how the daemon lets go of it. */
-    private record Backend(SessionFactory sessions, Runnable release) {}
+    private record Backend(SessionFactory sessions, Runnable release, Optional<DomainManager> engine) {}
 
     /**
      * The embedded engine's shared manager, or a session of the driver named {@code driver} held for
@@ -54,7 +56,8 @@ public final class Daemon implements AutoCloseable {
                             () -> {},
                             overflow,
                             EngineSession.MAX_PENDING_EVENTS),
-                    () -> SharedManagers.release(manager));
+                    () -> SharedManagers.release(manager),
+                    Optional.of(manager));
         }
         List<Driver> drivers = ServiceLoader.load(Driver.class).stream()
                 .map(ServiceLoader.Provider::get)
@@ -74,7 +77,8 @@ public final class Daemon implements AutoCloseable {
         String path = stateDir.toAbsolutePath().normalize().toString();
         DriverSession held = found.open(driverUri(driver, path, false));
         held.setEventSink(event -> {});
-        return new Backend((readOnly, overflow) -> found.open(driverUri(driver, path, readOnly)), held::close);
+        return new Backend(
+                (readOnly, overflow) -> found.open(driverUri(driver, path, readOnly)), held::close, Optional.empty());
     }
 
     private static URI driverUri(String driver, String path, boolean readOnly) {
@@ -116,15 +120,19 @@ public final class Daemon implements AutoCloseable {
         Backend backend = backend(driver, stateDir);
         SessionFactory sessions = backend.sessions();
         List<ControlServer> servers = new ArrayList<>();
+        ControlCounters counters = new ControlCounters();
         try {
             // written under the state lock, before clients can connect: it lets a user stop the daemon
             Files.writeString(
                     stateDir.resolve("daemon.pid"), ProcessHandle.current().pid() + "\n");
-            servers.add(ControlServer.listen(socket.orElse(stateDir.resolve("siphon.sock")), sessions, false));
-            servers.add(ControlServer.listen(roSocket.orElse(stateDir.resolve("siphon-ro.sock")), sessions, true));
+            servers.add(
+                    ControlServer.listen(socket.orElse(stateDir.resolve("siphon.sock")), sessions, false, counters));
+            servers.add(ControlServer.listen(
+                    roSocket.orElse(stateDir.resolve("siphon-ro.sock")), sessions, true, counters));
             if (tls.isPresent()) {
                 TlsListen t = tls.get();
-                servers.add(ControlServer.listenTls(t.address(), PemTls.mutual(t.cert(), t.key(), t.ca()), sessions));
+                servers.add(ControlServer.listenTls(
+                        t.address(), PemTls.mutual(t.cert(), t.key(), t.ca()), sessions, counters));
             }
         } catch (IOException | RuntimeException e) {
             for (ControlServer server : servers) {
@@ -133,7 +141,12 @@ public final class Daemon implements AutoCloseable {
             backend.release().run();
             throw e;
         }
-        return new Daemon(backend, servers);
+        return new Daemon(backend, servers, counters);
+    }
+
+    /** What the web console and the metrics read of this daemon, and the sessions they act through. */
+    public DaemonView view() {
+        return new DaemonView(backend.sessions(), backend.engine(), counters);
     }
 
     /** The read-write socket. */

@@ -1,5 +1,6 @@
 package io.siphon.daemon;
 
+import io.siphon.daemon.web.WebConsole;
 import io.siphon.nbd.server.InFlightBudget;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -75,6 +76,22 @@ public final class DaemonMain implements Callable<Integer> {
     @ArgGroup(exclusive = false, heading = "Control over TCP with mutual TLS (all four together):%n")
     TlsOptions tls;
 
+    @ArgGroup(exclusive = false, heading = "Web console and Prometheus metrics (off unless --http is given):%n")
+    WebOptions web;
+
+    /** The web console's options. */
+    static final class WebOptions {
+        @Option(
+                names = "--http",
+                paramLabel = "HOST:PORT",
+                required = true,
+                converter = HostPort.class,
+                description = "Serve the web console and /metrics on HOST:PORT (port 0 picks a free one); use a"
+                        + " loopback address unless the network may see the daemon. Write actions need the"
+                        + " token the daemon logs at start.")
+        InetSocketAddress address;
+    }
+
     /** The TLS listener's options: given together or not at all. */
     static final class TlsOptions {
         @Option(
@@ -145,9 +162,17 @@ public final class DaemonMain implements Callable<Integer> {
                     "--nbd-buffer-memory " + nbdBufferMemoryMib + ": must be from 32 MiB (the largest request)");
         }
         Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen);
+        Optional<WebConsole> console;
+        try {
+            console = Optional.ofNullable(web).map(w -> WebConsole.start(daemon.view(), w.address));
+        } catch (RuntimeException e) {
+            daemon.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping");
+            console.ifPresent(WebConsole::close);
             try {
                 daemon.close();
             } catch (IOException e) {

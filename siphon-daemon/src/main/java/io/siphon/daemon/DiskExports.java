@@ -1,6 +1,7 @@
 package io.siphon.daemon;
 
 import io.siphon.nbd.server.NbdServer;
+import io.siphon.nbd.server.NbdServerListener;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,10 +13,15 @@ import java.util.Optional;
  */
 final class DiskExports implements AutoCloseable {
     private final Path socket;
+    private final NbdListenerSlot listener = new NbdListenerSlot();
     private Optional<NbdServer> server = Optional.empty();
 
     DiskExports(Path runDirectory) {
         this.socket = runDirectory.resolve("nbd.sock");
+    }
+
+    Path socket() {
+        return socket;
     }
 
     static String exportName(String domain, String target) {
@@ -25,7 +31,11 @@ final class DiskExports implements AutoCloseable {
     void export(RunningDisk disk) throws IOException {
         if (server.isEmpty()) {
             Files.deleteIfExists(socket); // left by a killed daemon: this process holds the state lock
-            server = Optional.of(NbdServer.builder().listenUnix(socket).build().start());
+            server = Optional.of(NbdServer.builder()
+                    .listenUnix(socket)
+                    .listener(listener)
+                    .build()
+                    .start());
         }
         server.get()
                 .addExport(
@@ -33,6 +43,11 @@ final class DiskExports implements AutoCloseable {
                         disk.definition().source().toString(),
                         disk.device(),
                         disk.definition().readOnly());
+    }
+
+    /** Who is told of NBD connections and requests, from now on. */
+    void setListener(NbdServerListener nbdListener) {
+        listener.set(nbdListener);
     }
 
     /** Withdraws the disk's export; its clients are disconnected once their requests finish. */

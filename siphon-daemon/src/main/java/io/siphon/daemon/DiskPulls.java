@@ -6,6 +6,7 @@ import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
+import io.siphon.blockjob.PrefetchPlan;
 import io.siphon.blockjob.StreamOptions;
 import io.siphon.domain.IoMessages;
 import java.io.IOException;
@@ -27,11 +28,13 @@ final class DiskPulls {
     private static final Logger LOG = LoggerFactory.getLogger(DiskPulls.class);
 
     private final JobRecords records;
+    private final AccessProfiles profiles;
     private final EventHub events;
     private volatile boolean exiting;
 
-    DiskPulls(JobRecords records, EventHub events) {
+    DiskPulls(JobRecords records, AccessProfiles profiles, EventHub events) {
         this.records = records;
+        this.profiles = profiles;
         this.events = events;
     }
 
@@ -43,7 +46,10 @@ final class DiskPulls {
         exiting = true;
     }
 
-    /** Starts a pull on {@code disk}, which must have no job, recording it first unless stepped. */
+    /**
+     * Starts a pull on {@code disk}, recording it first unless stepped. A disk with a job refuses,
+     * unless the job is stepped and this is a whole-device pull, which then continues it.
+     */
     PullJob start(String domain, RunningDisk disk, StreamOptions options, boolean stepped) {
         if (disk.definition().readOnly()) {
             throw new SiphonException(
@@ -52,7 +58,7 @@ final class DiskPulls {
         CountDownLatch ended = new CountDownLatch(1);
         synchronized (disk) {
             if (disk.job().isPresent()) {
-                throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+                return takeOver(domain, disk, options, stepped);
             }
             if (!stepped) {
                 try {
@@ -64,22 +70,51 @@ final class DiskPulls {
             }
             PullJob started;
             try {
+                PrefetchPlan prefetch =
+                        options.order() == StreamOptions.Order.PROFILE ? profiles.plan(disk) : PrefetchPlan.none();
                 started = PullJobs.start(
-                        disk, options, stepped, (status, error) -> ended(domain, disk, ended, status, error));
+                        disk, options, prefetch, stepped, (status, error) -> ended(domain, disk, ended, status, error));
             } catch (RuntimeException e) {
                 deleteRecord(domain, disk.target());
                 throw e;
             }
             disk.setJob(started, ended);
             LOG.info(
-                    "domain {} disk {}: block pull started (base {}, {} bytes/s{})",
+                    "domain {} disk {}: block pull started (base {}, {} bytes/s, pace {}, order {}{})",
                     domain,
                     disk.target(),
                     options.base().map(Path::toString).orElse("none"),
                     options.bytesPerSecond(),
+                    options.pace(),
+                    options.order(),
                     stepped ? ", stepped" : "");
             return started;
         }
+    }
+
+    /**
+     * A whole-device pull on a disk whose stepped pull is between steps continues that job in the
+     * background (libvirt's single increments and whole-device pull are one job), recorded like any
+     * pull; anything else meets the job already there. The caller holds the disk's monitor.
+     */
+    private PullJob takeOver(String domain, RunningDisk disk, StreamOptions options, boolean stepped) {
+        PullJob current = disk.job().orElseThrow();
+        if (stepped || !current.stepped() || options.base().isPresent()) {
+            throw new SiphonException(ErrorCode.JOB_EXISTS, "disk " + disk.target() + " already has a block job");
+        }
+        try {
+            records.save(domain, disk.target(), options);
+        } catch (IOException e) {
+            throw failed("recording the pull of disk " + disk.target(), e);
+        }
+        PullJob background = current.continueInBackground(options.bytesPerSecond());
+        disk.setJob(background, disk.jobEnded());
+        LOG.info(
+                "domain {} disk {}: block pull continues the stepped pull ({} bytes/s)",
+                domain,
+                disk.target(),
+                options.bytesPerSecond());
+        return background;
     }
 
     /** Resumes the pull recorded for {@code disk}, if any; one that cannot start loses its record. */

@@ -7,18 +7,25 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.DomainState;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
+import io.siphon.daemon.vm.DomainMachine;
+import io.siphon.daemon.vm.NbdDrive;
 import io.siphon.domain.DiskDefinition;
 import io.siphon.domain.DomainDefinition;
 import io.siphon.domain.DomainDefinitions;
 import io.siphon.domain.IoMessages;
 import io.siphon.domain.StateDirectory;
+import io.siphon.qemu.Machine;
+import io.siphon.qemu.MachineCommand;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -27,8 +34,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The hypervisor role: the domains defined in a state directory ({@link DomainDefinitions}), the
- * runtime of those started ({@link StartedDomains}) and their disks' pulls ({@link DiskPulls}),
- * with the lifecycle and job events. Thread-safe: definitions and starts and stops are serialized
+ * runtime of those started ({@link StartedDomains}), their disks' pulls ({@link DiskPulls}) and the
+ * VMs of those that describe a machine ({@link DomainMachine}), with the lifecycle and job events.
+ * A VM outlives the daemon: at an exit it is left running, and the next daemon on the directory
+ * serves its disks again and takes it over. Thread-safe: definitions and starts and stops are serialized
  * on this object; waits for jobs happen outside it, so that a job ending (on its own thread) never
  * waits for a caller.
  */
@@ -39,6 +48,9 @@ final class DomainManager implements AutoCloseable {
     private final DomainDefinitions definitions;
     private final StartedDomains started;
     private final DiskPulls pulls;
+    private final AccessProfiles profiles;
+    private final Path run;
+    private final Map<String, DomainMachine> machines = new HashMap<>();
     private final EventHub events = new EventHub();
     private final DiskOpener opener;
     private final Map<String, PendingStart> pendingStarts = new HashMap<>();
@@ -47,8 +59,10 @@ final class DomainManager implements AutoCloseable {
         this.state = state;
         this.opener = opener;
         this.definitions = DomainDefinitions.load(state);
-        this.started = new StartedDomains(state.subdirectory("run"));
-        this.pulls = new DiskPulls(new JobRecords(state), events);
+        this.run = state.subdirectory("run");
+        this.started = new StartedDomains(run);
+        this.profiles = new AccessProfiles(state, AccessProfiles.DEFAULT_RECORDING);
+        this.pulls = new DiskPulls(new JobRecords(state), profiles, events);
     }
 
     /** Opens {@code stateDir} and loads the domains defined there; none is started. */
@@ -79,11 +93,26 @@ final class DomainManager implements AutoCloseable {
                 "state directory {}: {} domain(s) defined",
                 stateDir,
                 manager.definitions.list().size());
+        manager.adoptMachines();
         return manager;
     }
 
     Path stateDirectory() {
         return state.root();
+    }
+
+    /** The engine's disk of a running domain's disk {@code target}, if that domain runs and has it. */
+    synchronized Optional<io.siphon.blockjob.Disk> runningDisk(String domain, String target) {
+        return started.disks(domain)
+                .flatMap(disks -> disks.stream()
+                        .filter(d -> d.target().equals(target))
+                        .map(RunningDisk::disk)
+                        .findFirst());
+    }
+
+    /** Who is told of NBD connections and requests on the exports (a listener hook for metrics). */
+    synchronized void setNbdListener(io.siphon.nbd.server.NbdServerListener listener) {
+        started.setNbdListener(listener);
     }
 
     /** Subscribes to every event; closing the result unsubscribes. */
@@ -169,47 +198,153 @@ final class DomainManager implements AutoCloseable {
     }
 
     /**
-     * Opens every disk's chain, exports it over NBD, and resumes the pulls recorded for it. The
-     * chains are opened outside this object's lock (see {@link PendingStart}): other calls are served
-     * meanwhile, and a destroy or shutdown of the domain gives the start up.
+     * Opens every disk's chain, exports it over NBD, launches the machine if the domain describes
+     * one, and resumes the pulls recorded for it. What a machine needs (emulator, kernel, initrd, an
+     * accelerator) is checked before any disk opens. The chains are opened outside this object's
+     * lock (see {@link PendingStart}): other calls are served meanwhile, and a destroy or shutdown of
+     * the domain gives the start up. The machine is launched once the disks are committed (it
+     * connects to their exports); a launch that fails closes the disks again.
      */
     void start(String domain) {
         DomainDefinition definition;
+        String name;
+        Optional<MachineCommand> command;
         PendingStart pending;
         synchronized (this) {
             definition = definitions.get(domain);
-            if (started.isRunning(definition.name())) {
-                throw new SiphonException(
-                        ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is already running");
+            name = definition.name();
+            if (started.isRunning(name)) {
+                throw new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is already running");
             }
-            if (started.isStarting(definition.name())) {
-                throw new SiphonException(
-                        ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is being started");
+            if (started.isStarting(name)) {
+                throw new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is being started");
+            }
+            try {
+                command = definition.machine().map(MachineCommand::prepare);
+            } catch (SiphonException e) {
+                throw new SiphonException(e.code(), "cannot start domain '" + name + "': " + e.getMessage(), e);
             }
             started.reserve(definition);
             pending = PendingStart.begin(definition, opener);
-            pendingStarts.put(definition.name(), pending);
+            pendingStarts.put(name, pending);
         }
         List<RunningDisk> opened;
         try {
             opened = pending.await();
         } catch (RuntimeException e) {
             synchronized (this) {
-                if (pendingStarts.remove(definition.name(), pending)) {
-                    started.release(definition.name());
+                if (pendingStarts.remove(name, pending)) {
+                    started.release(name);
                 }
             }
             throw e;
         }
         synchronized (this) {
-            if (!pendingStarts.remove(definition.name(), pending)) {
+            if (!pendingStarts.remove(name, pending)) {
                 SiphonException givenUp = pending.givenUp();
                 StartedDomains.closeAll(opened, givenUp);
                 throw givenUp;
             }
             List<RunningDisk> disks = started.commit(definition, opened);
-            LOG.info("domain {} started", definition.name());
-            events.emit(new LifecycleEvent(definition.name(), LifecycleEvent.Kind.STARTED));
+            if (command.isPresent()) {
+                launch(definition, command.get(), disks);
+            }
+            LOG.info("domain {} started", name);
+            events.emit(new LifecycleEvent(name, LifecycleEvent.Kind.STARTED));
+            for (RunningDisk disk : disks) {
+                profiles.startRecording(disk);
+                pulls.resumeRecorded(name, disk);
+            }
+        }
+    }
+
+    /** Launches the machine of a domain whose disks are committed; a failure closes them again. */
+    private void launch(DomainDefinition definition, MachineCommand command, List<RunningDisk> disks) {
+        String name = definition.name();
+        try {
+            watch(DomainMachine.launch(name, definition.machine().orElseThrow(), command, drives(disks), run));
+        } catch (RuntimeException e) {
+            try {
+                started.stop(name, disks, false);
+            } catch (IOException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw new SiphonException(
+                    ErrorCode.OPERATION_FAILED, "cannot start domain '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    private List<NbdDrive> drives(List<RunningDisk> disks) {
+        return disks.stream()
+                .map(d -> new NbdDrive(
+                        d.target(),
+                        started.nbdSocket(),
+                        DiskExports.exportName(d.domain(), d.target()),
+                        d.definition().readOnly()))
+                .toList();
+    }
+
+    /** Records a running machine and stops its domain when it ends without being asked to. */
+    private void watch(DomainMachine machine) {
+        machines.put(machine.domain(), machine);
+        machine.ended()
+                .thenAccept(exit -> Thread.ofVirtual()
+                        .name("machine-ended-" + machine.domain())
+                        .start(() -> machineEnded(machine, exit)));
+    }
+
+    private void machineEnded(DomainMachine machine, Machine.Exit exit) {
+        String name = machine.domain();
+        List<RunningDisk> disks;
+        synchronized (this) {
+            if (machine.isStopping() || machines.get(name) != machine) {
+                return;
+            }
+            disks = started.disks(name).orElse(List.of());
+        }
+        LOG.info("domain {}: machine pid {} ended: {}", name, machine.pid(), exit.reason());
+        machine.deleteRunFiles();
+        try {
+            finishStop(
+                    name,
+                    disks,
+                    true,
+                    exit.guestShutdown() ? LifecycleEvent.Kind.SHUTDOWN : LifecycleEvent.Kind.CRASHED);
+        } catch (SiphonException e) {
+            LOG.info("domain {}: after its machine ended: {}", name, e.getMessage());
+        }
+    }
+
+    /**
+     * Serves again the disks of the machines a previous daemon left running, and takes them over, so
+     * that their NBD clients reconnect and their recorded pulls resume. This runs while the manager
+     * opens, before any client can call it, so the disks are opened here under the lock.
+     */
+    private synchronized void adoptMachines() {
+        for (DomainDefinition definition : definitions.list()) {
+            if (definition.machine().isEmpty()) {
+                continue;
+            }
+            Optional<DomainMachine> machine = DomainMachine.reattach(definition.name(), run);
+            if (machine.isEmpty()) {
+                continue;
+            }
+            List<RunningDisk> disks;
+            try {
+                disks = started.startNow(definition, opener);
+            } catch (SiphonException e) {
+                LOG.error(
+                        "domain {}: machine pid {} runs but its disks cannot be served: {}",
+                        definition.name(),
+                        machine.get().pid(),
+                        e.getMessage());
+                continue;
+            }
+            watch(machine.get());
+            LOG.info(
+                    "domain {}: took over machine pid {}",
+                    definition.name(),
+                    machine.get().pid());
             for (RunningDisk disk : disks) {
                 pulls.resumeRecorded(definition.name(), disk);
             }
@@ -237,12 +372,14 @@ final class DomainManager implements AutoCloseable {
     }
 
     /**
-     * Cancels the domain's jobs, waits for them outside the lock, then closes its disks; a domain
-     * being started has its start given up instead.
+     * Stops the domain's machine (asking the guest when {@code flush}, else killing it), cancels its
+     * jobs and waits for them outside the lock, then closes its disks; a domain being started has its
+     * start given up instead.
      */
     private void stop(String domain, boolean flush) {
         String name;
         List<RunningDisk> disks;
+        Optional<DomainMachine> machine;
         synchronized (this) {
             name = definitions.get(domain).name();
             if (giveUpStart(name)) {
@@ -251,18 +388,32 @@ final class DomainManager implements AutoCloseable {
             disks = started.disks(name)
                     .orElseThrow(() ->
                             new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is not running"));
+            machine = Optional.ofNullable(machines.get(name));
         }
+        if (machine.isPresent()) {
+            if (flush) {
+                machine.get().shutdown(Machine.shutdownTimeout());
+            } else {
+                machine.get().destroy();
+            }
+        }
+        finishStop(name, disks, flush, flush ? LifecycleEvent.Kind.SHUTDOWN : LifecycleEvent.Kind.DESTROYED);
+    }
+
+    private void finishStop(String name, List<RunningDisk> disks, boolean flush, LifecycleEvent.Kind kind) {
         pulls.cancelAndAwait(disks);
+        disks.forEach(profiles::finishRecording);
         Optional<IOException> failure = Optional.empty();
         synchronized (this) {
+            machines.remove(name);
             try {
                 started.stop(name, disks, flush);
             } catch (IOException e) {
                 failure = Optional.of(e);
             }
         }
-        LOG.info("domain {} {}", name, flush ? "shut down" : "destroyed");
-        events.emit(new LifecycleEvent(name, flush ? LifecycleEvent.Kind.SHUTDOWN : LifecycleEvent.Kind.DESTROYED));
+        LOG.info("domain {} {}", name, kind.name().toLowerCase(Locale.ROOT));
+        events.emit(new LifecycleEvent(name, kind));
         if (failure.isPresent()) {
             throw new SiphonException(
                     ErrorCode.OPERATION_FAILED,
@@ -272,12 +423,18 @@ final class DomainManager implements AutoCloseable {
     }
 
     synchronized void blockPull(
-            String domain, String diskName, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+            String domain,
+            String diskName,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order) {
         DomainDefinition definition = definitions.get(domain);
         pulls.start(
                 definition.name(),
                 started.disk(definition, diskName),
-                PullJobs.options(base, bytesPerSecond, keepRelative),
+                PullJobs.options(base, bytesPerSecond, keepRelative, pace, order),
                 false);
     }
 
@@ -337,7 +494,8 @@ final class DomainManager implements AutoCloseable {
 
     /**
      * Stops every running domain for a daemon exit: jobs are cancelled but their records kept, so
-     * they resume when the domain starts again; disks are flushed and closed.
+     * they resume when the domain starts again; disks are flushed and closed; machines are left
+     * running (their disks reconnect to the next daemon, which takes them over).
      */
     @Override
     public void close() throws IOException {
@@ -350,6 +508,11 @@ final class DomainManager implements AutoCloseable {
             names = List.copyOf(started.names());
         }
         for (String name : names) {
+            Optional<DomainMachine> machine;
+            synchronized (this) {
+                machine = Optional.ofNullable(machines.remove(name));
+            }
+            machine.ifPresent(DomainMachine::detach);
             try {
                 stop(name, true);
             } catch (SiphonException e) {

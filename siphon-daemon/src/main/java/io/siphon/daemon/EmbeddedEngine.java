@@ -4,6 +4,8 @@ import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.spi.DomainEngine;
 import io.siphon.api.spi.EngineSession;
@@ -69,8 +71,14 @@ record EmbeddedEngine(DomainManager manager) implements DomainEngine {
 
     @Override
     public void blockPull(
-            String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
-        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative);
+            String domain,
+            String disk,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order) {
+        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order);
     }
 
     @Override

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * The pulls recorded in {@code STATEDIR/jobs/DOMAIN.TARGET.job} while they run, each the engine's
  * {@link StreamOptions} as properties, so that they resume when their domain starts after a
  * daemon restart. A key missing from a record (older records have only {@code disk}, {@code base},
- * {@code keep-relative} and {@code bandwidth-bytes}) takes the engine's default. Thread-safe for
+ * {@code keep-relative} and {@code bandwidth-bytes}; {@code pace} and {@code order} came later)
+ * takes the engine's default. Thread-safe for
  * different disks (one file each); {@link DiskPulls} orders the calls for one disk.
  */
 final class JobRecords {
@@ -40,6 +41,8 @@ final class JobRecords {
         p.setProperty("on-error", options.onError().toString());
         p.setProperty("chunk-bytes", Long.toString(options.chunkBytes()));
         p.setProperty("step-bytes", Long.toString(options.stepBytes()));
+        p.setProperty("pace", options.pace().toString());
+        p.setProperty("order", options.order().toString());
         StringWriter text = new StringWriter();
         p.store(text, "block pull of " + domain + " " + disk);
         StateDirectory.writeAtomically(file(domain, disk), text.toString());
@@ -66,7 +69,11 @@ final class JobRecords {
                     OnErrorPolicy.parse(
                             p.getProperty("on-error", defaults.onError().toString())),
                     Long.parseLong(p.getProperty("chunk-bytes", Long.toString(defaults.chunkBytes()))),
-                    Long.parseLong(p.getProperty("step-bytes", Long.toString(defaults.stepBytes())))));
+                    Long.parseLong(p.getProperty("step-bytes", Long.toString(defaults.stepBytes()))),
+                    StreamOptions.Pace.parse(
+                            p.getProperty("pace", defaults.pace().toString())),
+                    StreamOptions.Order.parse(
+                            p.getProperty("order", defaults.order().toString()))));
         } catch (IOException | RuntimeException e) {
             // one line naming the file and what is wrong, never a trace: a record is the daemon's own file
             LOG.warn("ignoring damaged job record {}: {}", file, IoMessages.describe(e));

@@ -22,4 +22,13 @@ interface PullJob {
 
     /** Copies one increment of a stepped job and says where it stands. */
     BlockJobProgress step() throws IOException;
+
+    /** Whether the job copies only when stepped. */
+    boolean stepped();
+
+    /**
+     * Turns a stepped job into a background pull at {@code bytesPerSecond} (0 for no limit) that
+     * continues where the steps stopped; returns the job as it now is.
+     */
+    PullJob continueInBackground(long bytesPerSecond);
 }

@@ -6,7 +6,11 @@ import io.siphon.api.BlockJobState;
 import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
+import io.siphon.api.PullPhase;
 import io.siphon.api.SiphonException;
+import io.siphon.blockjob.PrefetchPlan;
 import io.siphon.blockjob.StreamJob;
 import io.siphon.blockjob.StreamOptions;
 import io.siphon.job.Job;
@@ -17,6 +21,7 @@ import io.siphon.job.JobInfo;
 import io.siphon.job.JobStateException;
 import io.siphon.job.JobStatus;
 import io.siphon.job.Progress;
+import io.siphon.util.TimeSource;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -38,9 +43,21 @@ final class PullJobs {
      * process's directory, named absolutely in the options) and the speed are checked here, once;
      * the engine finds the base in the chain when the job is created.
      */
-    static StreamOptions options(Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+    static StreamOptions options(
+            Optional<String> base, long bytesPerSecond, boolean keepRelative, PullPace pace, PullOrder order) {
         try {
-            StreamOptions options = StreamOptions.defaults().withSpeed(bytesPerSecond);
+            StreamOptions options = StreamOptions.defaults()
+                    .withSpeed(bytesPerSecond)
+                    .withPace(
+                            switch (pace) {
+                                case LIMIT -> StreamOptions.Pace.LIMIT;
+                                case GUEST -> StreamOptions.Pace.GUEST;
+                            })
+                    .withOrder(
+                            switch (order) {
+                                case OFFSET -> StreamOptions.Order.OFFSET;
+                                case PROFILE -> StreamOptions.Order.PROFILE;
+                            });
             return base.isEmpty()
                     ? options
                     : options.withBase(Path.of(base.get()).toAbsolutePath(), keepRelative);
@@ -49,11 +66,15 @@ final class PullJobs {
         }
     }
 
-    /** Creates the job on {@code disk}, and starts it in the background unless {@code stepped}. */
-    static PullJob start(RunningDisk disk, StreamOptions options, boolean stepped, EndListener onEnd) {
+    /**
+     * Creates the job on {@code disk}, copying {@code prefetch} first, and starts it in the
+     * background unless {@code stepped}.
+     */
+    static PullJob start(
+            RunningDisk disk, StreamOptions options, PrefetchPlan prefetch, boolean stepped, EndListener onEnd) {
         Job job;
         try {
-            job = StreamJob.create(disk.disk(), options);
+            job = StreamJob.create(disk.disk(), options, prefetch, TimeSource.SYSTEM);
         } catch (IllegalArgumentException e) {
             throw new SiphonException(ErrorCode.INVALID_ARG, "disk " + disk.target() + ": " + e.getMessage(), e);
         } catch (IllegalStateException e) {
@@ -82,11 +103,13 @@ final class PullJobs {
         if (!stepped) {
             job.start();
         }
-        return new EngineJob(disk.target(), job, stepped, disk.device().sizeBytes());
+        return new EngineJob(
+                disk.target(), job, prefetch, stepped, disk.device().sizeBytes());
     }
 
     /** A {@link Job} of the engine seen through the API's words. */
-    private record EngineJob(String target, Job job, boolean stepped, long sizeBytes) implements PullJob {
+    private record EngineJob(String target, Job job, PrefetchPlan prefetch, boolean stepped, long sizeBytes)
+            implements PullJob {
         @Override
         public BlockJobInfo info() {
             JobInfo info = job.info();
@@ -110,7 +133,12 @@ final class PullJobs {
                     end,
                     state,
                     progress.bytesPerSecond(),
-                    progress.remaining());
+                    progress.remaining(),
+                    Optional.of(
+                            switch (prefetch.phase()) {
+                                case PROFILE -> PullPhase.PROFILE;
+                                case OFFSET -> PullPhase.OFFSET;
+                            }));
         }
 
         @Override
@@ -169,6 +197,15 @@ final class PullJobs {
             } catch (JobCancelledException e) {
                 throw new SiphonException(ErrorCode.OPERATION_INVALID, "the pull of disk " + target + " was cancelled");
             }
+        }
+
+        @Override
+        public PullJob continueInBackground(long bytesPerSecond) {
+            return verb(() -> {
+                job.setSpeed(bytesPerSecond);
+                job.continueInBackground();
+                return new EngineJob(target, job, prefetch, false, sizeBytes);
+            });
         }
 
         private Progress stepOnce() throws JobFailedException, JobCancelledException {

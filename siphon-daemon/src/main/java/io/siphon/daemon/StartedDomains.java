@@ -142,6 +142,22 @@ final class StartedDomains implements AutoCloseable {
         return opened;
     }
 
+    /**
+     * Reserves, opens and commits {@code definition}'s disks in one call, under the caller's lock:
+     * for a takeover while the manager opens, before anyone else can call it.
+     */
+    List<RunningDisk> startNow(DomainDefinition definition, DiskOpener opener) {
+        reserve(definition);
+        List<RunningDisk> opened;
+        try {
+            opened = openDisks(definition, opener);
+        } catch (RuntimeException e) {
+            release(definition.name());
+            throw e;
+        }
+        return commit(definition, opened);
+    }
+
     private static SiphonException cannotStart(DomainDefinition definition, Exception e) {
         if (e instanceof SiphonException siphon) {
             return siphon;
@@ -183,6 +199,11 @@ final class StartedDomains implements AutoCloseable {
         throw noDisk(definition, diskName);
     }
 
+    /** The NBD server's socket, where each disk is an export. */
+    Path nbdSocket() {
+        return exports.socket();
+    }
+
     /** The NBD URI of a running disk's export, if it has one. */
     Optional<String> nbdUri(String domain, String target) {
         try {
@@ -191,6 +212,11 @@ final class StartedDomains implements AutoCloseable {
             LOG.warn("domain {} disk {}: no NBD URI: {}", domain, target, e.toString());
             return Optional.empty();
         }
+    }
+
+    /** Who is told of NBD connections and requests on the exports, from now on. */
+    void setNbdListener(io.siphon.nbd.server.NbdServerListener listener) {
+        exports.setListener(listener);
     }
 
     static SiphonException noDisk(DomainDefinition definition, String diskName) {

@@ -10,6 +10,7 @@ import io.siphon.api.Siphon;
 import io.siphon.api.SiphonException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -71,6 +72,11 @@ class ConnectUriTest {
             try (Connection connection = Siphon.connect("siphon:///session")) {
                 assertEquals(List.of(), connection.list());
             }
+            // the directory holds the read-write socket and the domains; the log names their files
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(session)));
+            assertEquals(
+                    "rw-------",
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(session.resolve("daemon.log"))));
             long pid = Long.parseLong(
                     Files.readString(session.resolve("daemon.pid")).strip());
             try (Connection again = Siphon.connect("siphon:///session?readonly=1")) {

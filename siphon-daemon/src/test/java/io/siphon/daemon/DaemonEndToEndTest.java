@@ -52,14 +52,6 @@ class DaemonEndToEndTest {
                 + "<target dev='vda' bus='virtio'/></disk></devices></domain>";
     }
 
-    private static BlockJobEvent awaitEvent(BlockingQueue<BlockJobEvent> events) throws InterruptedException {
-        BlockJobEvent event = events.poll(120, TimeUnit.SECONDS);
-        if (event == null) {
-            throw new AssertionError("no block job event within 120 s");
-        }
-        return event;
-    }
-
     private static List<String> openFiles(long pid) throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
             return fds.map(fd -> {
@@ -103,7 +95,8 @@ class DaemonEndToEndTest {
                     "read -P 0x41 " + MIB + " 4096",
                     uri);
             domain.blockJobSetSpeed("vda", 0, Set.of(SpeedFlag.BANDWIDTH_BYTES));
-            assertEquals(BlockJobStatus.COMPLETED, awaitEvent(events).status());
+            assertEquals(
+                    BlockJobStatus.COMPLETED, TestDomains.awaitEvent(events).status());
 
             List<String> open = openFiles(daemon.pid());
             assertTrue(open.contains(top.toString()), open::toString);
@@ -148,7 +141,7 @@ class DaemonEndToEndTest {
             BlockJobInfo resumed = domain.blockJobInfo("vda").orElseThrow();
             assertEquals(MIB, resumed.bandwidthBytesPerSecond(), "the pull resumed with its bandwidth");
             domain.blockJobSetSpeed("vda", 0, Set.of());
-            BlockJobEvent event = awaitEvent(events);
+            BlockJobEvent event = TestDomains.awaitEvent(events);
             assertEquals(
                     new BlockJobEvent("db", "vda", event.type(), BlockJobStatus.COMPLETED, Optional.empty()), event);
             assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
@@ -177,7 +170,7 @@ class DaemonEndToEndTest {
             domain.start();
             assertEquals(65536, domain.blockJobInfo("vda").orElseThrow().bandwidthBytesPerSecond());
             domain.blockJobAbort("vda", Set.of());
-            assertEquals(BlockJobStatus.CANCELED, awaitEvent(events).status());
+            assertEquals(BlockJobStatus.CANCELED, TestDomains.awaitEvent(events).status());
             domain.shutdown();
             domain.start();
             assertEquals(Optional.empty(), domain.blockJobInfo("vda"), "an aborted pull is not resumed");

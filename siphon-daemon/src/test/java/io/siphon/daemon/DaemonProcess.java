@@ -22,17 +22,24 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Starts {@code DaemonMain --state-dir stateDir} and waits until its socket answers. */
     static DaemonProcess start(Path stateDir) throws IOException, InterruptedException {
+        return start(stateDir, List.of());
+    }
+
+    /** Starts {@code DaemonMain --state-dir stateDir OPTIONS...} and waits until its socket answers. */
+    static DaemonProcess start(Path stateDir, List<String> options) throws IOException, InterruptedException {
         Files.createDirectories(stateDir);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process process = new ProcessBuilder(List.of(
-                        java.toString(),
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-Xmx256m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        DaemonMain.class.getName(),
-                        "--state-dir",
-                        stateDir.toString()))
+        List<String> command = new java.util.ArrayList<>(List.of(
+                java.toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                DaemonMain.class.getName(),
+                "--state-dir",
+                stateDir.toString()));
+        command.addAll(options);
+        Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         stateDir.resolve("daemon.log").toFile()))

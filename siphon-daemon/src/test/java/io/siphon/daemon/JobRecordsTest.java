@@ -46,7 +46,9 @@ class JobRecordsTest {
                     .withBase(Path.of("/images/base image.qcow2"), false)
                     .withOnError(OnErrorPolicy.STOP)
                     .withChunkBytes(65536)
-                    .withStepBytes(4096);
+                    .withStepBytes(4096)
+                    .withPace(StreamOptions.Pace.GUEST)
+                    .withOrder(StreamOptions.Order.PROFILE);
             records.save("d", "vda", options);
             assertEquals(Optional.of(options), records.load("d", "vda"));
             records.delete("d", "vda");

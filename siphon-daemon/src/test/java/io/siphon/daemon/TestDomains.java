@@ -3,6 +3,7 @@ package io.siphon.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.api.BlockJobEvent;
 import io.siphon.api.Connection;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.ListenerHandle;
@@ -22,6 +23,15 @@ final class TestDomains {
         Path image = Files.write(dir.resolve(name + ".img"), new byte[4096]);
         return "<domain><name>" + name + "</name><devices><disk type='file'><driver type='raw'/><source file='" + image
                 + "'/><target dev='vda'/></disk></devices></domain>";
+    }
+
+    /** The next block job event, waiting up to 120 s for it. */
+    static BlockJobEvent awaitEvent(BlockingQueue<BlockJobEvent> events) throws InterruptedException {
+        BlockJobEvent event = events.poll(120, TimeUnit.SECONDS);
+        if (event == null) {
+            throw new AssertionError("no block job event within 120 s");
+        }
+        return event;
     }
 
     /** Defines {@code name} through {@code definer} and checks that {@code watcher} sees its event and it. */

@@ -11,14 +11,22 @@ import java.util.UUID;
  * @param name the unique name
  * @param uuid the unique UUID (generated when the XML had none, and written into {@code xml})
  * @param disks the file-backed disks, in document order
+ * @param machine the VM the XML describes; empty for a disks-only domain
  * @param xml the definition as persisted
  */
-public record DomainDefinition(String name, UUID uuid, List<DiskDefinition> disks, String xml) {
+public record DomainDefinition(
+        String name, UUID uuid, List<DiskDefinition> disks, Optional<MachineDefinition> machine, String xml) {
     public DomainDefinition {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(uuid, "uuid");
         disks = List.copyOf(disks);
+        Objects.requireNonNull(machine, "machine");
         Objects.requireNonNull(xml, "xml");
+    }
+
+    /** A disks-only domain. */
+    public DomainDefinition(String name, UUID uuid, List<DiskDefinition> disks, String xml) {
+        this(name, uuid, disks, Optional.empty(), xml);
     }
 
     /** The disk named by target (vda) or by source path. */

@@ -33,7 +33,8 @@ import org.xml.sax.SAXParseException;
 
 /**
  * Reads the parts of a libvirt domain XML that Siphon uses (name, uuid, file disks with driver type,
- * copy_on_read, source, target, readonly) and ignores the rest. A DOCTYPE is refused outright, so no
+ * copy_on_read, source, target and bus, readonly; the machine, read by {@code MachineXml}) and ignores
+ * the rest, which stays in the stored XML. A DOCTYPE is refused outright, so no
  * DTD is loaded and no entity (external or internal) is expanded. Thread-safe.
  */
 public final class DomainXml {
@@ -86,7 +87,7 @@ public final class DomainXml {
                 disks.add(definition);
             }
         }
-        return new DomainDefinition(name, uuid, disks, xml);
+        return new DomainDefinition(name, uuid, disks, MachineXml.parse(root, disks), xml);
     }
 
     private static DiskDefinition disk(Element disk) {
@@ -119,7 +120,11 @@ public final class DomainXml {
             throw invalid("disk " + target + ": copy_on_read='" + copyOnRead + "' must be on or off");
         }
         boolean readOnly = firstChild(disk, "readonly").isPresent();
-        return new DiskDefinition(target, source, format, copyOnRead.equals("on"), readOnly);
+        String bus = firstChild(disk, "target")
+                .map(t -> t.getAttribute("bus"))
+                .filter(b -> !b.isEmpty())
+                .orElse(DiskDefinition.defaultBus(target));
+        return new DiskDefinition(target, source, format, copyOnRead.equals("on"), readOnly, bus);
     }
 
     private static Document read(String xml) {
@@ -162,16 +167,16 @@ public final class DomainXml {
         }
     }
 
-    private static Optional<String> childText(Element parent, String tag) {
+    static Optional<String> childText(Element parent, String tag) {
         return firstChild(parent, tag).map(e -> e.getTextContent().strip());
     }
 
-    private static Optional<Element> firstChild(Element parent, String tag) {
+    static Optional<Element> firstChild(Element parent, String tag) {
         List<Element> all = children(parent, tag);
         return all.isEmpty() ? Optional.empty() : Optional.of(all.getFirst());
     }
 
-    private static List<Element> children(Element parent, String tag) {
+    static List<Element> children(Element parent, String tag) {
         List<Element> out = new ArrayList<>();
         NodeList nodes = parent.getChildNodes();
         for (int i = 0; i < nodes.getLength(); i++) {
@@ -183,7 +188,7 @@ public final class DomainXml {
         return out;
     }
 
-    private static SiphonException invalid(String what) {
+    static SiphonException invalid(String what) {
         return new SiphonException(ErrorCode.INVALID_ARG, "domain XML: " + what);
     }
 }

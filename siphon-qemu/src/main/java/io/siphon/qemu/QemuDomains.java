@@ -11,6 +11,8 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.DomainState;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DomainEngine;
@@ -30,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -208,7 +211,9 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         }
         QemuProcess process;
         try {
-            process = QemuProcess.launchStorageDaemon(binaries.storageDaemon(), files);
+            process = definition.machine().isPresent()
+                    ? QemuMachines.launch(definition, files)
+                    : QemuProcess.launchStorageDaemon(binaries.storageDaemon(), files);
         } catch (SiphonException e) {
             throw cannotStart(name, e.getMessage(), e);
         }
@@ -226,6 +231,9 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                                 RunningDomain.exportName(name, disk.target()),
                                 !disk.definition().readOnly()));
             }
+            if (definition.machine().isPresent()) {
+                QemuMachines.attachAndRun(process.qmp(), definition, disks);
+            }
         } catch (SiphonException e) {
             process.kill();
             deleteRunFiles(files, definition);
@@ -233,7 +241,11 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         }
         watch(domainRun);
         running.put(name, domainRun);
-        LOG.info("domain {} started: qemu-storage-daemon pid {}", name, process.pid());
+        LOG.info(
+                "domain {} started: {} pid {}",
+                name,
+                definition.machine().isPresent() ? "machine" : "qemu-storage-daemon",
+                process.pid());
         emit(new LifecycleEvent(name, LifecycleEvent.Kind.STARTED));
     }
 
@@ -293,6 +305,9 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         for (CountDownLatch end : ends) {
             await(end, JOB_END_TIMEOUT);
         }
+        if (!destroy && definitions.get(domainRun.name()).machine().isPresent()) {
+            QemuMachines.powerdown(domainRun.process());
+        }
         domainRun.process().stop(destroy ? DESTROY_GRACE : STOP_GRACE);
         synchronized (this) {
             if (running.get(domainRun.name()) != domainRun) {
@@ -332,7 +347,11 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             }
             deleteRunFiles(RunFiles.of(run, domain.name()), definitions.get(domain.name()));
         }
-        emit(new LifecycleEvent(domain.name(), LifecycleEvent.Kind.CRASHED));
+        emit(new LifecycleEvent(
+                domain.name(),
+                QemuMachines.poweredOffByGuest(domain, definitions.get(domain.name()))
+                        ? LifecycleEvent.Kind.SHUTDOWN
+                        : LifecycleEvent.Kind.CRASHED));
     }
 
     /** Ends the jobs whose cancel QEMU did not confirm before it quit. */
@@ -355,7 +374,20 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
 
     @Override
     public synchronized void blockPull(
-            String domain, String diskName, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+            String domain,
+            String diskName,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order) {
+        // QEMU's stream has neither: refused, never emulated (as the single-increment pull)
+        if (pace != PullPace.LIMIT || order != PullOrder.OFFSET) {
+            throw new SiphonException(
+                    ErrorCode.NO_SUPPORT,
+                    "pace " + pace.name().toLowerCase(Locale.ROOT) + " and order "
+                            + order.name().toLowerCase(Locale.ROOT) + " are not supported by the qemu driver");
+        }
         RunningDomain domainRun = runningDomain(domain, diskName);
         QemuDisk disk = pullable(domainRun, diskName);
         Optional<Integer> baseDepth = base.map(b -> baseDepth(disk, b));
@@ -549,6 +581,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                         error.operation(),
                         error.action());
             }
+            case QmpEvents.SHUTDOWN -> domain.noteShutdown(QemuMachines.isGuestShutdown(event));
             default -> LOG.debug("domain {}: QMP event {} {}", domain.name(), event.name(), event.data());
         }
     }

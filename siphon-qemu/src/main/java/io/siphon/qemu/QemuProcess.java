@@ -224,6 +224,11 @@ final class QemuProcess implements AutoCloseable {
         return stopping;
     }
 
+    /** Marks an end about to come as expected: a guest asked to power off. */
+    void expectEnd() {
+        stopping = true;
+    }
+
     /** QMP {@code quit}; then SIGTERM, then SIGKILL, each after {@code grace} without an exit. */
     void stop(Duration grace) {
         stopping = true;

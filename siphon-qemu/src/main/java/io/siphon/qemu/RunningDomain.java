@@ -1,10 +1,13 @@
 package io.siphon.qemu;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A started domain: its QEMU process, its disks and their NBD socket. The disks are guarded by the
@@ -17,6 +20,8 @@ final class RunningDomain {
     private final Path nbdSocket;
     /** What QEMU said of damaged metadata, by node name, for the error of a pull that meets it. */
     private final Map<String, String> corruptions = new ConcurrentHashMap<>();
+
+    private final CompletableFuture<Boolean> guestShutdown = new CompletableFuture<>();
 
     RunningDomain(String name, QemuProcess process, List<QemuDisk> disks, Path nbdSocket) {
         this.name = name;
@@ -54,6 +59,18 @@ final class RunningDomain {
 
     static String exportName(String domain, String target) {
         return domain + "/" + target;
+    }
+
+    /** QMP {@code SHUTDOWN}: {@code byGuest} when the guest powered itself off. */
+    void noteShutdown(boolean byGuest) {
+        guestShutdown.complete(byGuest);
+    }
+
+    /** Whether the guest powered itself off, waiting up to {@code wait} for the event that precedes QEMU's exit. */
+    boolean poweredOffByGuest(Duration wait) {
+        return guestShutdown
+                .completeOnTimeout(false, wait.toNanos(), TimeUnit.NANOSECONDS)
+                .join();
     }
 
     void noteCorruption(String nodeName, String message) {

@@ -7,6 +7,8 @@ import io.siphon.api.BlockJobProgress;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DriverSession;
@@ -228,8 +230,14 @@ final class RemoteSession implements DriverSession {
 
     @Override
     public void blockPull(
-            String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
-        call(new Command.BlockPull(domain, disk, base, bytesPerSecond, keepRelative));
+            String domain,
+            String disk,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order) {
+        call(new Command.BlockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order));
     }
 
     @Override

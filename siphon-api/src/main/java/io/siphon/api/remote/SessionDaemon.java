@@ -4,9 +4,13 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import io.siphon.net.Connect;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +24,8 @@ final class SessionDaemon {
     private static final Logger LOG = LoggerFactory.getLogger(SessionDaemon.class);
     private static final String MAIN_CLASS = "io.siphon.daemon.DaemonMain";
     private static final long START_TIMEOUT_MILLIS = 30_000;
+    private static final Set<PosixFilePermission> OWNER_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
 
     private final Path stateDir;
 
@@ -57,7 +63,9 @@ final class SessionDaemon {
                             + " and siphon-daemon is not on the class path to start one");
         }
         try {
-            Files.createDirectories(stateDir);
+            createPrivately(stateDir, true);
+            Path log = stateDir.resolve("daemon.log");
+            createPrivately(log, false);
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             List<String> command = List.of(
                     java.toString(),
@@ -69,8 +77,7 @@ final class SessionDaemon {
                     stateDir.toString());
             LOG.info("starting the session daemon in {}", stateDir);
             new ProcessBuilder(command)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                            stateDir.resolve("daemon.log").toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectErrorStream(true)
                     .redirectInput(
                             ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
@@ -95,6 +102,30 @@ final class SessionDaemon {
                 ErrorCode.CONNECTION_FAILED,
                 "the session daemon did not listen on " + socket() + " within " + START_TIMEOUT_MILLIS / 1000
                         + " s; see " + stateDir.resolve("daemon.log"));
+    }
+
+    /**
+     * Creates {@code path} (a directory, mode 0700, or a file, 0600) unless it exists: the state
+     * directory holds the read-write socket and the domains, and the log names their files. Parents
+     * are created as usual.
+     */
+    private static void createPrivately(Path path, boolean directory) throws IOException {
+        if (Files.exists(path)) {
+            return;
+        }
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        try {
+            if (directory) {
+                Files.createDirectory(path, PosixFilePermissions.asFileAttribute(OWNER_DIRECTORY));
+            } else {
+                Files.createFile(path, PosixFilePermissions.asFileAttribute(OWNER_FILE));
+            }
+        } catch (FileAlreadyExistsException e) {
+            // another client started the daemon at the same moment
+        }
     }
 
     private boolean answers() {

@@ -4,6 +4,8 @@ import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import java.util.List;
 import java.util.Optional;
 
@@ -32,7 +34,14 @@ public interface DomainOperations {
     List<DiskInfo> disks(String domain);
 
     /** Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty). */
-    void blockPull(String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative);
+    void blockPull(
+            String domain,
+            String disk,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order);
 
     /** Copies one increment, starting a stepped pull of the whole chain when the disk has no job. */
     BlockJobProgress blockPullStep(String domain, String disk);

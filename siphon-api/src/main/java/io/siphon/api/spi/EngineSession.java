@@ -5,6 +5,8 @@ import io.siphon.api.BlockJobProgress;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import java.util.List;
@@ -165,9 +167,15 @@ public final class EngineSession implements DriverSession {
 
     @Override
     public void blockPull(
-            String domain, String disk, Optional<String> base, long bytesPerSecond, boolean keepRelative) {
+            String domain,
+            String disk,
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order) {
         writable("blockPull");
-        engine.blockPull(domain, disk, base, bytesPerSecond, keepRelative);
+        engine.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order);
     }
 
     @Override

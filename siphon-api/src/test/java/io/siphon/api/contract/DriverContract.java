@@ -92,7 +92,11 @@ public abstract class DriverContract {
         return Files.write(images.resolve(fileName), data);
     }
 
-    /** A libvirt domain XML with the elements Siphon ignores, and one raw disk per source. */
+    /**
+     * A libvirt domain XML with the elements Siphon ignores, and one raw disk per source; its
+     * {@code <os>} has no {@code <boot>} or {@code <kernel>}, so it describes no machine and starts
+     * disks only.
+     */
     protected static String domainXml(String name, UUID uuid, boolean readOnly, Path... sources) {
         StringBuilder disks = new StringBuilder();
         char letter = 'a';
@@ -111,7 +115,7 @@ public abstract class DriverContract {
         }
         return "<domain type='kvm'>\n  <name>" + name + "</name>\n  <uuid>" + uuid + "</uuid>\n"
                 + "  <memory unit='KiB'>1048576</memory>\n  <vcpu placement='static'>2</vcpu>\n"
-                + "  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os>\n"
+                + "  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>\n"
                 + "  <features><acpi/><apic/></features>\n  <devices>\n"
                 + "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n" + disks
                 + "    <interface type='network'><source network='default'/><model type='virtio'/></interface>\n"
@@ -497,7 +501,9 @@ public abstract class DriverContract {
         BlockJobProgress progress = domain.blockPullStep("vda");
         assertEquals(
                 BlockJobState.STEPPING, domain.blockJobInfo("vda").orElseThrow().state());
-        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPull("vda", 0, Set.of()));
+        // a pull to a base is another job; only a whole-device pull continues the steps (below)
+        String base = images.resolve(chain.name() + "-base.raw").toString();
+        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockRebase("vda", Optional.of(base), 0, Set.of()));
         int steps = 1;
         long previous = progress.curBytes();
         while (!progress.completed()) {
@@ -509,6 +515,29 @@ public abstract class DriverContract {
         }
         assertEquals(progress.endBytes(), progress.curBytes());
         assertTrue(steps > 1, "a 4 MiB pull took " + steps + " step(s)");
+        assertEquals(BlockJobStatus.COMPLETED, chain.nextEvent().status());
+        assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+        finish(chain, "");
+    }
+
+    @Test
+    void aWholeDevicePullTakesOverFromStepsAsOneJob() throws Exception {
+        // a driver without single increments refuses the step (stepModeRunsToCompletion checks that)
+        org.junit.jupiter.api.Assumptions.assumeTrue(supportsPullStep(), "the driver has no single-increment pull");
+        RunningChain chain = startChain("takeover", 16);
+        Domain domain = chain.domain();
+        domain.blockPullStep("vda");
+        BlockJobProgress stepped = domain.blockPullStep("vda");
+        assertTrue(stepped.curBytes() > 0 && !stepped.completed(), () -> "after two steps: " + stepped);
+        domain.blockPull("vda", 1, Set.of()); // 1 MiB/s: the rest takes seconds, ample for the checks
+        BlockJobInfo info = domain.blockJobInfo("vda").orElseThrow();
+        assertEquals(BlockJobState.RUNNING, info.state());
+        assertEquals(MIB, info.bandwidthBytesPerSecond());
+        assertEquals(stepped.endBytes(), info.endBytes());
+        assertTrue(info.curBytes() >= stepped.curBytes(), () -> "progress went back: " + info + " after " + stepped);
+        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPullStep("vda"));
+        assertCode(ErrorCode.JOB_EXISTS, () -> domain.blockPull("vda", 0, Set.of()));
+        domain.blockJobSetSpeed("vda", 0, Set.of());
         assertEquals(BlockJobStatus.COMPLETED, chain.nextEvent().status());
         assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
         finish(chain, "");

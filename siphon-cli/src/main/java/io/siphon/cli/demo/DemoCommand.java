@@ -18,14 +18,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code siphon demo}: Siphon's main job in a temporary directory, with nothing to install or start
- * first; the story itself is {@link PullDemo}.
+ * first; the story itself is {@link PullDemo}, or with {@code --vm} {@link VmDemo} (a real guest).
  */
 @Command(
         name = "demo",
         description = {
             "Show Siphon's main job in a temporary directory: a qcow2 template with content, a domain whose disk"
                     + " is a thin clone of it with copy-on-read, written and read over NBD, pulled with a progress"
-                    + " bar while in use, the COMPLETED event, and the disk standing alone afterwards."
+                    + " bar while in use, the COMPLETED event, and the disk standing alone afterwards.",
+            "With --vm, a real VM (Debian's cloud kernel and busybox, built by scripts/make-guest) boots from the"
+                    + " thin clone and reads it while it is pulled, its console lines shown beside the progress."
         },
         exitCodeOnInvalidInput = 1)
 public final class DemoCommand implements Callable<Integer> {
@@ -37,6 +39,12 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--keep", description = "Keep the images afterwards (always kept with --dir).")
     boolean keep;
+
+    @Option(
+            names = "--vm",
+            description = "Boot a real guest from the clone while it is pulled (needs qemu-system-x86_64,"
+                    + " linux-image-cloud-amd64 and busybox-static; installed when missing and run as root).")
+    boolean vm;
 
     @Override
     public Integer call() throws IOException, CliException, InterruptedException {
@@ -50,7 +58,11 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Path work = dir.isPresent() ? Files.createDirectory(dir.get()) : Files.createTempDirectory("siphon-demo-");
         try {
-            new PullDemo(out, spec.commandLine().getErr(), work).run();
+            if (vm) {
+                new VmDemo(out, spec.commandLine().getErr(), work).run();
+            } else {
+                new PullDemo(out, spec.commandLine().getErr(), work).run();
+            }
         } finally {
             if (keep || dir.isPresent()) {
                 out.println("The images are kept in " + work);

@@ -6,7 +6,6 @@ import io.siphon.api.Connection;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.Siphon;
 import io.siphon.cli.CliException;
-import io.siphon.cli.Main;
 import io.siphon.cli.view.JobProgress;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
@@ -19,11 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
@@ -56,14 +52,12 @@ public final class PullDemo {
     private static final String LABEL = "Siphon demo template\n";
     private static final String DOMAIN = "demo";
 
-    private final PrintWriter out;
-    private final PrintWriter err;
+    private final DemoShell shell;
     private final Path work;
     private final String uri;
 
     PullDemo(PrintWriter out, PrintWriter err, Path work) {
-        this.out = out;
-        this.err = err;
+        this.shell = new DemoShell(out, err);
         this.work = work;
         this.uri =
                 "embedded://" + work.toAbsolutePath().resolve("state").toUri().getRawPath();
@@ -72,70 +66,80 @@ public final class PullDemo {
     void run() throws IOException, CliException, InterruptedException {
         Path template = work.resolve("template.qcow2");
         Path disk = work.resolve("disk.qcow2");
-        say("Working in " + work);
-        say("");
-        say("1. A template image: a 64 MiB qcow2 disk with content: a text label at 0,");
-        say("   32 MiB of data at 1 MiB and 8 MiB at 40 MiB.");
-        siphon(0, "image", "create", "-f", "qcow2", template.toString(), "64M");
+        shell.say("Working in " + work);
+        shell.say("");
+        shell.say("1. A template image: a 64 MiB qcow2 disk with content: a text label at 0,");
+        shell.say("   32 MiB of data at 1 MiB and 8 MiB at 40 MiB.");
+        shell.siphon(0, "image", "create", "-f", "qcow2", template.toString(), "64M");
         byte[] expected = templateContent();
         writeTemplateContent(template, expected);
         Arrays.fill(expected, (int) WRITE_OFFSET, (int) WRITE_OFFSET + WRITE_BYTES, WRITE_FILL);
-        say("");
-        say("2. A thin clone: a qcow2 image that holds nothing yet and reads through to the template.");
-        siphon(0, "image", "create", "-f", "qcow2", "-b", "template.qcow2", "-F", "qcow2", disk.toString());
-        siphon(0, "image", "info", "--backing-chain", disk.toString());
-        say("   Where the clone's data lives (depth 0 is the clone, 1 the template):");
-        siphon(0, "image", "map", disk.toString());
-        say("");
-        say("3. A domain whose disk vda is the clone, with copy-on-read, run by the engine embedded in");
-        say("   this process (" + uri + "): nothing to install or start first.");
+        shell.say("");
+        shell.say("2. A thin clone: a qcow2 image that holds nothing yet and reads through to the template.");
+        shell.siphon(0, "image", "create", "-f", "qcow2", "-b", "template.qcow2", "-F", "qcow2", disk.toString());
+        shell.siphon(0, "image", "info", "--backing-chain", disk.toString());
+        shell.say("   Where the clone's data lives (depth 0 is the clone, 1 the template):");
+        shell.siphon(0, "image", "map", disk.toString());
+        shell.say("");
+        shell.say("3. A domain whose disk vda is the clone, with copy-on-read, run by the engine embedded in");
+        shell.say("   this process (" + uri + "): nothing to install or start first.");
         Path xml = work.resolve("demo.xml");
         Files.writeString(xml, domainXml(DOMAIN, disk), StandardCharsets.UTF_8);
         // this connection keeps the embedded engine, and so the running domain, alive between commands
         try (Connection connection = Siphon.connect(uri)) {
             BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
             connection.addBlockJobListener(events::add);
-            siphon(0, "-c", uri, "define", xml.toString());
-            siphon(0, "-c", uri, "start", DOMAIN);
-            siphon(0, "-c", uri, "domblklist", DOMAIN);
+            shell.siphon(0, "-c", uri, "define", xml.toString());
+            shell.siphon(0, "-c", uri, "start", DOMAIN);
+            shell.siphon(0, "-c", uri, "domblklist", DOMAIN);
             String nbdUri = nbdUriOf(connection);
-            say("4. The disk in use over NBD, with Siphon's NBD client (io.siphon.nbd.client):");
+            shell.say("4. The disk in use over NBD, with Siphon's NBD client (io.siphon.nbd.client):");
             useOverNbd(nbdUri);
-            say("");
-            say("5. Pull the template's data into the disk while it is exported, at " + PULL_MIB_PER_SECOND
+            shell.say("");
+            shell.say("5. Pull the template's data into the disk while it is exported, at " + PULL_MIB_PER_SECOND
                     + " MiB/s:");
-            siphon(0, "-c", uri, "blockpull", DOMAIN, "vda", "--bandwidth", PULL_MIB_PER_SECOND, "--wait", "--verbose");
+            shell.siphon(
+                    0,
+                    "-c",
+                    uri,
+                    "blockpull",
+                    DOMAIN,
+                    "vda",
+                    "--bandwidth",
+                    PULL_MIB_PER_SECOND,
+                    "--wait",
+                    "--verbose");
             BlockJobEvent event = events.poll(30, TimeUnit.SECONDS);
             if (event == null) {
                 throw new CliException("demo: no block job event arrived within 30 s of the pull's end");
             }
-            say("   The event the connection received:");
-            say("   event 'block-job' for domain '" + event.domain() + "': " + JobProgress.label(event.type()) + " for "
-                    + event.disk() + " " + event.status().name().toLowerCase(Locale.ROOT));
+            shell.say("   The event the connection received:");
+            shell.say("   event 'block-job' for domain '" + event.domain() + "': " + JobProgress.label(event.type())
+                    + " for " + event.disk() + " " + event.status().name().toLowerCase(Locale.ROOT));
             if (event.status() != BlockJobStatus.COMPLETED) {
                 throw new CliException("demo: the pull ended " + event.status()
                         + event.error().map(e -> ": " + e).orElse(""));
             }
-            say("");
-            say("6. The disk reads as before over NBD: the template's content with the 64 KiB written.");
+            shell.say("");
+            shell.say("6. The disk reads as before over NBD: the template's content with the 64 KiB written.");
             byte[] after = digestOverNbd(nbdUri);
-            byte[] want = sha256().digest(expected);
-            say("   SHA-256 of the expected content   " + HexFormat.of().formatHex(want));
-            say("   SHA-256 of the disk read over NBD " + HexFormat.of().formatHex(after));
+            byte[] want = DemoShell.sha256().digest(expected);
+            shell.say("   SHA-256 of the expected content   " + HexFormat.of().formatHex(want));
+            shell.say("   SHA-256 of the disk read over NBD " + HexFormat.of().formatHex(after));
             if (!Arrays.equals(want, after)) {
                 throw new CliException("demo: the disk reads differently after the pull");
             }
-            say("   identical.");
-            say("");
-            siphon(0, "-c", uri, "shutdown", DOMAIN);
+            shell.say("   identical.");
+            shell.say("");
+            shell.siphon(0, "-c", uri, "shutdown", DOMAIN);
         }
-        say("7. The disk stands alone: no backing file, every cluster in the disk itself.");
-        siphon(0, "image", "info", "--backing-chain", disk.toString());
-        siphon(0, "image", "map", disk.toString());
-        siphon(0, "image", "map", "--output=json", disk.toString());
-        say("   It differs from the template only where it was written over NBD (exit status 1):");
-        siphon(1, "image", "compare", template.toString(), disk.toString());
-        siphon(0, "image", "check", disk.toString());
+        shell.say("7. The disk stands alone: no backing file, every cluster in the disk itself.");
+        shell.siphon(0, "image", "info", "--backing-chain", disk.toString());
+        shell.siphon(0, "image", "map", disk.toString());
+        shell.siphon(0, "image", "map", "--output=json", disk.toString());
+        shell.say("   It differs from the template only where it was written over NBD (exit status 1):");
+        shell.siphon(1, "image", "compare", template.toString(), disk.toString());
+        shell.siphon(0, "image", "check", disk.toString());
     }
 
     /** The template's content: the label at 0 and seeded random data at 1 MiB (32 MiB) and 40 MiB (8 MiB). */
@@ -197,10 +201,11 @@ public final class PullDemo {
     /** Reads and writes the disk over NBD as a guest would. */
     private void useOverNbd(String nbdUri) throws IOException, CliException {
         try (NbdClient client = NbdClient.connect(nbdUri)) {
-            say("   $ connect " + nbdUri + "  (" + client.sizeBytes() / MIB + " MiB)");
+            shell.say("   $ connect " + nbdUri + "  (" + client.sizeBytes() / MIB + " MiB)");
             ByteBuffer label = ByteBuffer.allocate(LABEL.length());
             client.read(0, label);
-            say("   read 0+" + LABEL.length() + ": \"" + new String(label.array(), StandardCharsets.US_ASCII).strip()
+            shell.say("   read 0+" + LABEL.length() + ": \""
+                    + new String(label.array(), StandardCharsets.US_ASCII).strip()
                     + "\"  (from the template; copy-on-read copies it into the clone)");
             ByteBuffer written = ByteBuffer.allocate(WRITE_BYTES);
             while (written.hasRemaining()) {
@@ -208,26 +213,18 @@ public final class PullDemo {
             }
             client.write(WRITE_OFFSET, written.flip(), false);
             client.flush();
-            say("   wrote 64 KiB of 0x5a at 2 MiB  (into the clone only)");
+            shell.say("   wrote 64 KiB of 0x5a at 2 MiB  (into the clone only)");
             ByteBuffer back = ByteBuffer.allocate(WRITE_BYTES);
             client.read(WRITE_OFFSET, back);
             if (!back.flip().equals(written.rewind())) {
                 throw new CliException("demo: reading back the write over NBD gave different bytes");
             }
-            say("   read it back: identical");
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
+            shell.say("   read it back: identical");
         }
     }
 
     private static byte[] digestOverNbd(String nbdUri) throws IOException {
-        MessageDigest sha256 = sha256();
+        MessageDigest sha256 = DemoShell.sha256();
         try (NbdClient client = NbdClient.connect(nbdUri)) {
             ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(4 * MIB, client.maxBlockBytes()));
             for (long offset = 0; offset < client.sizeBytes(); offset += chunk.capacity()) {
@@ -237,30 +234,5 @@ public final class PullDemo {
             }
         }
         return sha256.digest();
-    }
-
-    /** Runs one siphon command line as a user would, showing it first; a different exit status fails the demo. */
-    private void siphon(int expectedStatus, String... args) throws CliException {
-        say("$ siphon " + String.join(" ", quoted(args)));
-        int status = Main.commandLine(out, err, false).execute(args);
-        out.flush();
-        err.flush();
-        if (status != expectedStatus) {
-            throw new CliException("demo step 'siphon " + String.join(" ", args) + "' ended with status " + status
-                    + ", expected " + expectedStatus);
-        }
-    }
-
-    private static List<String> quoted(String[] args) {
-        List<String> quoted = new ArrayList<>();
-        for (String arg : args) {
-            quoted.add(arg.isEmpty() || arg.contains(" ") ? "'" + arg + "'" : arg);
-        }
-        return quoted;
-    }
-
-    private void say(String line) {
-        out.println(line);
-        out.flush();
     }
 }

@@ -6,6 +6,7 @@ import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobState;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
+import io.siphon.api.PullPhase;
 import io.siphon.api.SpeedFlag;
 import io.siphon.cli.CliException;
 import io.siphon.cli.view.JobProgress;
@@ -17,6 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -56,6 +58,9 @@ public final class BlockjobCommand implements Callable<Integer> {
                     "Set the bandwidth limit: MiB/s (bytes/s with --bytes), or a byte rate with a suffix; 0 for none.")
     Optional<String> bandwidth = Optional.empty();
 
+    @Parameters(index = "2", arity = "0..1", paramLabel = "BANDWIDTH", description = "As --bandwidth.")
+    Optional<String> bandwidthArgument = Optional.empty();
+
     @Option(names = "--pause", description = "Pause the job.")
     boolean pause;
 
@@ -64,6 +69,7 @@ public final class BlockjobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws CliException {
+        bandwidth = PositionalOrOption.of("bandwidth", bandwidthArgument, bandwidth);
         checkOptions();
         PrintWriter out = spec.commandLine().getOut();
         try (Connection connection = Connections.open(spec)) {
@@ -134,6 +140,9 @@ public final class BlockjobCommand implements Callable<Integer> {
         if (j.state() == BlockJobState.PAUSED || j.state() == BlockJobState.STEPPING) {
             // Siphon's job states that virsh has no words for
             line.append("    ").append(j.state() == BlockJobState.PAUSED ? "paused" : "stepping");
+        }
+        if (j.phase().equals(Optional.of(PullPhase.PROFILE))) {
+            line.append("    Phase: profile (hot clusters first)");
         }
         out.println(line);
         out.println();

@@ -5,6 +5,8 @@ import io.siphon.api.BlockJobType;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
 import io.siphon.api.PullFlag;
+import io.siphon.api.PullOrder;
+import io.siphon.api.PullPace;
 import io.siphon.api.RebaseFlag;
 import io.siphon.cli.CliException;
 import io.siphon.cli.view.JobProgress;
@@ -60,8 +62,25 @@ public final class BlockpullCommand implements Callable<Integer> {
             description = "Pull only the images above BASE (a path in the chain); the disk then backs onto BASE.")
     Optional<String> base = Optional.empty();
 
+    @Parameters(index = "3", arity = "0..1", paramLabel = "BASE", description = "As --base.")
+    Optional<String> baseArgument = Optional.empty();
+
     @Option(names = "--keep-relative", description = "With --base, keep the backing name relative as the chain had it.")
     boolean keepRelative;
+
+    @Option(
+            names = "--pace",
+            paramLabel = "limit|guest",
+            description = "limit (default): at the bandwidth; guest: slow down while the guest's I/O latency grows,"
+                    + " never above the bandwidth.")
+    PullPace pace = PullPace.LIMIT;
+
+    @Option(
+            names = "--order",
+            paramLabel = "offset|profile",
+            description = "offset (default): start to end; profile: the template's hot clusters (its access"
+                    + " profile) first, then offset order.")
+    PullOrder order = PullOrder.OFFSET;
 
     @Option(names = "--wait", description = "Wait for the pull to finish.")
     boolean waitForJob;
@@ -83,6 +102,7 @@ public final class BlockpullCommand implements Callable<Integer> {
     @Override
     public Integer call() throws CliException, InterruptedException {
         long bandwidth = bandwidth();
+        base = PositionalOrOption.of("base", baseArgument, base);
         checkOptions();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -118,10 +138,7 @@ public final class BlockpullCommand implements Callable<Integer> {
     }
 
     private long bandwidth() throws CliException {
-        if (bandwidthArgument.isPresent() && bandwidthOption.isPresent()) {
-            throw new CliException("bandwidth given twice: as an argument and as --bandwidth");
-        }
-        Optional<String> text = bandwidthOption.or(() -> bandwidthArgument);
+        Optional<String> text = PositionalOrOption.of("bandwidth", bandwidthArgument, bandwidthOption);
         return text.isEmpty() ? 0 : BandwidthArgument.parse(text.get(), bytes);
     }
 
@@ -138,6 +155,8 @@ public final class BlockpullCommand implements Callable<Integer> {
             exclusive("step", "base", base.isPresent());
             exclusive("step", "bandwidth", bandwidthOption.isPresent() || bandwidthArgument.isPresent());
             exclusive("step", "bytes", bytes);
+            exclusive("step", "pace", pace != PullPace.LIMIT);
+            exclusive("step", "order", order != PullOrder.OFFSET);
         }
     }
 
@@ -164,12 +183,25 @@ public final class BlockpullCommand implements Callable<Integer> {
             if (bytes) {
                 flags.add(RebaseFlag.BANDWIDTH_BYTES);
             }
+            if (pace == PullPace.GUEST) {
+                flags.add(RebaseFlag.PACE_GUEST);
+            }
+            if (order == PullOrder.PROFILE) {
+                flags.add(RebaseFlag.ORDER_PROFILE);
+            }
             found.blockRebase(arguments.disk, base, bandwidth, flags);
         } else {
-            found.blockPull(
-                    arguments.disk,
-                    bandwidth,
-                    bytes ? EnumSet.of(PullFlag.BANDWIDTH_BYTES) : EnumSet.noneOf(PullFlag.class));
+            EnumSet<PullFlag> flags = EnumSet.noneOf(PullFlag.class);
+            if (bytes) {
+                flags.add(PullFlag.BANDWIDTH_BYTES);
+            }
+            if (pace == PullPace.GUEST) {
+                flags.add(PullFlag.PACE_GUEST);
+            }
+            if (order == PullOrder.PROFILE) {
+                flags.add(PullFlag.ORDER_PROFILE);
+            }
+            found.blockPull(arguments.disk, bandwidth, flags);
         }
     }
 

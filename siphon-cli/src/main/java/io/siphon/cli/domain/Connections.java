@@ -20,9 +20,11 @@ public final class Connections {
 
     /** The URI {@code spec}'s command line asks for, reading {@code environment} when it names none. */
     public static String uri(CommandSpec spec, Map<String, String> environment) {
-        OptionSpec connect = spec.root().findOption("--connect");
-        if (connect != null && connect.getValue() != null) {
-            return connect.getValue();
+        for (String name : new String[] {"--connect", "-c"}) {
+            OptionSpec connect = spec.root().findOption(name);
+            if (connect != null && connect.getValue() != null) {
+                return connect.getValue();
+            }
         }
         String fromEnvironment = environment.get(DEFAULT_URI_VARIABLE);
         return fromEnvironment == null || fromEnvironment.isBlank() ? SESSION_URI : fromEnvironment;

@@ -22,6 +22,7 @@ import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -52,6 +53,12 @@ public final class EventCommand implements java.util.concurrent.Callable<Integer
             description = "Wait for this event type: lifecycle, block-job or block-job-2.")
     Optional<String> event = Optional.empty();
 
+    @Parameters(index = "0", arity = "0..1", paramLabel = "DOMAIN", description = "As --domain.")
+    Optional<String> domainArgument = Optional.empty();
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "EVENT", description = "As --event.")
+    Optional<String> eventArgument = Optional.empty();
+
     @Option(names = "--all", description = "Wait for every event type.")
     boolean all;
 
@@ -69,6 +76,8 @@ public final class EventCommand implements java.util.concurrent.Callable<Integer
 
     @Override
     public Integer call() throws CliException, InterruptedException {
+        domain = PositionalOrOption.of("domain", domainArgument, domain);
+        event = PositionalOrOption.of("event", eventArgument, event);
         BlockpullCommand.exclusive("all", "event", all && event.isPresent());
         BlockpullCommand.exclusive("list", "all", list && all);
         BlockpullCommand.exclusive("list", "event", list && event.isPresent());

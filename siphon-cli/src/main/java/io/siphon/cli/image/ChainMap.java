@@ -69,10 +69,23 @@ final class ChainMap {
 
     /** The whole chain, adjacent entries that continue each other merged. */
     List<MapEntry> entries() throws IOException {
+        return entries(0, sizeBytes());
+    }
+
+    /**
+     * The range {@code [startBytes, endBytes)} (end capped at the size), merged likewise; an empty
+     * range is one empty entry at {@code startBytes}, as qemu-img map prints it.
+     */
+    List<MapEntry> entries(long startBytes, long endBytes) throws IOException {
+        long end = Math.min(endBytes, sizeBytes());
         List<MapEntry> entries = new ArrayList<>();
-        long offset = 0;
-        while (offset < sizeBytes()) {
-            MapEntry next = entryAt(offset, MAX_QUERY_BYTES);
+        if (startBytes >= end) {
+            entries.add(new MapEntry(startBytes, 0, 0, false, false, false, OptionalLong.empty(), Optional.empty()));
+            return entries;
+        }
+        long offset = startBytes;
+        while (offset < end) {
+            MapEntry next = entryAt(offset, Math.min(MAX_QUERY_BYTES, end - offset));
             offset = next.endBytes();
             if (!entries.isEmpty() && entries.getLast().mergeableWith(next)) {
                 MapEntry last = entries.removeLast();

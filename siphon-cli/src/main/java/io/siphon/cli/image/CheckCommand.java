@@ -64,6 +64,12 @@ final class CheckCommand implements Callable<Integer> {
     @Mixin
     ForceShareOption share;
 
+    @Option(
+            names = "-q",
+            description = "Quiet: nothing on standard output, as qemu-img (the problems still go to"
+                    + " standard error, and the exit status says what was found).")
+    boolean quiet;
+
     @Parameters(paramLabel = "FILE", description = "The image file.")
     String file;
 
@@ -75,10 +81,10 @@ final class CheckCommand implements Callable<Integer> {
         OpenOptions options = repair.isPresent() ? OpenOptions.READ_WRITE : share.readOnly();
         PrintWriter out = spec.commandLine().getOut();
         CheckReport report;
-        try (Image image = ImageChain.openOne(Path.of(file), format.format, options)) {
+        try (Image image = ImageChain.openForCheck(Path.of(file), format.format, options)) {
             report = check(image, repair.map(r -> r.mode).orElse(RepairMode.NONE));
             if (report.corruptionsFixed() > 0 || report.leaksFixed() > 0) {
-                if (!output.json()) {
+                if (!output.json() && !quiet) {
                     out.print("The following inconsistencies were found and repaired:\n\n"
                             + "    " + report.leaksFixed() + " leaked clusters\n"
                             + "    " + report.corruptionsFixed() + " corruptions\n\n"
@@ -101,9 +107,11 @@ final class CheckCommand implements Callable<Integer> {
                         recheck.problems());
             }
         }
-        CheckReportView view = new CheckReportView(report, file);
-        out.print(output.json() ? QemuPrettyPrinter.pretty(view.json()) + "\n" : view.human());
-        out.flush();
+        if (!quiet) {
+            CheckReportView view = new CheckReportView(report, file);
+            out.print(output.json() ? QemuPrettyPrinter.pretty(view.json()) + "\n" : view.human());
+            out.flush();
+        }
         if (report.checkErrors() > 0) {
             throw new CliException(file + ": check failed", 1);
         }

@@ -1,12 +1,13 @@
 package io.siphon.cli.image;
 
+import io.siphon.cli.CliException;
 import io.siphon.cli.view.MapEntry;
+import io.siphon.cli.view.QemuProgress;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -45,6 +46,9 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     ForceShareOption share;
 
+    @Mixin
+    RemoteBackingOptions remote;
+
     @Option(names = "-q", description = "Quiet: print nothing, only set the exit status.")
     boolean quiet;
 
@@ -54,14 +58,19 @@ final class CompareCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "FILE2", description = "The second image.")
     String file2;
 
+    @Option(names = "-p", description = "Show progress on standard output.")
+    boolean progress;
+
     private PrintWriter out;
+    private QemuProgress shown;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, CliException {
         out = spec.commandLine().getOut();
-        OpenOptions options = share.readOnly();
-        try (ImageChain chain1 = ImageChain.open(Path.of(file1), firstFormat.format, options);
-                ImageChain chain2 = ImageChain.open(Path.of(file2), secondFormat, options)) {
+        shown = new QemuProgress(out, progress && !quiet);
+        OpenOptions options = share.readOnly().withRemote(remote.policy(file1, file2));
+        try (ImageChain chain1 = ImageChain.open(file1, firstFormat.format, options);
+                ImageChain chain2 = ImageChain.open(file2, secondFormat, options)) {
             ChainMap map1 = new ChainMap(chain1.images(), ChainNames.of(chain1, file1));
             ChainMap map2 = new ChainMap(chain2.images(), ChainNames.of(chain2, file2));
             long size1 = map1.sizeBytes();
@@ -72,7 +81,9 @@ final class CompareCommand implements Callable<Integer> {
             ByteBuffer buffer1 = ByteBuffer.allocate(CHUNK_BYTES);
             ByteBuffer buffer2 = ByteBuffer.allocate(CHUNK_BYTES);
             long common = Math.min(size1, size2);
+            long total = Math.max(size1, size2);
             long offset = 0;
+            shown.update(0, total);
             while (offset < common) {
                 // status is asked for up to the end, as qemu-img does: strict mode compares it whole
                 MapEntry entry1 = map1.entryAt(offset, common - offset);
@@ -92,9 +103,12 @@ final class CompareCommand implements Callable<Integer> {
                     }
                 }
                 offset += length;
+                shown.update(offset, total);
             }
             if (size1 != size2) {
-                say(0, "Warning: Image size mismatch!");
+                if (!quiet) {
+                    out.println("Warning: Image size mismatch!");
+                }
                 boolean firstIsLarger = size1 > size2;
                 ChainMap larger = firstIsLarger ? map1 : map2;
                 ImageChain largerChain = firstIsLarger ? chain1 : chain2;
@@ -112,6 +126,7 @@ final class CompareCommand implements Callable<Integer> {
                         }
                     }
                     offset += length;
+                    shown.update(offset, total);
                 }
             }
         }
@@ -131,10 +146,12 @@ final class CompareCommand implements Callable<Integer> {
                 entry.endBytes() == sizeBytes);
     }
 
+    /** Prints the verdict (unless quiet), then ends the progress as qemu-img does. */
     private int say(int status, String message) {
         if (!quiet) {
             out.println(message);
         }
+        shown.newline();
         return status;
     }
 }

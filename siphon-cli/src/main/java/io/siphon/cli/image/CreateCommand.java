@@ -3,13 +3,14 @@ package io.siphon.cli.image;
 import io.siphon.cli.CliException;
 import io.siphon.cli.Failures;
 import io.siphon.cli.Sizes;
-import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Formats;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
+import io.siphon.format.ImageFormat;
 import io.siphon.format.OpenOptions;
+import io.siphon.format.RemoteBackingPolicy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -62,6 +64,9 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = "-q", description = "Quiet: do not print the Formatting line.")
     boolean quiet;
 
+    @Mixin
+    RemoteBackingOptions remote;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The image file to create.")
     String file;
 
@@ -70,6 +75,11 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, CliException {
+        if (CreateOptionsHelp.asked(optionLists)) {
+            Formats.byName(format); // an unknown format is an error, not an empty list
+            spec.commandLine().getOut().print(CreateOptionsHelp.of(format));
+            return 0;
+        }
         Map<String, String> options = OptionList.parse(optionLists);
         Optional<String> sizeText = size.or(() -> Optional.ofNullable(options.remove("size")));
         Optional<String> backingName = backing.or(() -> Optional.ofNullable(options.remove("backing_file")));
@@ -77,18 +87,24 @@ final class CreateCommand implements Callable<Integer> {
         if (options.containsKey("cluster_size")) {
             options.put("cluster_size", Long.toString(parseSize(options.get("cluster_size"))));
         }
+        // every option is checked before the Formatting line: a refused one prints only its error
+        ImageFormat imageFormat = Formats.byName(format);
+        imageFormat.validateCreateOptions(Path.of(file), options);
         if (backingName.isEmpty() && backingFmt.isPresent()) {
             throw new CliException("-F names the format of a backing file, but no backing file (-b) was given");
         }
         long sizeBytes;
         Optional<BackingReference> reference = Optional.empty();
+        RemoteBackingPolicy policy =
+                backingName.isPresent() ? remote.policyAllowing(backingName.get()) : RemoteBackingPolicy.LOCAL_ONLY;
         if (backingName.isPresent()) {
-            Path backingPath = BackingNames.resolve(Path.of(file), backingName.get());
             if (unsafe) {
                 sizeBytes = parseSize(sizeText.orElseThrow(
                         () -> new CliException(file + ": -u needs a size, since the backing file is not opened")));
             } else {
-                try (Image backingImage = ImageChain.openOne(backingPath, backingFmt, OpenOptions.FORCE_SHARE)) {
+                BackingReference named = new BackingReference(backingName.get(), backingFmt);
+                OpenOptions backingOptions = OpenOptions.FORCE_SHARE.withRemote(policy);
+                try (Image backingImage = ImageChain.openBacking(Path.of(file), named, backingOptions)) {
                     backingFmt = Optional.of(backingImage.formatName());
                     sizeBytes = sizeText.isPresent() ? parseSize(sizeText.get()) : backingImage.sizeBytes();
                 } catch (IOException e) {
@@ -104,7 +120,7 @@ final class CreateCommand implements Callable<Integer> {
                     .getOut()
                     .println(FormattingLine.of(file, format, sizeBytes, backingName, backingFmt, options));
         }
-        Formats.byName(format).create(Path.of(file), new CreateOptions(sizeBytes, reference, options));
+        imageFormat.create(Path.of(file), new CreateOptions(sizeBytes, reference, options, policy));
         return 0;
     }
 

@@ -5,16 +5,21 @@ import picocli.CommandLine.Command;
 /** {@code siphon image}: offline image commands, shaped like qemu-img's. */
 @Command(
         name = "image",
-        description =
-                "Create, inspect, check, map, compare, rebase, pull and serve image files (as qemu-img, qemu-nbd).",
+        description = "Create, inspect, check, map, compare, convert, rebase, resize, pull and serve image files (as"
+                + " qemu-img,"
+                + " qemu-nbd).",
         subcommands = {
             CreateCommand.class,
             InfoCommand.class,
             CheckCommand.class,
             MapCommand.class,
+            MeasureCommand.class,
             CompareCommand.class,
+            ConvertCommand.class,
             RebaseCommand.class,
+            ResizeCommand.class,
             PullCommand.class,
+            SnapshotCommand.class,
             ServeCommand.class
         },
         exitCodeOnInvalidInput = 1,

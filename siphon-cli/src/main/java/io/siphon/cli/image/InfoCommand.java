@@ -1,5 +1,6 @@
 package io.siphon.cli.image;
 
+import io.siphon.cli.CliException;
 import io.siphon.cli.view.ImageInfoView;
 import io.siphon.cli.view.QemuPrettyPrinter;
 import io.siphon.format.Image;
@@ -7,7 +8,6 @@ import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -36,6 +36,9 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin
     ForceShareOption share;
 
+    @Mixin
+    RemoteBackingOptions remote;
+
     @Option(names = "--backing-chain", description = "Show every image of the backing chain, top first.")
     boolean backingChain;
 
@@ -43,18 +46,18 @@ final class InfoCommand implements Callable<Integer> {
     String file;
 
     @Override
-    public Integer call() throws IOException {
-        OpenOptions options = share.readOnly();
+    public Integer call() throws IOException, CliException {
+        OpenOptions options = share.readOnly().withRemote(remote.policy(file));
         List<ImageInfoView> views = new ArrayList<>();
         if (backingChain) {
-            try (ImageChain chain = ImageChain.open(Path.of(file), format.format, options)) {
+            try (ImageChain chain = ImageChain.open(file, format.format, options)) {
                 List<String> names = ChainNames.of(chain, file);
                 for (int i = 0; i < names.size(); i++) {
                     views.add(ImageInfoView.of(chain.images().get(i).info(), names.get(i)));
                 }
             }
         } else {
-            try (Image image = ImageChain.openOne(Path.of(file), format.format, options)) {
+            try (Image image = ImageChain.openOne(file, format.format, options)) {
                 views.add(ImageInfoView.of(image.info(), file));
             }
         }

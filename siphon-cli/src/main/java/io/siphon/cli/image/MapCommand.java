@@ -1,16 +1,18 @@
 package io.siphon.cli.image;
 
 import io.siphon.cli.CliException;
+import io.siphon.cli.Sizes;
 import io.siphon.cli.view.MapEntry;
 import io.siphon.format.ImageChain;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -36,14 +38,33 @@ final class MapCommand implements Callable<Integer> {
     @Mixin
     ForceShareOption share;
 
+    @Mixin
+    RemoteBackingOptions remote;
+
+    @Option(
+            names = "--start-offset",
+            paramLabel = "OFFSET",
+            description = "Map from OFFSET (bytes; K, M, G, T suffixes) instead of 0.")
+    String startOffset = "0";
+
+    @Option(
+            names = "--max-length",
+            paramLabel = "LENGTH",
+            description = "Map at most LENGTH bytes (K, M, G, T suffixes); default: to the end.")
+    Optional<String> maxLength = Optional.empty();
+
     @Parameters(paramLabel = "FILE", description = "The top image of the chain.")
     String file;
 
     @Override
     public Integer call() throws IOException, CliException {
+        long start = offset("start offset", startOffset);
+        long length = maxLength.isPresent() ? offset("max length", maxLength.get()) : Long.MAX_VALUE;
+        long end = length > Long.MAX_VALUE - start ? Long.MAX_VALUE : start + length;
         List<MapEntry> entries;
-        try (ImageChain chain = ImageChain.open(Path.of(file), format.format, share.readOnly())) {
-            entries = new ChainMap(chain.images(), ChainNames.of(chain, file)).entries();
+        try (ImageChain chain =
+                ImageChain.open(file, format.format, share.readOnly().withRemote(remote.policy(file)))) {
+            entries = new ChainMap(chain.images(), ChainNames.of(chain, file)).entries(start, end);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json()) {
@@ -69,6 +90,14 @@ final class MapCommand implements Callable<Integer> {
                     + "\n");
         }
         return 0;
+    }
+
+    private static long offset(String what, String text) throws CliException {
+        try {
+            return Sizes.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(what + ": " + e.getMessage());
+        }
     }
 
     /** C's {@code %#-16x}: hexadecimal with 0x (but plain 0), left-aligned in 16 columns. */

@@ -1,6 +1,7 @@
 package io.siphon.cli.image;
 
 import io.siphon.blockjob.Disk;
+import io.siphon.blockjob.OutagePolicy;
 import io.siphon.blockjob.StreamJob;
 import io.siphon.blockjob.StreamOptions;
 import io.siphon.cli.CliException;
@@ -58,6 +59,16 @@ final class PullCommand implements Callable<Integer> {
     @Option(names = "-p", description = "Show progress.")
     boolean progress;
 
+    @Option(
+            names = "--on-outage",
+            paramLabel = "POLICY",
+            description = "When a remote template stays unreachable past --remote-timeout: pause (the default;"
+                    + " the pull resumes by itself when the remote answers) or fail.")
+    String onOutage = "pause";
+
+    @Mixin
+    RemoteBackingOptions remote;
+
     @Parameters(paramLabel = "FILE", description = "The image to pull into.")
     String file;
 
@@ -68,17 +79,31 @@ final class PullCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException, CliException {
         Path path = Path.of(file);
         long bytesPerSecond = Sizes.parse(bandwidth);
-        StreamOptions options = StreamOptions.defaults().withSpeed(bytesPerSecond);
+        StreamOptions options = StreamOptions.defaults()
+                .withSpeed(bytesPerSecond)
+                .withOnOutage(
+                        switch (onOutage) {
+                            case "pause" -> OutagePolicy.PAUSE;
+                            case "fail" -> OutagePolicy.ON_ERROR;
+                            default -> throw new CliException("--on-outage is pause or fail, got '" + onOutage + "'");
+                        });
         if (base.isPresent()) {
-            options = options.withBase(BackingNames.resolve(path, base.get()), keepRelative);
+            options = options.withBase(
+                    BackingNames.isRemote(base.get()) ? Path.of(base.get()) : BackingNames.resolve(path, base.get()),
+                    keepRelative);
         } else if (keepRelative) {
             throw new CliException("--keep-relative needs --base");
         }
         PrintWriter out = spec.commandLine().getOut();
         AtomicReference<JobEvent> outcome = new AtomicReference<>();
-        try (Disk disk = Disk.open(path.toString(), path, format.format, false)) {
+        PrintWriter err = spec.commandLine().getErr();
+        try (Disk disk = Disk.open(path.toString(), path, format.format, false, remote.policy(file))) {
             Job job = StreamJob.create(disk, options);
             job.addListener(event -> {
+                if (event instanceof JobEvent.ErrorReported error && error.stopped()) {
+                    err.println("siphon: " + file + ": pull paused: " + error.message());
+                    err.flush();
+                }
                 if (!(event instanceof JobEvent.StatusChanged) && !(event instanceof JobEvent.ErrorReported)) {
                     outcome.set(event);
                 }

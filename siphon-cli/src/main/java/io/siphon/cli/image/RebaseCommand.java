@@ -4,6 +4,7 @@ import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
 import io.siphon.cli.CliException;
 import io.siphon.cli.Failures;
+import io.siphon.cli.view.QemuProgress;
 import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.Image;
@@ -16,8 +17,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code siphon image rebase}: gives an image a new backing file (or none), as qemu-img rebase. */
 @Command(
@@ -46,6 +49,15 @@ final class RebaseCommand implements Callable<Integer> {
     @Option(names = "-u", description = "Unsafe: rewrite the header only, copy nothing.")
     boolean unsafe;
 
+    @Option(names = "-p", description = "Show progress on standard output (safe mode).")
+    boolean progress;
+
+    @Option(names = "-q", description = "Quiet: no progress.")
+    boolean quiet;
+
+    @Spec
+    CommandSpec spec;
+
     @Parameters(paramLabel = "FILE", description = "The image to rebase.")
     String file;
 
@@ -64,7 +76,9 @@ final class RebaseCommand implements Callable<Integer> {
         try (ImageChain chain = ImageChain.open(path, format.format, OpenOptions.READ_WRITE);
                 ImageChain newChain = newBackingPath.isPresent() ? openNewBacking(newBackingPath.get()) : null) {
             Optional<Image> newTop = Optional.ofNullable(newChain).map(ImageChain::top);
-            copyDifferences(chain.top(), newTop);
+            QemuProgress shown = new QemuProgress(spec.commandLine().getOut(), progress && !quiet);
+            copyDifferences(chain.top(), newTop, shown);
+            shown.end();
             chain.top().changeBackingReference(newReference(newTop.map(Image::formatName)));
             chain.top().flush();
         }
@@ -103,11 +117,12 @@ final class RebaseCommand implements Callable<Integer> {
      * hold and that the new backing reads differently; writes of partial clusters fill the rest of
      * the cluster from the current chain, which reads the same.
      */
-    private static void copyDifferences(Image top, Optional<Image> newBacking) throws IOException {
+    private static void copyDifferences(Image top, Optional<Image> newBacking, QemuProgress shown) throws IOException {
         Optional<BlockDevice> oldBacking = top.backing();
         ByteBuffer oldData = ByteBuffer.allocate(CHUNK_BYTES);
         ByteBuffer newData = ByteBuffer.allocate(CHUNK_BYTES);
         long offset = 0;
+        shown.update(0, top.sizeBytes());
         while (offset < top.sizeBytes()) {
             Extent extent = top.blockStatus(offset, Math.min(CHUNK_BYTES, top.sizeBytes() - offset))
                     .getFirst();
@@ -123,6 +138,7 @@ final class RebaseCommand implements Callable<Integer> {
                 }
             }
             offset += length;
+            shown.update(offset, top.sizeBytes());
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.siphon.cli.image;
 
+import io.siphon.block.BlockDevice;
+import io.siphon.blockjob.Disk;
 import io.siphon.cli.CliException;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
@@ -76,6 +78,14 @@ final class ServeCommand implements Callable<Integer> {
     String name = "";
 
     @Option(
+            names = "--copy-on-read",
+            description = "Copy what clients read from the backing chain into FILE (not with --read-only).")
+    boolean copyOnRead;
+
+    @Mixin
+    RemoteBackingOptions remote;
+
+    @Option(
             names = "--buffer-memory",
             paramLabel = "MIB",
             description = "Memory that requests in flight may hold, over all clients, in MiB (default 256);"
@@ -92,6 +102,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (tlsCreds.isPresent() && socket.isPresent()) {
             throw new CliException("--tls-creds applies to --port only");
+        }
+        if (copyOnRead && readOnly) {
+            throw new CliException("--copy-on-read writes into FILE; it cannot be --read-only");
         }
         try {
             InFlightBudget.configureProcess(Math.multiplyExact(bufferMemoryMib, 1L << 20));
@@ -113,9 +126,20 @@ final class ServeCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         });
-        OpenOptions options = readOnly ? OpenOptions.READ_ONLY : OpenOptions.READ_WRITE;
-        try (ImageChain chain = ImageChain.open(Path.of(file), format.format, options)) {
-            NbdServer.Builder builder = NbdServer.builder().export(name, chain.top(), readOnly);
+        OpenOptions options =
+                (readOnly ? OpenOptions.READ_ONLY : OpenOptions.READ_WRITE).withRemote(remote.policy(file));
+        ImageChain chain = ImageChain.open(Path.of(file), format.format, options);
+        Disk disk;
+        try {
+            disk = new Disk(name, chain, copyOnRead);
+        } catch (IOException | RuntimeException e) {
+            chain.close();
+            closed.countDown();
+            throw e;
+        }
+        try (disk) {
+            BlockDevice exported = copyOnRead ? disk.device() : chain.top();
+            NbdServer.Builder builder = NbdServer.builder().export(name, exported, readOnly);
             if (socket.isPresent()) {
                 builder.listenUnix(socket.get());
             } else {

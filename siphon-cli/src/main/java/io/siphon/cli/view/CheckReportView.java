@@ -1,6 +1,8 @@
 package io.siphon.cli.view;
 
 import io.siphon.format.CheckReport;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -36,6 +38,14 @@ public record CheckReportView(CheckReport report, String filename) {
         }
     }
 
+    /**
+     * Two decimals as C's printf("%.2f") gives them: the double's exact value rounded half to even
+     * (1/160 = 0.625 prints 0.62), where Java's %.2f rounds half up.
+     */
+    static String percent(double value) {
+        return new BigDecimal(value).setScale(2, RoundingMode.HALF_EVEN).toPlainString();
+    }
+
     /** qemu-img's human summary, lines ending in newlines. */
     public String human() {
         StringBuilder out = new StringBuilder();
@@ -61,12 +71,12 @@ public record CheckReportView(CheckReport report, String filename) {
         if (report.totalClusters() != 0 && allocated != 0) {
             out.append(String.format(
                     Locale.ROOT,
-                    "%d/%d = %.2f%% allocated, %.2f%% fragmented, %.2f%% compressed clusters\n",
+                    "%d/%d = %s%% allocated, %s%% fragmented, %s%% compressed clusters\n",
                     allocated,
                     report.totalClusters(),
-                    allocated * 100.0 / report.totalClusters(),
-                    report.fragmentedClusters() * 100.0 / allocated,
-                    report.compressedClusters() * 100.0 / allocated));
+                    percent(allocated * 100.0 / report.totalClusters()),
+                    percent(report.fragmentedClusters() * 100.0 / allocated),
+                    percent(report.compressedClusters() * 100.0 / allocated)));
         }
         report.imageEndOffsetBytes().ifPresent(end -> {
             if (end != 0) {

@@ -40,6 +40,11 @@ public record ImageInfoView(ImageInfo info, String filename, OptionalLong actual
     public Map<String, Object> json() {
         Map<String, Object> json = new LinkedHashMap<>();
         info.backing().flatMap(BackingReference::format).ifPresent(f -> json.put("backing-filename-format", f));
+        if (!info.snapshots().isEmpty()) {
+            json.put(
+                    "snapshots",
+                    info.snapshots().stream().map(SnapshotView::json).toList());
+        }
         json.put("virtual-size", info.virtualSizeBytes());
         json.put("filename", filename);
         info.clusterSizeBytes().ifPresent(size -> json.put("cluster-size", size));
@@ -88,6 +93,11 @@ public record ImageInfoView(ImageInfo info, String filename, OptionalLong actual
                     .ifPresent(
                             f -> out.append("backing file format: ").append(f).append('\n'));
         });
+        if (!info.snapshots().isEmpty()) {
+            out.append("Snapshot list:\n").append(SnapshotView.HEADING).append('\n');
+            info.snapshots()
+                    .forEach(snapshot -> out.append(SnapshotView.line(snapshot)).append('\n'));
+        }
         if (!info.formatSpecific().isEmpty()) {
             out.append("Format specific information:\n");
             dumpMap(out, info.formatSpecific(), 1);

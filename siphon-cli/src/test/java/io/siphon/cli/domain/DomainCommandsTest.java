@@ -137,6 +137,8 @@ class DomainCommandsTest {
         ok("blockjob", "d", "vda", "--pause");
         assertTrue(ok("blockjob", "d", "vda").out().endsWith("    paused\n\n"));
         ok("blockjob", "d", "vda", "--resume");
+        ok("blockjob", "d", "vda", "3145728", "--bytes"); // virsh's positional BANDWIDTH
+        assertTrue(ok("blockjob", "d", "vda", "--raw", "--bytes").out().contains(" bandwidth=3145728\n"));
         assertEquals("\n", ok("blockjob", "d", "vda", "--abort").out());
         assertEquals(
                 "No current block job for vda\n\n", ok("blockjob", "d", "vda").out());
@@ -233,6 +235,28 @@ class DomainCommandsTest {
                 "--info",
                 "--bandwidth",
                 "3");
+        expectError(
+                "siphon: bandwidth given twice: as an argument and as --bandwidth\n",
+                "blockjob",
+                "d",
+                "vda",
+                "3",
+                "--bandwidth",
+                "4");
+        expectError(
+                "siphon: base given twice: as an argument and as --base\n",
+                "blockpull",
+                "d",
+                "vda",
+                "0",
+                "one.qcow2",
+                "--base",
+                "other.qcow2");
+        expectError(
+                "siphon: unknown event type reboot (known: lifecycle, block-job, block-job-2)\n",
+                "event",
+                "d",
+                "reboot");
         expectError("siphon: one of --list, --all, or --event <type> is required\n", "event");
         expectError(
                 "siphon: unknown event type reboot (known: lifecycle, block-job, block-job-2)\n",
@@ -250,6 +274,33 @@ class DomainCommandsTest {
         assertEquals(1, result.status(), List.of(args).toString());
         assertEquals(err, result.err(), List.of(args).toString());
         assertEquals("", result.out(), List.of(args).toString());
+    }
+
+    @Test
+    void blockpullTakesBandwidthAndBaseByPosition() throws IOException, InterruptedException {
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        ok("start", "d");
+        ok("blockpull", "d", "vda", "0", dir.resolve("base.qcow2").toString(), "--wait");
+        ok("shutdown", "d");
+        Cli.Result info = Cli.qemuImg(dir, "info", "top.qcow2");
+        assertTrue(info.out().contains("backing file: "), info.out()); // pulled down to BASE: it stays
+        assertTrue(info.out().contains("base.qcow2"), info.out());
+    }
+
+    @Test
+    void uriAndDomstateAsVirsh() {
+        assertEquals(uri + "\n\n", ok("uri").out());
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        assertEquals("shut off\n\n", ok("domstate", "d").out());
+        ok("start", "d");
+        assertEquals("running\n\n", ok("domstate", "d").out());
+        ok("shutdown", "d");
+        Cli.Result missing = siphon("domstate", "nothere");
+        assertEquals(1, missing.status(), missing.toString());
+        assertEquals(1, missing.err().lines().count(), missing.err());
+        assertTrue(missing.err().contains("nothere"), missing.err());
     }
 
     @Test

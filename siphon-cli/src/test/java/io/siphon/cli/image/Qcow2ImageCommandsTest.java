@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,25 +17,12 @@ import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The image commands on qcow2 chains made by qemu-img and qemu-io, output compared with qemu-img's. */
 @Tag("interop")
-class Qcow2ImageCommandsTest {
+class Qcow2ImageCommandsTest extends ImageFilesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long L2_ENTRY_OFFSET_MASK = 0x00fffffffffffe00L;
-
-    @TempDir
-    Path dir;
-
-    private String path(String name) {
-        return dir.resolve(name).toString();
-    }
-
-    private void qemuImgOk(String... args) throws Exception {
-        Cli.Result result = Cli.qemuImg(dir, args);
-        assertEquals(0, result.status(), String.join(" ", args) + ": " + result);
-    }
 
     private static String[] image(String... args) {
         String[] all = new String[args.length + 1];
@@ -64,6 +50,7 @@ class Qcow2ImageCommandsTest {
             {"-f", "qcow2", "-b", "base.raw", "-F", "raw"},
             {"-f", "qcow2", "-b", "base.raw", "-F", "raw", "-o", "compat=1.1,lazy_refcounts=on,refcount_bits=64"},
             {"-f", "qcow2", "-o", "cluster_size=2M,refcount_bits=1"},
+            {"-f", "qcow2", "-o", "compression_type=zstd,extended_l2=off,preallocation=off"},
         };
         int n = 0;
         for (String[] options : cases) {
@@ -91,6 +78,69 @@ class Qcow2ImageCommandsTest {
             for (String field : List.of("virtual-size", "cluster-size", "format-specific", "backing-filename")) {
                 assertEquals(theirs.get(field), ours.get(field), siphonArgs + " " + field);
             }
+        }
+    }
+
+    /** qemu-img refuses these too; siphon checks every option before it prints the Formatting line. */
+    @Test
+    void createRefusesBadOptionsBeforePrintingAnything() throws Exception {
+        String[][] cases = {
+            {"-f", "vmdk9"},
+            {"-f", "qcow2", "-o", "foo=1"},
+            {"-f", "qcow2", "-o", "cluster_size=3000"},
+            {"-f", "qcow2", "-o", "compat=0.9"},
+            {"-f", "qcow2", "-o", "lazy_refcounts=maybe"},
+            {"-f", "qcow2", "-o", "refcount_bits=3"},
+            {"-f", "qed", "-o", "cluster_size=3000"},
+            {"-f", "qed", "-o", "bogus=1"},
+            {"-f", "raw", "-o", "bogus=1"},
+            {"-f", "qcow2", "-o", "compression_type=lz4"},
+            {"-f", "qcow2", "-o", "compression_type=zstd,compat=0.10"},
+            {"-f", "qcow2", "-o", "preallocation=bogus"},
+        };
+        for (String[] options : cases) {
+            List<String> args = new ArrayList<>(List.of("create"));
+            args.addAll(List.of(options));
+            List<String> qemuArgs = new ArrayList<>(args);
+            args.addAll(List.of(path("bad.img"), "1M"));
+            qemuArgs.addAll(List.of(path("qemu-bad.img"), "1M"));
+            assertEquals(1, Cli.qemuImg(dir, qemuArgs.toArray(String[]::new)).status(), qemuArgs.toString());
+            Cli.Result siphon = Cli.siphon(image(args.toArray(String[]::new)));
+            assertEquals(1, siphon.status(), args + ": " + siphon);
+            assertEquals("", siphon.out(), args.toString());
+            assertEquals(1, siphon.err().lines().count(), args + ": " + siphon.err());
+            assertTrue(!Files.exists(dir.resolve("bad.img")), args.toString());
+        }
+    }
+
+    /** What the engine cannot honour is refused by name, where qemu-img would create the image. */
+    @Test
+    void createRefusesWhatTheEngineCannotHonour() throws Exception {
+        for (String option :
+                List.of("extended_l2=on", "preallocation=metadata", "preallocation=falloc", "preallocation=full")) {
+            Cli.Result result = Cli.siphon("image", "create", "-f", "qcow2", "-o", option, path("refused.qcow2"), "1M");
+            assertEquals(1, result.status(), option + ": " + result);
+            assertEquals("", result.out(), option);
+            assertEquals(1, result.err().lines().count(), result.err());
+            assertTrue(result.err().contains(option.substring(0, option.indexOf('='))), result.err());
+            assertTrue(!Files.exists(dir.resolve("refused.qcow2")), option);
+        }
+    }
+
+    /** -o help lists, in qemu-img's layout, only options qemu-img has too. */
+    @Test
+    void createOptionsHelpListsWhatSiphonTakes() throws Exception {
+        for (String format : List.of("qcow2", "qed", "raw")) {
+            Cli.Result ours = Cli.siphon("image", "create", "-f", format, "-o", "help", path("x"));
+            Cli.Result theirs = Cli.qemuImg(dir, "create", "-f", format, "-o", "help", path("x"));
+            assertEquals(0, ours.status(), ours.toString());
+            assertTrue(ours.out().startsWith("Supported options:\n"), ours.out());
+            List<String> qemuLines = theirs.out().lines().toList();
+            for (String line : ours.out().lines().skip(1).toList()) {
+                String name = line.substring(0, line.indexOf(" - "));
+                assertTrue(qemuLines.stream().anyMatch(q -> q.startsWith(name + " - ")), format + ": " + line);
+            }
+            assertTrue(!Files.exists(dir.resolve("x")));
         }
     }
 
@@ -176,6 +226,53 @@ class Qcow2ImageCommandsTest {
         }
     }
 
+    /** Internal snapshots and persistent bitmaps made by qemu-img, on an image with a backing file. */
+    @Test
+    void infoShowsSnapshotsAndBitmapsAsQemuImgDoes() throws Exception {
+        qemuImgOk("create", "-f", "qcow2", path("base.qcow2"), "10M");
+        Cli.qemuIo(dir, "qcow2", "base.qcow2", "write -P 0x5a 0 64k");
+        qemuImgOk("snapshot", "-c", "first", path("base.qcow2"));
+        qemuImgOk("snapshot", "-c", "second one", path("base.qcow2"));
+        qemuImgOk("bitmap", "--add", path("base.qcow2"), "b0");
+        qemuImgOk("bitmap", "--add", "-g", "128k", "--disable", path("base.qcow2"), "b1");
+        qemuImgOk("create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", path("top.qcow2"));
+        qemuImgOk("snapshot", "-c", "s1", path("top.qcow2"));
+        for (String[] args : new String[][] {
+            {"info", path("base.qcow2")},
+            {"info", "--output=json", path("base.qcow2")},
+            {"info", "--backing-chain", path("top.qcow2")},
+            {"info", "--output=json", "--backing-chain", path("top.qcow2")},
+        }) {
+            Cli.Result[] results = both(args);
+            assertEquals(results[1].out(), results[0].out(), String.join(" ", args));
+        }
+    }
+
+    @Test
+    void mapOfARangeMatchesQemuImg() throws Exception {
+        long seed = System.nanoTime();
+        String top = chain(seed);
+        for (String[] range : new String[][] {
+            {"--start-offset", "65536", "--max-length", "3M"},
+            {"--start-offset", "1k", "--max-length", "100000"},
+            {"--start-offset", "5M"},
+            {"--max-length", "7340033"},
+            {"--start-offset", "15M", "--max-length", "8M"},
+            {"--start-offset", "20M"},
+            {"--start-offset", "1M", "--max-length", "0"},
+        }) {
+            for (String layout : List.of("--output=human", "--output=json")) {
+                List<String> args = new ArrayList<>(List.of("map", layout));
+                args.addAll(List.of(range));
+                args.add(top);
+                Cli.Result[] results = both(args.toArray(String[]::new));
+                assertEquals(results[1].out(), results[0].out(), "seed " + seed + ": " + args);
+            }
+        }
+        Cli.Result[] bad = both("map", "--start-offset", "-5", top);
+        assertEquals(1, bad[0].err().lines().count(), bad[0].err());
+    }
+
     @Test
     void mapOfCompressedClustersMatchesQemuImg() throws Exception {
         String top = chain(System.nanoTime());
@@ -255,6 +352,57 @@ class Qcow2ImageCommandsTest {
         assertEquals(0, Cli.qemuImg(dir, "check", path("leaky.qcow2")).status());
     }
 
+    /**
+     * Damaged images made from one qemu-io-written image: a leaked cluster at the end of the file,
+     * a refcount of 0 under a data cluster, and two truncations (the L2 table gone; the data gone).
+     * siphon and qemu-img print the same report, the same error lines and exit alike.
+     */
+    @Test
+    void checkOfDamagedImagesPrintsWhatQemuImgPrints() throws Exception {
+        qemuImgOk("create", "-f", "qcow2", path("made.qcow2"), "10M");
+        Cli.qemuIo(dir, "qcow2", "made.qcow2", "write 1M 64k", "write 0 64k", "write 3M 64k");
+        long l2;
+        long lastData;
+        long refcountBlock;
+        try (FileChannel made = FileChannel.open(dir.resolve("made.qcow2"), StandardOpenOption.READ)) {
+            l2 = readLong(made, readLong(made, 40)) & L2_ENTRY_OFFSET_MASK;
+            lastData = readLong(made, l2 + 48 * 8) & L2_ENTRY_OFFSET_MASK;
+            refcountBlock = readLong(made, readLong(made, 48));
+            assertEquals(Files.size(dir.resolve("made.qcow2")), lastData + 65536, "guest 3M is the last cluster");
+        }
+        damaged("leak-at-end.qcow2", file -> file.write(ByteBuffer.allocate(8), l2 + 48 * 8));
+        damaged(
+                "refcount-zero.qcow2",
+                file -> file.write(ByteBuffer.allocate(2), refcountBlock + lastData / 65536 * 2));
+        damaged("l2-gone.qcow2", file -> file.truncate(l2));
+        damaged("data-gone.qcow2", file -> file.truncate(l2 + 65536));
+        for (String name : List.of("leak-at-end.qcow2", "refcount-zero.qcow2", "l2-gone.qcow2", "data-gone.qcow2")) {
+            Cli.Result[] human = both("check", path(name));
+            assertEquals(human[1].out(), human[0].out(), name);
+            assertEquals(human[1].err(), human[0].err(), name);
+            assertTrue(human[0].status() == 2 || human[0].status() == 3, name + ": " + human[0]);
+            Cli.Result[] json = both("check", "--output=json", path(name));
+            assertEquals(JSON.readTree(json[1].out()), JSON.readTree(json[0].out()), name);
+            for (String[] quiet :
+                    new String[][] {{"check", "-q", path(name)}, {"check", "-q", "--output=json", path(name)}}) {
+                Cli.Result[] results = both(quiet);
+                assertEquals("", results[0].out(), name);
+                assertEquals(results[1].err(), results[0].err(), name);
+            }
+        }
+    }
+
+    private interface Damage {
+        void apply(FileChannel file) throws IOException;
+    }
+
+    private void damaged(String name, Damage damage) throws IOException {
+        Files.copy(dir.resolve("made.qcow2"), dir.resolve(name));
+        try (FileChannel file = FileChannel.open(dir.resolve(name), StandardOpenOption.WRITE)) {
+            damage.apply(file);
+        }
+    }
+
     private static long readLong(FileChannel channel, long offset) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(8);
         channel.read(buffer, offset);
@@ -306,6 +454,39 @@ class Qcow2ImageCommandsTest {
         Cli.Result badBase = Cli.siphon("image", "pull", "--base", path("before.raw"), top);
         assertEquals(1, badBase.status());
         assertEquals(1, badBase.err().lines().count(), badBase.err());
+    }
+
+    /** qemu-img's -p lines ("    (12.50/100%)\r"...), then what the command prints after them. */
+    private static final java.util.regex.Pattern PROGRESS = java.util.regex.Pattern.compile(
+            "((?: {4}\\(\\d{1,3}\\.\\d\\d/100%\\)\r)+)(.*)", java.util.regex.Pattern.DOTALL);
+
+    private static String afterProgress(Cli.Result result) {
+        java.util.regex.Matcher m = PROGRESS.matcher(result.out());
+        assertTrue(m.matches(), result.out());
+        assertTrue(m.group(1).startsWith("    (0.00/100%)\r"), result.out());
+        return m.group(2);
+    }
+
+    @Test
+    void compareAndRebaseShowQemuImgsProgress() throws Exception {
+        long seed = System.nanoTime();
+        String top = chain(seed);
+        qemuImgOk("convert", "-O", "qcow2", top, path("flat.qcow2"));
+        Cli.Result[] same = both("compare", "-p", top, path("flat.qcow2"));
+        assertEquals(afterProgress(same[1]), afterProgress(same[0]), "seed " + seed);
+        Cli.qemuIo(dir, "qcow2", "flat.qcow2", "write -P 0x77 9M 1k");
+        Cli.Result[] different = both("compare", "-p", top, path("flat.qcow2"));
+        assertEquals(afterProgress(different[1]), afterProgress(different[0]), "seed " + seed);
+        qemuImgOk("convert", "-O", "raw", top, path("before.raw"));
+        Cli.Result rebase = Cli.siphon("image", "rebase", "-p", "-b", "", top);
+        assertEquals(0, rebase.status(), rebase.toString());
+        assertEquals(
+                "", afterProgress(rebase).replace("    (100.00/100%)\r", "").strip());
+        assertTrue(rebase.out().endsWith("    (100.00/100%)\r    (100.00/100%)\r\n"), rebase.out());
+        assertReadsAsBefore(top, seed, Optional.empty());
+        Cli.Result quiet = Cli.siphon("image", "rebase", "-q", "-p", "-b", "", top);
+        assertEquals(0, quiet.status(), quiet.toString());
+        assertEquals("", quiet.out());
     }
 
     @Test

@@ -27,11 +27,18 @@ import java.util.Set;
  * and writes it back while no write can touch those clusters, and a write that arrives later lands
  * after the copy. It is a filter like the others, so views of the chain (NBD's base:allocation)
  * find the chain below it.
+ *
+ * <p>The gate also counts the guest's requests ({@link #guestIo()}: in flight, completed, latency),
+ * which guest-aware pacing watches, and tells an optional {@link GuestReadListener} of guest reads
+ * (an access profile's recorder). Requests flagged {@link RequestFlag#BACKGROUND} are a job's and
+ * are not counted.
  */
 public final class RequestGate extends FilterBlockDevice {
     private final RangeLocks locks = new RangeLocks();
     private final long granularityBytes;
+    private final GuestIoStats guestIo = new GuestIoStats();
     private volatile boolean copyEveryRead;
+    private volatile GuestReadListener readListener;
 
     /**
      * A gate over {@code next} that rounds exclusive locks to {@code granularityBytes} (a power of
@@ -69,6 +76,16 @@ public final class RequestGate extends FilterBlockDevice {
         return locks.exclusive(0, Math.max(1, sizeBytes()));
     }
 
+    /** The guest's requests as this gate has seen them. */
+    public GuestIoStats guestIo() {
+        return guestIo;
+    }
+
+    /** Sets who is told of guest reads from now on, or nobody ({@code null}). */
+    public void setReadListener(GuestReadListener listener) {
+        this.readListener = listener;
+    }
+
     /** How many requests wait for a range lock now (for tests and diagnostics). */
     public int waitingCount() {
         return locks.waitingCount();
@@ -80,6 +97,22 @@ public final class RequestGate extends FilterBlockDevice {
         if (dst.remaining() == 0) {
             return;
         }
+        boolean guest = !flags.contains(RequestFlag.BACKGROUND);
+        GuestReadListener listener = readListener;
+        if (guest && listener != null) {
+            listener.guestRead(offsetBytes, dst.remaining());
+        }
+        long startNanos = guest ? guestStarted() : 0;
+        try {
+            gatedRead(offsetBytes, dst, flags);
+        } finally {
+            if (guest) {
+                guestCompleted(startNanos);
+            }
+        }
+    }
+
+    private void gatedRead(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
         boolean copying = !next.isReadOnly() && (copyEveryRead || flags.contains(RequestFlag.COPY_ON_READ));
         if (copying) {
             try (var held = lockClusters(offsetBytes, dst.remaining())) {
@@ -95,24 +128,33 @@ public final class RequestGate extends FilterBlockDevice {
     @Override
     public void write(long offsetBytes, ByteBuffer src, Set<RequestFlag> flags) throws IOException {
         requireWithin(offsetBytes, src.remaining());
+        long startNanos = guestStarted();
         try (var held = lockClusters(offsetBytes, src.remaining())) {
             next.write(offsetBytes, src, flags);
+        } finally {
+            guestCompleted(startNanos);
         }
     }
 
     @Override
     public void writeZeroes(long offsetBytes, long lengthBytes, Set<RequestFlag> flags) throws IOException {
         requireWithin(offsetBytes, lengthBytes);
+        long startNanos = guestStarted();
         try (var held = lockClusters(offsetBytes, lengthBytes)) {
             next.writeZeroes(offsetBytes, lengthBytes, flags);
+        } finally {
+            guestCompleted(startNanos);
         }
     }
 
     @Override
     public void discard(long offsetBytes, long lengthBytes) throws IOException {
         requireWithin(offsetBytes, lengthBytes);
+        long startNanos = guestStarted();
         try (var held = lockClusters(offsetBytes, lengthBytes)) {
             next.discard(offsetBytes, lengthBytes);
+        } finally {
+            guestCompleted(startNanos);
         }
     }
 
@@ -122,6 +164,15 @@ public final class RequestGate extends FilterBlockDevice {
         try (var held = locks.shared(offsetBytes, lengthBytes)) {
             return next.blockStatus(offsetBytes, lengthBytes);
         }
+    }
+
+    private long guestStarted() {
+        guestIo.started();
+        return System.nanoTime();
+    }
+
+    private void guestCompleted(long startNanos) {
+        guestIo.completed(System.nanoTime() - startNanos);
     }
 
     private void requireWithin(long offsetBytes, long lengthBytes) {

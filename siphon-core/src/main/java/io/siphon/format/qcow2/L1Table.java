@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.BitSet;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The active L1 table: one 8-byte entry per L2 table (bits 9-55 the L2 table's offset, bit 63
@@ -19,20 +22,27 @@ final class L1Table {
     private final long offset;
     private final long[] entries;
     private final BitSet dirty = new BitSet();
+    private final Map<Integer, Long> rejected;
 
-    L1Table(long offset, long[] entries) {
+    private L1Table(long offset, long[] entries, Map<Integer, Long> rejected) {
         this.offset = offset;
         this.entries = entries;
+        this.rejected = Collections.unmodifiableMap(rejected);
     }
 
-    /** Reads the table and checks that every L2 table it names lies inside the file, clear of the header. */
-    static L1Table read(ImageFile file, Qcow2Header header, long fileSize) throws IOException {
+    /**
+     * Reads the table and checks that every L2 table it names lies inside the file, clear of the
+     * header and the L1 and refcount tables. {@code lenient} (a read-only check, which must report
+     * what it finds as qemu-img check does, not refuse the image) keeps an entry that fails as
+     * {@linkplain #rejected() rejected} and reads it as 0, so no lookup follows it.
+     */
+    static L1Table read(ImageFile file, Qcow2Header header, long fileSize, boolean lenient) throws IOException {
         Path path = file.path();
         ByteBuffer bytes = ByteBuffer.allocate(header.l1Size() * 8);
         file.readFully(header.l1TableOffset(), bytes);
         bytes.flip();
         long[] entries = new long[header.l1Size()];
-        int clusterSize = header.clusterSize();
+        Map<Integer, Long> rejected = new TreeMap<>();
         for (int i = 0; i < entries.length; i++) {
             long entry = bytes.getLong();
             long l2Offset = entry & OFFSET_MASK;
@@ -41,22 +51,39 @@ final class L1Table {
                 entries[i] = entry;
                 continue;
             }
-            String field = "L1 entry " + i;
-            if ((entry & RESERVED_MASK) != 0 || (l2Offset & (clusterSize - 1)) != 0) {
-                throw Errors.malformed(path, field, Errors.hex(entry) + " is not a cluster-aligned L2 table offset");
+            String problem = problem(header, entries.length, fileSize, entry);
+            if (problem.isEmpty()) {
+                entries[i] = entry;
+            } else if (lenient) {
+                rejected.put(i, entry);
+            } else {
+                throw Errors.malformed(path, "L1 entry " + i, problem);
             }
-            if (l2Offset < clusterSize || l2Offset > fileSize - clusterSize) {
-                throw Errors.malformed(
-                        path, field, "L2 table at " + l2Offset + " is in the header or past the end of the file");
-            }
-            if (Qcow2Header.overlaps(l2Offset, clusterSize, header.l1TableOffset(), entries.length * 8L)
-                    || Qcow2Header.overlaps(
-                            l2Offset, clusterSize, header.refcountTableOffset(), header.refcountTableBytes())) {
-                throw Errors.malformed(path, field, "L2 table at " + l2Offset + " overlaps the L1 or refcount table");
-            }
-            entries[i] = entry;
         }
-        return new L1Table(header.l1TableOffset(), entries);
+        return new L1Table(header.l1TableOffset(), entries, rejected);
+    }
+
+    /** What is wrong with a non-zero entry, or "" when it is a usable L2 table offset. */
+    private static String problem(Qcow2Header header, int l1Entries, long fileSize, long entry) {
+        long l2Offset = entry & OFFSET_MASK;
+        int clusterSize = header.clusterSize();
+        if ((entry & RESERVED_MASK) != 0 || (l2Offset & (clusterSize - 1)) != 0) {
+            return Errors.hex(entry) + " is not a cluster-aligned L2 table offset";
+        }
+        if (l2Offset < clusterSize || l2Offset > fileSize - clusterSize) {
+            return "L2 table at " + l2Offset + " is in the header or past the end of the file";
+        }
+        if (Qcow2Header.overlaps(l2Offset, clusterSize, header.l1TableOffset(), l1Entries * 8L)
+                || Qcow2Header.overlaps(
+                        l2Offset, clusterSize, header.refcountTableOffset(), header.refcountTableBytes())) {
+            return "L2 table at " + l2Offset + " overlaps the L1 or refcount table";
+        }
+        return "";
+    }
+
+    /** Entries a lenient read refused, by index, as stored in the file (they read as 0). */
+    Map<Integer, Long> rejected() {
+        return rejected;
     }
 
     long offset() {

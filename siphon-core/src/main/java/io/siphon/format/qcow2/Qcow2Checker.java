@@ -136,24 +136,25 @@ final class Qcow2Checker {
         }
         Pass pass = new Pass();
         pass.computed = new int[(int) clusters];
-        reference(pass, 0, clusterSize, "header");
+        reference(pass, 0, clusterSize);
         L1Table l1 = metadata.l1();
-        reference(pass, l1.offset(), l1.size() * 8L, "L1 table");
+        reference(pass, l1.offset(), l1.size() * 8L);
         for (int i = 0; i < l1.size(); i++) {
             long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
             if (l2Offset != 0) {
-                reference(pass, l2Offset, clusterSize, "L2 table of L1 entry " + i);
-                scanL2(pass, i, l2Offset);
+                reference(pass, l2Offset, clusterSize);
+                scanL2(pass, l2Offset);
             } else {
                 checkEmptyL1Entry(pass, i, l1.entry(i));
             }
         }
-        reference(pass, header.refcountTableOffset(), header.refcountTableBytes(), "refcount table");
+        l1.rejected().values().forEach(entry -> rejectedL2(pass, entry & L1Table.OFFSET_MASK));
+        reference(pass, header.refcountTableOffset(), header.refcountTableBytes());
         ClusterAllocator allocator = metadata.allocator();
         for (int b = 0; b < allocator.tableSize(); b++) {
             long blockOffset = allocator.blockOffset(b);
             if (blockOffset != 0) {
-                reference(pass, blockOffset, clusterSize, "refcount block " + b);
+                reference(pass, blockOffset, clusterSize);
             }
         }
         compare(pass, clusters);
@@ -161,7 +162,7 @@ final class Qcow2Checker {
         return pass;
     }
 
-    private void scanL2(Pass pass, int l1Index, long l2Offset) throws IOException {
+    private void scanL2(Pass pass, long l2Offset) throws IOException {
         CompressedClusterReader compressed = metadata.compressed();
         pass.nextContiguous = 0; // as qemu-img, fragmentation is counted within each L2 table
         for (int j = 0; j < geometry.l2Entries(); j++) {
@@ -180,7 +181,7 @@ final class Qcow2Checker {
                     }
                     long start = compressed.hostOffset(entry) & ~511L;
                     long end = compressed.hostOffset(entry) + compressed.storedBytes(entry);
-                    reference(pass, start, end - start, "compressed cluster of L1 " + l1Index + " L2 " + j);
+                    reference(pass, start, end - start);
                 }
                 case DATA, ZERO_ALLOC -> {
                     long host = L2Entry.offset(entry);
@@ -191,10 +192,11 @@ final class Qcow2Checker {
                     pass.nextContiguous = host + clusterSize;
                     if ((host & (clusterSize - 1)) != 0) {
                         pass.corruptions++;
-                        pass.problem("ERROR: data cluster at " + host + " is not cluster-aligned (L2 entry " + j
-                                + " of the table at " + l2Offset + ")");
+                        pass.problem("ERROR offset=" + Long.toHexString(host) + ": "
+                                + (L2Entry.kind(entry) == L2Entry.Kind.DATA ? "Data" : "Preallocated")
+                                + " cluster is not properly aligned; L2 entry corrupted.");
                     } else {
-                        reference(pass, host, clusterSize, "data cluster of L1 " + l1Index + " L2 " + j);
+                        reference(pass, host, clusterSize);
                     }
                 }
                 default -> {}
@@ -287,18 +289,33 @@ final class Qcow2Checker {
                         + MAX_CLUSTERS + " a check can count")));
     }
 
-    private void reference(Pass pass, long offset, long bytes, String what) {
+    /**
+     * An L1 entry that open refused: counted as a reference (as QEMU does, so one past the end of
+     * the file is a corruption), its table not read.
+     */
+    private void rejectedL2(Pass pass, long l2Offset) {
+        reference(pass, l2Offset, clusterSize);
+        if ((l2Offset & (clusterSize - 1)) != 0) {
+            pass.corruptions++;
+            pass.problem("ERROR l2_offset=" + Long.toHexString(l2Offset)
+                    + ": Table is not cluster aligned; L1 entry corrupted");
+        }
+    }
+
+    /** Counts a reference to each cluster of a region; a region reaching past the file counts none. */
+    private void reference(Pass pass, long offset, long bytes) {
         if (bytes <= 0) {
             return;
         }
         long first = offset >>> geometry.clusterBits();
         long last = (offset + bytes - 1) >>> geometry.clusterBits();
+        if (last >= pass.computed.length) {
+            pass.corruptions++;
+            pass.problem("ERROR: counting reference for region exceeding the end of the file by one cluster or more:"
+                    + " offset " + Errors.hex(offset) + " size " + Errors.hex(bytes));
+            return;
+        }
         for (long c = first; c <= last; c++) {
-            if (c >= pass.computed.length) {
-                pass.corruptions++;
-                pass.problem("ERROR: " + what + " at " + offset + " is past the end of the file");
-                return;
-            }
             pass.computed[(int) c]++;
         }
     }
@@ -318,6 +335,9 @@ final class Qcow2Checker {
                 pass.corruptions++;
                 pass.problem("ERROR: cannot read the refcount of cluster " + c + ": " + e.getMessage());
                 continue;
+            }
+            if (stored > 0) {
+                pass.highestCluster = c; // as QEMU: the image ends after its last referenced or leaked cluster
             }
             if (stored > computed) {
                 pass.leaks++;
@@ -339,39 +359,53 @@ final class Qcow2Checker {
             if (l2Offset == 0) {
                 continue;
             }
-            if (flagWrong(pass, l2Offset, (entry & L1Table.COPIED) != 0)) {
+            OptionalLong l2Refcount = wrongFlagRefcount(pass, l2Offset, (entry & L1Table.COPIED) != 0);
+            if (l2Refcount.isPresent()) {
                 pass.corruptions++;
                 pass.flagsWrong = true;
-                pass.problem("ERROR OFLAG_COPIED L2 cluster: l1_index=" + i + " l1_entry=" + Long.toHexString(entry));
+                pass.problem("ERROR OFLAG_COPIED L2 cluster: l1_index=" + i + " l1_entry=" + Long.toHexString(entry)
+                        + " refcount=" + l2Refcount.getAsLong());
             }
             for (int j = 0; j < geometry.l2Entries(); j++) {
                 long l2 = metadata.l2Cache().get(l2Offset).getLong(j * 8);
                 L2Entry.Kind kind = L2Entry.kind(l2);
-                if ((kind == L2Entry.Kind.DATA || kind == L2Entry.Kind.ZERO_ALLOC)
-                        && flagWrong(pass, L2Entry.offset(l2), L2Entry.copied(l2))) {
+                if (kind != L2Entry.Kind.DATA && kind != L2Entry.Kind.ZERO_ALLOC) {
+                    continue;
+                }
+                OptionalLong dataRefcount = wrongFlagRefcount(pass, L2Entry.offset(l2), L2Entry.copied(l2));
+                if (dataRefcount.isPresent()) {
                     pass.corruptions++;
                     pass.flagsWrong = true;
-                    pass.problem("ERROR OFLAG_COPIED data cluster: l2_entry=" + Long.toHexString(l2));
+                    pass.problem("ERROR OFLAG_COPIED data cluster: l2_entry=" + Long.toHexString(l2) + " refcount="
+                            + dataRefcount.getAsLong());
                 }
             }
         }
     }
 
-    /** As QEMU: the flag against the stored refcount (what a writer would trust). */
-    private boolean flagWrong(Pass pass, long offset, boolean copied) throws IOException {
+    /**
+     * As QEMU, the flag against the stored refcount (what a writer would trust): that refcount when
+     * the flag disagrees with it, empty when it agrees or cannot be read.
+     */
+    private OptionalLong wrongFlagRefcount(Pass pass, long offset, boolean copied) throws IOException {
         long c = offset >>> geometry.clusterBits();
         if (c >= pass.computed.length) {
-            return false;
+            return OptionalLong.empty();
         }
+        long refcount;
         try {
-            return (metadata.allocator().refcount(c) == 1) != copied;
+            refcount = metadata.allocator().refcount(c);
         } catch (ImageFormatException e) {
-            return false; // counted by the refcount comparison
+            return OptionalLong.empty(); // counted by the refcount comparison
         }
+        return (refcount == 1) != copied ? OptionalLong.of(refcount) : OptionalLong.empty();
     }
 
-    /** Sets every "refcount is one" flag from the now correct refcounts; returns how many changed. */
-    private long fixFlags() throws IOException {
+    /**
+     * Sets every "refcount is one" flag of the active tables from the stored refcounts (a repair, or
+     * a deleted snapshot that left clusters with one reference); returns how many changed.
+     */
+    long fixFlags() throws IOException {
         long fixed = 0;
         L1Table l1 = metadata.l1();
         ClusterAllocator allocator = metadata.allocator();

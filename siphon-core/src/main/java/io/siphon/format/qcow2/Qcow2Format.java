@@ -1,6 +1,5 @@
 package io.siphon.format.qcow2;
 
-import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Image;
@@ -8,6 +7,8 @@ import io.siphon.format.ImageChain;
 import io.siphon.format.ImageFile;
 import io.siphon.format.ImageFormat;
 import io.siphon.format.ImageFormatException;
+import io.siphon.format.MeasureSource;
+import io.siphon.format.Measurement;
 import io.siphon.format.OpenOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,7 +28,6 @@ import java.util.Optional;
  */
 public final class Qcow2Format implements ImageFormat {
     public static final String NAME = "qcow2";
-    private static final int DEFAULT_CLUSTER_SIZE = 64 << 10;
 
     @Override
     public String name() {
@@ -49,6 +48,45 @@ public final class Qcow2Format implements ImageFormat {
         return Qcow2Image.open(file, options);
     }
 
+    @Override
+    public void validateCreateOptions(Path path, Map<String, String> formatOptions) throws ImageFormatException {
+        Qcow2CreateOptions.parse(path, formatOptions);
+    }
+
+    @Override
+    public void resize(Path path, long newSizeBytes) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+            image.resize(newSizeBytes);
+        }
+    }
+
+    @Override
+    public Measurement measure(MeasureSource source, Map<String, String> options) throws ImageFormatException {
+        return Qcow2Measure.measure(source, Qcow2CreateOptions.parse(Path.of(""), options));
+    }
+
+    @Override
+    public void createSnapshot(Path path, String name) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+            image.createSnapshot(name);
+        }
+    }
+
+    @Override
+    public void deleteSnapshot(Path path, String name) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+            image.deleteSnapshot(name);
+        }
+    }
+
+    @Override
+    public Image openForCheck(ImageFile file, OpenOptions options) throws IOException {
+        return Qcow2Image.openForCheck(file, options);
+    }
+
     /**
      * Creates an image as {@code qemu-img create -f qcow2} does: options cluster_size, compat
      * (0.10 or 1.1), refcount_bits, lazy_refcounts; the backing name and format are recorded in the
@@ -56,37 +94,17 @@ public final class Qcow2Format implements ImageFormat {
      */
     @Override
     public void create(Path path, CreateOptions options) throws IOException {
-        Map<String, String> rest = new HashMap<>(options.formatOptions());
-        int clusterSize = (int) parseSize(path, "cluster_size", rest.remove("cluster_size"), DEFAULT_CLUSTER_SIZE);
-        String compat = Optional.ofNullable(rest.remove("compat")).orElse("1.1");
-        int version = switch (compat) {
-            case "0.10", "v2" -> 2;
-            case "1.1", "v3" -> 3;
-            default -> throw Errors.refused(path, "compat", "'" + compat + "' is not 0.10 or 1.1");
-        };
-        int refcountBits = (int) parseSize(path, "refcount_bits", rest.remove("refcount_bits"), 16);
-        boolean lazy = parseBoolean(path, "lazy_refcounts", rest.remove("lazy_refcounts"));
-        if (!rest.isEmpty()) {
-            throw Errors.refused(path, "options", "unknown qcow2 options " + rest.keySet());
-        }
-        if (clusterSize < 512 || clusterSize > (2 << 20) || Integer.bitCount(clusterSize) != 1) {
-            throw Errors.refused(path, "cluster_size", clusterSize + " is not a power of two from 512 B to 2 MiB");
-        }
-        if (refcountBits < 1 || refcountBits > 64 || Integer.bitCount(refcountBits) != 1) {
-            throw Errors.refused(path, "refcount_bits", refcountBits + " is not a power of two from 1 to 64");
-        }
-        if (version == 2 && refcountBits != 16) {
-            throw Errors.refused(path, "refcount_bits", "compat 0.10 images have 16-bit refcounts only");
-        }
-        if (version == 2 && lazy) {
-            throw Errors.refused(path, "lazy_refcounts", "lazy refcounts need compat 1.1");
-        }
+        Qcow2CreateOptions parsed = Qcow2CreateOptions.parse(path, options.formatOptions());
+        int clusterSize = parsed.clusterSize();
+        int version = parsed.version();
+        int refcountBits = parsed.refcountBits();
+        boolean lazy = parsed.lazyRefcounts();
         Optional<BackingReference> backing = options.backing();
         long sizeBytes = options.sizeBytes();
         Optional<String> backingFormat = Optional.empty();
         if (backing.isPresent()) {
-            Path backingPath = BackingNames.resolve(path, backing.get().name());
-            try (Image below = ImageChain.openOne(backingPath, backing.get().format(), OpenOptions.FORCE_SHARE)) {
+            OpenOptions backingOptions = OpenOptions.FORCE_SHARE.withRemote(options.remote());
+            try (Image below = ImageChain.openBacking(path, backing.get(), backingOptions)) {
                 backingFormat = Optional.of(below.formatName());
                 if (sizeBytes == CreateOptions.SIZE_OF_BACKING) {
                     sizeBytes = below.sizeBytes();
@@ -119,11 +137,11 @@ public final class Qcow2Format implements ImageFormat {
                 1,
                 0,
                 0,
-                0,
+                parsed.compressionType() != Qcow2Header.COMPRESSION_ZLIB ? Qcow2Header.INCOMPAT_COMPRESSION_TYPE : 0,
                 lazy ? Qcow2Header.COMPAT_LAZY_REFCOUNTS : 0,
                 0,
                 refcountOrder,
-                new byte[version == 3 ? Qcow2Header.V3_LENGTH - Qcow2Header.V3_MIN_LENGTH : 0],
+                additionalFields(version, parsed.compressionType()),
                 backing.map(BackingReference::name),
                 backingFormat,
                 extensions);
@@ -135,6 +153,16 @@ public final class Qcow2Format implements ImageFormat {
             Files.deleteIfExists(path);
             throw e;
         }
+    }
+
+    /** The version 3 fields after the first 104 bytes: the compression type, then padding. */
+    private static byte[] additionalFields(int version, int compressionType) {
+        if (version != 3) {
+            return new byte[0];
+        }
+        byte[] fields = new byte[Qcow2Header.V3_LENGTH - Qcow2Header.V3_MIN_LENGTH];
+        fields[0] = (byte) compressionType;
+        return fields;
     }
 
     /**
@@ -165,38 +193,5 @@ public final class Qcow2Format implements ImageFormat {
         while (buffer.hasRemaining()) {
             at += channel.write(buffer, at);
         }
-    }
-
-    private static long parseSize(Path path, String option, String value, long defaultValue)
-            throws ImageFormatException {
-        if (value == null) {
-            return defaultValue;
-        }
-        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
-        long multiplier = 1;
-        if (!v.isEmpty()) {
-            char unit = v.charAt(v.length() - 1);
-            int shift = "bkmgt".indexOf(unit) * 10;
-            if (shift >= 0) {
-                multiplier = 1L << shift;
-                v = v.substring(0, v.length() - 1);
-            }
-        }
-        try {
-            return Math.multiplyExact(Long.parseLong(v), multiplier);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw Errors.refused(path, option, "'" + value + "' is not a size");
-        }
-    }
-
-    private static boolean parseBoolean(Path path, String option, String value) throws ImageFormatException {
-        if (value == null) {
-            return false;
-        }
-        return switch (value) {
-            case "on", "true", "yes" -> true;
-            case "off", "false", "no" -> false;
-            default -> throw Errors.refused(path, option, "'" + value + "' is not on or off");
-        };
     }
 }

@@ -120,6 +120,17 @@ record Qcow2Header(
         });
     }
 
+    Qcow2Header withSnapshots(int count, long tableOffset) {
+        return with(h -> {
+            h.nbSnapshots = count;
+            h.snapshotsOffset = tableOffset;
+        });
+    }
+
+    Qcow2Header withSize(long newSizeBytes) {
+        return with(h -> h.sizeBytes = newSizeBytes);
+    }
+
     Qcow2Header withRefcountTable(long offset, int clusters) {
         return with(h -> {
             h.refcountTableOffset = offset;

@@ -55,30 +55,55 @@ final class Qcow2Image implements Image {
     private long decompressedEntry = -1;
     private final byte[] decompressed;
 
-    private Qcow2Image(ImageFile file, Qcow2Header header, boolean writable) throws IOException {
+    private Qcow2Image(ImageFile file, Qcow2Header header, boolean writable, boolean lenient) throws IOException {
         this.file = file;
         this.path = file.path();
         // QEMU counts whole 512-byte sectors (bs->total_sectors): a size that is not a multiple rounds down
         this.sizeBytes = Alignment.alignDown(header.sizeBytes(), SECTOR_BYTES);
         this.writable = writable;
         this.decompressed = new byte[header.clusterSize()];
-        this.metadata = new Qcow2Metadata(file, header);
+        this.metadata = new Qcow2Metadata(file, header, lenient);
         this.map = new Qcow2ClusterMap(metadata, sizeBytes, this::readGuest);
     }
 
     /** Opens the image on {@code file}; a dirty image opened for writing is repaired first. */
     static Qcow2Image open(ImageFile file, OpenOptions options) throws IOException {
+        return open(file, options, false);
+    }
+
+    /**
+     * Opens the image for {@link #check}: read-only, L1 entries that name no usable L2 table are
+     * kept for the checker to report (and read as unallocated) instead of refusing the image.
+     */
+    static Qcow2Image openForCheck(ImageFile file, OpenOptions options) throws IOException {
+        return open(file, options, !options.writable());
+    }
+
+    /**
+     * Opens the image for writing to change its internal snapshots ({@link #createSnapshot}, {@link
+     * #deleteSnapshot}) even when it has some; guest writes stay refused while it has any.
+     */
+    static Qcow2Image openForSnapshots(ImageFile file) throws IOException {
+        return open(file, OpenOptions.READ_WRITE, false, true);
+    }
+
+    private static Qcow2Image open(ImageFile file, OpenOptions options, boolean lenient) throws IOException {
+        return open(file, options, lenient, false);
+    }
+
+    private static Qcow2Image open(ImageFile file, OpenOptions options, boolean lenient, boolean snapshots)
+            throws IOException {
         Qcow2Header header = Qcow2Header.read(file);
         Path path = file.path();
         boolean writable = options.writable();
-        if (writable && header.nbSnapshots() > 0) {
+        if (writable && !snapshots && header.nbSnapshots() > 0) {
             throw Errors.unsupported(
                     path,
                     "nb_snapshots",
                     header.nbSnapshots() + " internal snapshots: writing images with snapshots is not supported; "
                             + "open it read-only");
         }
-        Qcow2Image image = new Qcow2Image(file, header, writable);
+        Qcow2Image image = new Qcow2Image(file, header, writable, lenient);
         if (writable) {
             image.prepareForWriting();
         }
@@ -135,6 +160,35 @@ final class Qcow2Image implements Image {
     /** Gives a new image of {@code newSizeBytes} its (zeroed) L1 table. Used by create only. */
     void initializeL1(long newSizeBytes) throws IOException {
         exclusively(() -> metadata.initializeL1(newSizeBytes));
+    }
+
+    /**
+     * Changes the virtual size and closes the image (an open image's size is fixed). Shrinking drops
+     * what lies past the new size, first zeroing the rest of its last cluster so that growing again
+     * reads zeroes there.
+     */
+    void resize(long newSizeBytes) throws IOException {
+        requireWritable();
+        if (newSizeBytes % 512 != 0) {
+            throw Errors.refused(path, "size", newSizeBytes + ": the new size must be a multiple of 512");
+        }
+        exclusively(() -> {
+            if (newSizeBytes < sizeBytes) {
+                long clusterEnd = Math.min(
+                        sizeBytes,
+                        io.siphon.util.Alignment.alignUp(
+                                newSizeBytes, metadata.geometry().clusterSize()));
+                if (clusterEnd > newSizeBytes) {
+                    map.writeZeroes(newSizeBytes, clusterEnd - newSizeBytes, false, false);
+                }
+                if (sizeBytes > clusterEnd) {
+                    map.discard(clusterEnd, sizeBytes - clusterEnd);
+                }
+            }
+            metadata.flush();
+            metadata.resize(newSizeBytes);
+        });
+        close();
     }
 
     // ---- read
@@ -382,6 +436,24 @@ final class Qcow2Image implements Image {
         if (current.version() >= 3) {
             specific.put("lazy-refcounts", current.lazyRefcounts());
         }
+        List<Map<String, Object>> bitmaps = new ArrayList<>();
+        for (BitmapDirectory.Bitmap bitmap : BitmapDirectory.read(file, current)) {
+            Map<String, Object> shown = new LinkedHashMap<>(); // qemu-img's order
+            List<String> flags = new ArrayList<>();
+            if (bitmap.inUse()) {
+                flags.add("in-use");
+            }
+            if (bitmap.auto()) {
+                flags.add("auto");
+            }
+            shown.put("flags", flags);
+            shown.put("name", bitmap.name());
+            shown.put("granularity", bitmap.granularityBytes());
+            bitmaps.add(shown);
+        }
+        if (!bitmaps.isEmpty()) {
+            specific.put("bitmaps", bitmaps);
+        }
         specific.put("refcount-bits", metadata.geometry().refcountBits());
         if (current.version() >= 3) {
             specific.put("corrupt", current.isCorrupt());
@@ -395,7 +467,10 @@ final class Qcow2Image implements Image {
                 backingReference(),
                 current.isDirty(),
                 specific,
-                OptionalLong.of(file.allocatedBytes()));
+                OptionalLong.of(file.allocatedBytes()),
+                SnapshotTable.read(file, current).stream()
+                        .map(SnapshotTable.Entry::snapshot)
+                        .toList());
     }
 
     @Override
@@ -423,8 +498,25 @@ final class Qcow2Image implements Image {
         }
     }
 
+    /** Takes a disk-only internal snapshot named {@code name}, dated now. */
+    void createSnapshot(String name) throws IOException {
+        requireWritableFile();
+        java.time.Instant now = java.time.Instant.now();
+        exclusively(() -> new Qcow2Snapshots(metadata).create(name, now.getEpochSecond(), now.getNano(), sizeBytes));
+    }
+
+    /** Deletes the first internal snapshot named {@code name}. */
+    void deleteSnapshot(String name) throws IOException {
+        requireWritableFile();
+        exclusively(() -> new Qcow2Snapshots(metadata).delete(name));
+    }
+
     private void requireWritable() throws IOException {
         requireWritableFile();
+        if (metadata.header().nbSnapshots() > 0) {
+            throw Errors.unsupported(
+                    path, "nb_snapshots", "writing guest data into an image with internal snapshots is not supported");
+        }
         if (metadata.header().isCorrupt()) {
             throw Errors.refused(
                     path, "incompatible_features", "image is marked corrupt; repair it (check -r all) before writing");

@@ -87,9 +87,20 @@ final class Qcow2Metadata {
     private MetadataCache l2Cache;
     private MetadataClusters clusters;
     private boolean dirtyMarked;
+    private final boolean lenient;
 
     /** Reads the L1 and refcount tables that {@code header}, read from {@code file}, names. */
     Qcow2Metadata(ImageFile file, Qcow2Header header) throws IOException {
+        this(file, header, false);
+    }
+
+    /**
+     * As {@link #Qcow2Metadata(ImageFile, Qcow2Header)}; {@code lenient} (read-only checks only)
+     * keeps L1 entries that name no usable L2 table as {@link L1Table#rejected()} and lets L2 tables
+     * overlap other metadata, for the checker to report instead of refusing the image.
+     */
+    Qcow2Metadata(ImageFile file, Qcow2Header header, boolean lenient) throws IOException {
+        this.lenient = lenient;
         this.file = file;
         this.path = file.path();
         this.header = header;
@@ -106,7 +117,7 @@ final class Qcow2Metadata {
      */
     private void loadTables() throws IOException {
         long fileSize = file.sizeBytes();
-        l1 = L1Table.read(file, header, fileSize);
+        l1 = L1Table.read(file, header, fileSize, lenient);
         RefcountTable refcountTable = RefcountTable.read(file, header, fileSize);
         clusters = mapMetadata(refcountTable);
         allocator = new ClusterAllocator(
@@ -136,7 +147,7 @@ final class Qcow2Metadata {
         }
         for (int i = 0; i < l1.size(); i++) {
             long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
-            if (l2Offset != 0 && !map.mark(l2Offset, clusterSize)) {
+            if (l2Offset != 0 && !map.mark(l2Offset, clusterSize) && !lenient) {
                 throw Errors.malformed(path, "L1 entry " + i, "L2 table at " + l2Offset + " overlaps other metadata");
             }
         }
@@ -234,6 +245,41 @@ final class Qcow2Metadata {
         if (dirtyMarked) {
             writeHeader(header.withIncompatibleFeatures(header.incompatibleFeatures() & ~Qcow2Header.INCOMPAT_DIRTY));
         }
+    }
+
+    /**
+     * Records a new virtual size. A size the L1 table cannot cover gets a larger table in new
+     * clusters: written and durable before the header names it, the old table freed after. The caller
+     * has flushed, and dropped what lies past a smaller size.
+     */
+    void resize(long newSizeBytes) throws IOException {
+        long entries = geometry.l1EntriesFor(newSizeBytes);
+        if (entries <= l1.size()) {
+            writeHeader(header.withSize(newSizeBytes));
+            return;
+        }
+        if (entries * 8 > Qcow2Header.MAX_L1_BYTES) {
+            throw Errors.refused(path, "size", newSizeBytes + " bytes need an L1 table larger than 32 MiB");
+        }
+        long tableClusters = geometry.clustersFor(entries * 8);
+        long offset = allocator.allocate(tableClusters);
+        Zeroes.write(file, offset, tableClusters * geometry.clusterSize());
+        long[] copied = new long[(int) entries];
+        for (int i = 0; i < l1.size(); i++) {
+            copied[i] = l1.entry(i);
+        }
+        file.writeFully(offset, TableEntries.encode(copied, 0, copied.length));
+        allocator.flush();
+        order.wrote();
+        order.barrier();
+        long oldOffset = l1.offset();
+        long oldBytes = l1.size() * 8L;
+        writeHeader(header.withL1(offset, (int) entries).withSize(newSizeBytes));
+        if (oldBytes > 0) {
+            allocator.free(oldOffset, oldBytes);
+            FlushStage.REFCOUNT_DECREMENTS.run(this);
+        }
+        loadTables();
     }
 
     /** Gives a new image of {@code newSizeBytes} its (zeroed) L1 table. Used by create only. */

@@ -1,6 +1,5 @@
 package io.siphon.format.qed;
 
-import io.siphon.format.BackingNames;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CreateOptions;
 import io.siphon.format.Image;
@@ -62,30 +61,11 @@ public final class QedFormat implements ImageFormat {
     @Override
     public void create(Path path, CreateOptions options) throws IOException {
         Map<String, String> given = options.formatOptions();
-        for (String key : given.keySet()) {
-            if (!OPTIONS.contains(key)) {
-                throw refused(path, key, "unknown option for qed (known: cluster_size, table_size)");
-            }
-        }
+        validateCreateOptions(path, given);
         long clusterSize = sizeOption(path, given, "cluster_size", QedHeader.DEFAULT_CLUSTER_SIZE);
-        requireInRange(
-                path,
-                "cluster",
-                clusterSize,
-                QedHeader.isValidClusterSize(clusterSize),
-                QedHeader.MIN_CLUSTER_SIZE,
-                QedHeader.MAX_CLUSTER_SIZE);
         long tableSize = sizeOption(path, given, "table_size", QedHeader.DEFAULT_TABLE_SIZE);
-        requireInRange(
-                path,
-                "table",
-                tableSize,
-                QedHeader.isValidTableSize(tableSize),
-                QedHeader.MIN_TABLE_SIZE,
-                QedHeader.MAX_TABLE_SIZE);
-        long size = options.sizeBytes() == CreateOptions.SIZE_OF_BACKING
-                ? backingSize(path, options.backing())
-                : options.sizeBytes();
+        long size =
+                options.sizeBytes() == CreateOptions.SIZE_OF_BACKING ? backingSize(path, options) : options.sizeBytes();
         size = Alignment.alignUp(size, QedHeader.SECTOR_BYTES);
         if (!QedHeader.isValidImageSize(size, clusterSize, tableSize)) {
             throw refused(
@@ -117,6 +97,39 @@ public final class QedFormat implements ImageFormat {
         }
     }
 
+    @Override
+    public void validateCreateOptions(Path path, Map<String, String> given) throws ImageFormatException {
+        for (String key : given.keySet()) {
+            if (!OPTIONS.contains(key)) {
+                throw refused(path, key, "unknown option for qed (known: cluster_size, table_size)");
+            }
+        }
+        long clusterSize = sizeOption(path, given, "cluster_size", QedHeader.DEFAULT_CLUSTER_SIZE);
+        requireInRange(
+                path,
+                "cluster",
+                clusterSize,
+                QedHeader.isValidClusterSize(clusterSize),
+                QedHeader.MIN_CLUSTER_SIZE,
+                QedHeader.MAX_CLUSTER_SIZE);
+        long tableSize = sizeOption(path, given, "table_size", QedHeader.DEFAULT_TABLE_SIZE);
+        requireInRange(
+                path,
+                "table",
+                tableSize,
+                QedHeader.isValidTableSize(tableSize),
+                QedHeader.MIN_TABLE_SIZE,
+                QedHeader.MAX_TABLE_SIZE);
+    }
+
+    @Override
+    public void resize(Path path, long newSizeBytes) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                QedImage image = QedImage.open(file, OpenOptions.READ_WRITE)) {
+            image.grow(newSizeBytes);
+        }
+    }
+
     /** Refuses {@code what}_size unless valid, with qemu-img's words. */
     private static void requireInRange(Path path, String what, long value, boolean valid, long min, long max)
             throws ImageFormatException {
@@ -138,12 +151,13 @@ public final class QedFormat implements ImageFormat {
         }
     }
 
-    private static long backingSize(Path path, Optional<BackingReference> backing) throws IOException {
+    private static long backingSize(Path path, CreateOptions options) throws IOException {
+        Optional<BackingReference> backing = options.backing();
         if (backing.isEmpty()) {
             throw refused(path, "size", "a size is required without a backing file");
         }
-        Path backingPath = BackingNames.resolve(path, backing.get().name());
-        try (Image image = ImageChain.openOne(backingPath, backing.get().format(), OpenOptions.FORCE_SHARE)) {
+        OpenOptions backingOptions = OpenOptions.FORCE_SHARE.withRemote(options.remote());
+        try (Image image = ImageChain.openBacking(path, backing.get(), backingOptions)) {
             return image.sizeBytes();
         }
     }

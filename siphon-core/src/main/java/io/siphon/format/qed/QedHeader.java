@@ -204,6 +204,20 @@ record QedHeader(
         return with(features, newAutoclear, backingFilenameOffset, backingFilenameSize);
     }
 
+    QedHeader withImageSize(long bytes) {
+        return new QedHeader(
+                clusterSize,
+                tableSize,
+                headerSize,
+                features,
+                compatFeatures,
+                autoclearFeatures,
+                l1TableOffset,
+                bytes,
+                backingFilenameOffset,
+                backingFilenameSize);
+    }
+
     /** The header naming a backing file of {@code nameBytes} right after the header (none if 0). */
     QedHeader withBackingName(long nameBytes, boolean raw) {
         long base = features & ~(F_BACKING_FILE | F_BACKING_FORMAT_NO_PROBE);

@@ -530,6 +530,36 @@ final class QedImage implements Image {
         }
     }
 
+    /**
+     * Grows the virtual size (QED, as QEMU, cannot shrink) in one durable header write, then closes
+     * the image, whose size is fixed while open. The new range reads as unallocated.
+     */
+    void grow(long newSizeBytes) throws IOException {
+        requireWritable();
+        allocationLock.lock();
+        try {
+            if (newSizeBytes < header.imageSize()) {
+                throw new ImageFormatException(
+                        Reason.UNSUPPORTED, file.path(), "image_size", "shrinking QED images is not supported");
+            }
+            if (!QedHeader.isValidImageSize(newSizeBytes, header.clusterSize(), header.tableSize())) {
+                throw new ImageFormatException(
+                        Reason.REFUSED,
+                        file.path(),
+                        "image_size",
+                        newSizeBytes + ": QED image size must be a multiple of 512 and at most "
+                                + QedHeader.maxImageSize(header.clusterSize(), header.tableSize()) + " bytes");
+            }
+            flush();
+            // the 64-byte header alone: the backing name after it is unchanged
+            file.writeFully(0, header.withImageSize(newSizeBytes).encode());
+            file.flush();
+        } finally {
+            allocationLock.unlock();
+        }
+        close();
+    }
+
     @Override
     public ImageInfo info() throws IOException {
         return new ImageInfo(

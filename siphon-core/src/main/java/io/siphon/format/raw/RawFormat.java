@@ -5,7 +5,10 @@ import io.siphon.format.Image;
 import io.siphon.format.ImageFile;
 import io.siphon.format.ImageFormat;
 import io.siphon.format.ImageFormatException;
+import io.siphon.format.MeasureSource;
+import io.siphon.format.Measurement;
 import io.siphon.format.OpenOptions;
+import io.siphon.util.Alignment;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -13,6 +16,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.OptionalLong;
 
 /** A raw disk: the file's bytes are the disk's bytes. Never probed; always named. */
 public final class RawFormat implements ImageFormat {
@@ -34,18 +39,39 @@ public final class RawFormat implements ImageFormat {
     }
 
     @Override
+    public void resize(Path path, long newSizeBytes) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE)) {
+            file.truncate(newSizeBytes);
+            file.flush();
+        }
+    }
+
+    /** As QEMU's raw driver: every byte of the size, rounded up to 512, whatever the source holds. */
+    @Override
+    public Measurement measure(MeasureSource source, Map<String, String> options) throws ImageFormatException {
+        validateCreateOptions(Path.of(""), options);
+        long bytes = Alignment.alignUp(source.sizeBytes(), 512);
+        return new Measurement(bytes, bytes, OptionalLong.empty());
+    }
+
+    @Override
+    public void validateCreateOptions(Path path, Map<String, String> formatOptions) throws ImageFormatException {
+        if (!formatOptions.isEmpty()) {
+            throw new ImageFormatException(
+                    ImageFormatException.Reason.REFUSED,
+                    path,
+                    "options",
+                    "raw takes no options, got " + formatOptions.keySet());
+        }
+    }
+
+    @Override
     public void create(Path path, CreateOptions options) throws IOException {
         if (options.backing().isPresent()) {
             throw new ImageFormatException(
                     ImageFormatException.Reason.REFUSED, path, "backing file", "raw images have no backing file");
         }
-        if (!options.formatOptions().isEmpty()) {
-            throw new ImageFormatException(
-                    ImageFormatException.Reason.REFUSED,
-                    path,
-                    "options",
-                    "raw takes no options, got " + options.formatOptions().keySet());
-        }
+        validateCreateOptions(path, options.formatOptions());
         if (options.sizeBytes() == CreateOptions.SIZE_OF_BACKING) {
             throw new ImageFormatException(ImageFormatException.Reason.REFUSED, path, "size", "a size is required");
         }

@@ -59,12 +59,15 @@ final class CommandRunner {
         };
     }
 
-    /** Runs {@code request} ({@code payload} holds a WRITE's data) and sends its reply; an IOException means the reply could not be sent. */
-    void run(Request request, CommandType type, ByteBuffer payload) throws IOException {
+    /**
+     * Runs {@code request} ({@code payload} holds a WRITE's data) and sends its reply; returns
+     * whether the reply was a success. An IOException means the reply could not be sent.
+     */
+    boolean run(Request request, CommandType type, ByteBuffer payload) throws IOException {
         NbdError refusal = check(request, type);
         if (refusal != null) {
             fail(request, type, refusal, refusalMessage(request, type, refusal));
-            return;
+            return false;
         }
         try {
             switch (type) {
@@ -103,7 +106,9 @@ final class CommandRunner {
             }
             NbdError error = errorOf(e);
             fail(request, type, error, type + " at offset " + request.offsetBytes() + " failed: " + e.getMessage());
+            return false;
         }
+        return true;
     }
 
     /** The error the spec names for a request that must not reach the device, or null. */

@@ -33,13 +33,20 @@ public final class NbdServer implements AutoCloseable {
     private final BufferPool buffers = new BufferPool();
     private final InFlightBudget memory;
     private final ReplyStalls stalls;
+    private final NbdServerListener listener;
     private volatile boolean running;
 
-    private NbdServer(List<Export> initial, List<ListenerSpec> specs, InFlightBudget memory, Duration stallTimeout) {
+    private NbdServer(
+            List<Export> initial,
+            List<ListenerSpec> specs,
+            InFlightBudget memory,
+            Duration stallTimeout,
+            NbdServerListener listener) {
         initial.forEach(exports::add);
         this.specs = List.copyOf(specs);
         this.memory = memory;
         this.stalls = new ReplyStalls(stallTimeout);
+        this.listener = listener;
     }
 
     /** A builder for a server; nothing listens until {@link #start()}. */
@@ -197,13 +204,18 @@ public final class NbdServer implements AutoCloseable {
                     return;
                 }
                 channel = agreement.get().channel();
-                Session session = new Session(agreement.get(), buffers, memory, stalls);
+                Session session = new Session(agreement.get(), buffers, memory, stalls, listener);
                 export = session.export();
                 if (exports.find(export.name()).orElse(null) != export) {
                     return; // removed while this client was negotiating
                 }
                 LOG.debug("{} uses export '{}'", peer, export.name());
-                session.serve();
+                Listened.run(() -> listener.connectionOpened(export.name()));
+                try {
+                    session.serve();
+                } finally {
+                    Listened.run(() -> listener.connectionClosed(export.name()));
+                }
             } catch (EOFException e) {
                 LOG.debug("{} hung up: {}", peer, e.getMessage());
             } catch (IOException | RuntimeException e) {
@@ -254,6 +266,7 @@ public final class NbdServer implements AutoCloseable {
         private final List<ListenerSpec> listeners = new ArrayList<>();
         private Optional<InFlightBudget> memory = Optional.empty();
         private Duration stallTimeout = ReplyStalls.DEFAULT_TIMEOUT;
+        private NbdServerListener listener = NbdServerListener.NONE;
 
         private Builder() {}
 
@@ -269,6 +282,12 @@ public final class NbdServer implements AutoCloseable {
         /** Disconnects a client that has not read a reply for {@code timeout} (default 30 s). */
         public Builder replyStallTimeout(Duration timeout) {
             this.stallTimeout = timeout;
+            return this;
+        }
+
+        /** Who is told of connections and requests (default: nobody). */
+        public Builder listener(NbdServerListener listener) {
+            this.listener = java.util.Objects.requireNonNull(listener, "listener");
             return this;
         }
 
@@ -297,7 +316,7 @@ public final class NbdServer implements AutoCloseable {
             if (listeners.isEmpty()) {
                 throw new IllegalStateException("an NBD server needs at least one listener");
             }
-            return new NbdServer(exports, listeners, memory.orElseGet(InFlightBudget::process), stallTimeout);
+            return new NbdServer(exports, listeners, memory.orElseGet(InFlightBudget::process), stallTimeout, listener);
         }
     }
 }

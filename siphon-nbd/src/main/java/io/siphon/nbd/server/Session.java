@@ -37,7 +37,15 @@ final class Session {
     private final Semaphore budget = new Semaphore(WireLimits.IN_FLIGHT_BUDGET_BYTES);
     private final InFlightBudget shared;
 
-    Session(Handshake.Agreement agreement, BufferPool buffers, InFlightBudget shared, ReplyStalls stalls) {
+    private final NbdServerListener listener;
+
+    Session(
+            Handshake.Agreement agreement,
+            BufferPool buffers,
+            InFlightBudget shared,
+            ReplyStalls stalls,
+            NbdServerListener listener) {
+        this.listener = listener;
         this.channel = agreement.channel();
         this.export = agreement.export();
         this.buffers = buffers;
@@ -133,8 +141,11 @@ final class Session {
     }
 
     private void runOne(Request request, CommandType type, ByteBuffer payload, int cost) {
+        long start = System.nanoTime();
         try {
-            runner.run(request, type, payload);
+            boolean ok = runner.run(request, type, payload);
+            long nanos = System.nanoTime() - start;
+            Listened.run(() -> listener.requestDone(export.name(), type, request.lengthBytes(), nanos, !ok));
         } catch (IOException e) {
             LOG.debug("reply to {} on '{}' not sent: {}", type, export.name(), e.toString());
             closeQuietly();

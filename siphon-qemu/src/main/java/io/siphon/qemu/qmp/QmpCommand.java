@@ -287,6 +287,59 @@ public sealed interface QmpCommand<R> {
         }
     }
 
+    /** {@code system_powerdown}: presses the machine's ACPI power button (qapi/machine.json). */
+    record SystemPowerdown() implements QmpCommand<Done> {
+        public String name() {
+            return "system_powerdown";
+        }
+
+        public Class<Done> replyType() {
+            return Done.class;
+        }
+    }
+
+    /** {@code cont}: runs a machine started paused ({@code -S}). */
+    record Cont() implements QmpCommand<Done> {
+        public String name() {
+            return "cont";
+        }
+
+        public Class<Done> replyType() {
+            return Done.class;
+        }
+    }
+
+    /**
+     * {@code device_add} of a virtio-blk-pci device over block node {@code drive} (qapi/qdev.json),
+     * sharing writes with the node's other user, its NBD export ({@code share-rw}).
+     */
+    record VirtioBlkAdd(String id, String drive, Optional<Integer> bootindex) implements QmpCommand<Done> {
+        public VirtioBlkAdd {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(drive, "drive");
+            Objects.requireNonNull(bootindex, "bootindex");
+        }
+
+        @Override
+        public Object arguments() {
+            ObjectNode o = QmpJson.MAPPER.createObjectNode();
+            o.put("driver", "virtio-blk-pci");
+            o.put("id", id);
+            o.put("drive", drive);
+            o.put("share-rw", true);
+            bootindex.ifPresent(i -> o.put("bootindex", i));
+            return o;
+        }
+
+        public String name() {
+            return "device_add";
+        }
+
+        public Class<Done> replyType() {
+            return Done.class;
+        }
+    }
+
     /** The reply of {@code query-version}. */
     record VersionReply(
             QemuVersion qemu, @JsonProperty("package") String packageName) {

@@ -9,6 +9,7 @@ public final class QmpEvents {
     public static final String BLOCK_JOB_ERROR = "BLOCK_JOB_ERROR";
     public static final String BLOCK_IMAGE_CORRUPTED = "BLOCK_IMAGE_CORRUPTED";
     public static final String JOB_STATUS_CHANGE = "JOB_STATUS_CHANGE";
+    public static final String SHUTDOWN = "SHUTDOWN";
 
     private QmpEvents() {}
 
@@ -24,6 +25,12 @@ public final class QmpEvents {
     /** {@code BLOCK_IMAGE_CORRUPTED}: a format driver found damaged metadata in a node. */
     public record BlockImageCorrupted(
             String device, @JsonProperty("node-name") String nodeName, String msg, boolean fatal) {}
+
+    /**
+     * {@code SHUTDOWN} (qapi/run-state.json): the machine is stopping; {@code guest} when the guest
+     * itself powered off, as opposed to a signal or QMP {@code quit}.
+     */
+    public record Shutdown(boolean guest, String reason) {}
 
     /** {@code JOB_STATUS_CHANGE}. */
     public record JobStatusChange(String id, String status) {}

@@ -1,0 +1,50 @@
+package io.siphon.cli.image;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code create -o help}: the options Siphon honours for each format, in qemu-img's layout (only
+ * those: qemu-img's others, such as encryption or data files, are refused).
+ */
+final class CreateOptionsHelp {
+    private static final Map<String, List<String[]>> OPTIONS = Map.of(
+            "qcow2",
+            List.of(
+                    new String[] {"backing_file=<str>", "File name of a base image"},
+                    new String[] {"backing_fmt=<str>", "Image format of the base image"},
+                    new String[] {"cluster_size=<size>", "qcow2 cluster size"},
+                    new String[] {"compat=<str>", "Compatibility level (v2 [0.10] or v3 [1.1])"},
+                    new String[] {"compression_type=<str>", "Compression method used for image cluster compression"},
+                    new String[] {"extended_l2=<bool (on/off)>", "Extended L2 tables (only off)"},
+                    new String[] {"lazy_refcounts=<bool (on/off)>", "Postpone refcount updates"},
+                    new String[] {"preallocation=<str>", "Preallocation mode (allowed values: off)"},
+                    new String[] {"refcount_bits=<num>", "Width of a reference count entry in bits"},
+                    new String[] {"size=<size>", "Virtual disk size"}),
+            "qed",
+            List.of(
+                    new String[] {"backing_file=<str>", "File name of a base image"},
+                    new String[] {"backing_fmt=<str>", "Image format of the base image"},
+                    new String[] {"cluster_size=<size>", "Cluster size (in bytes)"},
+                    new String[] {"size=<size>", "Virtual disk size"},
+                    new String[] {"table_size=<size>", "L1/L2 table size (in clusters)"}),
+            "raw",
+            List.<String[]>of(new String[] {"size=<size>", "Virtual disk size"}));
+
+    private CreateOptionsHelp() {}
+
+    /** Whether an {@code -o} list asks for help, as qemu-img's {@code help} and {@code ?}. */
+    static boolean asked(List<String> optionLists) {
+        return optionLists.stream().anyMatch(list -> list.equals("help") || list.equals("?"));
+    }
+
+    /** The help text for {@code format}, lines ending in newlines; empty for an unknown format. */
+    static String of(String format) {
+        StringBuilder out = new StringBuilder("Supported options:\n");
+        for (String[] option : OPTIONS.getOrDefault(format, List.of())) {
+            out.append(String.format(Locale.ROOT, "  %-22s - %s%n", option[0], option[1]));
+        }
+        return out.toString();
+    }
+}

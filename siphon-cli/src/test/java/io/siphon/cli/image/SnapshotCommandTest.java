@@ -1,0 +1,89 @@
+package io.siphon.cli.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.cli.Cli;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Internal snapshots made and deleted by {@code image snapshot} are what QEMU reads: qemu-img check
+ * finds no error or leak, qemu-img snapshot -l lists them as siphon does, and qemu-img snapshot -a
+ * brings back the data they kept.
+ */
+@Tag("interop")
+class SnapshotCommandTest extends ImageFilesTest {
+
+    private Cli.Result siphon(String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "image";
+        all[1] = "snapshot";
+        System.arraycopy(args, 0, all, 2, args.length);
+        return Cli.siphon(all);
+    }
+
+    private void assertCleanAndListedAlike(String file) throws Exception {
+        Cli.Result check = Cli.qemuImg(dir, "check", file);
+        assertEquals(0, check.status(), check.toString());
+        Cli.Result ours = siphon("-l", file);
+        assertEquals(0, ours.status(), ours.toString());
+        assertEquals(Cli.qemuImg(dir, "snapshot", "-l", file).out(), ours.out());
+    }
+
+    @Test
+    void snapshotsSiphonTakesAreRestoredByQemu() throws Exception {
+        for (String name : List.of("plain.qcow2", "compressed.qcow2")) {
+            if (name.equals("plain.qcow2")) {
+                qemuImgOk("create", "-f", "qcow2", "-o", "cluster_size=4k", path(name), "8M");
+                Cli.qemuIo(dir, "qcow2", name, "write -P 0x11 0 1M", "write -z 2M 64k", "write -P 0x12 7M 4k");
+            } else {
+                qemuImgOk("convert", "-c", "-O", "qcow2", path("plain.qcow2"), path(name));
+            }
+            assertEquals(0, siphon("-c", "kept", path(name)).status());
+            assertCleanAndListedAlike(path(name));
+            Cli.qemuIo(dir, "qcow2", name, "write -P 0x99 0 8M");
+            qemuImgOk("snapshot", "-a", "kept", path(name));
+            Cli.qemuIo(dir, "qcow2", name, "read -P 0x11 0 1M", "read -P 0 1M 6M", "read -P 0x12 7M 4k");
+            assertEquals(0, siphon("-d", "kept", path(name)).status());
+            assertCleanAndListedAlike(path(name));
+            Cli.qemuIo(dir, "qcow2", name, "read -P 0x11 0 1M", "read -P 0x12 7M 4k");
+        }
+    }
+
+    @Test
+    void snapshotsBesideQemusOnesAndDeletingThemAll() throws Exception {
+        qemuImgOk("create", "-f", "qcow2", path("mixed.qcow2"), "10M");
+        Cli.qemuIo(dir, "qcow2", "mixed.qcow2", "write -P 1 0 1M");
+        qemuImgOk("snapshot", "-c", "by-qemu", path("mixed.qcow2"));
+        Cli.qemuIo(dir, "qcow2", "mixed.qcow2", "write -P 2 512k 1M");
+        assertEquals(0, siphon("-c", "by siphon", path("mixed.qcow2")).status());
+        assertEquals(0, siphon("-c", "by-qemu", path("mixed.qcow2")).status()); // names may repeat, as in QEMU
+        assertCleanAndListedAlike(path("mixed.qcow2"));
+        Cli.Result listed = siphon("-l", path("mixed.qcow2"));
+        assertTrue(listed.out().contains("\n3         by-qemu "), listed.out());
+        for (String name : List.of("by-qemu", "by siphon", "by-qemu")) {
+            assertEquals(0, siphon("-d", name, path("mixed.qcow2")).status(), name);
+            assertCleanAndListedAlike(path("mixed.qcow2"));
+        }
+        assertEquals("", siphon("-l", path("mixed.qcow2")).out());
+        Cli.qemuIo(dir, "qcow2", "mixed.qcow2", "read -P 1 0 512k", "read -P 2 512k 1M");
+    }
+
+    @Test
+    void refusalsAreOneLineAsQemuImgs() throws Exception {
+        qemuImgOk("create", "-f", "qcow2", path("one.qcow2"), "1M");
+        for (List<String> args : List.of(List.of("-d", "nothere"), List.of("-a", "nothere"))) {
+            Cli.Result qemu = Cli.qemuImg(dir, "snapshot", args.get(0), args.get(1), path("one.qcow2"));
+            Cli.Result ours = siphon(args.get(0), args.get(1), path("one.qcow2"));
+            assertEquals(qemu.status(), ours.status(), args + ": " + ours);
+            assertEquals(1, ours.err().lines().count(), ours.err());
+        }
+        assertEquals(0, siphon("-c", "s", path("one.qcow2")).status());
+        // the snapshot shares its clusters: siphon writes no guest data into the image now
+        Cli.Result resize = Cli.siphon("image", "resize", path("one.qcow2"), "2M");
+        assertEquals(1, resize.status(), resize.toString());
+        assertTrue(resize.err().contains("snapshots"), resize.err());
+    }
+}

@@ -1,0 +1,107 @@
+package io.siphon.block.filter;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What a disk's guest asks of it, counted at the disk's front: requests started and completed, and
+ * their completion latencies in a log-linear histogram (8 buckets per power of two, so a
+ * percentile is known within about 9%). A request costs two adds and one array increment;
+ * readers take {@link Snapshot}s and compare two of them. Thread-safe.
+ */
+public final class GuestIoStats {
+    private static final int SUB_BITS = 3;
+    private static final int SUB_BUCKETS = 1 << SUB_BITS;
+    static final int BUCKETS = (64 - SUB_BITS + 1) * SUB_BUCKETS;
+
+    private final LongAdder started = new LongAdder();
+    private final LongAdder completed = new LongAdder();
+    private final AtomicLongArray latencyCounts = new AtomicLongArray(BUCKETS);
+
+    /** Counts a request that starts now. */
+    public void started() {
+        started.increment();
+    }
+
+    /** Counts a request that completed (successfully or not) after {@code latencyNanos}. */
+    public void completed(long latencyNanos) {
+        latencyCounts.incrementAndGet(bucket(Math.max(0, latencyNanos)));
+        completed.increment();
+    }
+
+    /** The counts now. */
+    public Snapshot snapshot() {
+        long[] counts = new long[BUCKETS];
+        for (int i = 0; i < BUCKETS; i++) {
+            counts[i] = latencyCounts.get(i);
+        }
+        // completed before started: a request counted between the two reads shows as in flight
+        long done = completed.sum();
+        return new Snapshot(started.sum(), done, counts);
+    }
+
+    static int bucket(long nanos) {
+        if (nanos < SUB_BUCKETS) {
+            return (int) nanos;
+        }
+        int exponent = 63 - Long.numberOfLeadingZeros(nanos); // >= SUB_BITS
+        int sub = (int) (nanos >>> (exponent - SUB_BITS)) & (SUB_BUCKETS - 1);
+        return (exponent - SUB_BITS + 1) * SUB_BUCKETS + sub;
+    }
+
+    /** The largest latency a bucket holds, in nanoseconds. */
+    static long bucketUpperNanos(int bucket) {
+        if (bucket < SUB_BUCKETS) {
+            return bucket;
+        }
+        int exponent = bucket / SUB_BUCKETS + SUB_BITS - 1;
+        long sub = bucket % SUB_BUCKETS;
+        long lower = (SUB_BUCKETS + sub) << (exponent - SUB_BITS);
+        return lower + (1L << (exponent - SUB_BITS)) - 1;
+    }
+
+    /**
+     * The guest's counts at one moment.
+     *
+     * @param started requests started so far
+     * @param completed requests completed so far
+     * @param latencyCounts completed requests per latency bucket
+     */
+    public record Snapshot(long started, long completed, long[] latencyCounts) {
+        /** Requests running at the moment of the snapshot. */
+        public long inFlight() {
+            return Math.max(0, started - completed);
+        }
+
+        /** Requests completed between {@code earlier} and this snapshot. */
+        public long completedSince(Snapshot earlier) {
+            return completed - earlier.completed;
+        }
+
+        /**
+         * The {@code quantile} (in (0, 1]) of the latencies of requests completed since {@code
+         * earlier}, in nanoseconds (the upper edge of its bucket); 0 when none completed.
+         */
+        public long latencyQuantileNanosSince(Snapshot earlier, double quantile) {
+            if (!(quantile > 0 && quantile <= 1)) {
+                throw new IllegalArgumentException("quantile must be in (0, 1], got " + quantile);
+            }
+            long total = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                total += latencyCounts[i] - earlier.latencyCounts[i];
+            }
+            if (total <= 0) {
+                return 0;
+            }
+            long rank = (long) Math.ceil(quantile * total);
+            long seen = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                seen += latencyCounts[i] - earlier.latencyCounts[i];
+                if (seen >= rank) {
+                    return bucketUpperNanos(i);
+                }
+            }
+            return bucketUpperNanos(BUCKETS - 1);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package io.siphon.blockjob;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What a pull does when a remote template stays unreachable past its read timeout: pause (status
+ * paused, an error event, the reason in the job's info) and retry the range every {@code
+ * probeInterval}, resuming by itself when the store answers; or treat it as any error (the on-error
+ * policy). Immutable.
+ *
+ * @param pause pause on an outage rather than apply the on-error policy
+ * @param probeInterval how often a paused pull tries the range again
+ */
+public record OutagePolicy(boolean pause, Duration probeInterval) {
+    /** Pause, and try again every second. */
+    public static final OutagePolicy PAUSE = new OutagePolicy(true, Duration.ofSeconds(1));
+    /** An outage is an error like any other. */
+    public static final OutagePolicy ON_ERROR = new OutagePolicy(false, Duration.ofSeconds(1));
+
+    public OutagePolicy {
+        Objects.requireNonNull(probeInterval, "probeInterval");
+        if (probeInterval.isNegative() || probeInterval.isZero()) {
+            throw new IllegalArgumentException("probe interval must be positive, got " + probeInterval);
+        }
+    }
+}
