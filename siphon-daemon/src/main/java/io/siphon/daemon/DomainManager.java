@@ -4,7 +4,6 @@ import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
-import io.siphon.api.DomainState;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.PullOrder;
@@ -167,12 +166,7 @@ final class DomainManager implements AutoCloseable {
     }
 
     private DomainInfo info(DomainDefinition definition) {
-        DomainState domainState = started.isRunning(definition.name()) ? DomainState.RUNNING : DomainState.SHUTOFF;
-        return new DomainInfo(
-                definition.name(),
-                definition.uuid(),
-                domainState,
-                definition.disks().size());
+        return definition.info(started.isRunning(definition.name()));
     }
 
     synchronized List<DiskInfo> disks(String domain) {

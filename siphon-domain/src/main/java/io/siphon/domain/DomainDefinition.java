@@ -1,5 +1,7 @@
 package io.siphon.domain;
 
+import io.siphon.api.DomainInfo;
+import io.siphon.api.DomainState;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,6 +29,11 @@ public record DomainDefinition(
     /** A disks-only domain. */
     public DomainDefinition(String name, UUID uuid, List<DiskDefinition> disks, String xml) {
         this(name, uuid, disks, Optional.empty(), xml);
+    }
+
+    /** What the API reports of this domain when it is {@code running} or not. */
+    public DomainInfo info(boolean running) {
+        return new DomainInfo(name, uuid, running ? DomainState.RUNNING : DomainState.SHUTOFF, disks.size());
     }
 
     /** The disk named by target (vda) or by source path. */

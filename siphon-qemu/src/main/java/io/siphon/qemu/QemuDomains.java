@@ -8,7 +8,6 @@ import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
-import io.siphon.api.DomainState;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.PullOrder;
@@ -154,12 +153,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
     }
 
     private DomainInfo info(DomainDefinition definition) {
-        DomainState domainState = running.containsKey(definition.name()) ? DomainState.RUNNING : DomainState.SHUTOFF;
-        return new DomainInfo(
-                definition.name(),
-                definition.uuid(),
-                domainState,
-                definition.disks().size());
+        return definition.info(running.containsKey(definition.name()));
     }
 
     @Override
