@@ -86,32 +86,7 @@ public record StreamOptions(
         }
     }
 
-    /** A pull that pauses while a remote template is unreachable. */
-    public StreamOptions(
-            long bytesPerSecond,
-            Optional<Path> base,
-            boolean keepRelative,
-            OnErrorPolicy onError,
-            long chunkBytes,
-            long stepBytes,
-            Pace pace,
-            Order order) {
-        this(bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, order, OutagePolicy.PAUSE);
-    }
-
-    /** A pull at the speed limit in offset order. */
-    public StreamOptions(
-            long bytesPerSecond,
-            Optional<Path> base,
-            boolean keepRelative,
-            OnErrorPolicy onError,
-            long chunkBytes,
-            long stepBytes,
-            OutagePolicy onOutage) {
-        this(bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, Pace.LIMIT, Order.OFFSET, onOutage);
-    }
-
-    /** A full, unlimited pull in offset order that fails on the first error. */
+    /** A full, unlimited pull in offset order that fails on the first error and pauses while a remote template is unreachable. */
     public static StreamOptions defaults() {
         return new StreamOptions(
                 0,
@@ -121,7 +96,8 @@ public record StreamOptions(
                 DEFAULT_CHUNK_BYTES,
                 DEFAULT_STEP_BYTES,
                 Pace.LIMIT,
-                Order.OFFSET);
+                Order.OFFSET,
+                OutagePolicy.PAUSE);
     }
 
     public StreamOptions withSpeed(long newBytesPerSecond) {

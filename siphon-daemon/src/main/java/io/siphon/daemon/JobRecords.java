@@ -73,7 +73,8 @@ final class JobRecords {
                     StreamOptions.Pace.parse(
                             p.getProperty("pace", defaults.pace().toString())),
                     StreamOptions.Order.parse(
-                            p.getProperty("order", defaults.order().toString()))));
+                            p.getProperty("order", defaults.order().toString())),
+                    defaults.onOutage()));
         } catch (IOException | RuntimeException e) {
             // one line naming the file and what is wrong, never a trace: a record is the daemon's own file
             LOG.warn("ignoring damaged job record {}: {}", file, IoMessages.describe(e));
