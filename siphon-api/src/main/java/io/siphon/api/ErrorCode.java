@@ -24,6 +24,8 @@ public enum ErrorCode {
     NO_SUPPORT,
     /** The connection to the daemon could not be made or was lost. */
     CONNECTION_FAILED,
+    /** The peer did not greet or answer within the connection's timeout (client side only). */
+    OPERATION_TIMEOUT,
     /** A message did not follow the control protocol (malformed JSON, oversized message). */
     PROTOCOL_ERROR,
     /** The control protocol has no such command. */

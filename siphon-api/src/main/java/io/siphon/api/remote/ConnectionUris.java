@@ -1,8 +1,12 @@
 package io.siphon.api.remote;
 
+import io.siphon.api.ErrorCode;
+import io.siphon.api.SiphonException;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -14,6 +18,28 @@ public final class ConnectionUris {
     public static boolean readOnly(URI uri) {
         String value = parameters(uri).get("readonly");
         return value != null && (value.isEmpty() || value.equals("1") || value.equals("true"));
+    }
+
+    /** How long a client waits for the greeting and for each reply when the URI names no timeout. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
+    /** {@code ?timeout=SECONDS} (a positive number, fractions allowed), else {@link #DEFAULT_TIMEOUT}. */
+    public static Duration timeout(URI uri) {
+        String text = parameters(uri).get("timeout");
+        if (text == null) {
+            return DEFAULT_TIMEOUT;
+        }
+        try {
+            BigDecimal seconds = new BigDecimal(text.strip());
+            if (seconds.signum() > 0 && seconds.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) <= 0) {
+                return Duration.ofMillis(Math.max(1, seconds.movePointRight(3).longValue()));
+            }
+        } catch (NumberFormatException e) {
+            // refused below, with the URI named
+        }
+        throw new SiphonException(
+                ErrorCode.INVALID_ARG,
+                "URI '" + uri + "': timeout '" + text + "' must be a positive number of seconds");
     }
 
     /** The query's parameters, percent-decoded; a name without {@code =} has the empty value. */

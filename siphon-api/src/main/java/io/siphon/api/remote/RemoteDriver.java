@@ -12,6 +12,7 @@ import java.net.URI;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,7 +22,8 @@ import javax.net.ssl.SSLSocket;
 /**
  * The driver that talks to a Siphon daemon over the control protocol: {@code siphon+unix:///SOCKET},
  * {@code siphon:///session} (the per-user daemon, started on demand) and {@code
- * siphon+tls://HOST:PORT/?cert=FILE&key=FILE&ca=FILE} (TCP with mutual TLS). Thread-safe.
+ * siphon+tls://HOST:PORT/?cert=FILE&key=FILE&ca=FILE} (TCP with mutual TLS); {@code ?timeout=SECONDS}
+ * (default 60) bounds the wait for the greeting and for each reply. Thread-safe.
  */
 public final class RemoteDriver implements Driver {
     @Override
@@ -32,13 +34,14 @@ public final class RemoteDriver implements Driver {
     @Override
     public DriverSession open(URI uri) {
         boolean readOnly = ConnectionUris.readOnly(uri);
+        Duration timeout = ConnectionUris.timeout(uri);
         return switch (uri.getScheme()) {
             case "siphon+unix" -> {
                 String path = uri.getPath();
                 if (path == null || path.isEmpty()) {
                     throw new SiphonException(ErrorCode.INVALID_ARG, "URI '" + uri + "' names no socket path");
                 }
-                yield openUnix(Path.of(path), readOnly);
+                yield openUnix(Path.of(path), readOnly, timeout);
             }
             case "siphon" -> {
                 if (!"/session".equals(uri.getPath())) {
@@ -48,14 +51,14 @@ public final class RemoteDriver implements Driver {
                 }
                 SessionDaemon daemon = SessionDaemon.forCurrentUser();
                 daemon.ensureRunning();
-                yield openUnix(daemon.socket(), readOnly);
+                yield openUnix(daemon.socket(), readOnly, timeout);
             }
-            default -> openTls(uri, readOnly);
+            default -> openTls(uri, readOnly, timeout);
         };
     }
 
     /** {@code siphon+tls://HOST:PORT/?cert=FILE&key=FILE&ca=FILE}: mutual TLS, the host name checked. */
-    private static DriverSession openTls(URI uri, boolean readOnly) {
+    private static DriverSession openTls(URI uri, boolean readOnly, Duration timeout) {
         if (uri.getHost() == null || uri.getPort() < 0) {
             throw new SiphonException(ErrorCode.INVALID_ARG, "URI '" + uri + "' needs HOST:PORT");
         }
@@ -77,7 +80,8 @@ public final class RemoteDriver implements Driver {
                     socket,
                     socket.getInputStream(),
                     socket.getOutputStream(),
-                    readOnly);
+                    readOnly,
+                    timeout);
         } catch (IOException e) {
             throw new SiphonException(
                     ErrorCode.CONNECTION_FAILED,
@@ -87,7 +91,7 @@ public final class RemoteDriver implements Driver {
     }
 
     /** A session over the daemon's Unix socket at {@code socket}. */
-    static DriverSession openUnix(Path socket, boolean readOnly) {
+    static DriverSession openUnix(Path socket, boolean readOnly, Duration timeout) {
         SocketChannel channel;
         try {
             channel = Connect.unix(socket);
@@ -99,6 +103,7 @@ public final class RemoteDriver implements Driver {
                 channel,
                 Channels.newInputStream(channel),
                 Channels.newOutputStream(channel),
-                readOnly);
+                readOnly,
+                timeout);
     }
 }

@@ -27,7 +27,9 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,6 +39,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -60,37 +64,78 @@ final class RemoteSession implements DriverSession {
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(
             Thread.ofVirtual().name("siphon-events").factory());
     private volatile Consumer<SiphonEvent> sink = event -> {};
+    private final CompletableFuture<Greeting> greeting = new CompletableFuture<>();
+    private final Duration timeout;
     private volatile boolean closed;
 
-    /** Reads the greeting from {@code input}; {@code readOnly} makes a read-write server read-only for this client. */
-    RemoteSession(String peer, Closeable transport, InputStream input, OutputStream output, boolean readOnly) {
+    /**
+     * Waits up to {@code timeout} for the greeting on {@code input}; {@code readOnly} makes a read-write
+     * server read-only for this client. Every call then waits up to {@code timeout} for its reply.
+     */
+    RemoteSession(
+            String peer,
+            Closeable transport,
+            InputStream input,
+            OutputStream output,
+            boolean readOnly,
+            Duration timeout) {
         this.peer = peer;
         this.transport = transport;
         this.out = output;
         this.in = new FrameReader(input);
+        this.timeout = timeout;
+        // the reader thread reads the greeting too, so that a peer that never greets cannot block us
+        Thread.ofVirtual().name("siphon-remote-reader").start(this::readLoop);
         Greeting greeting;
+        try {
+            greeting = this.greeting.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            close();
+            throw new SiphonException(
+                    ErrorCode.OPERATION_TIMEOUT, peer + " sent no greeting within " + seconds(timeout) + " s");
+        } catch (ExecutionException e) {
+            close();
+            throw e.getCause() instanceof SiphonException s
+                    ? new SiphonException(s.code(), s.getMessage(), s)
+                    : new SiphonException(ErrorCode.INTERNAL_ERROR, e.getCause().toString(), e.getCause());
+        } catch (InterruptedException e) {
+            close();
+            Thread.currentThread().interrupt();
+            throw new SiphonException(ErrorCode.OPERATION_FAILED, "interrupted waiting for the greeting of " + peer);
+        }
+        this.readOnly = readOnly || greeting.capabilities().contains("read-only");
+    }
+
+    private static String seconds(Duration d) {
+        return BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
+    }
+
+    /** Completes {@link #greeting} from the first message, or fails it. */
+    private boolean readGreeting() {
         try {
             Optional<String> first = in.next();
             if (first.isEmpty() || !(MessageCodec.decode(first.get()) instanceof Greeting g)) {
-                throw new SiphonException(ErrorCode.PROTOCOL_ERROR, peer + " did not greet with a QMP greeting");
+                greeting.completeExceptionally(
+                        new SiphonException(ErrorCode.PROTOCOL_ERROR, peer + " did not greet with a QMP greeting"));
+                return false;
             }
-            greeting = g;
+            greeting.complete(g);
+            return true;
         } catch (IOException e) {
-            closeQuietly();
-            throw new SiphonException(
-                    ErrorCode.CONNECTION_FAILED, "reading the greeting of " + peer + ": " + e.getMessage(), e);
+            greeting.completeExceptionally(new SiphonException(
+                    ErrorCode.CONNECTION_FAILED, "reading the greeting of " + peer + ": " + e.getMessage(), e));
         } catch (ProtocolException e) {
-            closeQuietly();
-            throw e.toSiphonException();
+            greeting.completeExceptionally(e.toSiphonException());
         } catch (SiphonException e) {
-            closeQuietly();
-            throw e;
+            greeting.completeExceptionally(e);
         }
-        this.readOnly = readOnly || greeting.capabilities().contains("read-only");
-        Thread.ofVirtual().name("siphon-remote-reader").start(this::readLoop);
+        return false;
     }
 
     private void readLoop() {
+        if (!readGreeting()) {
+            return;
+        }
         String why = "connection closed by " + peer;
         try {
             while (true) {
@@ -122,7 +167,8 @@ final class RemoteSession implements DriverSession {
                 .map(key -> pending.remove(key.asLong()))
                 .orElse(null);
         if (waiting == null) {
-            LOG.warn("reply from {} with an id no request has: {}", peer, id);
+            // also a reply that came after its call timed out
+            LOG.warn("reply from {} with an id no waiting request has: {}", peer, id);
         } else if (failure != null) {
             waiting.completeExceptionally(failure);
         } else {
@@ -165,7 +211,12 @@ final class RemoteSession implements DriverSession {
             throw new SiphonException(ErrorCode.CONNECTION_FAILED, "sending to " + peer + ": " + e.getMessage(), e);
         }
         try {
-            return MessageCodec.result(command, reply.get());
+            return MessageCodec.result(command, reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (TimeoutException e) {
+            pending.remove(id);
+            throw new SiphonException(
+                    ErrorCode.OPERATION_TIMEOUT,
+                    peer + " did not answer '" + command.wireName() + "' within " + seconds(timeout) + " s");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof SiphonException s) {
                 // a fresh exception so the stack shows this call, with the daemon's code and message
