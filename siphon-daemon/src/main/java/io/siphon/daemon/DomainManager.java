@@ -1,7 +1,9 @@
 package io.siphon.daemon;
 
+import io.siphon.api.BlockInfo;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
@@ -165,7 +167,59 @@ final class DomainManager implements AutoCloseable {
     }
 
     private DomainInfo info(DomainDefinition definition) {
-        return definition.info(started.isRunning(definition.name()));
+        return definitions.info(definition, started.isRunning(definition.name()));
+    }
+
+    synchronized String xmlDesc(String domain) {
+        return definitions.get(domain).xml();
+    }
+
+    synchronized void setAutostart(String domain, boolean autostart) {
+        String name = definitions.setAutostart(domain, autostart);
+        LOG.info("domain {} autostart {}", name, autostart ? "on" : "off");
+    }
+
+    /** The disk's sizes: from its open top while the domain runs, else from the file (shared, as qemu-img -U). */
+    BlockInfo blockInfo(String domain, String diskName) {
+        DiskDefinition disk;
+        Optional<RunningDisk> open;
+        synchronized (this) {
+            DomainDefinition definition = definitions.get(domain);
+            disk = definition.disk(diskName).orElseThrow(() -> StartedDomains.noDisk(definition, diskName));
+            open = started.isRunning(definition.name())
+                    ? Optional.of(started.disk(definition, diskName))
+                    : Optional.empty();
+        }
+        try {
+            return open.isPresent()
+                    ? DiskSizes.of(open.get().images().getFirst(), disk.source())
+                    : DiskSizes.offline(disk);
+        } catch (IOException e) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_FAILED,
+                    "disk " + disk.target() + ": cannot read the sizes of " + disk.source() + ": "
+                            + IoMessages.describe(e),
+                    e);
+        }
+    }
+
+    /** The guest's I/O as the disks' gates counted it since the domain started. */
+    synchronized BlockStats blockStats(String domain, Optional<String> diskName) {
+        DomainDefinition definition = definitions.get(domain);
+        if (diskName.isPresent()) {
+            definition.disk(diskName.get()).orElseThrow(() -> StartedDomains.noDisk(definition, diskName.get()));
+        }
+        List<RunningDisk> disks = started.disks(definition.name())
+                .orElseThrow(() -> new SiphonException(
+                        ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is not running"));
+        BlockStats total = BlockStats.ZERO;
+        for (RunningDisk disk : disks) {
+            if (diskName.isEmpty() || disk == started.disk(definition, diskName.get())) {
+                total = total.plus(
+                        DiskSizes.stats(disk.disk().device().guestIo().totals()));
+            }
+        }
+        return total;
     }
 
     synchronized List<DiskInfo> disks(String domain) {

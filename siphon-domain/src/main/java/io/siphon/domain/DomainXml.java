@@ -69,7 +69,12 @@ public final class DomainXml {
             uuid = UUID.randomUUID();
             Element element = document.createElement("uuid");
             element.setTextContent(uuid.toString());
-            root.insertBefore(element, firstChild(root, "name").orElseThrow().getNextSibling());
+            Node afterName = firstChild(root, "name").orElseThrow().getNextSibling();
+            // on a line of its own, indented as the name's line is, when the XML is indented
+            if (afterName instanceof org.w3c.dom.Text text && text.getData().isBlank()) {
+                root.insertBefore(document.createTextNode(text.getData()), afterName);
+            }
+            root.insertBefore(element, afterName);
             xml = write(document);
         }
         List<DiskDefinition> disks = new ArrayList<>();
