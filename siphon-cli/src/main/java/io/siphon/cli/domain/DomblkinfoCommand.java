@@ -13,13 +13,11 @@ import io.siphon.cli.view.VirshTable;
 import io.siphon.protocol.MessageCodec;
 import io.siphon.protocol.Result;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code siphon domblkinfo DOMAIN DISK|--all [--human]}: a disk's sizes, in virsh's layout. */
@@ -31,18 +29,8 @@ public final class DomblkinfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DOMAIN", description = "Domain name or UUID.")
-    String domain;
-
-    @Parameters(
-            index = "1",
-            arity = "0..1",
-            paramLabel = "DISK",
-            description = "The disk: its target (vda) or source path.")
-    Optional<String> disk = Optional.empty();
-
-    @Option(names = "--human", description = "Sizes in B, KiB, MiB, ... with three decimals.")
-    boolean human;
+    @Mixin
+    DiskQueryArguments arguments;
 
     @Option(names = "--all", description = "Every disk of the domain, as a table.")
     boolean all;
@@ -52,16 +40,16 @@ public final class DomblkinfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws CliException {
-        BlockpullCommand.exclusive("all", "device", all && disk.isPresent());
-        if (!all && disk.isEmpty()) {
+        BlockpullCommand.exclusive("all", "device", all && arguments.disk.isPresent());
+        if (!all && arguments.disk.isEmpty()) {
             throw new CliException("command 'domblkinfo' requires <device> option");
         }
         boolean json = output.json();
         PrintWriter out = spec.commandLine().getOut();
         try (Connection connection = Connections.open(spec)) {
-            Domain found = connection.lookup(domain);
+            Domain found = connection.lookup(arguments.domain);
             if (!all) {
-                BlockInfo info = found.blockInfo(disk.get());
+                BlockInfo info = found.blockInfo(arguments.disk.get());
                 if (json) {
                     OutputOption.print(out, Result.BlockInfo.of(info));
                     return 0;
@@ -97,7 +85,7 @@ public final class DomblkinfoCommand implements Callable<Integer> {
         String[] cells = new String[3];
         for (int i = 0; i < 3; i++) {
             boolean none = sizes[0] == 0 && sizes[1] == 0 && sizes[2] == 0;
-            cells[i] = none ? "-" : human ? JobProgress.prettyCapacity(sizes[i]) : Long.toString(sizes[i]);
+            cells[i] = none ? "-" : arguments.human ? JobProgress.prettyCapacity(sizes[i]) : Long.toString(sizes[i]);
         }
         return cells;
     }

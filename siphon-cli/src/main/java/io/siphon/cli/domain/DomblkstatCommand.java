@@ -7,13 +7,10 @@ import io.siphon.cli.CliException;
 import io.siphon.protocol.Result;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -29,18 +26,8 @@ public final class DomblkstatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DOMAIN", description = "Domain name or UUID.")
-    String domain;
-
-    @Parameters(
-            index = "1",
-            arity = "0..1",
-            paramLabel = "DISK",
-            description = "The disk: its target (vda) or source path; none for the totals.")
-    Optional<String> disk = Optional.empty();
-
-    @Option(names = "--human", description = "Explain each field instead of its short name.")
-    boolean human;
+    @Mixin
+    DiskQueryArguments arguments;
 
     @Mixin
     OutputOption output;
@@ -53,21 +40,22 @@ public final class DomblkstatCommand implements Callable<Integer> {
         boolean json = output.json();
         PrintWriter out = spec.commandLine().getOut();
         try (Connection connection = Connections.open(spec)) {
-            Domain found = connection.lookup(domain);
-            BlockStats stats = disk.isPresent() ? found.blockStats(disk.get()) : found.blockStats();
+            Domain found = connection.lookup(arguments.domain);
+            BlockStats stats = arguments.disk.isPresent() ? found.blockStats(arguments.disk.get()) : found.blockStats();
             if (json) {
                 OutputOption.print(out, Result.BlockStats.of(stats));
                 return 0;
             }
             // virsh names the device as it was typed, and then prints none in the human form
-            String device = disk.orElse("");
-            if (human) {
+            String device = arguments.disk.orElse("");
+            if (arguments.human) {
                 out.println("Device: " + device);
                 device = "";
             }
             for (Field field : fields(stats)) {
-                out.println(device + " " + (human ? String.format("%-31s", field.explanation()) : field.name()) + " "
-                        + field.value());
+                out.println(
+                        device + " " + (arguments.human ? String.format("%-31s", field.explanation()) : field.name())
+                                + " " + field.value());
             }
             out.println();
         }
