@@ -169,10 +169,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
         LOG.info("domain {} autostart {}", name, autostart ? "on" : "off");
     }
 
-    /**
-     * A running disk's sizes from QEMU's node of its top ({@code query-named-block-nodes}, which a
-     * storage daemon answers too, unlike {@code query-block}); a shut-off one's from qemu-img.
-     */
+    /** A running disk's sizes from QEMU ({@link DiskQueries}); a shut-off one's from qemu-img. */
     @Override
     public BlockInfo blockInfo(String domain, String diskName) {
         DiskDefinition disk;
@@ -182,21 +179,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             disk = definition.disk(diskName).orElseThrow(() -> noDisk(definition.name(), diskName));
             domainRun = Optional.ofNullable(running.get(definition.name()));
             if (domainRun.isPresent()) {
-                ChainNode top = disk(domainRun.get(), diskName).top();
-                QmpCommand.ImageReply image = Arrays.stream(
-                                domainRun.get().process().qmp().execute(new QmpCommand.QueryNamedBlockNodes(true)))
-                        .filter(n -> n.nodeName().equals(top.formatNode()) && n.image() != null)
-                        .findFirst()
-                        .map(QmpCommand.NamedNodeReply::image)
-                        .orElseThrow(() -> new SiphonException(
-                                ErrorCode.OPERATION_FAILED,
-                                "disk " + disk.target() + ": QEMU has no node " + top.formatNode()));
-                try {
-                    return new BlockInfo(image.virtualSize(), image.actualSize(), Files.size(top.path()));
-                } catch (IOException e) {
-                    throw new SiphonException(
-                            ErrorCode.OPERATION_FAILED, "disk " + disk.target() + ": " + top.path() + ": " + e, e);
-                }
+                return DiskQueries.info(domainRun.get().process().qmp(), disk(domainRun.get(), diskName));
             }
         }
         // a shut-off disk is read by qemu-img outside the lock
@@ -222,28 +205,8 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
                     "block statistics of domain '" + definition.name() + "' are not supported by the qemu driver:"
                             + " qemu-storage-daemon does not count the requests of its NBD exports");
         }
-        QmpCommand.BlockStatsReply[] backends = domainRun.process().qmp().execute(new QmpCommand.QueryBlockstats());
-        BlockStats total = BlockStats.ZERO;
-        for (QemuDisk disk : domainRun.disks()) {
-            if (diskName.isPresent() && disk != disk(domainRun, diskName.get())) {
-                continue;
-            }
-            for (QmpCommand.BlockStatsReply backend : backends) {
-                if (disk.exportedNode().equals(backend.nodeName()) && backend.qdev() != null) {
-                    QmpCommand.BlockDeviceStats s = backend.stats();
-                    total = total.plus(new BlockStats(
-                            s.rdOperations(),
-                            s.rdBytes(),
-                            s.wrOperations(),
-                            s.wrBytes(),
-                            s.flushOperations(),
-                            s.rdTotalTimeNs(),
-                            s.wrTotalTimeNs(),
-                            s.flushTotalTimeNs()));
-                }
-            }
-        }
-        return total;
+        List<QemuDisk> disks = diskName.isPresent() ? List.of(disk(domainRun, diskName.get())) : domainRun.disks();
+        return DiskQueries.stats(domainRun.process().qmp(), disks);
     }
 
     @Override
