@@ -2,7 +2,7 @@
 # (or copy it to /etc/bash_completion.d/siphon). Completes commands, options, option values
 # and file names.
 
-_siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist blockpull blockjob event uri daemon"
+_siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist domblkinfo domblkstat dumpxml autostart blockpull blockjob event uri daemon"
 _siphon_image_commands="create info check map measure compare convert rebase resize snapshot pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
@@ -24,14 +24,18 @@ _siphon_options_undefine=""
 _siphon_options_start=""
 _siphon_options_shutdown=""
 _siphon_options_destroy=""
-_siphon_options_list="--all --inactive --name --uuid"
-_siphon_options_dominfo=""
-_siphon_options_domstate=""
+_siphon_options_list="--all --inactive --name --uuid --autostart --no-autostart --output="
+_siphon_options_dominfo="--output="
+_siphon_options_domstate="--output="
 _siphon_options_uri=""
-_siphon_options_domblklist="--details"
+_siphon_options_domblklist="--details --output="
+_siphon_options_domblkinfo="--human --all --output="
+_siphon_options_domblkstat="--human --output="
+_siphon_options_dumpxml=""
+_siphon_options_autostart="--disable"
 _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --pace= --order= --wait --verbose --timeout= --async --step"
-_siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
-_siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
+_siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume --output="
+_siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp --output="
 _siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --nbd-buffer-memory= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
 # options every command takes
 _siphon_common_options="-h --help --debug --connect="
@@ -118,7 +122,7 @@ _siphon_domains() {
 # DOMAIN, then DISK (a target from domblklist), for the commands that take them
 _siphon_domain_arguments() {
     case $1 in
-        undefine|start|shutdown|destroy|dominfo|domblklist|blockpull|blockjob) ;;
+        undefine|start|shutdown|destroy|dominfo|domstate|domblklist|domblkinfo|domblkstat|dumpxml|autostart|blockpull|blockjob) ;;
         *) return 1 ;;
     esac
     local i positional=() word
@@ -134,7 +138,7 @@ _siphon_domain_arguments() {
     case ${#positional[@]} in
         1) COMPREPLY=($(compgen -W "$(_siphon_domains)" -- "$cur")) ;;
         2) case $1 in
-               blockpull|blockjob)
+               blockpull|blockjob|domblkinfo|domblkstat)
                    COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" $(_siphon_connect) domblklist "${positional[1]}" 2>/dev/null | awk 'NR > 2 && NF { print $1 }')" -- "$cur")) ;;
                *) return 1 ;;
            esac ;;

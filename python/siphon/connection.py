@@ -35,6 +35,8 @@ _LIST_FLAGS = (
     | c.VIR_CONNECT_LIST_DOMAINS_TRANSIENT
     | c.VIR_CONNECT_LIST_DOMAINS_RUNNING
     | c.VIR_CONNECT_LIST_DOMAINS_SHUTOFF
+    | c.VIR_CONNECT_LIST_DOMAINS_AUTOSTART
+    | c.VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART
 )
 
 
@@ -168,6 +170,11 @@ class virConnect:
         for info in self._call("domain-list"):
             running = info.get("state") == "running"
             if (active or inactive) and not ((active and running) or (inactive and not running)):
+                continue
+            marked = bool(info.get("autostart"))
+            with_mark = flags & c.VIR_CONNECT_LIST_DOMAINS_AUTOSTART
+            without_mark = flags & c.VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART
+            if (with_mark or without_mark) and not ((with_mark and marked) or (without_mark and not marked)):
                 continue
             out.append(self._domain(info))
         return out

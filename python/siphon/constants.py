@@ -61,8 +61,21 @@ VIR_CONNECT_LIST_DOMAINS_PERSISTENT = 4
 VIR_CONNECT_LIST_DOMAINS_TRANSIENT = 8
 VIR_CONNECT_LIST_DOMAINS_RUNNING = 16
 VIR_CONNECT_LIST_DOMAINS_SHUTOFF = 64
+VIR_CONNECT_LIST_DOMAINS_AUTOSTART = 1024
+VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART = 2048
 
-# flags of XMLDesc (accepted; the XML Siphon returns has no secrets and no live-only parts)
+# blockStatsFlags: the names of the typed statistics, and the flag every caller may pass
+VIR_DOMAIN_BLOCK_STATS_READ_REQ = "rd_operations"
+VIR_DOMAIN_BLOCK_STATS_READ_BYTES = "rd_bytes"
+VIR_DOMAIN_BLOCK_STATS_WRITE_REQ = "wr_operations"
+VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES = "wr_bytes"
+VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ = "flush_operations"
+VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES = "rd_total_times"
+VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES = "wr_total_times"
+VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES = "flush_total_times"
+VIR_TYPED_PARAM_STRING_OKAY = 4
+
+# flags of XMLDesc (accepted; the XML is the definition as stored, with no live-only parts)
 VIR_DOMAIN_XML_SECURE = 1
 VIR_DOMAIN_XML_INACTIVE = 2
 

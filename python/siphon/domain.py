@@ -1,7 +1,6 @@
 """virDomain: a defined domain of one connection, with libvirt-python's names and signatures."""
 
 import uuid as uuidlib
-from xml.sax.saxutils import quoteattr, escape
 
 from . import constants as c
 from .errors import error, unsupported_flags
@@ -108,30 +107,54 @@ class virDomain:
         return 0
 
     def XMLDesc(self, flags=0):
-        """The domain's XML as Siphon knows it: name, UUID and file disks (what the daemon keeps of a definition)."""
+        """The domain's XML as it was defined, with what Siphon does not use kept (virDomainGetXMLDesc)."""
         check_flags("XMLDesc", flags, c.VIR_DOMAIN_XML_SECURE | c.VIR_DOMAIN_XML_INACTIVE, "virDomainGetXMLDesc")
-        info = self._info()
-        lines = [
-            '<domain type="siphon">',
-            "  <name>%s</name>" % escape(info["name"]),
-            "  <uuid>%s</uuid>" % escape(info["uuid"]),
-            "  <devices>",
-        ]
-        for disk in self._call("domain-disks"):
-            driver = '<driver name="siphon"'
-            if disk.get("format"):
-                driver += " type=%s" % quoteattr(disk["format"])
-            if disk.get("copy-on-read"):
-                driver += ' copy_on_read="on"'
-            lines.append('    <disk type="file" device="disk">')
-            lines.append("      %s/>" % driver)
-            lines.append("      <source file=%s/>" % quoteattr(disk["source"]))
-            lines.append("      <target dev=%s/>" % quoteattr(disk["target"]))
-            if disk.get("read-only"):
-                lines.append("      <readonly/>")
-            lines.append("    </disk>")
-        lines += ["  </devices>", "</domain>", ""]
-        return "\n".join(lines)
+        return self._call("domain-xml-desc")["xml"]
+
+    def autostart(self):
+        """1 when the domain starts with its daemon, else 0 (virDomainGetAutostart)."""
+        return 1 if self._info().get("autostart") else 0
+
+    def setAutostart(self, autostart):
+        """Marks the domain to start with its daemon (a true int), or not (virDomainSetAutostart)."""
+        check_type("setAutostart", "autostart", autostart, int, "int")
+        self._call("domain-set-autostart", autostart=bool(autostart))
+        return 0
+
+    # --- disk sizes and statistics ---
+
+    def blockInfo(self, path, flags=0):
+        """``[capacity, allocation, physical]`` of the disk in bytes, running or not (virDomainGetBlockInfo)."""
+        path = self._disk("blockInfo", path)
+        check_flags("blockInfo", flags, 0, "virDomainGetBlockInfo")
+        info = self._call("block-info", disk=path)
+        return [info["capacity"], info["allocation"], info["physical"]]
+
+    def _stats(self, function: str, path) -> dict:
+        check_type(function, "path", path, str, "str")
+        # libvirt's empty path: the totals over every disk
+        return self._call("block-stats", **({"disk": path} if path else {}))
+
+    def blockStats(self, path):
+        """``(rd_req, rd_bytes, wr_req, wr_bytes, errs)`` since the domain started; errs is -1, as
+        libvirt's qemu driver reports it (not counted)."""
+        s = self._stats("blockStats", path)
+        return (s["rd-operations"], s["rd-bytes"], s["wr-operations"], s["wr-bytes"], -1)
+
+    def blockStatsFlags(self, path, flags=0):
+        """The typed block statistics by libvirt's VIR_DOMAIN_BLOCK_STATS_* names (times in ns)."""
+        check_flags("blockStatsFlags", flags, c.VIR_TYPED_PARAM_STRING_OKAY, "virDomainBlockStatsFlags")
+        s = self._stats("blockStatsFlags", path)
+        return {
+            c.VIR_DOMAIN_BLOCK_STATS_READ_REQ: s["rd-operations"],
+            c.VIR_DOMAIN_BLOCK_STATS_READ_BYTES: s["rd-bytes"],
+            c.VIR_DOMAIN_BLOCK_STATS_WRITE_REQ: s["wr-operations"],
+            c.VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES: s["wr-bytes"],
+            c.VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ: s["flush-operations"],
+            c.VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES: s["rd-total-times"],
+            c.VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES: s["wr-total-times"],
+            c.VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES: s["flush-total-times"],
+        }
 
     # --- the block-job family ---
 

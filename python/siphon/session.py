@@ -22,7 +22,16 @@ POLL_SECONDS = 0.5
 
 # commands allowed on a read-only connection (Command.isQuery in the Java protocol module)
 QUERIES = frozenset(
-    ("qmp_capabilities", "domain-list", "domain-info", "domain-disks", "block-job-info")
+    (
+        "qmp_capabilities",
+        "domain-list",
+        "domain-info",
+        "domain-disks",
+        "domain-xml-desc",
+        "block-info",
+        "block-stats",
+        "block-job-info",
+    )
 )
 
 

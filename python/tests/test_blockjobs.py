@@ -193,10 +193,72 @@ class DomainTest(DaemonTest):
         xml = self.dom.XMLDesc()
         self.assertIn("<name>%s</name>" % self.dom.name(), xml)
         self.assertIn("<uuid>%s</uuid>" % self.dom.UUIDString(), xml)
-        self.assertIn('copy_on_read="on"', xml)
+        self.assertIn("copy_on_read='on'", xml)
         again = self.conn.defineXML(xml)
         self.assertEqual(self.dom.UUIDString(), again.UUIDString())
         self.assertEqual(xml, again.XMLDesc())
+
+    def test_xml_desc_is_the_definition_as_written_with_its_uuid(self):
+        image = template(os.path.join(self.dir, "kept.qcow2"), 1, 0)
+        written = domain_xml("kept", image).replace(
+            "  </devices>", "    <graphics type='vnc' port='-1'/>\n    <rng model='virtio'/>\n  </devices>"
+        )
+        dom = self.conn.defineXML(written)
+        self.addCleanup(dom.undefine)
+        name_line = "  <name>kept</name>\n"
+        self.assertEqual(
+            written.replace(name_line, name_line + "  <uuid>%s</uuid>\n" % dom.UUIDString()), dom.XMLDesc()
+        )
+
+    def test_block_info_gives_capacity_allocation_and_physical(self):
+        image = os.path.join(self.dir, "disk.qcow2")
+        stat = os.stat(image)
+        expected = [1 * MIB, stat.st_blocks * 512, stat.st_size]
+        self.assertEqual(expected, self.dom.blockInfo("vda"))
+        self.dom.create()
+        self.addCleanup(self.dom.destroy)
+        self.assertEqual(expected, self.dom.blockInfo(image))
+        with self.assertRaises(siphon.libvirtError) as raised:
+            self.dom.blockInfo("vdz")
+        self.assertEqual(siphon.VIR_ERR_INVALID_ARG, raised.exception.get_error_code())
+
+    def test_block_stats_count_the_requests_on_the_export(self):
+        with self.assertRaises(siphon.libvirtError) as raised:
+            self.dom.blockStats("vda")
+        self.assertEqual(siphon.VIR_ERR_OPERATION_INVALID, raised.exception.get_error_code())
+        self.dom.create()
+        self.addCleanup(self.dom.destroy)
+        nbd = self.dom._call("domain-disks")[0]["nbd-uri"]
+        run("qemu-io", "-f", "raw", "-c", "write -P 7 0 4k", "-c", "read 0 8k", nbd)
+        self.assertEqual((1, 8192, 1, 4096, -1), self.dom.blockStats("vda"))
+        self.assertEqual(self.dom.blockStats("vda"), self.dom.blockStats(""), "one disk: the totals are its counts")
+        typed = self.dom.blockStatsFlags("vda")
+        self.assertEqual(
+            {
+                "rd_operations", "rd_bytes", "wr_operations", "wr_bytes", "flush_operations",
+                "rd_total_times", "wr_total_times", "flush_total_times",
+            },
+            set(typed),
+        )
+        self.assertEqual((1, 8192, 1, 4096), (
+            typed[siphon.VIR_DOMAIN_BLOCK_STATS_READ_REQ], typed[siphon.VIR_DOMAIN_BLOCK_STATS_READ_BYTES],
+            typed[siphon.VIR_DOMAIN_BLOCK_STATS_WRITE_REQ], typed[siphon.VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES],
+        ))
+        self.assertGreater(typed[siphon.VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES], 0)
+
+    def test_autostart_is_marked_and_filters_the_list(self):
+        name = self.dom.name()
+        names = lambda flags: [d.name() for d in self.conn.listAllDomains(flags)]  # noqa: E731
+        self.assertEqual(0, self.dom.autostart())
+        self.assertIn(name, names(siphon.VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART))
+        self.assertEqual(0, self.dom.setAutostart(1))
+        self.assertEqual(1, self.dom.autostart())
+        self.assertIn(name, names(siphon.VIR_CONNECT_LIST_DOMAINS_AUTOSTART))
+        self.assertNotIn(name, names(siphon.VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART))
+        self.dom.setAutostart(0)
+        self.assertEqual(0, self.dom.autostart())
+        self.assertNotIn(name, names(siphon.VIR_CONNECT_LIST_DOMAINS_AUTOSTART))
+        self.assertRaises(TypeError, self.dom.setAutostart, "yes")
 
     def test_callbacks_for_one_domain_see_only_that_domain_and_stop_when_deregistered(self):
         mine, everyone = Events(self.conn, self.dom), Events(self.conn)

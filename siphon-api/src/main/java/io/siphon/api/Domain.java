@@ -35,6 +35,36 @@ public final class Domain {
         return session.disks(name);
     }
 
+    /** The domain's XML as defined, with what Siphon does not use kept; {@code virDomainGetXMLDesc}. */
+    public String xmlDesc() {
+        return session.xmlDesc(name);
+    }
+
+    /** Whether the domain starts when its daemon starts; {@code virDomainGetAutostart}. */
+    public boolean autostart() {
+        return info().autostart();
+    }
+
+    /** Marks the domain to start, or not, when its daemon starts; {@code virDomainSetAutostart}. */
+    public void setAutostart(boolean autostart) {
+        session.setAutostart(name, autostart);
+    }
+
+    /** The disk's capacity, allocation and physical size; {@code virDomainGetBlockInfo}. */
+    public BlockInfo blockInfo(String disk) {
+        return session.blockInfo(name, disk(disk));
+    }
+
+    /** The guest's I/O on the disk since the domain started; {@code virDomainBlockStatsFlags}. */
+    public BlockStats blockStats(String disk) {
+        return session.blockStats(name, Optional.of(disk(disk)));
+    }
+
+    /** The guest's I/O on all the domain's disks since it started (libvirt's empty path). */
+    public BlockStats blockStats() {
+        return session.blockStats(name, Optional.empty());
+    }
+
     /** Opens the chains, takes the image locks and exports every disk over NBD. */
     public void start() {
         session.start(name);

@@ -10,8 +10,9 @@ import java.util.UUID;
  * @param uuid the domain's unique UUID
  * @param state shut off or running
  * @param diskCount number of disks in the definition
+ * @param autostart whether the domain starts when its daemon starts
  */
-public record DomainInfo(String name, UUID uuid, DomainState state, int diskCount) {
+public record DomainInfo(String name, UUID uuid, DomainState state, int diskCount, boolean autostart) {
     public DomainInfo {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(uuid, "uuid");
@@ -19,5 +20,10 @@ public record DomainInfo(String name, UUID uuid, DomainState state, int diskCoun
         if (diskCount < 0) {
             throw new IllegalArgumentException("diskCount " + diskCount + " < 0");
         }
+    }
+
+    /** A domain that is not marked autostart. */
+    public DomainInfo(String name, UUID uuid, DomainState state, int diskCount) {
+        this(name, uuid, state, diskCount, false);
     }
 }

@@ -72,6 +72,23 @@ public sealed interface Command<R extends Result> {
     @JsonTypeName("domain-disks")
     record DomainDisks(@JsonProperty(required = true) String domain) implements Query<Result.Disks> {}
 
+    @JsonTypeName("domain-xml-desc")
+    record DomainXmlDesc(@JsonProperty(required = true) String domain) implements Query<Result.Xml> {}
+
+    @JsonTypeName("domain-set-autostart")
+    record DomainSetAutostart(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) boolean autostart) implements Command<Result.None> {}
+
+    @JsonTypeName("block-info")
+    record BlockInfo(
+            @JsonProperty(required = true) String domain,
+            @JsonProperty(required = true) String disk) implements Query<Result.BlockInfo> {}
+
+    /** {@code disk} null (left out): the totals over every disk of the domain. */
+    @JsonTypeName("block-stats")
+    record BlockStats(@JsonProperty(required = true) String domain, String disk) implements Query<Result.BlockStats> {}
+
     /**
      * {@code base} is null for a full pull; {@code bandwidthBytes} in bytes per second, 0 unlimited;
      * {@code pace} and {@code order} are optional (null: limit, offset), so older clients still work.

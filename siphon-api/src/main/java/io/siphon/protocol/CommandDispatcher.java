@@ -54,6 +54,14 @@ public final class CommandDispatcher {
                 yield none;
             }
             case Command.DomainDisks c -> Result.Disks.of(session.disks(c.domain()));
+            case Command.DomainXmlDesc c -> new Result.Xml(session.xmlDesc(c.domain()));
+            case Command.DomainSetAutostart c -> {
+                session.setAutostart(c.domain(), c.autostart());
+                yield none;
+            }
+            case Command.BlockInfo c -> Result.BlockInfo.of(session.blockInfo(c.domain(), c.disk()));
+            case Command.BlockStats c ->
+                Result.BlockStats.of(session.blockStats(c.domain(), Optional.ofNullable(c.disk())));
             case Command.BlockPull c -> {
                 session.blockPull(
                         c.domain(),

@@ -139,6 +139,11 @@ public final class MessageCodec {
         }
     }
 
+    /** {@code result} as the JSON a reply carries in {@code "return"} (what {@code --output=json} prints). */
+    public static JsonNode tree(Result result) {
+        return MAPPER.valueToTree(result);
+    }
+
     /** The reply carrying {@code result}. */
     public static Reply reply(Result result, Optional<JsonNode> id) {
         return new Reply(MAPPER.valueToTree(result), id);

@@ -26,14 +26,64 @@ public sealed interface Result {
         public static final None INSTANCE = new None();
     }
 
-    /** Domain info. */
-    record Domain(String name, UUID uuid, DomainState state, int disks) implements Result {
+    /** Domain info; {@code autostart} is false from a daemon that predates it. */
+    record Domain(String name, UUID uuid, DomainState state, int disks, boolean autostart) implements Result {
         public static Domain of(DomainInfo info) {
-            return new Domain(info.name(), info.uuid(), info.state(), info.diskCount());
+            return new Domain(info.name(), info.uuid(), info.state(), info.diskCount(), info.autostart());
         }
 
         public DomainInfo toApi() {
-            return new DomainInfo(name, uuid, state, disks);
+            return new DomainInfo(name, uuid, state, disks, autostart);
+        }
+    }
+
+    /** A domain's XML as defined. */
+    record Xml(String xml) implements Result {}
+
+    /** A disk's sizes in bytes. */
+    record BlockInfo(long capacity, long allocation, long physical) implements Result {
+        public static BlockInfo of(io.siphon.api.BlockInfo info) {
+            return new BlockInfo(info.capacityBytes(), info.allocationBytes(), info.physicalBytes());
+        }
+
+        public io.siphon.api.BlockInfo toApi() {
+            return new io.siphon.api.BlockInfo(capacity, allocation, physical);
+        }
+    }
+
+    /** A disk's I/O counters, named as libvirt's typed block stats; times in nanoseconds. */
+    record BlockStats(
+            long rdOperations,
+            long rdBytes,
+            long wrOperations,
+            long wrBytes,
+            long flushOperations,
+            long rdTotalTimes,
+            long wrTotalTimes,
+            long flushTotalTimes)
+            implements Result {
+        public static BlockStats of(io.siphon.api.BlockStats s) {
+            return new BlockStats(
+                    s.readRequests(),
+                    s.readBytes(),
+                    s.writeRequests(),
+                    s.writeBytes(),
+                    s.flushRequests(),
+                    s.readTotalNanos(),
+                    s.writeTotalNanos(),
+                    s.flushTotalNanos());
+        }
+
+        public io.siphon.api.BlockStats toApi() {
+            return new io.siphon.api.BlockStats(
+                    rdOperations,
+                    rdBytes,
+                    wrOperations,
+                    wrBytes,
+                    flushOperations,
+                    rdTotalTimes,
+                    wrTotalTimes,
+                    flushTotalTimes);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.siphon.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,6 +95,36 @@ class MessageCodecTest {
                         + "\"bandwidth-bytes\":0,\"keep-relative\":false,\"pace\":\"guest\",\"order\":\"profile\"},"
                         + "\"id\":2}",
                 MessageCodec.encode(paced));
+    }
+
+    @Test
+    void theDiskQueriesAndAutostartHaveTheirWireForms() throws Exception {
+        Request totals =
+                (Request) MessageCodec.decode("{\"execute\":\"block-stats\",\"arguments\":{\"domain\":\"web\"}}");
+        assertEquals(new Command.BlockStats("web", null), totals.command());
+        assertTrue(totals.command().isQuery(), "statistics are a query, allowed read-only");
+        assertEquals(
+                "{\"execute\":\"domain-set-autostart\",\"arguments\":{\"domain\":\"web\",\"autostart\":true}}",
+                MessageCodec.encode(new Request(new Command.DomainSetAutostart("web", true), Optional.empty())));
+        ProtocolException notBool = assertThrows(
+                ProtocolException.class,
+                () -> MessageCodec.decode("{\"execute\":\"domain-set-autostart\",\"arguments\":{\"domain\":\"web\","
+                        + "\"autostart\":\"yes\"}}"));
+        assertTrue(notBool.getMessage().contains("'autostart' must be true or false"), notBool.getMessage());
+        Reply stats =
+                (Reply) MessageCodec.decode("{\"return\":{\"rd-operations\":1,\"rd-bytes\":512,\"wr-operations\":2,"
+                        + "\"wr-bytes\":1024,\"flush-operations\":3,\"rd-total-times\":4,\"wr-total-times\":5,"
+                        + "\"flush-total-times\":6}}");
+        assertEquals(
+                new io.siphon.api.BlockStats(1, 512, 2, 1024, 3, 4, 5, 6),
+                MessageCodec.result(new Command.BlockStats("web", "vda"), stats).toApi());
+        Reply older = (Reply) MessageCodec.decode("{\"return\":{\"name\":\"web\",\"uuid\":\""
+                + java.util.UUID.randomUUID() + "\",\"state\":\"running\",\"disks\":1}}");
+        assertFalse(
+                MessageCodec.result(new Command.DomainInfo("web"), older)
+                        .toApi()
+                        .autostart(),
+                "a daemon that predates autostart marks none");
     }
 
     @Test

@@ -1,14 +1,18 @@
 package io.siphon.cli;
 
 import io.siphon.cli.demo.DemoCommand;
+import io.siphon.cli.domain.AutostartCommand;
 import io.siphon.cli.domain.BlockjobCommand;
 import io.siphon.cli.domain.BlockpullCommand;
 import io.siphon.cli.domain.Connections;
 import io.siphon.cli.domain.DefineCommand;
 import io.siphon.cli.domain.DestroyCommand;
+import io.siphon.cli.domain.DomblkinfoCommand;
 import io.siphon.cli.domain.DomblklistCommand;
+import io.siphon.cli.domain.DomblkstatCommand;
 import io.siphon.cli.domain.DominfoCommand;
 import io.siphon.cli.domain.DomstateCommand;
+import io.siphon.cli.domain.DumpxmlCommand;
 import io.siphon.cli.domain.EventCommand;
 import io.siphon.cli.domain.ListCommand;
 import io.siphon.cli.domain.ShutdownCommand;
@@ -37,6 +41,10 @@ import picocli.CommandLine.ScopeType;
             DominfoCommand.class,
             DomstateCommand.class,
             DomblklistCommand.class,
+            DomblkinfoCommand.class,
+            DomblkstatCommand.class,
+            DumpxmlCommand.class,
+            AutostartCommand.class,
             BlockpullCommand.class,
             BlockjobCommand.class,
             EventCommand.class,

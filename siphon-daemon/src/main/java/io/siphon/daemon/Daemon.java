@@ -111,7 +111,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Runs {@code driver} ({@code embedded}, {@code qemu}) on {@code stateDir}, writes this process's pid to {@code stateDir/daemon.pid} and starts serving {@code stateDir} on {@code socket} (default {@code stateDir/siphon.sock}) and
+     * Runs {@code driver} ({@code embedded}, {@code qemu}) on {@code stateDir}, writes this process's pid to {@code stateDir/daemon.pid}, starts the domains marked autostart and starts serving {@code stateDir} on {@code socket} (default {@code stateDir/siphon.sock}) and
      * the read-only {@code roSocket} (default {@code stateDir/siphon-ro.sock}).
      */
     public static Daemon start(
@@ -125,6 +125,8 @@ public final class Daemon implements AutoCloseable {
             // written under the state lock, before clients can connect: it lets a user stop the daemon
             Files.writeString(
                     stateDir.resolve("daemon.pid"), ProcessHandle.current().pid() + "\n");
+            // before any client connects, as libvirtd starts its autostart domains
+            Autostart.run(sessions);
             servers.add(
                     ControlServer.listen(socket.orElse(stateDir.resolve("siphon.sock")), sessions, false, counters));
             servers.add(ControlServer.listen(

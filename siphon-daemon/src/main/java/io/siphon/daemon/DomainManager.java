@@ -1,7 +1,9 @@
 package io.siphon.daemon;
 
+import io.siphon.api.BlockInfo;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
@@ -11,7 +13,6 @@ import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.daemon.vm.DomainMachine;
-import io.siphon.daemon.vm.NbdDrive;
 import io.siphon.domain.DiskDefinition;
 import io.siphon.domain.DomainDefinition;
 import io.siphon.domain.DomainDefinitions;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The hypervisor role: the domains defined in a state directory ({@link DomainDefinitions}), the
  * runtime of those started ({@link StartedDomains}), their disks' pulls ({@link DiskPulls}) and the
- * VMs of those that describe a machine ({@link DomainMachine}), with the lifecycle and job events.
+ * VMs of those that describe a machine ({@link DomainMachines}), with the lifecycle and job events.
  * A VM outlives the daemon: at an exit it is left running, and the next daemon on the directory
  * serves its disks again and takes it over. Thread-safe: definitions and starts and stops are serialized
  * on this object; waits for jobs happen outside it, so that a job ending (on its own thread) never
@@ -48,8 +49,7 @@ final class DomainManager implements AutoCloseable {
     private final StartedDomains started;
     private final DiskPulls pulls;
     private final AccessProfiles profiles;
-    private final Path run;
-    private final Map<String, DomainMachine> machines = new HashMap<>();
+    private final DomainMachines machines;
     private final EventHub events = new EventHub();
     private final DiskOpener opener;
     private final Map<String, PendingStart> pendingStarts = new HashMap<>();
@@ -58,8 +58,9 @@ final class DomainManager implements AutoCloseable {
         this.state = state;
         this.opener = opener;
         this.definitions = DomainDefinitions.load(state);
-        this.run = state.subdirectory("run");
+        Path run = state.subdirectory("run");
         this.started = new StartedDomains(run);
+        this.machines = new DomainMachines(run, this::machineEnded);
         this.profiles = new AccessProfiles(state, AccessProfiles.DEFAULT_RECORDING);
         this.pulls = new DiskPulls(new JobRecords(state), profiles, events);
     }
@@ -166,7 +167,59 @@ final class DomainManager implements AutoCloseable {
     }
 
     private DomainInfo info(DomainDefinition definition) {
-        return definition.info(started.isRunning(definition.name()));
+        return definitions.info(definition, started.isRunning(definition.name()));
+    }
+
+    synchronized String xmlDesc(String domain) {
+        return definitions.get(domain).xml();
+    }
+
+    synchronized void setAutostart(String domain, boolean autostart) {
+        String name = definitions.setAutostart(domain, autostart);
+        LOG.info("domain {} autostart {}", name, autostart ? "on" : "off");
+    }
+
+    /** The disk's sizes: from its open top while the domain runs, else from the file (shared, as qemu-img -U). */
+    BlockInfo blockInfo(String domain, String diskName) {
+        DiskDefinition disk;
+        Optional<RunningDisk> open;
+        synchronized (this) {
+            DomainDefinition definition = definitions.get(domain);
+            disk = definition.disk(diskName).orElseThrow(() -> StartedDomains.noDisk(definition, diskName));
+            open = started.isRunning(definition.name())
+                    ? Optional.of(started.disk(definition, diskName))
+                    : Optional.empty();
+        }
+        try {
+            return open.isPresent()
+                    ? DiskSizes.of(open.get().images().getFirst(), disk.source())
+                    : DiskSizes.offline(disk);
+        } catch (IOException e) {
+            throw new SiphonException(
+                    ErrorCode.OPERATION_FAILED,
+                    "disk " + disk.target() + ": cannot read the sizes of " + disk.source() + ": "
+                            + IoMessages.describe(e),
+                    e);
+        }
+    }
+
+    /** The guest's I/O as the disks' gates counted it since the domain started. */
+    synchronized BlockStats blockStats(String domain, Optional<String> diskName) {
+        DomainDefinition definition = definitions.get(domain);
+        if (diskName.isPresent()) {
+            definition.disk(diskName.get()).orElseThrow(() -> StartedDomains.noDisk(definition, diskName.get()));
+        }
+        List<RunningDisk> disks = started.disks(definition.name())
+                .orElseThrow(() -> new SiphonException(
+                        ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is not running"));
+        BlockStats total = BlockStats.ZERO;
+        for (RunningDisk disk : disks) {
+            if (diskName.isEmpty() || disk == started.disk(definition, diskName.get())) {
+                total = total.plus(
+                        DiskSizes.stats(disk.disk().device().guestIo().totals()));
+            }
+        }
+        return total;
     }
 
     synchronized List<DiskInfo> disks(String domain) {
@@ -213,11 +266,7 @@ final class DomainManager implements AutoCloseable {
             if (started.isStarting(name)) {
                 throw new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is being started");
             }
-            try {
-                command = definition.machine().map(MachineCommand::prepare);
-            } catch (SiphonException e) {
-                throw new SiphonException(e.code(), "cannot start domain '" + name + "': " + e.getMessage(), e);
-            }
+            command = DomainMachines.prepare(definition);
             started.reserve(definition);
             pending = PendingStart.begin(definition, opener);
             pendingStarts.put(name, pending);
@@ -254,44 +303,23 @@ final class DomainManager implements AutoCloseable {
 
     /** Launches the machine of a domain whose disks are committed; a failure closes them again. */
     private void launch(DomainDefinition definition, MachineCommand command, List<RunningDisk> disks) {
-        String name = definition.name();
         try {
-            watch(DomainMachine.launch(name, definition.machine().orElseThrow(), command, drives(disks), run));
+            machines.launch(definition, command, disks, started.nbdSocket());
         } catch (RuntimeException e) {
             try {
-                started.stop(name, disks, false);
+                started.stop(definition.name(), disks, false);
             } catch (IOException closeFailure) {
                 e.addSuppressed(closeFailure);
             }
-            throw new SiphonException(
-                    ErrorCode.OPERATION_FAILED, "cannot start domain '" + name + "': " + e.getMessage(), e);
+            throw e;
         }
-    }
-
-    private List<NbdDrive> drives(List<RunningDisk> disks) {
-        return disks.stream()
-                .map(d -> new NbdDrive(
-                        d.target(),
-                        started.nbdSocket(),
-                        DiskExports.exportName(d.domain(), d.target()),
-                        d.definition().readOnly()))
-                .toList();
-    }
-
-    /** Records a running machine and stops its domain when it ends without being asked to. */
-    private void watch(DomainMachine machine) {
-        machines.put(machine.domain(), machine);
-        machine.ended()
-                .thenAccept(exit -> Thread.ofVirtual()
-                        .name("machine-ended-" + machine.domain())
-                        .start(() -> machineEnded(machine, exit)));
     }
 
     private void machineEnded(DomainMachine machine, Machine.Exit exit) {
         String name = machine.domain();
         List<RunningDisk> disks;
         synchronized (this) {
-            if (machine.isStopping() || machines.get(name) != machine) {
+            if (!machines.endedByItself(machine)) {
                 return;
             }
             disks = started.disks(name).orElse(List.of());
@@ -316,10 +344,7 @@ final class DomainManager implements AutoCloseable {
      */
     private synchronized void adoptMachines() {
         for (DomainDefinition definition : definitions.list()) {
-            if (definition.machine().isEmpty()) {
-                continue;
-            }
-            Optional<DomainMachine> machine = DomainMachine.reattach(definition.name(), run);
+            Optional<DomainMachine> machine = machines.reattach(definition);
             if (machine.isEmpty()) {
                 continue;
             }
@@ -334,7 +359,7 @@ final class DomainManager implements AutoCloseable {
                         e.getMessage());
                 continue;
             }
-            watch(machine.get());
+            machines.watch(machine.get());
             LOG.info(
                     "domain {}: took over machine pid {}",
                     definition.name(),
@@ -382,15 +407,9 @@ final class DomainManager implements AutoCloseable {
             disks = started.disks(name)
                     .orElseThrow(() ->
                             new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' is not running"));
-            machine = Optional.ofNullable(machines.get(name));
+            machine = machines.get(name);
         }
-        if (machine.isPresent()) {
-            if (flush) {
-                machine.get().shutdown(Machine.shutdownTimeout());
-            } else {
-                machine.get().destroy();
-            }
-        }
+        machine.ifPresent(m -> DomainMachines.stop(m, flush));
         finishStop(name, disks, flush, flush ? LifecycleEvent.Kind.SHUTDOWN : LifecycleEvent.Kind.DESTROYED);
     }
 
@@ -504,7 +523,7 @@ final class DomainManager implements AutoCloseable {
         for (String name : names) {
             Optional<DomainMachine> machine;
             synchronized (this) {
-                machine = Optional.ofNullable(machines.remove(name));
+                machine = machines.remove(name);
             }
             machine.ifPresent(DomainMachine::detach);
             try {

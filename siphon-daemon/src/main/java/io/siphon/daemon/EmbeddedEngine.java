@@ -1,7 +1,9 @@
 package io.siphon.daemon;
 
+import io.siphon.api.BlockInfo;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.PullOrder;
@@ -67,6 +69,26 @@ record EmbeddedEngine(DomainManager manager) implements DomainEngine {
     @Override
     public List<DiskInfo> disks(String domain) {
         return manager.disks(domain);
+    }
+
+    @Override
+    public String xmlDesc(String domain) {
+        return manager.xmlDesc(domain);
+    }
+
+    @Override
+    public void setAutostart(String domain, boolean autostart) {
+        manager.setAutostart(domain, autostart);
+    }
+
+    @Override
+    public BlockInfo blockInfo(String domain, String disk) {
+        return manager.blockInfo(domain, disk);
+    }
+
+    @Override
+    public BlockStats blockStats(String domain, Optional<String> disk) {
+        return manager.blockStats(domain, disk);
     }
 
     @Override

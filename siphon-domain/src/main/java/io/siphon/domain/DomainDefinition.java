@@ -31,9 +31,9 @@ public record DomainDefinition(
         this(name, uuid, disks, Optional.empty(), xml);
     }
 
-    /** What the API reports of this domain when it is {@code running} or not. */
-    public DomainInfo info(boolean running) {
-        return new DomainInfo(name, uuid, running ? DomainState.RUNNING : DomainState.SHUTOFF, disks.size());
+    /** What the API reports of this domain when it is {@code running} or not, and marked {@code autostart}. */
+    public DomainInfo info(boolean running, boolean autostart) {
+        return new DomainInfo(name, uuid, running ? DomainState.RUNNING : DomainState.SHUTOFF, disks.size(), autostart);
     }
 
     /** The disk named by target (vda) or by source path. */

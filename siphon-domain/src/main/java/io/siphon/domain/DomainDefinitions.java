@@ -1,5 +1,6 @@
 package io.siphon.domain;
 
+import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import java.io.IOException;
@@ -7,8 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -16,14 +19,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The domains defined in a {@link StateDirectory} ({@code domains/NAME.xml}), found by name or
- * UUID; a definition is on disk before it is visible. Thread-safe: calls are serialized on this
- * object.
+ * UUID; a definition is on disk before it is visible. A domain marked autostart has, as in
+ * libvirt, a symbolic link {@code autostart/NAME.xml} to its definition. Thread-safe: calls are
+ * serialized on this object.
  */
 public final class DomainDefinitions {
     private static final Logger LOG = LoggerFactory.getLogger(DomainDefinitions.class);
 
     private final StateDirectory state;
     private final Map<String, DomainDefinition> byName = new TreeMap<>();
+    private final Set<String> autostart = new HashSet<>();
 
     private DomainDefinitions(StateDirectory state) {
         this.state = state;
@@ -53,6 +58,11 @@ public final class DomainDefinitions {
                     ErrorCode.OPERATION_FAILED,
                     "cannot read domains in " + state.root() + ": " + IoMessages.describe(e),
                     e);
+        }
+        for (String name : definitions.byName.keySet()) {
+            if (Files.isSymbolicLink(definitions.autostartLink(name))) {
+                definitions.autostart.add(name);
+            }
         }
         return definitions;
     }
@@ -108,11 +118,52 @@ public final class DomainDefinitions {
             throw new SiphonException(ErrorCode.NO_DOMAIN, "no domain with name '" + name + "'");
         }
         try {
+            Files.deleteIfExists(autostartLink(name));
             Files.deleteIfExists(file(name));
         } catch (IOException e) {
             throw failed("removing domain " + name, e);
         }
+        autostart.remove(name);
         byName.remove(name);
+    }
+
+    /** Whether the domain named {@code name} (exactly) is marked autostart. */
+    public synchronized boolean isAutostart(String name) {
+        return autostart.contains(name);
+    }
+
+    /** What the API reports of {@code definition} when it is {@code running} or not. */
+    public synchronized DomainInfo info(DomainDefinition definition, boolean running) {
+        return definition.info(running, autostart.contains(definition.name()));
+    }
+
+    /**
+     * Marks the domain named {@code nameOrUuid} autostart, or not, by creating or removing its
+     * link (durably: the directory is synced); the name it has.
+     */
+    public synchronized String setAutostart(String nameOrUuid, boolean on) {
+        String name = get(nameOrUuid).name();
+        Path link = autostartLink(name);
+        try {
+            if (on && !Files.isSymbolicLink(link)) {
+                Files.createSymbolicLink(link, Path.of("..", "domains", name + ".xml"));
+            } else if (!on) {
+                Files.deleteIfExists(link);
+            }
+            StateDirectory.syncDirectory(link.getParent());
+        } catch (IOException e) {
+            throw failed((on ? "marking" : "unmarking") + " domain " + name + " autostart", e);
+        }
+        if (on) {
+            autostart.add(name);
+        } else {
+            autostart.remove(name);
+        }
+        return name;
+    }
+
+    private Path autostartLink(String name) {
+        return state.autostart().resolve(name + ".xml");
     }
 
     private Path file(String name) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilder;
@@ -67,10 +68,13 @@ public final class DomainXml {
             }
         } else {
             uuid = UUID.randomUUID();
-            Element element = document.createElement("uuid");
-            element.setTextContent(uuid.toString());
-            root.insertBefore(element, firstChild(root, "name").orElseThrow().getNextSibling());
-            xml = write(document);
+            xml = withUuid(xml, name, uuid).orElseGet(() -> {
+                Element element = document.createElement("uuid");
+                element.setTextContent(uuid.toString());
+                root.insertBefore(
+                        element, firstChild(root, "name").orElseThrow().getNextSibling());
+                return write(document);
+            });
         }
         List<DiskDefinition> disks = new ArrayList<>();
         Set<String> targets = new HashSet<>();
@@ -125,6 +129,24 @@ public final class DomainXml {
                 .filter(b -> !b.isEmpty())
                 .orElse(DiskDefinition.defaultBus(target));
         return new DiskDefinition(target, source, format, copyOnRead.equals("on"), readOnly, bus);
+    }
+
+    /**
+     * {@code xml} with {@code <uuid>} inserted after the domain's {@code <name>}, on a line of its own
+     * indented as the name's, and every other byte as the user wrote it (quotes, attribute order,
+     * comments); empty when the name is not written plainly (an entity, CDATA), where the caller
+     * writes the document again instead.
+     */
+    private static Optional<String> withUuid(String xml, String name, UUID uuid) {
+        Matcher named = Pattern.compile("([ \\t]*)<name>\\s*" + Pattern.quote(name) + "\\s*</name>")
+                .matcher(xml);
+        if (!named.find()) {
+            return Optional.empty();
+        }
+        boolean ownLine = named.start() == 0 || xml.charAt(named.start() - 1) == '\n';
+        String separator = ownLine ? "\n" + named.group(1) : "";
+        return Optional.of(
+                xml.substring(0, named.end()) + separator + "<uuid>" + uuid + "</uuid>" + xml.substring(named.end()));
     }
 
     private static Document read(String xml) {

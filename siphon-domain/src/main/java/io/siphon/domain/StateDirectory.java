@@ -20,7 +20,7 @@ import java.util.Set;
 
 /**
  * A driver's state directory, mode 0700: {@code domains/NAME.xml} (the definitions, see {@link
- * DomainDefinitions}), whatever subdirectories the driver adds, and {@code lock}, held while one
+ * DomainDefinitions}), {@code autostart/NAME.xml} (links to those marked autostart), whatever subdirectories the driver adds, and {@code lock}, held while one
  * process manages it. Files are replaced atomically and durably. Thread-safe.
  */
 public final class StateDirectory implements AutoCloseable {
@@ -45,6 +45,7 @@ public final class StateDirectory implements AutoCloseable {
         try {
             createDirectory(root);
             createDirectory(root.resolve("domains"));
+            createDirectory(root.resolve("autostart"));
             FileChannel channel =
                     FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock;
@@ -82,6 +83,10 @@ public final class StateDirectory implements AutoCloseable {
         return root.resolve("domains");
     }
 
+    Path autostart() {
+        return root.resolve("autostart");
+    }
+
     /**
      * Writes {@code text} to a temporary file beside {@code target}, syncs it, renames it over
      * {@code target} and syncs the directory: a crash leaves the old or the new file, never a part;
@@ -117,8 +122,13 @@ public final class StateDirectory implements AutoCloseable {
             named.initCause(e);
             throw named;
         }
-        try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
-            dir.force(true);
+        syncDirectory(target.getParent());
+    }
+
+    /** Makes the entries of {@code dir} (a rename, a link) durable. */
+    static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
         }
     }
 

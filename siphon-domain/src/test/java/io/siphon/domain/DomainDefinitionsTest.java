@@ -81,6 +81,38 @@ class DomainDefinitionsTest {
     }
 
     @Test
+    void theAutostartMarkIsLibvirtsLinkAndLoadsAgain() throws Exception {
+        Path root = dir.resolve("state");
+        try (StateDirectory state = StateDirectory.open(root)) {
+            DomainDefinitions definitions = DomainDefinitions.load(state);
+            definitions.define(xml("a", WEB_UUID), d -> {});
+            definitions.define(xml("b", UUID.randomUUID().toString()), d -> {});
+            assertEquals("a", definitions.setAutostart(WEB_UUID, true), "found by UUID, named by name");
+            assertEquals(Path.of("../domains/a.xml"), Files.readSymbolicLink(root.resolve("autostart/a.xml")));
+        }
+        try (StateDirectory state = StateDirectory.open(root)) {
+            DomainDefinitions reloaded = DomainDefinitions.load(state);
+            assertTrue(reloaded.isAutostart("a"));
+            assertFalse(reloaded.isAutostart("b"));
+            assertTrue(reloaded.info(reloaded.get("a"), false).autostart());
+            reloaded.undefine("a");
+            assertFalse(Files.exists(root.resolve("autostart/a.xml"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            reloaded.define(xml("a", WEB_UUID), d -> {});
+            assertFalse(reloaded.isAutostart("a"), "a new definition starts unmarked");
+        }
+    }
+
+    @Test
+    void aGeneratedUuidIsInsertedIntoTheXmlAsWritten() {
+        String written = "<domain type='kvm'>\n  <name>w</name>\n  <devices><disk type='file'><source file='/i.qcow2'/>"
+                + "<target dev='vda' bus='virtio'/></disk></devices>\n  <!-- kept -->\n</domain>\n";
+        DomainDefinition parsed = DomainXml.parse(written);
+        assertEquals(
+                written.replace("<name>w</name>\n", "<name>w</name>\n  <uuid>" + parsed.uuid() + "</uuid>\n"),
+                parsed.xml());
+    }
+
+    @Test
     void aNameOrUuidOfAnotherDomainIsRefusedAndTheSameDomainIsReplaced() throws Exception {
         try (StateDirectory state = StateDirectory.open(dir.resolve("state"))) {
             DomainDefinitions definitions = DomainDefinitions.load(state);

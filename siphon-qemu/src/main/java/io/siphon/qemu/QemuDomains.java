@@ -1,11 +1,13 @@
 package io.siphon.qemu;
 
+import io.siphon.api.BlockInfo;
 import io.siphon.api.BlockJobEvent;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
 import io.siphon.api.BlockJobState;
 import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
+import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
@@ -153,7 +155,58 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
     }
 
     private DomainInfo info(DomainDefinition definition) {
-        return definition.info(running.containsKey(definition.name()));
+        return definitions.info(definition, running.containsKey(definition.name()));
+    }
+
+    @Override
+    public synchronized String xmlDesc(String domain) {
+        return definitions.get(domain).xml();
+    }
+
+    @Override
+    public synchronized void setAutostart(String domain, boolean autostart) {
+        String name = definitions.setAutostart(domain, autostart);
+        LOG.info("domain {} autostart {}", name, autostart ? "on" : "off");
+    }
+
+    /** A running disk's sizes from QEMU ({@link DiskQueries}); a shut-off one's from qemu-img. */
+    @Override
+    public BlockInfo blockInfo(String domain, String diskName) {
+        DiskDefinition disk;
+        Optional<RunningDomain> domainRun;
+        synchronized (this) {
+            DomainDefinition definition = definitions.get(domain);
+            disk = definition.disk(diskName).orElseThrow(() -> noDisk(definition.name(), diskName));
+            domainRun = Optional.ofNullable(running.get(definition.name()));
+            if (domainRun.isPresent()) {
+                return DiskQueries.info(domainRun.get().process().qmp(), disk(domainRun.get(), diskName));
+            }
+        }
+        // a shut-off disk is read by qemu-img outside the lock
+        return BackingChains.sizes(binaries.qemuImg(), disk.source(), disk.format());
+    }
+
+    /**
+     * The counters of the virtio devices of a machine domain ({@code query-blockstats}, matched by
+     * the device's root node). A storage daemon's NBD exports are not counted by QEMU (7.2 lists no
+     * backend of an export), so a disks-only domain's are refused, never reported as zeroes.
+     */
+    @Override
+    public synchronized BlockStats blockStats(String domain, Optional<String> diskName) {
+        DomainDefinition definition = definitions.get(domain);
+        diskName.ifPresent(d -> definition.disk(d).orElseThrow(() -> noDisk(definition.name(), d)));
+        RunningDomain domainRun = running.get(definition.name());
+        if (domainRun == null) {
+            throw new SiphonException(ErrorCode.OPERATION_INVALID, "domain '" + definition.name() + "' is not running");
+        }
+        if (definition.machine().isEmpty()) {
+            throw new SiphonException(
+                    ErrorCode.NO_SUPPORT,
+                    "block statistics of domain '" + definition.name() + "' are not supported by the qemu driver:"
+                            + " qemu-storage-daemon does not count the requests of its NBD exports");
+        }
+        List<QemuDisk> disks = diskName.isPresent() ? List.of(disk(domainRun, diskName.get())) : domainRun.disks();
+        return DiskQueries.stats(domainRun.process().qmp(), disks);
     }
 
     @Override

@@ -2,8 +2,10 @@ package io.siphon.api.remote;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
+import io.siphon.api.BlockInfo;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
@@ -277,6 +279,26 @@ final class RemoteSession implements DriverSession {
     @Override
     public List<DiskInfo> disks(String domain) {
         return call(new Command.DomainDisks(domain)).toApi();
+    }
+
+    @Override
+    public String xmlDesc(String domain) {
+        return call(new Command.DomainXmlDesc(domain)).xml();
+    }
+
+    @Override
+    public void setAutostart(String domain, boolean autostart) {
+        call(new Command.DomainSetAutostart(domain, autostart));
+    }
+
+    @Override
+    public BlockInfo blockInfo(String domain, String disk) {
+        return call(new Command.BlockInfo(domain, disk)).toApi();
+    }
+
+    @Override
+    public BlockStats blockStats(String domain, Optional<String> disk) {
+        return call(new Command.BlockStats(domain, disk.orElse(null))).toApi();
     }
 
     @Override

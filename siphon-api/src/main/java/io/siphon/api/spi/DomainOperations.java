@@ -1,7 +1,9 @@
 package io.siphon.api.spi;
 
+import io.siphon.api.BlockInfo;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.PullOrder;
@@ -32,6 +34,18 @@ public interface DomainOperations {
     void destroy(String domain);
 
     List<DiskInfo> disks(String domain);
+
+    /** The domain's XML as it was defined, with what the driver does not use kept. */
+    String xmlDesc(String domain);
+
+    /** Marks the domain to start (or not) when its daemon starts; kept across restarts. */
+    void setAutostart(String domain, boolean autostart);
+
+    /** The sizes of {@code disk}, whether the domain runs or not. */
+    BlockInfo blockInfo(String domain, String disk);
+
+    /** The guest's I/O on {@code disk} since the domain started, or on all its disks when empty. */
+    BlockStats blockStats(String domain, Optional<String> disk);
 
     /** Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty). */
     void blockPull(

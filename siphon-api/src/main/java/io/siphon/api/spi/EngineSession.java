@@ -1,7 +1,9 @@
 package io.siphon.api.spi;
 
+import io.siphon.api.BlockInfo;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
+import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
@@ -163,6 +165,30 @@ public final class EngineSession implements DriverSession {
     public List<DiskInfo> disks(String domain) {
         open();
         return engine.disks(domain);
+    }
+
+    @Override
+    public String xmlDesc(String domain) {
+        open();
+        return engine.xmlDesc(domain);
+    }
+
+    @Override
+    public void setAutostart(String domain, boolean autostart) {
+        writable("setAutostart");
+        engine.setAutostart(domain, autostart);
+    }
+
+    @Override
+    public BlockInfo blockInfo(String domain, String disk) {
+        open();
+        return engine.blockInfo(domain, disk);
+    }
+
+    @Override
+    public BlockStats blockStats(String domain, Optional<String> disk) {
+        open();
+        return engine.blockStats(domain, disk);
     }
 
     @Override

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.AbortFlag;
+import io.siphon.api.BlockInfo;
 import io.siphon.api.BlockJobEvent;
 import io.siphon.api.BlockJobInfo;
 import io.siphon.api.BlockJobProgress;
 import io.siphon.api.BlockJobState;
 import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
+import io.siphon.api.BlockStats;
 import io.siphon.api.Connection;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.Domain;
@@ -166,6 +168,158 @@ public abstract class DriverContract {
         assertEquals(Optional.empty(), disks.get(0).nbdUri());
         connection.undefine(name);
         assertCode(ErrorCode.NO_DOMAIN, () -> connection.lookup(name));
+    }
+
+    /**
+     * A domain as {@code virt-install --print-xml} makes one (metadata, features, cpu, clock, a
+     * cdrom, an interface, graphics, a channel, an rng), which Siphon ignores but keeps.
+     */
+    protected static String virtInstallXml(String name, UUID uuid, Path disk) {
+        return "<domain type=\"kvm\">\n  <name>" + name + "</name>\n  <uuid>" + uuid + "</uuid>\n"
+                + "  <metadata>\n    <libosinfo:libosinfo xmlns:libosinfo=\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n"
+                + "      <libosinfo:os id=\"http://debian.org/debian/12\"/>\n    </libosinfo:libosinfo>\n  </metadata>\n"
+                + "  <memory>1048576</memory>\n  <currentMemory>1048576</currentMemory>\n  <vcpu>2</vcpu>\n"
+                + "  <os>\n    <type arch=\"x86_64\" machine=\"q35\">hvm</type>\n    <boot dev=\"hd\"/>\n  </os>\n"
+                + "  <features>\n    <acpi/>\n    <apic/>\n    <vmport state=\"off\"/>\n  </features>\n"
+                + "  <cpu mode=\"host-passthrough\"/>\n"
+                + "  <clock offset=\"utc\">\n    <timer name=\"rtc\" tickpolicy=\"catchup\"/>\n  </clock>\n"
+                + "  <pm>\n    <suspend-to-mem enabled=\"no\"/>\n  </pm>\n"
+                + "  <devices>\n    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+                + "    <disk type=\"file\" device=\"disk\">\n      <driver name=\"qemu\" type=\"raw\" discard=\"unmap\"/>\n"
+                + "      <source file=\"" + disk + "\"/>\n      <target dev=\"vda\" bus=\"virtio\"/>\n    </disk>\n"
+                + "    <disk type=\"file\" device=\"cdrom\">\n      <driver name=\"qemu\" type=\"raw\"/>\n"
+                + "      <target dev=\"sda\" bus=\"sata\"/>\n      <readonly/>\n    </disk>\n"
+                + "    <controller type=\"usb\" model=\"qemu-xhci\" ports=\"15\"/>\n"
+                + "    <interface type=\"network\">\n      <source network=\"default\"/>\n      <mac address=\"52:54:00:12:34:56\"/>\n"
+                + "      <model type=\"virtio\"/>\n    </interface>\n"
+                + "    <channel type=\"unix\">\n      <source mode=\"bind\"/>\n      <target type=\"virtio\" name=\"org.qemu.guest_agent.0\"/>\n    </channel>\n"
+                + "    <graphics type=\"vnc\" port=\"-1\"/>\n    <video>\n      <model type=\"virtio\"/>\n    </video>\n"
+                + "    <memballoon model=\"virtio\"/>\n"
+                + "    <rng model=\"virtio\">\n      <backend model=\"random\">/dev/urandom</backend>\n    </rng>\n"
+                + "  </devices>\n</domain>\n";
+    }
+
+    @Test
+    void xmlDescIsTheDefinitionWithWhatSiphonIgnoresKept() throws IOException {
+        String name = uniqueName("dumpxml");
+        String xml = virtInstallXml(name, UUID.randomUUID(), rawImage(name + ".img", 1 << 20, (byte) 3));
+        Domain domain = connection.define(xml);
+        assertEquals(xml, domain.xmlDesc());
+        try (Connection other = connectReadOnly()) {
+            assertEquals(xml, other.lookup(name).xmlDesc());
+        }
+        // without a uuid the XML comes back as written with the one Siphon generated on a line of its own
+        UUID given = connection.lookup(name).info().uuid();
+        String noUuid = xml.replace("  <uuid>" + given + "</uuid>\n", "");
+        connection.undefine(name);
+        String dumped = connection.define(noUuid).xmlDesc();
+        UUID generated = connection.lookup(name).info().uuid();
+        assertEquals(xml.replace(given.toString(), generated.toString()), dumped);
+        connection.undefine(name);
+        assertCode(ErrorCode.NO_DOMAIN, () -> connection.lookup(name).xmlDesc());
+    }
+
+    /** {@code stat}'s allocated bytes of {@code file}: its blocks times the block size. */
+    private static long allocatedBytes(Path file) throws IOException, InterruptedException {
+        String[] fields =
+                QemuTools.ok("stat", "-c", "%b %B", file.toString()).strip().split(" ");
+        return Long.parseLong(fields[0]) * Long.parseLong(fields[1]);
+    }
+
+    @Test
+    void blockInfoGivesCapacityAllocationAndPhysicalRunningOrNot() throws Exception {
+        String name = uniqueName("blkinfo");
+        Path top = top(name);
+        QemuTools.createQcow2(top, "16M");
+        QemuTools.write(top, "qcow2", 0x44, 0, MIB);
+        Domain domain = connection.define("<domain><name>" + name + "</name><devices><disk><driver type='qcow2'/>"
+                + "<source file='" + top + "'/><target dev='vda'/></disk></devices></domain>");
+        BlockInfo expected = new BlockInfo(16 * MIB, allocatedBytes(top), Files.size(top));
+        assertEquals(expected, domain.blockInfo("vda"));
+        assertEquals(expected, domain.blockInfo(top.toString()));
+        assertCode(ErrorCode.NO_DISK, () -> domain.blockInfo("vdz"));
+        domain.start();
+        try {
+            assertEquals(expected.capacityBytes(), domain.blockInfo("vda").capacityBytes());
+            assertEquals(Files.size(top), domain.blockInfo("vda").physicalBytes());
+            assertEquals(allocatedBytes(top), domain.blockInfo("vda").allocationBytes());
+        } finally {
+            domain.shutdown();
+        }
+        connection.undefine(name);
+    }
+
+    /**
+     * Whether the driver counts a disks-only domain's I/O on its NBD exports; one that cannot must
+     * refuse {@code blockStats} with {@link ErrorCode#NO_SUPPORT}, never report zeroes.
+     */
+    protected boolean countsExportRequests() {
+        return true;
+    }
+
+    @Test
+    void blockStatsCountTheRequestsOnTheDisksExport() throws Exception {
+        String name = uniqueName("blkstat");
+        Path a = rawImage(name + "-a.img", 1 << 20, (byte) 1);
+        Path b = rawImage(name + "-b.img", 1 << 20, (byte) 2);
+        Domain domain = connection.define(domainXml(name, UUID.randomUUID(), false, a, b));
+        assertCode(ErrorCode.OPERATION_INVALID, () -> domain.blockStats("vda"));
+        domain.start();
+        try {
+            if (!countsExportRequests()) {
+                assertCode(ErrorCode.NO_SUPPORT, () -> domain.blockStats("vda"));
+                return;
+            }
+            assertCode(ErrorCode.NO_DISK, () -> domain.blockStats("vdz"));
+            String uri = domain.disks().getFirst().nbdUri().orElseThrow();
+            QemuTools.ok(
+                    "qemu-io",
+                    "-f",
+                    "raw",
+                    "-c",
+                    "write -P 9 0 64k",
+                    "-c",
+                    "write -P 9 64k 64k",
+                    "-c",
+                    "read 0 128k",
+                    "-c",
+                    "flush",
+                    uri);
+            BlockStats vda = domain.blockStats("vda");
+            assertEquals(1, vda.readRequests(), vda::toString);
+            assertEquals(128 * 1024, vda.readBytes(), vda::toString);
+            assertEquals(2, vda.writeRequests(), vda::toString);
+            assertEquals(128 * 1024, vda.writeBytes(), vda::toString);
+            assertTrue(vda.flushRequests() >= 1, vda::toString);
+            assertTrue(vda.readTotalNanos() > 0 && vda.writeTotalNanos() > 0, vda::toString);
+            assertEquals(BlockStats.ZERO, domain.blockStats("vdb"));
+            assertEquals(vda, domain.blockStats(), "the totals over vda and an idle vdb");
+        } finally {
+            domain.destroy();
+            connection.undefine(name);
+        }
+    }
+
+    @Test
+    void autostartIsMarkedListedAndForgottenWithTheDomain() throws Exception {
+        String name = uniqueName("autostart");
+        Domain domain = defineRaw(name);
+        assertFalse(domain.autostart());
+        domain.setAutostart(true);
+        assertTrue(domain.autostart());
+        assertTrue(connection.list().stream().anyMatch(d -> d.name().equals(name) && d.autostart()));
+        try (Connection readOnly = connectReadOnly()) {
+            assertTrue(readOnly.lookup(name).autostart());
+            assertCode(ErrorCode.READ_ONLY, () -> readOnly.lookup(name).setAutostart(false));
+        }
+        domain.setAutostart(true); // idempotent, as libvirt's
+        domain.setAutostart(false);
+        assertFalse(domain.autostart());
+        domain.setAutostart(true);
+        connection.undefine(name);
+        Domain again = defineRaw(name);
+        assertFalse(again.autostart(), "a new definition of the name starts unmarked");
+        connection.undefine(name);
     }
 
     @Test

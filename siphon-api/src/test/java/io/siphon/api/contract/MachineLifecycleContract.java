@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.api.BlockStats;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
 import io.siphon.api.DomainState;
@@ -109,6 +110,10 @@ public abstract class MachineLifecycleContract {
         assertEquals(LifecycleEvent.Kind.DEFINED, next().kind());
         assertEquals(LifecycleEvent.Kind.STARTED, next().kind());
         console.await(line -> line.equals("guest: idle"), "guest: idle", BOOT);
+        // the guest read its disk (the kernel's partition scan, the script's dd): both drivers count it
+        BlockStats stats = domain.blockStats("vda");
+        assertTrue(stats.readRequests() > 0 && stats.readBytes() > 0, stats::toString);
+        assertTrue(domain.blockStats().readRequests() >= stats.readRequests(), "one disk: the totals hold its reads");
         return domain;
     }
 

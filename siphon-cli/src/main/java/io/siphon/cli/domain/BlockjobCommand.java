@@ -10,6 +10,7 @@ import io.siphon.api.PullPhase;
 import io.siphon.api.SpeedFlag;
 import io.siphon.cli.CliException;
 import io.siphon.cli.view.JobProgress;
+import io.siphon.protocol.Result;
 import java.io.PrintWriter;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -67,10 +68,17 @@ public final class BlockjobCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Resume a paused job.")
     boolean resume;
 
+    @Mixin
+    OutputOption output;
+
     @Override
     public Integer call() throws CliException {
         bandwidth = PositionalOrOption.of("bandwidth", bandwidthArgument, bandwidth);
         checkOptions();
+        boolean json = output.json();
+        if (json && (raw || abort || async || pause || resume || bandwidth.isPresent())) {
+            throw new CliException("Option --output=json goes only with --info");
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (Connection connection = Connections.open(spec)) {
             Domain found = connection.lookup(arguments.domain);
@@ -86,6 +94,9 @@ public final class BlockjobCommand implements Callable<Integer> {
                 found.blockJobPause(arguments.disk);
             } else if (resume) {
                 found.blockJobResume(arguments.disk);
+            } else if (json) {
+                OutputOption.print(out, Result.JobStatus.of(found.blockJobInfo(arguments.disk)));
+                return 0;
             } else {
                 showInfo(out, found.blockJobInfo(arguments.disk));
                 return 0;

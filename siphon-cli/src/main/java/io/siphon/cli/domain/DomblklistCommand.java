@@ -2,10 +2,13 @@ package io.siphon.cli.domain;
 
 import io.siphon.api.Connection;
 import io.siphon.api.DiskInfo;
+import io.siphon.cli.CliException;
 import io.siphon.cli.view.VirshTable;
+import io.siphon.protocol.Result;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,10 +32,19 @@ public final class DomblklistCommand implements Callable<Integer> {
     @Option(names = "--details", description = "Also show the type, device, format and copy-on-read.")
     boolean details;
 
+    @Mixin
+    OutputOption output;
+
     @Override
-    public Integer call() {
+    public Integer call() throws CliException {
+        boolean json = output.json();
         PrintWriter out = spec.commandLine().getOut();
         try (Connection connection = Connections.open(spec)) {
+            if (json) {
+                OutputOption.print(
+                        out, Result.Disks.of(connection.lookup(domain).disks()));
+                return 0;
+            }
             VirshTable table = details
                     ? new VirshTable("Type", "Device", "Target", "Source", "Format", "Copy-on-read", "NBD")
                     : new VirshTable("Target", "Source", "NBD");

@@ -1,8 +1,15 @@
 package io.siphon.cli.domain;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.siphon.api.Connection;
+import io.siphon.api.DomainInfo;
+import io.siphon.cli.CliException;
+import io.siphon.protocol.MessageCodec;
+import io.siphon.protocol.Result;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -16,10 +23,21 @@ public final class DomstateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DOMAIN", description = "Domain name or UUID.")
     String domain;
 
+    @Mixin
+    OutputOption output;
+
     @Override
-    public Integer call() {
+    public Integer call() throws CliException {
+        boolean json = output.json();
         try (Connection connection = Connections.open(spec)) {
-            String state = DomainIds.stateName(connection.lookup(domain).info().state());
+            DomainInfo info = connection.lookup(domain).info();
+            if (json) {
+                ObjectNode node = JsonNodeFactory.instance.objectNode();
+                node.set("state", MessageCodec.tree(Result.Domain.of(info)).get("state"));
+                OutputOption.print(spec.commandLine().getOut(), node);
+                return 0;
+            }
+            String state = DomainIds.stateName(info.state());
             spec.commandLine().getOut().println(state);
             spec.commandLine().getOut().println();
         }

@@ -7,7 +7,11 @@ import io.siphon.api.ListenerHandle;
 import io.siphon.api.SiphonEvent;
 import io.siphon.cli.CliException;
 import io.siphon.cli.view.JobProgress;
+import io.siphon.protocol.Event;
+import io.siphon.protocol.EventMessage;
+import io.siphon.protocol.MessageCodec;
 import java.io.PrintWriter;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -20,6 +24,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -74,6 +79,9 @@ public final class EventCommand implements java.util.concurrent.Callable<Integer
     @Option(names = "--timestamp", description = "Print the time before each event.")
     boolean timestamp;
 
+    @Mixin
+    OutputOption output;
+
     @Override
     public Integer call() throws CliException, InterruptedException {
         domain = PositionalOrOption.of("domain", domainArgument, domain);
@@ -81,6 +89,7 @@ public final class EventCommand implements java.util.concurrent.Callable<Integer
         BlockpullCommand.exclusive("all", "event", all && event.isPresent());
         BlockpullCommand.exclusive("list", "all", list && all);
         BlockpullCommand.exclusive("list", "event", list && event.isPresent());
+        boolean json = output.json();
         PrintWriter out = spec.commandLine().getOut();
         if (list) {
             EVENT_NAMES.forEach(out::println);
@@ -103,46 +112,71 @@ public final class EventCommand implements java.util.concurrent.Callable<Integer
             List<ListenerHandle> handles = new ArrayList<>();
             Consumer<SiphonEvent> collect = e -> {
                 if (only.isEmpty() || only.get().equals(e.domain())) {
-                    describe(e).forEach(lines::add);
+                    (json ? describeJson(e) : describe(e)).forEach(lines::add);
                 }
             };
             try (Interrupts interrupts = Interrupts.catchInterrupt()) {
                 handles.add(connection.addLifecycleListener(collect::accept));
                 handles.add(connection.addBlockJobListener(collect::accept));
-                return print(out, lines, interrupts);
+                return print(out, lines, interrupts, json);
             } finally {
                 handles.forEach(ListenerHandle::close);
             }
         }
     }
 
-    private int print(PrintWriter out, BlockingQueue<String> lines, Interrupts interrupts) throws InterruptedException {
+    /**
+     * Prints the lines until one came (all, with --loop) or the wait ends; with {@code --output=json}
+     * only the events' lines, so that the output is JSON lines. The exit status says whether an
+     * event came.
+     */
+    private int print(PrintWriter out, BlockingQueue<String> lines, Interrupts interrupts, boolean json)
+            throws InterruptedException {
         long deadline =
                 timeoutSeconds.map(s -> System.nanoTime() + s * 1_000_000_000L).orElse(Long.MAX_VALUE);
         int count = 0;
+        Optional<String> end = Optional.empty();
         while (true) {
             if (interrupts.caught()) {
-                out.println("event loop interrupted");
+                end = Optional.of("event loop interrupted");
                 break;
             }
             if (System.nanoTime() >= deadline) {
-                out.println("event loop timed out");
+                end = Optional.of("event loop timed out");
                 break;
             }
             String line = lines.poll(100, TimeUnit.MILLISECONDS);
             if (line == null) {
                 continue;
             }
-            out.println(timestamp ? ZonedDateTime.now(ZoneOffset.UTC).format(TIMESTAMP) + ": " + line : line);
+            boolean stamped = timestamp && !json;
+            out.println(stamped ? ZonedDateTime.now(ZoneOffset.UTC).format(TIMESTAMP) + ": " + line : line);
             out.flush();
             count++;
             if (!loop) {
                 break;
             }
         }
-        out.println("events received: " + count);
-        out.println();
+        if (!json) {
+            end.ifPresent(out::println);
+            out.println("events received: " + count);
+            out.println();
+        }
         return count > 0 ? 0 : 1;
+    }
+
+    /** The protocol's event message for {@code e}, if a type it matches was asked for. */
+    private List<String> describeJson(SiphonEvent e) {
+        boolean wanted = switch (e) {
+            case LifecycleEvent lifecycle -> wants("lifecycle");
+            case BlockJobEvent job -> wants("block-job") || wants("block-job-2");
+        };
+        if (!wanted) {
+            return List.of();
+        }
+        Instant now = Instant.now();
+        long micros = Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000L), now.getNano() / 1000);
+        return List.of(MessageCodec.encode(new EventMessage(Event.of(e), micros)));
     }
 
     /** The lines virsh prints for {@code e}, one per registered event type it matches. */

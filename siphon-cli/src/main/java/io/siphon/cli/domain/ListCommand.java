@@ -1,5 +1,7 @@
 package io.siphon.cli.domain;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.siphon.api.Connection;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.DomainState;
@@ -9,11 +11,15 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code siphon list [--all|--inactive] [--name|--uuid]}: the domains, as virsh's table. */
+/**
+ * {@code siphon list [--all|--inactive] [--autostart|--no-autostart] [--name|--uuid]}: the domains,
+ * as virsh's table, or as JSON.
+ */
 @Command(
         name = "list",
         description = "List running domains (with --all every defined domain), as virsh list.",
@@ -34,6 +40,15 @@ public final class ListCommand implements Callable<Integer> {
     @Option(names = "--uuid", description = "Print only the UUIDs, one a line.")
     boolean uuidOnly;
 
+    @Option(names = "--autostart", description = "List only domains marked autostart.")
+    boolean autostart;
+
+    @Option(names = "--no-autostart", description = "List only domains not marked autostart.")
+    boolean noAutostart;
+
+    @Mixin
+    OutputOption output;
+
     @Override
     public Integer call() throws CliException {
         if (all && inactive) {
@@ -42,13 +57,22 @@ public final class ListCommand implements Callable<Integer> {
         if (nameOnly && uuidOnly) {
             throw new CliException("Options --name and --uuid are mutually exclusive");
         }
+        BlockpullCommand.exclusive("autostart", "no-autostart", autostart && noAutostart);
+        boolean json = output.json();
         PrintWriter out = spec.commandLine().getOut();
         try (Connection connection = Connections.open(spec)) {
             List<DomainInfo> domains = connection.list();
             List<DomainInfo> shown = domains.stream()
                     .filter(d ->
                             all || (inactive ? d.state() != DomainState.RUNNING : d.state() == DomainState.RUNNING))
+                    .filter(d -> !(autostart && !d.autostart()) && !(noAutostart && d.autostart()))
                     .toList();
+            if (json) {
+                ArrayNode array = JsonNodeFactory.instance.arrayNode();
+                shown.forEach(d -> array.add(DomainJson.of(d, domains)));
+                OutputOption.print(out, array);
+                return 0;
+            }
             if (nameOnly || uuidOnly) {
                 shown.forEach(d -> out.println(nameOnly ? d.name() : d.uuid().toString()));
                 out.println();

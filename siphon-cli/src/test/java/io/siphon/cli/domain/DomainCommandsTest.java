@@ -81,7 +81,10 @@ class DomainCommandsTest {
         assertEquals("d\n\n", ok("list", "--all", "--name").out());
         String info = ok("dominfo", "d").out();
         assertTrue(info.startsWith("Id:             -\nName:           d\nUUID:           "), info);
-        assertTrue(info.contains("State:          shut off\nPersistent:     yes\nDisks:          1\n"), info);
+        assertTrue(
+                info.contains(
+                        "State:          shut off\nPersistent:     yes\nAutostart:      disable\nDisks:          1\n"),
+                info);
         String top = dir.resolve("top.qcow2").toAbsolutePath().toString();
         assertEquals(
                 " Target   Source" + " ".repeat(top.length() - 3) + "NBD\n" + "-".repeat(9 + top.length() + 3 + 6)
@@ -301,6 +304,194 @@ class DomainCommandsTest {
         assertEquals(1, missing.status(), missing.toString());
         assertEquals(1, missing.err().lines().count(), missing.err());
         assertTrue(missing.err().contains("nothere"), missing.err());
+    }
+
+    @Test
+    void dumpxmlPrintsTheDefinitionAsDefined() throws IOException {
+        ok("define", dir.resolve("d.xml").toString());
+        String xml = Files.readString(dir.resolve("d.xml"));
+        assertEquals(
+                xml + (xml.endsWith("\n") ? "" : "\n") + "\n",
+                ok("dumpxml", "d").out());
+    }
+
+    /** {@code stat}'s allocated bytes of {@code file}. */
+    private long allocatedBytes(String file) throws IOException, InterruptedException {
+        String[] fields =
+                Cli.run(dir, "stat", "-c", "%b %B", file).out().strip().split(" ");
+        return Long.parseLong(fields[0]) * Long.parseLong(fields[1]);
+    }
+
+    @Test
+    void domblkinfoPrintsCapacityAllocationAndPhysicalAsVirsh() throws IOException, InterruptedException {
+        ok("define", dir.resolve("d.xml").toString());
+        long allocation = allocatedBytes("top.qcow2");
+        long physical = Files.size(dir.resolve("top.qcow2"));
+        assertEquals(
+                "Capacity:       16777216\nAllocation:     " + allocation + "\nPhysical:       " + physical + "\n\n",
+                ok("domblkinfo", "d", "vda").out());
+        String human = ok("domblkinfo", "d", "vda", "--human").out();
+        assertTrue(
+                Pattern.matches(
+                        "Capacity:       16\\.000 MiB\nAllocation:     [0-9]+\\.[0-9]{3} KiB\n"
+                                + "Physical:       [0-9]+\\.[0-9]{3} KiB\n\n",
+                        human),
+                human);
+        int allocationWidth = Math.max(10, Long.toString(allocation).length());
+        int physicalWidth = Math.max(8, Long.toString(physical).length());
+        String allocationColumn = "%-" + allocationWidth + "s";
+        assertEquals(
+                " Target   Capacity   " + String.format(allocationColumn, "Allocation") + "   Physical\n"
+                        + "-".repeat(6 + 3 + 8 + 3 + allocationWidth + 3 + physicalWidth + 3) + "\n"
+                        + " vda      16777216   " + String.format(allocationColumn, allocation) + "   " + physical
+                        + "\n\n",
+                ok("domblkinfo", "d", "--all").out());
+        assertEquals(
+                "{\"capacity\":16777216,\"allocation\":" + allocation + ",\"physical\":" + physical + "}\n",
+                ok("domblkinfo", "d", "vda", "--output=json").out());
+        assertEquals(
+                "[{\"target\":\"vda\",\"capacity\":16777216,\"allocation\":" + allocation + ",\"physical\":" + physical
+                        + "}]\n",
+                ok("domblkinfo", "d", "--all", "--output", "json").out());
+        expectError("siphon: command 'domblkinfo' requires <device> option\n", "domblkinfo", "d");
+        expectError("siphon: Options --all and --device are mutually exclusive\n", "domblkinfo", "d", "vda", "--all");
+    }
+
+    @Test
+    void domblkstatPrintsTheGuestsRequestsAsVirsh() throws IOException, InterruptedException {
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        Cli.Result shutOff = siphon("domblkstat", "d", "vda");
+        assertEquals(1, shutOff.status(), shutOff.toString());
+        assertTrue(shutOff.err().contains("is not running"), shutOff.err());
+        ok("start", "d");
+        String nbd = held.lookup("d").disks().getFirst().nbdUri().orElseThrow();
+        Cli.Result io = Cli.run(dir, "qemu-io", "-f", "raw", "-c", "write -P 5 0 64k", "-c", "read 0 64k", nbd);
+        assertEquals(0, io.status(), io.toString());
+        String stats = ok("domblkstat", "d", "vda").out();
+        assertTrue(
+                Pattern.matches(
+                        "vda rd_req 1\nvda rd_bytes 65536\nvda wr_req 1\nvda wr_bytes 65536\n"
+                                + "vda flush_operations [0-9]+\nvda rd_total_times [1-9][0-9]*\n"
+                                + "vda wr_total_times [1-9][0-9]*\nvda flush_total_times [0-9]+\n\n",
+                        stats),
+                stats);
+        String totals = ok("domblkstat", "d").out();
+        assertTrue(totals.startsWith(" rd_req 1\n rd_bytes 65536\n wr_req 1\n"), totals);
+        String human = ok("domblkstat", "d", "vda", "--human").out();
+        assertTrue(
+                human.startsWith("Device: vda\n number of read operations:      1\n"
+                        + " number of bytes read:           65536\n"),
+                human);
+        assertTrue(human.contains("\n total duration of flushes (ns): "), human);
+        String json = ok("domblkstat", "d", "vda", "--output=json").out();
+        assertTrue(
+                Pattern.matches(
+                        "\\{\"rd-operations\":1,\"rd-bytes\":65536,\"wr-operations\":1,\"wr-bytes\":65536,"
+                                + "\"flush-operations\":[0-9]+,\"rd-total-times\":[0-9]+,\"wr-total-times\":[0-9]+,"
+                                + "\"flush-total-times\":[0-9]+\\}\n",
+                        json),
+                json);
+        ok("destroy", "d");
+    }
+
+    @Test
+    void autostartMarksTheDomainForListAndDominfo() {
+        ok("define", dir.resolve("d.xml").toString());
+        assertEquals(
+                "Domain 'd' marked as autostarted\n\n", ok("autostart", "d").out());
+        assertTrue(ok("dominfo", "d").out().contains("\nAutostart:      enable\n"));
+        assertEquals("d\n\n", ok("list", "--all", "--autostart", "--name").out());
+        assertEquals("\n", ok("list", "--all", "--no-autostart", "--name").out());
+        assertTrue(Files.isSymbolicLink(dir.resolve("state/autostart/d.xml")), "libvirt's autostart link");
+        assertEquals(
+                "Domain 'd' unmarked as autostarted\n\n",
+                ok("autostart", "d", "--disable").out());
+        assertEquals("\n", ok("list", "--all", "--autostart", "--name").out());
+        assertFalse(Files.exists(dir.resolve("state/autostart/d.xml"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        expectError(
+                "siphon: Options --autostart and --no-autostart are mutually exclusive\n",
+                "list",
+                "--autostart",
+                "--no-autostart");
+    }
+
+    @Test
+    void outputJsonGivesTheProtocolsShapes() throws Exception {
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        String uuid = held.lookup("d").info().uuid().toString();
+        String shutOff = "{\"id\":null,\"name\":\"d\",\"uuid\":\"" + uuid
+                + "\",\"state\":\"shutoff\",\"disks\":1,\"autostart\":false}";
+        assertEquals("[" + shutOff + "]\n", ok("list", "--all", "--output=json").out());
+        assertEquals("[]\n", ok("list", "--output=json").out());
+        assertEquals(
+                shutOff.replace("}", ",\"persistent\":true}") + "\n",
+                ok("dominfo", "d", "--output=json").out());
+        assertEquals(
+                "{\"state\":\"shutoff\"}\n",
+                ok("domstate", "d", "--output=json").out());
+        String top = dir.resolve("top.qcow2").toAbsolutePath().toString();
+        assertEquals(
+                "[{\"target\":\"vda\",\"source\":\"" + top
+                        + "\",\"format\":\"qcow2\",\"read-only\":false,\"copy-on-read\":true}]\n",
+                ok("domblklist", "d", "--output=json").out());
+        ok("start", "d");
+        String running = ok("dominfo", "d", "--output=json").out();
+        assertTrue(running.startsWith("{\"id\":1,\"name\":\"d\""), running);
+        assertTrue(
+                running.endsWith(",\"state\":\"running\",\"disks\":1,\"autostart\":false,\"persistent\":true,"
+                        + "\"block-jobs\":0}\n"),
+                running);
+        assertEquals(
+                "{}\n", ok("blockjob", "d", "vda", "--info", "--output=json").out());
+        ok("blockpull", "d", "vda", "1");
+        String job = ok("blockjob", "d", "vda", "--output=json").out();
+        assertTrue(
+                Pattern.matches(
+                        "\\{\"job\":\\{\"type\":\"pull\",\"bandwidth-bytes\":1048576,\"cur\":[0-9]+,"
+                                + "\"end\":16777216,\"state\":\"running\",.*\\}\\}\n",
+                        job),
+                job);
+        ok("blockjob", "d", "vda", "--abort");
+        expectError("siphon: unknown output format 'xml' (known: human, json)\n", "list", "--output=xml");
+        expectError(
+                "siphon: Option --output=json goes only with --info\n",
+                "blockjob",
+                "d",
+                "vda",
+                "--abort",
+                "--output=json");
+    }
+
+    @Test
+    void eventOutputJsonPrintsTheProtocolsEventMessage() throws Exception {
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        java.util.concurrent.ExecutorService waiter = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Cli.Result> event =
+                    waiter.submit(() -> siphon("event", "d", "lifecycle", "--output=json", "--timeout", "60"));
+            // redefining emits DEFINED; repeat until the waiting command, subscribed at some point, has one
+            while (!event.isDone()) {
+                ok("define", dir.resolve("d.xml").toString());
+                try {
+                    event.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException notYet) {
+                    // not subscribed yet
+                }
+            }
+            Cli.Result result = event.get();
+            assertEquals(0, result.status(), result.toString());
+            assertTrue(
+                    Pattern.matches(
+                            "\\{\"event\":\"DOMAIN_LIFECYCLE\",\"data\":\\{\"domain\":\"d\",\"kind\":\"defined\"\\},"
+                                    + "\"timestamp\":\\{\"seconds\":[0-9]+,\"microseconds\":[0-9]+\\}\\}\n",
+                            result.out()),
+                    result.out());
+        } finally {
+            waiter.shutdownNow();
+        }
     }
 
     @Test

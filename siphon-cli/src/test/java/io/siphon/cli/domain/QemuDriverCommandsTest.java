@@ -153,12 +153,18 @@ class QemuDriverCommandsTest {
     }
 
     @Test
-    void stepIsRefusedAsNotSupported() {
+    void stepAndDiskStatisticsAreRefusedAsNotSupportedButSizesAndXmlAreThere() {
         ok("define", dir.resolve("d.xml").toString());
         ok("start", "d");
         Cli.Result step = siphon("blockpull", "d", "vda", "--step");
         assertEquals(1, step.status(), step.toString());
         assertTrue(step.err().contains("not supported by the qemu driver"), step.err());
         assertEquals(1, step.err().lines().count(), step.err());
+        Cli.Result stats = siphon("domblkstat", "d", "vda");
+        assertEquals(1, stats.status(), stats.toString());
+        assertTrue(stats.err().contains("not supported by the qemu driver"), stats.err());
+        String info = ok("domblkinfo", "d", "vda").out();
+        assertTrue(info.startsWith("Capacity:       "), info);
+        assertTrue(ok("dumpxml", "d").out().contains("<name>d</name>"));
     }
 }

@@ -6,8 +6,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * What a disk's guest asks of it, counted at the disk's front: requests started and completed, and
  * their completion latencies in a log-linear histogram (8 buckets per power of two, so a
- * percentile is known within about 9%). A request costs two adds and one array increment;
- * readers take {@link Snapshot}s and compare two of them. Thread-safe.
+ * percentile is known within about 9%); and, for {@code virsh domblkstat}, the reads, writes and
+ * flushes with their bytes and summed times ({@link Totals}). A request costs five adds and one
+ * array increment; readers take {@link Snapshot}s and compare two of them. Thread-safe.
  */
 public final class GuestIoStats {
     private static final int SUB_BITS = 3;
@@ -17,6 +18,29 @@ public final class GuestIoStats {
     private final LongAdder started = new LongAdder();
     private final LongAdder completed = new LongAdder();
     private final AtomicLongArray latencyCounts = new AtomicLongArray(BUCKETS);
+    private final Counter reads = new Counter();
+    private final Counter writes = new Counter();
+    private final Counter flushes = new Counter();
+
+    /** What a request was, for the totals; {@code OTHER} (a discard) counts only in the histogram. */
+    public enum Kind {
+        READ,
+        WRITE,
+        OTHER
+    }
+
+    /** Requests of one kind: how many completed, their bytes and their summed latency. */
+    private static final class Counter {
+        final LongAdder requests = new LongAdder();
+        final LongAdder bytes = new LongAdder();
+        final LongAdder nanos = new LongAdder();
+
+        void add(long lengthBytes, long latencyNanos) {
+            requests.increment();
+            bytes.add(lengthBytes);
+            nanos.add(latencyNanos);
+        }
+    }
 
     /** Counts a request that starts now. */
     public void started() {
@@ -28,6 +52,52 @@ public final class GuestIoStats {
         latencyCounts.incrementAndGet(bucket(Math.max(0, latencyNanos)));
         completed.increment();
     }
+
+    /** Counts a request of {@code kind} and {@code lengthBytes} that completed after {@code latencyNanos}. */
+    public void completed(Kind kind, long lengthBytes, long latencyNanos) {
+        long nanos = Math.max(0, latencyNanos);
+        completed(nanos);
+        switch (kind) {
+            case READ -> reads.add(lengthBytes, nanos);
+            case WRITE -> writes.add(lengthBytes, nanos);
+            case OTHER -> {}
+        }
+    }
+
+    /**
+     * Counts a flush that completed after {@code latencyNanos}; flushes stay out of the histogram
+     * and the request counts, which pace a pull by the guest's reads and writes.
+     */
+    public void flushed(long latencyNanos) {
+        flushes.add(0, Math.max(0, latencyNanos));
+    }
+
+    /** The reads, writes and flushes so far (each sum read on its own, so not one instant). */
+    public Totals totals() {
+        return new Totals(
+                reads.requests.sum(),
+                reads.bytes.sum(),
+                reads.nanos.sum(),
+                writes.requests.sum(),
+                writes.bytes.sum(),
+                writes.nanos.sum(),
+                flushes.requests.sum(),
+                flushes.nanos.sum());
+    }
+
+    /**
+     * The guest's reads, writes (write-zeroes included, as QEMU counts them) and flushes since the
+     * counting began, with their bytes and summed latencies in nanoseconds.
+     */
+    public record Totals(
+            long readRequests,
+            long readBytes,
+            long readNanos,
+            long writeRequests,
+            long writeBytes,
+            long writeNanos,
+            long flushRequests,
+            long flushNanos) {}
 
     /** The counts now. */
     public Snapshot snapshot() {

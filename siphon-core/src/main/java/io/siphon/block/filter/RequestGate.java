@@ -103,11 +103,12 @@ public final class RequestGate extends FilterBlockDevice {
             listener.guestRead(offsetBytes, dst.remaining());
         }
         long startNanos = guest ? guestStarted() : 0;
+        int lengthBytes = dst.remaining();
         try {
             gatedRead(offsetBytes, dst, flags);
         } finally {
             if (guest) {
-                guestCompleted(startNanos);
+                guestCompleted(GuestIoStats.Kind.READ, lengthBytes, startNanos);
             }
         }
     }
@@ -129,10 +130,11 @@ public final class RequestGate extends FilterBlockDevice {
     public void write(long offsetBytes, ByteBuffer src, Set<RequestFlag> flags) throws IOException {
         requireWithin(offsetBytes, src.remaining());
         long startNanos = guestStarted();
-        try (var held = lockClusters(offsetBytes, src.remaining())) {
+        int lengthBytes = src.remaining();
+        try (var held = lockClusters(offsetBytes, lengthBytes)) {
             next.write(offsetBytes, src, flags);
         } finally {
-            guestCompleted(startNanos);
+            guestCompleted(GuestIoStats.Kind.WRITE, lengthBytes, startNanos);
         }
     }
 
@@ -143,7 +145,7 @@ public final class RequestGate extends FilterBlockDevice {
         try (var held = lockClusters(offsetBytes, lengthBytes)) {
             next.writeZeroes(offsetBytes, lengthBytes, flags);
         } finally {
-            guestCompleted(startNanos);
+            guestCompleted(GuestIoStats.Kind.WRITE, lengthBytes, startNanos);
         }
     }
 
@@ -154,7 +156,17 @@ public final class RequestGate extends FilterBlockDevice {
         try (var held = lockClusters(offsetBytes, lengthBytes)) {
             next.discard(offsetBytes, lengthBytes);
         } finally {
-            guestCompleted(startNanos);
+            guestCompleted(GuestIoStats.Kind.OTHER, lengthBytes, startNanos);
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        long startNanos = System.nanoTime();
+        try {
+            next.flush();
+        } finally {
+            guestIo.flushed(System.nanoTime() - startNanos);
         }
     }
 
@@ -171,8 +183,8 @@ public final class RequestGate extends FilterBlockDevice {
         return System.nanoTime();
     }
 
-    private void guestCompleted(long startNanos) {
-        guestIo.completed(System.nanoTime() - startNanos);
+    private void guestCompleted(GuestIoStats.Kind kind, long lengthBytes, long startNanos) {
+        guestIo.completed(kind, lengthBytes, System.nanoTime() - startNanos);
     }
 
     private void requireWithin(long offsetBytes, long lengthBytes) {

@@ -3,6 +3,7 @@ package io.siphon.block.filter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
@@ -96,6 +97,27 @@ class RequestGateTest {
             assertEquals(SIZE, image.sizeBytes());
             device.read(SIZE - 10, ByteBuffer.allocate(10));
             assertEquals(1, below.requests.get(), "a request inside the device goes through");
+        }
+    }
+
+    @Test
+    void theGuestsReadsWritesAndFlushesAreTotalledButNotTheJobsCopies() throws IOException {
+        try (Image image = create("qcow2")) {
+            RequestGate device = new RequestGate(image, CLUSTER, false);
+            device.write(0, ByteBuffer.allocate(4096));
+            device.writeZeroes(CLUSTER, 2 * CLUSTER, Set.of());
+            device.read(0, ByteBuffer.allocate(512));
+            device.read(0, ByteBuffer.allocate(8192), Set.of(RequestFlag.BACKGROUND)); // a pull's copy
+            device.discard(4 * CLUSTER, CLUSTER);
+            device.flush();
+            GuestIoStats.Totals totals = device.guestIo().totals();
+            assertEquals(1, totals.readRequests());
+            assertEquals(512, totals.readBytes());
+            assertEquals(2, totals.writeRequests(), "write-zeroes count as writes, as in QEMU");
+            assertEquals(4096 + 2 * CLUSTER, totals.writeBytes());
+            assertEquals(1, totals.flushRequests());
+            assertTrue(totals.readNanos() > 0 && totals.writeNanos() > 0 && totals.flushNanos() >= 0, totals::toString);
+            assertEquals(4, device.guestIo().snapshot().completed(), "the discard is in the histogram, the flush not");
         }
     }
 

@@ -365,6 +365,37 @@ public sealed interface QmpCommand<R> {
         }
     }
 
-    /** One node of {@code query-named-block-nodes}. */
-    record NamedNodeReply(@JsonProperty("node-name") String nodeName, String drv, String file, boolean ro) {}
+    /** One node of {@code query-named-block-nodes}, with its image's sizes. */
+    record NamedNodeReply(
+            @JsonProperty("node-name") String nodeName, String drv, String file, boolean ro, ImageReply image) {}
+
+    /** A node's {@code ImageInfo}: the guest's size and the host storage the file holds. */
+    record ImageReply(
+            @JsonProperty("virtual-size") long virtualSize,
+            @JsonProperty("actual-size") long actualSize) {}
+
+    /** {@code query-blockstats}: the I/O counters of the block backends a device uses. */
+    record QueryBlockstats() implements QmpCommand<BlockStatsReply[]> {
+        public String name() {
+            return "query-blockstats";
+        }
+
+        public Class<BlockStatsReply[]> replyType() {
+            return BlockStatsReply[].class;
+        }
+    }
+
+    /** One backend of {@code query-blockstats}: its root node, its device and its counters. */
+    record BlockStatsReply(@JsonProperty("node-name") String nodeName, String qdev, BlockDeviceStats stats) {}
+
+    /** QEMU's {@code BlockDeviceStats}, the fields libvirt reads; times in nanoseconds. */
+    record BlockDeviceStats(
+            @JsonProperty("rd_operations") long rdOperations,
+            @JsonProperty("rd_bytes") long rdBytes,
+            @JsonProperty("wr_operations") long wrOperations,
+            @JsonProperty("wr_bytes") long wrBytes,
+            @JsonProperty("flush_operations") long flushOperations,
+            @JsonProperty("rd_total_time_ns") long rdTotalTimeNs,
+            @JsonProperty("wr_total_time_ns") long wrTotalTimeNs,
+            @JsonProperty("flush_total_time_ns") long flushTotalTimeNs) {}
 }
