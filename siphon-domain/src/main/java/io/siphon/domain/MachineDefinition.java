@@ -1,6 +1,5 @@
 package io.siphon.domain;
 
-import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -13,8 +12,7 @@ import java.util.Optional;
  * @param vcpus {@code <vcpu>}
  * @param emulator {@code <devices><emulator>}: a path, or a program name looked up on PATH
  * @param boot how the machine boots
- * @param serialFile where the first serial port writes ({@code <serial type='file'>} or {@code <console
- *     type='file'>}); empty for no serial port
+ * @param serial the first serial port ({@code <serial>}, else {@code <console>}); empty for none
  * @param softwareOnly {@code <domain type='qemu'>}: libvirt's request for TCG, never KVM
  */
 public record MachineDefinition(
@@ -22,7 +20,7 @@ public record MachineDefinition(
         int vcpus,
         String emulator,
         MachineBoot boot,
-        Optional<Path> serialFile,
+        Optional<SerialPort> serial,
         boolean softwareOnly) {
     /** The emulator when the XML names none. */
     public static final String DEFAULT_EMULATOR = "qemu-system-x86_64";
@@ -36,6 +34,6 @@ public record MachineDefinition(
         }
         Objects.requireNonNull(emulator, "emulator");
         Objects.requireNonNull(boot, "boot");
-        Objects.requireNonNull(serialFile, "serialFile");
+        Objects.requireNonNull(serial, "serial");
     }
 }

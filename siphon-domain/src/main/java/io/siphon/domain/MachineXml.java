@@ -14,7 +14,7 @@ import org.w3c.dom.Element;
 /**
  * Reads the machine of a libvirt domain XML: {@code <memory>}, {@code <vcpu>}, {@code <os>} (direct
  * kernel boot or {@code <boot dev='hd'/>}), {@code <emulator>}, the first {@code <serial>} or
- * {@code <console>} of type file, and checks that every disk is on a virtio bus, the only one
+ * {@code <console>} (type file or pty), and checks that every disk is on a virtio bus, the only one
  * Siphon attaches. A domain whose {@code <os>} has neither kernel nor boot describes no machine.
  */
 final class MachineXml {
@@ -61,7 +61,7 @@ final class MachineXml {
                         .filter(e -> !e.isEmpty())
                         .orElse(MachineDefinition.DEFAULT_EMULATOR),
                 boot(os.get()),
-                devices.flatMap(MachineXml::serialFile),
+                devices.flatMap(MachineXml::serial),
                 domain.getAttribute("type").equals("qemu")));
     }
 
@@ -118,20 +118,30 @@ final class MachineXml {
         return new MachineBoot.FirstDisk();
     }
 
-    /** The file of the first serial port, else of the console; other types are refused, not dropped. */
-    private static Optional<Path> serialFile(Element devices) {
+    /** The first serial port, else the console; types other than file and pty are refused, not dropped. */
+    private static Optional<SerialPort> serial(Element devices) {
         for (String tag : List.of("serial", "console")) {
             Optional<Element> port = firstChild(devices, tag);
             if (port.isPresent()) {
                 String type = port.get().getAttribute("type");
-                if (!type.equals("file")) {
-                    throw invalid("<" + tag + " type='" + type + "'> is not supported, only type='file'");
-                }
-                String path = firstChild(port.get(), "source")
-                        .map(s -> s.getAttribute("path"))
-                        .filter(p -> !p.isEmpty())
-                        .orElseThrow(() -> invalid("<" + tag + " type='file'> has no <source path='...'/>"));
-                return Optional.of(absolute("<" + tag + "><source path>", path));
+                return Optional.of(
+                        switch (type) {
+                            case "file" ->
+                                new SerialPort.File(absolute(
+                                        "<" + tag + "><source path>",
+                                        firstChild(port.get(), "source")
+                                                .map(s -> s.getAttribute("path"))
+                                                .filter(p -> !p.isEmpty())
+                                                .orElseThrow(() -> invalid(
+                                                        "<" + tag + " type='file'> has no <source path='...'/>"))));
+                            case "pty" ->
+                                new SerialPort.Pty(firstChild(port.get(), "log")
+                                        .map(log -> log.getAttribute("file"))
+                                        .map(file -> absolute("<" + tag + "><log file>", file)));
+                            default ->
+                                throw invalid("<" + tag + " type='" + type
+                                        + "'> is not supported, only type='file' or 'pty'");
+                        });
             }
         }
         return Optional.empty();

@@ -51,7 +51,7 @@ class MachineXmlTest {
                                 Path.of("/guests/vmlinuz"),
                                 Optional.of(Path.of("/guests/initrd.img")),
                                 "console=ttyS0 panic=-1"),
-                        Optional.of(Path.of("/guests/console.log")),
+                        Optional.of(new SerialPort.File(Path.of("/guests/console.log"))),
                         true)),
                 definition.machine());
         assertEquals("virtio", definition.disks().getFirst().bus());
@@ -70,7 +70,7 @@ class MachineXmlTest {
                         1,
                         MachineDefinition.DEFAULT_EMULATOR,
                         new MachineBoot.FirstDisk(),
-                        Optional.of(Path.of("/c.log")),
+                        Optional.of(new SerialPort.File(Path.of("/c.log"))),
                         false)),
                 definition.machine());
     }
@@ -106,11 +106,33 @@ class MachineXmlTest {
         refused(memory + "<os><kernel>vmlinuz</kernel></os>", "<kernel> 'vmlinuz' must be an absolute path");
         refused(memory + "<os><kernel>/k</kernel><initrd>i.img</initrd></os>", "<initrd> 'i.img'");
         refused(memory + "<os><boot dev='cdrom'/></os>", "dev='cdrom'");
-        refused(memory + os + "<devices><serial type='pty'/></devices>", "<serial type='pty'>");
+        refused(memory + os + "<devices><serial type='tcp'/></devices>", "<serial type='tcp'>");
+        refused(
+                memory + os + "<devices><serial type='pty'><log file='c.log'/></serial></devices>",
+                "<log file> 'c.log'");
         refused(memory + os + "<devices><serial type='file'/></devices>", "no <source path");
         refused(memory + os + "<devices><serial type='file'><source path='c.log'/></serial></devices>", "'c.log'");
         refused(
                 memory + os + "<devices><disk><source file='/a'/><target dev='sda' bus='sata'/></disk></devices>",
                 "disk sda: bus 'sata'");
+    }
+
+    @Test
+    void aPtySerialAsVirtInstallWritesIt() {
+        String machine = "<domain type='kvm'><name>d</name><memory>65536</memory><os><boot dev='hd'/></os><devices>";
+        assertEquals(
+                Optional.of(new SerialPort.Pty(Optional.empty())),
+                DomainXml.parse(machine + "<serial type='pty'><target port='0'/></serial>"
+                                + "<console type='pty'><target type='serial' port='0'/></console></devices></domain>")
+                        .machine()
+                        .orElseThrow()
+                        .serial());
+        assertEquals(
+                Optional.of(new SerialPort.Pty(Optional.of(Path.of("/var/log/d.log")))),
+                DomainXml.parse(machine + "<console type='pty'><log file='/var/log/d.log' append='on'/></console>"
+                                + "</devices></domain>")
+                        .machine()
+                        .orElseThrow()
+                        .serial());
     }
 }

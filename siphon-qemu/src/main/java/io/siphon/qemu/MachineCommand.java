@@ -4,6 +4,7 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.SiphonException;
 import io.siphon.domain.MachineBoot;
 import io.siphon.domain.MachineDefinition;
+import io.siphon.domain.SerialPort;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,13 +34,35 @@ public record MachineCommand(Path emulator, Accelerator accelerator) {
             readable("kernel", kernel.kernel());
             kernel.initrd().ifPresent(initrd -> readable("initrd", initrd));
         }
-        Optional<Path> serialDirectory = machine.serialFile().map(Path::getParent);
+        Optional<Path> serialFile = machine.serial().flatMap(MachineCommand::serialFile);
+        Optional<Path> serialDirectory = serialFile.map(Path::getParent);
         if (serialDirectory.isPresent() && !Files.isDirectory(serialDirectory.get())) {
             throw new SiphonException(
                     ErrorCode.OPERATION_FAILED,
-                    "serial file " + machine.serialFile().get() + ": no directory " + serialDirectory.get());
+                    "serial file " + serialFile.get() + ": no directory " + serialDirectory.get());
         }
         return new MachineCommand(emulator, AcceleratorProbe.choose(emulator, machine.softwareOnly()));
+    }
+
+    /** The file a serial port writes: its path, or a pty's log. */
+    private static Optional<Path> serialFile(SerialPort serial) {
+        return switch (serial) {
+            case SerialPort.File file -> Optional.of(file.path());
+            case SerialPort.Pty pty -> pty.log();
+        };
+    }
+
+    /** QEMU's chardev for the port; a pty's path is printed by QEMU ("char device redirected to …"). */
+    private static String chardev(SerialPort serial) {
+        return switch (serial) {
+            case SerialPort.File file ->
+                "file,id=serial0,path=" + option(file.path().toString());
+            case SerialPort.Pty pty ->
+                "pty,id=serial0"
+                        + pty.log()
+                                .map(log -> ",logfile=" + option(log.toString()) + ",logappend=on")
+                                .orElse("");
+        };
     }
 
     private static void readable(String what, Path file) {
@@ -72,13 +95,8 @@ public record MachineCommand(Path emulator, Accelerator accelerator) {
         if (accelerator == Accelerator.KVM) {
             args.addAll(List.of("-cpu", "host"));
         }
-        if (machine.serialFile().isPresent()) {
-            args.addAll(List.of(
-                    "-chardev",
-                    "file,id=serial0,path=" + option(machine.serialFile().get().toString()),
-                    "-serial",
-                    "chardev:serial0"));
-        }
+        machine.serial()
+                .ifPresent(serial -> args.addAll(List.of("-chardev", chardev(serial), "-serial", "chardev:serial0")));
         if (machine.boot() instanceof MachineBoot.Kernel kernel) {
             args.addAll(List.of("-kernel", kernel.kernel().toString()));
             kernel.initrd().ifPresent(initrd -> args.addAll(List.of("-initrd", initrd.toString())));

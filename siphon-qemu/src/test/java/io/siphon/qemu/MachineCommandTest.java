@@ -17,7 +17,7 @@ class MachineCommandTest {
                 2,
                 "qemu-system-x86_64",
                 new MachineBoot.Kernel(Path.of("/g/vmlinuz"), Optional.of(Path.of("/g/initrd")), "console=ttyS0"),
-                Optional.of(Path.of("/g/a,b.log")),
+                Optional.of(new io.siphon.domain.SerialPort.File(Path.of("/g/a,b.log"))),
                 false);
         List<String> args = new MachineCommand(Path.of("/usr/bin/qemu-system-x86_64"), Accelerator.KVM)
                 .arguments("web", machine, Path.of("/run/web.qmp"), true);
@@ -59,5 +59,26 @@ class MachineCommandTest {
         assertEquals(
                 List.of("-device", "virtio-blk-pci,id=virtio-disk0,drive=disk0,bootindex=1"),
                 MachineCommand.virtioDisk(MachineCommand.deviceId(0), "disk0", true));
+    }
+
+    @Test
+    void aPtySerialIsQemusPtyChardevWithItsLog() {
+        MachineCommand command = new MachineCommand(Path.of("/usr/bin/qemu-system-x86_64"), Accelerator.TCG);
+        for (var expected : List.of(
+                List.of(Optional.<Path>empty(), "pty,id=serial0"),
+                List.of(Optional.of(Path.of("/l/a,b.log")), "pty,id=serial0,logfile=/l/a,,b.log,logappend=on"))) {
+            @SuppressWarnings("unchecked")
+            Optional<Path> log = (Optional<Path>) expected.get(0);
+            MachineDefinition machine = new MachineDefinition(
+                    64L << 20,
+                    1,
+                    "qemu-system-x86_64",
+                    new MachineBoot.FirstDisk(),
+                    Optional.of(new io.siphon.domain.SerialPort.Pty(log)),
+                    true);
+            List<String> args = command.arguments("d", machine, Path.of("/run/d.qmp"), false);
+            int at = args.indexOf("-chardev");
+            assertEquals(List.of("-chardev", expected.get(1), "-serial", "chardev:serial0"), args.subList(at, at + 4));
+        }
     }
 }
