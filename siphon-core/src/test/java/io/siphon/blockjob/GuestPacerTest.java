@@ -43,6 +43,14 @@ class GuestPacerTest {
         return pacer;
     }
 
+    /** {@code windows} windows of a guest at 5× its idle latency: the rate halves in each. */
+    private void suffer(GuestPacer pacer, int windows) {
+        for (int i = 0; i < windows; i++) {
+            guestLoad(1000, IDLE_LATENCY * 5);
+            nextWindow(pacer);
+        }
+    }
+
     @Test
     void anIdleGuestLetsThePullRunUnlimitedAfterTheFirstProbe() {
         GuestPacer pacer = pacer(0);
@@ -93,10 +101,7 @@ class GuestPacerTest {
     @Test
     void theRateGrowsWhileTheGuestStaysWithinItsTargetAndNeverFallsBelowTheFloor() {
         GuestPacer pacer = paced(0);
-        for (int i = 0; i < 20; i++) {
-            guestLoad(1000, IDLE_LATENCY * 5);
-            nextWindow(pacer);
-        }
+        suffer(pacer, 20);
         assertEquals(GuestPacer.FLOOR_BYTES_PER_SECOND, pacer.rateBytesPerSecond());
         long previous = pacer.rateBytesPerSecond();
         for (int i = 0; i < 5; i++) {
@@ -164,10 +169,7 @@ class GuestPacerTest {
     @Test
     void aPacedPullWaitsNoLongerThanATickBeforeItLooksAtTheGuestAgain() {
         GuestPacer pacer = paced(0);
-        for (int i = 0; i < 20; i++) {
-            guestLoad(1000, IDLE_LATENCY * 5);
-            nextWindow(pacer);
-        }
+        suffer(pacer, 20);
         pacer.charge(64 * MIB); // a debt of a minute at the floor
         guestLoad(10, IDLE_LATENCY);
         long delay = pacer.delayNanos();
