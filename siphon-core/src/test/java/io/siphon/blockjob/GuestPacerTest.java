@@ -43,7 +43,7 @@ class GuestPacerTest {
         return pacer;
     }
 
-    /** {@code windows} windows of a guest at 5× its idle latency: the rate halves in each. */
+    /** {@code windows} windows of a guest at 5× its idle latency: the rate halves in each (mean over 1/0.9). */
     private void suffer(GuestPacer pacer, int windows) {
         for (int i = 0; i < windows; i++) {
             guestLoad(1000, IDLE_LATENCY * 5);
@@ -76,19 +76,33 @@ class GuestPacerTest {
     }
 
     @Test
-    void aBusyGuestIsMeasuredWithoutThePullThenThePullBacksOffWhenItsLatencyGrows() {
+    void aBusyGuestIsMeasuredWithoutThePullThenThePullBacksOffWhenItsP99StaysOverTarget() {
         GuestPacer pacer = paced(0);
         long idleP99 = pacer.idleP99Nanos();
         assertTrue(idleP99 >= IDLE_LATENCY && idleP99 < IDLE_LATENCY * 11 / 10, "idle p99 " + idleP99);
         long start = pacer.rateBytesPerSecond();
         assertTrue(start > 0, "a busy guest gets a finite rate: " + start);
 
-        guestLoad(1000, IDLE_LATENCY * 2); // p99 at 2× idle: over the 1.3× target
+        tailOverTarget();
         nextWindow(pacer);
-        assertEquals(start / 2, pacer.rateBytesPerSecond());
-        guestLoad(1000, IDLE_LATENCY * 3);
+        assertEquals(start, pacer.rateBytesPerSecond(), "one window over the p99 target: held, not grown");
+        tailOverTarget();
+        nextWindow(pacer);
+        assertEquals(start / 2, pacer.rateBytesPerSecond(), "two in a row: halved");
+        tailOverTarget();
         nextWindow(pacer);
         assertEquals(start / 4, pacer.rateBytesPerSecond());
+        guestLoad(1000, IDLE_LATENCY);
+        nextWindow(pacer);
+        tailOverTarget();
+        nextWindow(pacer);
+        assertTrue(pacer.rateBytesPerSecond() > start / 4, "a lone window over, after one within: held");
+    }
+
+    /** A window whose requests take the idle latency, but whose slowest 2% take 3× as long. */
+    private void tailOverTarget() {
+        guestLoad(980, IDLE_LATENCY * 95 / 100);
+        guestLoad(20, IDLE_LATENCY * 3);
     }
 
     @Test
