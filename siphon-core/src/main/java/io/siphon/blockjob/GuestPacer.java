@@ -17,12 +17,12 @@ import io.siphon.util.TokenBucket;
  *       #MIN_BUSY_REQUESTS} requests, or two run at once): the pull stops for one window (a probe)
  *       to measure the guest without it, its idle p99 and mean latency.
  *   <li>Then it copies small chunks ({@value #PACED_CHUNK_BYTES} bytes, or a cluster if larger, so
- *       that no copy holds the disk long) at a rate that halves whenever two windows in a row have a
- *       p99 over {@code latencyFactor} × the idle p99 (one such window is as often the shared
- *       machine's noise as the pull) or a window's mean latency exceeds the idle one by more than
- *       1 / {@value #KEPT_THROUGHPUT} (a guest with a fixed queue depth completes in proportion to
- *       1 / latency, so this keeps it {@value #KEPT_THROUGHPUT} of its idle throughput), and grows
- *       by an eighth (at least 1 MiB/s) when neither, as TCP's AIMD does, between {@value
+ *       that no copy holds the disk long) at a rate that halves when two windows in a row are over a
+ *       target (one such window is as often the shared machine's noise as the pull), is held
+ *       after one, and grows by an eighth (at least 1 MiB/s) after one within both. The targets:
+ *       a p99 within {@code latencyFactor} × the idle p99, and a mean latency within the idle one
+ *       × 1 / {@value #KEPT_THROUGHPUT} (a guest with a fixed queue depth completes in proportion
+ *       to 1 / latency, so this keeps it {@value #KEPT_THROUGHPUT} of its idle throughput). As TCP's AIMD, between {@value
  *       #FLOOR_BYTES_PER_SECOND} bytes/s and the limit ({@link Mode#PACED}). The idle figures are
  *       measured again after {@value #REPROBE_NANOS} ns of busy guest, since its load changes.
  *   <li>A guest that goes idle frees the pull within a window: when no request of it has run for
@@ -81,8 +81,8 @@ final class GuestPacer implements CopyPacing {
     private long idleMeanNanos;
     private long lastProbeNanos;
     private long pacedBytesPerSecond;
-    /** Whether the last window's p99 was over its target: a second one in a row backs off. */
-    private boolean p99WasOver;
+    /** Whether the last window was over a target: a second one in a row backs off. */
+    private boolean wasOver;
     /** The guest's started count when last looked at, and when it last changed. */
     private long seenStarted;
 
@@ -228,15 +228,15 @@ final class GuestPacer implements CopyPacing {
                     startProbe(now);
                     return;
                 } else {
-                    boolean p99Over = p99 > latencyFactor * idleP99Nanos;
-                    if ((p99Over && p99WasOver) || mean > idleMeanNanos / KEPT_THROUGHPUT) {
+                    boolean over = p99 > latencyFactor * idleP99Nanos || mean > idleMeanNanos / KEPT_THROUGHPUT;
+                    if (over && wasOver) {
                         pacedBytesPerSecond = Math.max(FLOOR_BYTES_PER_SECOND, capped(pacedBytesPerSecond) / 2);
-                    } else if (!p99Over) {
+                    } else if (!over) {
                         long grown =
                                 pacedBytesPerSecond + Math.max(MIN_INCREASE_BYTES_PER_SECOND, pacedBytesPerSecond / 8);
                         pacedBytesPerSecond = Math.min(MAX_BYTES_PER_SECOND, capped(grown));
                     }
-                    p99WasOver = p99Over;
+                    wasOver = over;
                 }
             }
             default -> throw new AssertionError(mode);
@@ -247,7 +247,7 @@ final class GuestPacer implements CopyPacing {
     /** The pull stops for a window from now, which measures the guest without it. */
     private void startProbe(long now) {
         mode = Mode.PROBING;
-        p99WasOver = false;
+        wasOver = false;
         lastProbeNanos = now;
         startWindow(now, guest.snapshot());
     }
