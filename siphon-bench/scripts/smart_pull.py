@@ -8,7 +8,7 @@ part, default 3), TRACE_CLUSTERS (256), SEED (1).
 
 Part 1, pacing: fio 4k randread QD4 (--ioengine=nbd) on the disk's NBD export for IDLE_S (3)
 seconds without a pull, then while a pull runs: steady (fio throughout) and intermittent (fio 2 s
-on, 2 s off, on a fixed 4 s cycle from the pull's start), then IDLE_S seconds without a pull again;
+on, then 2 s off after it exits), then IDLE_S seconds without a pull again;
 for Siphon unlimited, 100 MiB/s and --pace guest, and for qemu-storage-daemon's block-stream
 unlimited and at 100 MiB/s on the same files. The machine may be shared, so each pull is compared
 with the mean of the guest's idle runs just before and just after it, every configuration runs
@@ -159,15 +159,13 @@ class GuestLoad:
 
 
 def intermittent(uri, running):
-    """fio on for PERIOD_S, off for PERIOD_S, on a fixed cycle from now (fio's own start-up time
-    eats into the on period, not the cycle), while running() holds; returns the on periods' (iops, p99)."""
+    """fio PERIOD_S on, then PERIOD_S off after it exits (its start-up only lengthens the idle
+    gap), while running() holds; returns the on periods' (iops, p99)."""
     results = []
-    start = time.monotonic()
-    cycle = 0
     while running():
         results.append(Fio(uri, int(PERIOD_S)).result())
-        cycle += 1
-        while running() and time.monotonic() < start + cycle * 2 * PERIOD_S:
+        idle_until = time.monotonic() + PERIOD_S
+        while running() and time.monotonic() < idle_until:
             time.sleep(0.05)
     return results
 

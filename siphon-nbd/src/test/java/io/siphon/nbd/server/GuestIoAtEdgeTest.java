@@ -10,6 +10,7 @@ import io.siphon.nbd.protocol.CommandType;
 import io.siphon.nbd.protocol.NbdMagic;
 import io.siphon.nbd.testing.RandomDisk;
 import io.siphon.nbd.testing.RawPeer;
+import io.siphon.testing.GuestIoWaits;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -57,7 +58,7 @@ class GuestIoAtEdgeTest {
                     assertEquals(NbdMagic.SIMPLE_REPLY, flushed.getInt());
                     assertEquals(0, flushed.getInt());
 
-                    GuestIoStats.Snapshot snapshot = awaitCompleted(stats, READS);
+                    GuestIoStats.Snapshot snapshot = GuestIoWaits.awaitCompleted(stats, READS);
                     assertEquals(READS, snapshot.started(), "the flush is not the guest's data I/O");
                     GuestIoStats.Snapshot none = new GuestIoStats().snapshot();
                     long fastest = snapshot.latencyQuantileNanosSince(none, 1.0 / READS);
@@ -74,20 +75,6 @@ class GuestIoAtEdgeTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (stats.inFlight() < count) {
             assertTrue(System.nanoTime() < deadline, "requests in flight at the edge: " + stats.inFlight());
-            Thread.sleep(1);
-        }
-    }
-
-    /** The server counts a request done after its reply is written, which the client may see first. */
-    private static GuestIoStats.Snapshot awaitCompleted(GuestIoStats stats, long count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            GuestIoStats.Snapshot snapshot = stats.snapshot();
-            if (snapshot.completed() >= count) {
-                assertEquals(count, snapshot.completed());
-                return snapshot;
-            }
-            assertTrue(System.nanoTime() < deadline, "requests completed: " + snapshot.completed());
             Thread.sleep(1);
         }
     }
