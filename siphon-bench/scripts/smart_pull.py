@@ -310,8 +310,10 @@ class Figures:
         self.engine, self.label, self.load = engine, label, load
         self.seconds, self.kept, self.p99, self.idle_iops, self.loads, self.verdicts = [], [], [], [], [], []
         self.cancelled = 0
+        self.per_round = []  # each round's pull time, None when cancelled
 
     def add(self, seconds, idle, guest, on, verdict, machine_load):
+        self.per_round.append(seconds)
         if seconds is None:
             self.cancelled += 1
         else:
@@ -361,12 +363,14 @@ def pacing(control):
         print(figures.row())
     by_name = {(f.engine, f.label, f.load): f for f, _ in configs}
     paced_steady = by_name[("siphon", "--pace guest", "steady")]
-    paced, unpaced = (median(by_name[("siphon", label, "intermittent")].seconds)
-                      for label in ("--pace guest", "unlimited"))
+    # paced against unpaced in the same round: the two ran a minute apart, under the same load
+    ratios = [p / u for p, u in zip(by_name[("siphon", "--pace guest", "intermittent")].per_round,
+                                    by_name[("siphon", "unlimited", "intermittent")].per_round) if p and u]
     print("targets: --pace guest keeps %s of idle IOPS under steady load (target >= 90%%); paced/unpaced pull time "
-          "under intermittent load %s (target <= 1.5x); load average %.1f at the end" % (
+          "under intermittent load, per round %s, median %s (target <= 1.5x); load average %.1f at the end" % (
               "%.0f%%" % (100 * median(paced_steady.kept)) if paced_steady.kept else "-",
-              "%.2fx" % (paced / unpaced) if paced and unpaced else "-", load_average()))
+              " ".join("%.2fx" % r for r in ratios) or "-", "%.2fx" % median(ratios) if ratios else "-",
+              load_average()))
     sys.stdout.flush()
 
 
