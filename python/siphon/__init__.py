@@ -26,6 +26,10 @@ SIPHON_EXTENSIONS = frozenset(
         "virDomain.blockJobPause",
         "virDomain.blockJobResume",
         "libvirtError.siphon_class",
+        "VIR_DOMAIN_BLOCK_PULL_PACE_GUEST",
+        "VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE",
+        "VIR_DOMAIN_BLOCK_REBASE_PACE_GUEST",
+        "VIR_DOMAIN_BLOCK_REBASE_ORDER_PROFILE",
     )
 )
 

@@ -21,6 +21,17 @@ def check_flags(function: str, flags, known: int, libvirt_name: str) -> None:
         raise unsupported_flags(flags, libvirt_name)
 
 
+def pull_strategy(flags: int, pace_guest: int, order_profile: int) -> dict:
+    """The protocol's optional ``pace`` and ``order`` arguments of block-pull for these flags;
+    none when unset, so that a daemon that predates them is sent what it knows."""
+    arguments = {}
+    if flags & pace_guest:
+        arguments["pace"] = "guest"
+    if flags & order_profile:
+        arguments["order"] = "profile"
+    return arguments
+
+
 def bytes_per_second(function: str, bandwidth, in_bytes: bool) -> int:
     """The wire's bytes/s for a libvirt bandwidth: MiB/s unless ``in_bytes``; 0 is unlimited."""
     check_type(function, "bandwidth", bandwidth, int, "int")
@@ -165,21 +176,35 @@ class virDomain:
         return disk
 
     def blockPull(self, disk, bandwidth=0, flags=0):
-        """Pulls the whole backing chain into ``disk`` in the background (virDomainBlockPull)."""
+        """Pulls the whole backing chain into ``disk`` in the background (virDomainBlockPull).
+
+        Siphon's flags VIR_DOMAIN_BLOCK_PULL_PACE_GUEST and _ORDER_PROFILE pace the pull by the
+        guest's I/O (within the bandwidth) and copy the template's profiled clusters first.
+        """
         disk = self._disk("blockPull", disk)
-        check_flags("blockPull", flags, c.VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES, "virDomainBlockPull")
+        known = c.VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES | c.VIR_DOMAIN_BLOCK_PULL_PACE_GUEST | c.VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE
+        check_flags("blockPull", flags, known, "virDomainBlockPull")
         limit = bytes_per_second("blockPull", bandwidth, bool(flags & c.VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES))
-        self._call("block-pull", disk=disk, **{"bandwidth-bytes": limit})
+        arguments = {"disk": disk, "bandwidth-bytes": limit}
+        arguments.update(pull_strategy(flags, c.VIR_DOMAIN_BLOCK_PULL_PACE_GUEST, c.VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE))
+        self._call("block-pull", **arguments)
         return 0
 
     def blockRebase(self, disk, base, bandwidth=0, flags=0):
         """Pulls the images above ``base`` (a path in the chain; None: all) into ``disk`` (virDomainBlockRebase)."""
         disk = self._disk("blockRebase", disk)
         check_type("blockRebase", "base", base, (str, type(None)), "str or None")
-        known = c.VIR_DOMAIN_BLOCK_REBASE_RELATIVE | c.VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES
+        known = (
+            c.VIR_DOMAIN_BLOCK_REBASE_RELATIVE
+            | c.VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES
+            | c.VIR_DOMAIN_BLOCK_REBASE_PACE_GUEST
+            | c.VIR_DOMAIN_BLOCK_REBASE_ORDER_PROFILE
+        )
         check_flags("blockRebase", flags, known, "virDomainBlockRebase")
         limit = bytes_per_second("blockRebase", bandwidth, bool(flags & c.VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES))
         arguments = {"disk": disk, "bandwidth-bytes": limit}
+        arguments.update(
+            pull_strategy(flags, c.VIR_DOMAIN_BLOCK_REBASE_PACE_GUEST, c.VIR_DOMAIN_BLOCK_REBASE_ORDER_PROFILE))
         if base:
             arguments["base"] = base
         if flags & c.VIR_DOMAIN_BLOCK_REBASE_RELATIVE:

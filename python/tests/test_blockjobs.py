@@ -149,6 +149,53 @@ class BlockJobTest(DaemonTest):
         self.assertIn("identical", run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", top, middle))
 
 
+    def sent_pulls(self):
+        """The arguments of every block-pull this connection sends from now on (still sent)."""
+        session = self.conn._session
+        sent = []
+        call = session.call
+
+        def recording(command, arguments=None, timeout=None):
+            if command == "block-pull":
+                sent.append(dict(arguments))
+            return call(command, arguments, timeout)
+
+        session.call = recording
+        self.addCleanup(setattr, session, "call", call)
+        return sent
+
+    def test_pull_paced_by_the_guest_in_profile_order(self):
+        dom = self.started("smart")
+        sent = self.sent_pulls()
+        flags = siphon.VIR_DOMAIN_BLOCK_PULL_PACE_GUEST | siphon.VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE
+        self.assertEqual(0, dom.blockPull("vda", 0, flags))
+        self.assertEqual("guest", sent[0]["pace"])
+        self.assertEqual("profile", sent[0]["order"])
+        self.assert_completed("smart")
+
+    def test_a_plain_pull_sends_neither_pace_nor_order(self):
+        dom = self.started("plain")
+        sent = self.sent_pulls()
+        dom.blockPull("vda", 0)
+        self.assertNotIn("pace", sent[0])
+        self.assertNotIn("order", sent[0])
+        self.assert_completed("plain")
+
+    def test_rebase_paced_by_the_guest_in_profile_order(self):
+        dom = self.started("smartrebase")
+        sent = self.sent_pulls()
+        flags = siphon.VIR_DOMAIN_BLOCK_REBASE_PACE_GUEST | siphon.VIR_DOMAIN_BLOCK_REBASE_ORDER_PROFILE
+        self.assertEqual(0, dom.blockRebase("vda", None, 0, flags))
+        self.assertEqual(("guest", "profile"), (sent[0]["pace"], sent[0]["order"]))
+        self.assert_completed("smartrebase")
+
+    def test_a_flag_above_siphons_own_is_refused(self):
+        dom = self.started("unknownflag")
+        with self.assertRaises(siphon.libvirtError) as refused:
+            dom.blockPull("vda", 0, 1 << 18)
+        self.assertIn("virDomainBlockPull", str(refused.exception))
+
+
 class DomainTest(DaemonTest):
     """Definitions, look-ups and lists."""
 

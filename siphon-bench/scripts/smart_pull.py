@@ -3,19 +3,24 @@
 
 Usage: smart_pull.py WORK SIPHON_SOCKET
   WORK holds template.qcow2 (a random-data qcow2 template); the daemon's state is WORK/state.
-Environment: PULL_S (longest a measured pull may run, default 40), TRACE_CLUSTERS (256), SEED (1).
+Environment: PULL_S (longest a measured pull may run, default 40), REPEATS (rounds of the pacing
+part, default 3), TRACE_CLUSTERS (256), SEED (1).
 
-Part 1, pacing: fio 4k randread QD4 (--ioengine=nbd) on the disk's NBD export, first for IDLE_S
-(3) seconds without a pull (that run's idle figures: the machine may be shared, so each pull is
-compared with the guest just before it), then while a pull runs: steady (fio throughout) and intermittent (fio 2 s on,
-2 s off); for Siphon unlimited, 100 MiB/s and --pace guest, and for qemu-storage-daemon's
-block-stream unlimited and at 100 MiB/s on the same files. A pull that has not ended after PULL_S
-is cancelled and its progress reported.
+Part 1, pacing: fio 4k randread QD4 (--ioengine=nbd) on the disk's NBD export for IDLE_S (3)
+seconds without a pull, then while a pull runs: steady (fio throughout) and intermittent (fio 2 s
+on, then 2 s off after it exits), then IDLE_S seconds without a pull again;
+for Siphon unlimited, 100 MiB/s and --pace guest, and for qemu-storage-daemon's block-stream
+unlimited and at 100 MiB/s on the same files. The machine may be shared, so each pull is compared
+with the mean of the guest's idle runs just before and just after it, every configuration runs
+once per round (REPEATS rounds, interleaved), and the report gives each figure's median over the
+rounds with the machine's load average. A pull that has not ended after PULL_S is cancelled and
+its progress reported.
 Part 2, prefetch: a scripted boot (reads of TRACE_CLUSTERS random 64 KiB clusters, some twice)
 recorded into the template's access profile by a first start, then a second clone pulled at
 100 MiB/s in offset and in profile order: the time until every hot cluster is copied, and the
 second boot's read latency while the pull runs.
 """
+import itertools
 import json
 import os
 import random
@@ -32,6 +37,9 @@ WORK, SIPHON_SOCK = sys.argv[1], sys.argv[2]
 TEMPLATE = os.path.join(WORK, "template.qcow2")
 TOP = os.path.join(WORK, "top.qcow2")
 PULL_S = float(os.environ.get("PULL_S", "40"))
+REPEATS = int(os.environ.get("REPEATS", "3"))
+PERIOD_S = 2.0
+PULLS = itertools.count(1)  # names the domains of the pacing runs
 IDLE_S = int(os.environ.get("IDLE_S", "3"))
 TRACE_CLUSTERS = int(os.environ.get("TRACE_CLUSTERS", "256"))
 LIMIT = 100 * MIB
@@ -151,15 +159,25 @@ class GuestLoad:
 
 
 def intermittent(uri, running):
-    """fio 2 s on, 2 s off while running() holds; returns the (iops, p99) of the on periods."""
+    """fio PERIOD_S on, then PERIOD_S off after it exits (its start-up only lengthens the idle
+    gap), while running() holds; returns the on periods' (iops, p99)."""
     results = []
     while running():
-        results.append(Fio(uri, 2).result())
-        for _ in range(20):
-            if not running():
-                break
-            time.sleep(0.1)
+        results.append(Fio(uri, int(PERIOD_S)).result())
+        idle_until = time.monotonic() + PERIOD_S
+        while running() and time.monotonic() < idle_until:
+            time.sleep(0.05)
     return results
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def idle_reference(before, after):
+    """The guest's idle (iops, p99) for a pull: the mean of the runs just before and just after it."""
+    return (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
 
 
 def siphon_domain(control, name, top):
@@ -190,8 +208,8 @@ def await_siphon_pull(control, name):
         time.sleep(0.05)
 
 
-def siphon_run(control, n, speed, pace, load):
-    name = "pace%d" % n
+def siphon_run(control, speed, pace, load):
+    name = "pace%d" % next(PULLS)
     fresh_top()
     uri = siphon_domain(control, name, TOP)
     idle = Fio(uri, IDLE_S).result()
@@ -202,6 +220,7 @@ def siphon_run(control, n, speed, pace, load):
     control.call("block-pull", **args)
     seconds, last = await_siphon_pull(control, name)
     guest, on = guest_load.stop()
+    idle = idle_reference(idle, Fio(uri, IDLE_S).result())
     siphon_stop(control, name)
     verdict = check_pulled(TOP) if seconds is not None else "cancelled at %.0f%%" % (
         100.0 * last.get("cur", 0) / max(1, last.get("end", 1)))
@@ -247,6 +266,7 @@ def qemu_run(speed, load):
                 progress = "cancelled at %.0f%%" % (100.0 * jobs[0]["offset"] / max(1, jobs[0]["len"]))
             control.call("block-job-cancel", device="pull", force=True)
         guest, on = guest_load.stop()
+        idle = idle_reference(idle, Fio(uri, IDLE_S).result())
         return seconds, idle, guest, on, progress
     finally:
         try:
@@ -262,42 +282,96 @@ def qemu_pull(speed, load):
     return seconds, idle, guest, on, check_pulled(TOP) if seconds is not None else progress
 
 
-def fmt_guest(guest, idle):
-    if not guest:
-        return "-"
-    iops, p99 = guest
-    return "%6.0f IOPS (%3.0f%% of idle), p99 %7.0f us (%.2fx idle)" % (iops, 100 * iops / idle[0], p99, p99 / idle[1])
+def median(values):
+    values = sorted(values)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
-def fmt_on(on, idle):
-    if not on:
-        return "no fio period ran"
-    iops = sum(r[0] for r in on) / len(on)
-    p99 = sum(r[1] for r in on) / len(on)
-    return "%d on-periods: %6.0f IOPS (%3.0f%% of idle), p99 %7.0f us (%.2fx idle)" % (
-        len(on), iops, 100 * iops / idle[0], p99, p99 / idle[1])
+def kept(guest, on, idle, load):
+    """The guest's (IOPS kept, p99 against idle) during one pull; None when no fio period ran."""
+    if load == "steady":
+        runs = [guest] if guest else []
+    else:
+        runs = on
+    if not runs or not idle[0] or not idle[1]:
+        return None
+    iops = sum(r[0] for r in runs) / len(runs)
+    p99 = sum(r[1] for r in runs) / len(runs)
+    return iops / idle[0], p99 / idle[1]
 
 
-def report(engine, label, load, seconds, idle, guest, on, verdict):
-    print("%-6s %-13s %-12s pull %s; idle %6.0f IOPS p99 %6.0f us; during %s; %s" % (
-        engine, label, load, "%6.1f s" % seconds if seconds else "  >%.0f s" % PULL_S, idle[0], idle[1],
-        fmt_guest(guest, idle) if load == "steady" else fmt_on(on, idle), verdict))
-    sys.stdout.flush()
+class Figures:
+    """One configuration's runs, reported as medians."""
+
+    def __init__(self, engine, label, load):
+        self.engine, self.label, self.load = engine, label, load
+        self.seconds, self.kept, self.p99, self.idle_iops, self.loads, self.verdicts = [], [], [], [], [], []
+        self.cancelled = 0
+        self.per_round = []  # each round's pull time, None when cancelled
+
+    def add(self, seconds, idle, guest, on, verdict, machine_load):
+        self.per_round.append(seconds)
+        if seconds is None:
+            self.cancelled += 1
+        else:
+            self.seconds.append(seconds)
+        figures = kept(guest, on, idle, self.load)
+        if figures:
+            self.kept.append(figures[0])
+            self.p99.append(figures[1])
+        self.idle_iops.append(idle[0])
+        self.loads.append(machine_load)
+        self.verdicts.append(verdict)
+        print("  run: %s %s %s: pull %s; idle %.0f IOPS p99 %.0f us; kept %s; p99 %s; load %.1f; %s" % (
+            self.engine, self.label, self.load, "%.1f s" % seconds if seconds else ">%.0f s" % PULL_S, idle[0],
+            idle[1], "%.0f%%" % (100 * figures[0]) if figures else "-", "%.2fx" % figures[1] if figures else "-",
+            machine_load, verdict), flush=True)
+
+    def row(self):
+        pull = median(self.seconds)
+        pull_text = ("%.1f s" % pull) if pull is not None else ">%.0f s" % PULL_S
+        if self.cancelled:
+            pull_text += " (%d of %d cancelled)" % (self.cancelled, len(self.verdicts))
+        kept_text = "%.0f%%" % (100 * median(self.kept)) if self.kept else "-"
+        p99_text = "%.2fx" % median(self.p99) if self.p99 else "-"
+        clean = all(v == "same content, check clean" for v in self.verdicts if not v.startswith("cancelled"))
+        return "| %s %s | %s | %s | %s | %s | %.0f | %.1f–%.1f | %s |" % (
+            self.engine, self.label, self.load, pull_text, kept_text, p99_text, median(self.idle_iops),
+            min(self.loads), max(self.loads), "same, clean" if clean else "; ".join(sorted(set(self.verdicts))))
 
 
 def pacing(control):
-    print("== pacing: fio 4k randread QD4 on the disk's NBD export; %d MiB template; pulls cancelled after %.0f s"
-          % (size_bytes() // MIB, PULL_S))
-    n = 0
+    print("== pacing: fio 4k randread QD4 on the disk's NBD export; %d MiB template; %d rounds; pulls cancelled "
+          "after %.0f s; load average %.1f at the start" % (size_bytes() // MIB, REPEATS, PULL_S, load_average()))
+    configs = []
     for load in ("steady", "intermittent"):
         for label, speed, pace in (("unlimited", 0, False), ("100 MiB/s", LIMIT, False), ("--pace guest", 0, True)):
-            n += 1
-            log("siphon %s, %s load" % (label, load))
-            report("siphon", label, load, *siphon_run(control, n, speed, pace, load))
+            configs.append((Figures("siphon", label, load), lambda l=load, sp=speed, pa=pace: siphon_run(control, sp, pa, l)))
         for label, speed in (("unlimited", 0), ("100 MiB/s", LIMIT)):
-            log("qemu %s, %s load" % (label, load))
-            report("qemu", label, load, *qemu_pull(speed, load))
-        sys.stdout.flush()
+            configs.append((Figures("qemu", label, load), lambda l=load, sp=speed: qemu_pull(sp, l)))
+    for round_number in range(REPEATS):
+        log("round %d of %d" % (round_number + 1, REPEATS))
+        for figures, run in configs:
+            log("%s %s, %s load" % (figures.engine, figures.label, figures.load))
+            figures.add(*run(), load_average())
+    print("| pull | load | pull time (median) | guest IOPS kept | guest p99 vs idle | idle IOPS | load average | result |")
+    print("|---|---|---:|---:|---:|---:|---|---|")
+    for figures, _ in configs:
+        print(figures.row())
+    by_name = {(f.engine, f.label, f.load): f for f, _ in configs}
+    paced_steady = by_name[("siphon", "--pace guest", "steady")]
+    # paced against unpaced in the same round: the two ran a minute apart, under the same load
+    ratios = [p / u for p, u in zip(by_name[("siphon", "--pace guest", "intermittent")].per_round,
+                                    by_name[("siphon", "unlimited", "intermittent")].per_round) if p and u]
+    print("targets: --pace guest keeps %s of idle IOPS under steady load (target >= 90%%); paced/unpaced pull time "
+          "under intermittent load, per round %s, median %s (target <= 1.5x); load average %.1f at the end" % (
+              "%.0f%%" % (100 * median(paced_steady.kept)) if paced_steady.kept else "-",
+              " ".join("%.2fx" % r for r in ratios) or "-", "%.2fx" % median(ratios) if ratios else "-",
+              load_average()))
+    sys.stdout.flush()
 
 
 def trace():

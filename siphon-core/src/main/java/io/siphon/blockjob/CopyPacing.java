@@ -18,6 +18,15 @@ interface CopyPacing {
     /** Nanoseconds to wait before the next copy; the job asks again after waiting. */
     long delayNanos();
 
+    /**
+     * The most the next copy may move, given the job's chunk size {@code preferredBytes}: a pacer
+     * may ask for smaller copies, which hold the disk for less time. The job rounds it up to whole
+     * clusters of the top.
+     */
+    default long chunkBytes(long preferredBytes) {
+        return preferredBytes;
+    }
+
     /** Sets the speed limit in bytes per second; 0 = unlimited. */
     void setLimit(long bytesPerSecond);
 

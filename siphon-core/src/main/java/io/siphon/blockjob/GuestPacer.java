@@ -5,44 +5,67 @@ import io.siphon.util.TimeSource;
 import io.siphon.util.TokenBucket;
 
 /**
- * Guest-aware pacing: a pull that yields to the disk's guest. Every window (200 ms) it compares
- * the guest's requests at the disk's front ({@link GuestIoStats}) with the window before. An idle
- * guest (fewer than {@value #MIN_BUSY_REQUESTS} completions and fewer than two in flight) lets the
- * pull run at the speed limit, or unlimited. When the guest becomes busy the pull stops for one
- * window (a probe) to measure the guest's latency and throughput without it, its idle p99 and
- * idle completions per second; from then on the rate halves whenever a window's p99 exceeds {@code
- * latencyFactor} × the idle p99 or its completions fall below {@value #KEPT_THROUGHPUT} of the
- * idle ones (what a guest with a fixed queue depth shows when it waits elsewhere, in the NBD server
- * or for a CPU, where the gate cannot time it), and grows by an eighth (at least 1 MiB/s) when
- * neither, as TCP's AIMD does, between {@value
- * #FLOOR_BYTES_PER_SECOND} bytes/s and the limit. The idle p99 is measured again after {@value
- * #REPROBE_NANOS} ns of busy time, since the guest's load changes. Not thread-safe except {@link
- * #setLimit} and {@link #limit}.
+ * Guest-aware pacing: a pull that yields to the disk's guest, watching its requests where they enter
+ * ({@link GuestIoStats}: in the daemon, the NBD server, from a request's arrival to its reply
+ * written). Every window (200 ms) it compares the guest's requests with the window before.
+ *
+ * <ul>
+ *   <li>An idle guest (fewer than {@value #MIN_BUSY_REQUESTS} completions, a mean queue depth below
+ *       {@value #BUSY_QUEUE_DEPTH} and fewer than two in flight) lets the pull run at the speed
+ *       limit, or unlimited, in whole chunks ({@link Mode#FREE}).
+ *   <li>A guest that becomes busy is seen before the window ends (it starts {@value
+ *       #MIN_BUSY_REQUESTS} requests, or two run at once): the pull stops for one window (a probe)
+ *       to measure the guest without it, its idle p99 and mean latency.
+ *   <li>Then it copies small chunks ({@value #PACED_CHUNK_BYTES} bytes, or a cluster if larger, so
+ *       that no copy holds the disk long) at a rate that halves when two windows in a row are over a
+ *       target (one such window is as often the shared machine's noise as the pull), is held
+ *       after one, and grows by an eighth (at least 1 MiB/s) after one within both. The targets:
+ *       a p99 within {@code latencyFactor} × the idle p99, and a mean latency within the idle one
+ *       × 1 / {@value #KEPT_THROUGHPUT} (a guest with a fixed queue depth completes in proportion
+ *       to 1 / latency, so this keeps it {@value #KEPT_THROUGHPUT} of its idle throughput). As TCP's AIMD, between {@value
+ *       #FLOOR_BYTES_PER_SECOND} bytes/s and the limit ({@link Mode#PACED}). The idle figures are
+ *       measured again after {@value #REPROBE_NANOS} ns of busy guest, since its load changes.
+ *   <li>A guest that goes idle frees the pull within a window: when no request of it has run for
+ *       {@value #IDLE_GAP_NANOS} ns, or at the window's end.
+ * </ul>
+ *
+ * Not thread-safe except {@link #setLimit} and {@link #limit}.
  */
 final class GuestPacer implements CopyPacing {
     /** The default knob: the guest's p99 latency may grow by 30% over its idle p99. */
     static final double DEFAULT_LATENCY_FACTOR = 1.3;
 
     static final long WINDOW_NANOS = 200_000_000L;
-    /** The share of its idle completions a busy guest keeps before the pull backs off. */
+    /** The share of its idle throughput a busy guest keeps before the pull backs off. */
     static final double KEPT_THROUGHPUT = 0.9;
 
     static final long MIN_BUSY_REQUESTS = 16;
+    /** A guest that keeps this many requests waiting on average (Little's law) is busy however few. */
+    static final double BUSY_QUEUE_DEPTH = 0.5;
+    /** A guest with nothing in flight and nothing started for this long has gone idle. */
+    static final long IDLE_GAP_NANOS = 50_000_000L;
+    /** The longest the pull waits before it looks at the guest again. */
+    static final long CHECK_NANOS = IDLE_GAP_NANOS;
+
+    static final long PACED_CHUNK_BYTES = 64 << 10;
+    /** A short burst: chunks saved up while the pull waited must not go at the guest back to back. */
+    private static final long PACED_BURST_NANOS = 20_000_000L;
+
     static final long FLOOR_BYTES_PER_SECOND = 1L << 20;
     static final long REPROBE_NANOS = 10_000_000_000L;
     private static final long MIN_INCREASE_BYTES_PER_SECOND = 1L << 20;
-    /** Where pacing starts when the pull was unlimited and copied nothing to measure. */
-    private static final long START_BYTES_PER_SECOND = 32L << 20;
+    /** Where pacing starts the first time, when the pull is unlimited. */
+    static final long START_BYTES_PER_SECOND = 32L << 20;
 
     private static final long MAX_BYTES_PER_SECOND = 1L << 40;
 
     /** What the pacer is doing. */
     enum Mode {
-        /** Paused for a window to measure the guest's idle latency. */
+        /** Paused for a window to measure the guest without the pull. */
         PROBING,
-        /** The guest is idle: at the limit. */
+        /** The guest is idle: at the limit, whole chunks. */
         FREE,
-        /** The guest is busy: at the rate its latency allows. */
+        /** The guest is busy: small chunks at the rate its latency allows. */
         PACED
     }
 
@@ -54,11 +77,16 @@ final class GuestPacer implements CopyPacing {
     private Mode mode = Mode.PROBING;
     private long windowStartNanos;
     private GuestIoStats.Snapshot windowStart;
-    private long copiedInWindow;
     private long idleP99Nanos;
-    private double idleCompletionsPerSecond;
+    private long idleMeanNanos;
     private long lastProbeNanos;
     private long pacedBytesPerSecond;
+    /** Whether the last window was over a target: a second one in a row backs off. */
+    private boolean wasOver;
+    /** The guest's started count when last looked at, and when it last changed. */
+    private long seenStarted;
+
+    private long seenStartedNanos;
 
     /**
      * A pacer watching {@code guest}, capped at {@code limitBytesPerSecond} (0 = unlimited), that
@@ -76,32 +104,50 @@ final class GuestPacer implements CopyPacing {
         this.time = time;
         this.latencyFactor = latencyFactor;
         this.limitBytesPerSecond = limitBytesPerSecond;
-        this.bucket = new TokenBucket(time, limitBytesPerSecond, BURST_NANOS);
+        this.bucket = new TokenBucket(time, limitBytesPerSecond, PACED_BURST_NANOS);
         this.windowStartNanos = time.nanoTime();
         this.windowStart = guest.snapshot();
         this.lastProbeNanos = windowStartNanos;
+        this.seenStarted = windowStart.started();
+        this.seenStartedNanos = windowStartNanos;
     }
 
     @Override
     public void charge(long bytes) {
         bucket.charge(bytes);
-        copiedInWindow += bytes;
     }
 
     @Override
     public long delayNanos() {
         long now = time.nanoTime();
+        long started = guest.startedCount();
+        if (started != seenStarted) {
+            seenStarted = started;
+            seenStartedNanos = now;
+        }
         if (now - windowStartNanos >= WINDOW_NANOS) {
             endWindow(now);
+        } else if (mode == Mode.FREE && becameBusy(started)) {
+            startProbe(now);
+        } else if (mode != Mode.FREE && wentIdle(now)) {
+            mode = Mode.FREE;
+            startWindow(now, guest.snapshot());
         }
         long windowLeft = windowStartNanos + WINDOW_NANOS - now;
+        long check = Math.min(windowLeft, CHECK_NANOS);
         if (mode == Mode.PROBING) {
-            return windowLeft;
+            return check;
         }
         applyRate();
         long delay = bucket.delayNanos();
-        // wake up at the window's end at the latest: the rate may change then
-        return delay == 0 ? 0 : Math.min(delay, windowLeft);
+        // look at the guest again soon: the rate or the mode may change
+        return delay == 0 ? 0 : Math.min(delay, check);
+    }
+
+    /** Small chunks while the guest is busy, so that a copy never holds the disk long. */
+    @Override
+    public long chunkBytes(long preferredBytes) {
+        return mode == Mode.FREE ? preferredBytes : Math.min(preferredBytes, PACED_CHUNK_BYTES);
     }
 
     @Override
@@ -130,23 +176,35 @@ final class GuestPacer implements CopyPacing {
         };
     }
 
-    /** The guest's p99 latency without the pull, as last measured; 0 before the first probe. */
+    /** The guest's p99 latency without the pull, as last measured; 0 before the first busy probe. */
     long idleP99Nanos() {
         return idleP99Nanos;
     }
 
+    /** Within a window of a free pull: the guest started enough requests, or runs two at once. */
+    private boolean becameBusy(long started) {
+        return started - windowStart.started() >= MIN_BUSY_REQUESTS || guest.inFlight() >= 2;
+    }
+
+    /** Nothing of the guest runs, and nothing started for a while. */
+    private boolean wentIdle(long now) {
+        return now - seenStartedNanos >= IDLE_GAP_NANOS && guest.inFlight() == 0;
+    }
+
     private void endWindow(long now) {
         GuestIoStats.Snapshot snapshot = guest.snapshot();
+        long elapsed = now - windowStartNanos;
         long completed = snapshot.completedSince(windowStart);
-        boolean busy = completed >= MIN_BUSY_REQUESTS || snapshot.inFlight() >= 2;
+        boolean busy = completed >= MIN_BUSY_REQUESTS
+                || snapshot.meanQueueDepthSince(windowStart, elapsed) >= BUSY_QUEUE_DEPTH
+                || snapshot.inFlight() >= 2;
         long p99 = snapshot.latencyQuantileNanosSince(windowStart, 0.99);
-        long copiedBytesPerSecond = (long) (copiedInWindow * 1e9 / (now - windowStartNanos));
-        double completionsPerSecond = completed * 1e9 / (now - windowStartNanos);
+        long mean = snapshot.meanLatencyNanosSince(windowStart);
         switch (mode) {
             case PROBING -> {
                 if (busy) {
                     idleP99Nanos = p99;
-                    idleCompletionsPerSecond = completionsPerSecond;
+                    idleMeanNanos = mean;
                     mode = Mode.PACED;
                     if (pacedBytesPerSecond == 0) {
                         pacedBytesPerSecond = limitBytesPerSecond > 0
@@ -159,11 +217,8 @@ final class GuestPacer implements CopyPacing {
             }
             case FREE -> {
                 if (busy) {
-                    // resume below what the pull took from the guest in this window, then probe
-                    long base = limitBytesPerSecond > 0 ? limitBytesPerSecond : copiedBytesPerSecond;
-                    pacedBytesPerSecond =
-                            Math.max(FLOOR_BYTES_PER_SECOND, base > 0 ? base / 2 : START_BYTES_PER_SECOND);
                     startProbe(now);
+                    return;
                 }
             }
             case PACED -> {
@@ -171,24 +226,35 @@ final class GuestPacer implements CopyPacing {
                     mode = Mode.FREE;
                 } else if (now - lastProbeNanos >= REPROBE_NANOS) {
                     startProbe(now);
-                } else if (p99 > latencyFactor * idleP99Nanos
-                        || completionsPerSecond < KEPT_THROUGHPUT * idleCompletionsPerSecond) {
-                    pacedBytesPerSecond = Math.max(FLOOR_BYTES_PER_SECOND, capped(pacedBytesPerSecond) / 2);
+                    return;
                 } else {
-                    long grown = pacedBytesPerSecond + Math.max(MIN_INCREASE_BYTES_PER_SECOND, pacedBytesPerSecond / 8);
-                    pacedBytesPerSecond = Math.min(MAX_BYTES_PER_SECOND, capped(grown));
+                    boolean over = p99 > latencyFactor * idleP99Nanos || mean > idleMeanNanos / KEPT_THROUGHPUT;
+                    if (over && wasOver) {
+                        pacedBytesPerSecond = Math.max(FLOOR_BYTES_PER_SECOND, capped(pacedBytesPerSecond) / 2);
+                    } else if (!over) {
+                        long grown =
+                                pacedBytesPerSecond + Math.max(MIN_INCREASE_BYTES_PER_SECOND, pacedBytesPerSecond / 8);
+                        pacedBytesPerSecond = Math.min(MAX_BYTES_PER_SECOND, capped(grown));
+                    }
+                    wasOver = over;
                 }
             }
             default -> throw new AssertionError(mode);
         }
-        windowStart = snapshot;
-        windowStartNanos = now;
-        copiedInWindow = 0;
+        startWindow(now, snapshot);
     }
 
+    /** The pull stops for a window from now, which measures the guest without it. */
     private void startProbe(long now) {
         mode = Mode.PROBING;
+        wasOver = false;
         lastProbeNanos = now;
+        startWindow(now, guest.snapshot());
+    }
+
+    private void startWindow(long now, GuestIoStats.Snapshot snapshot) {
+        windowStart = snapshot;
+        windowStartNanos = now;
     }
 
     private long capped(long bytesPerSecond) {

@@ -52,6 +52,7 @@ public final class StreamJob implements JobDriver {
     private final int baseIndex;
     private final long sizeBytes;
     private final long chunkBytes;
+    private final long granularityBytes;
     private final CopyPacing pacing;
     private final PrefetchPlan prefetch;
     private final ByteBuffer buffer;
@@ -75,8 +76,8 @@ public final class StreamJob implements JobDriver {
         this.base = baseIndex < images.size() ? Optional.of(images.get(baseIndex)) : Optional.empty();
         this.intermediates = List.copyOf(images.subList(1, baseIndex));
         this.sizeBytes = top.sizeBytes();
-        long granularity = disk.device().granularityBytes();
-        this.chunkBytes = Alignment.alignUp(Math.max(options.chunkBytes(), granularity), granularity);
+        this.granularityBytes = disk.device().granularityBytes();
+        this.chunkBytes = Alignment.alignUp(Math.max(options.chunkBytes(), granularityBytes), granularityBytes);
         this.pacing = pacing(disk, options, time);
         this.prefetch = prefetch;
         this.buffer = ByteBuffer.allocateDirect(Math.toIntExact(chunkBytes));
@@ -221,7 +222,7 @@ public final class StreamJob implements JobDriver {
         if (!aboveAllocated) {
             return skip(context, length);
         }
-        length = Math.min(length, chunkBytes);
+        length = Math.min(length, nextChunkBytes());
         // The top lacked the range when its status was read; what a guest wrote since, the copy
         // leaves alone, and the job counts the range as copied all the same (as QEMU's stream does).
         disk.device().read(offset, buffer.clear().limit(Math.toIntExact(length)), COPY);
@@ -240,7 +241,7 @@ public final class StreamJob implements JobDriver {
         if (offset < 0 || offset >= sizeBytes) {
             return 0;
         }
-        long length = Math.min(Math.min(prefetch.unitBytes(), chunkBytes), sizeBytes - offset);
+        long length = Math.min(Math.min(prefetch.unitBytes(), nextChunkBytes()), sizeBytes - offset);
         try {
             Extent held = top.blockStatus(offset, length).getFirst();
             if (held.allocation().isAllocated() && held.endBytes() >= offset + length) {
@@ -265,6 +266,12 @@ public final class StreamJob implements JobDriver {
         context.advance(length, length);
         pacing.charge(length);
         return length;
+    }
+
+    /** The chunk size for the next copy: the pacing's, in whole clusters, at most the job's own. */
+    private long nextChunkBytes() {
+        long paced = Math.max(granularityBytes, pacing.chunkBytes(chunkBytes));
+        return Math.min(chunkBytes, Alignment.alignUp(paced, granularityBytes));
     }
 
     private long skip(JobContext context, long length) {

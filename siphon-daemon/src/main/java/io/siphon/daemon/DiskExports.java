@@ -42,7 +42,9 @@ final class DiskExports implements AutoCloseable {
                         exportName(disk.domain(), disk.target()),
                         disk.definition().source().toString(),
                         disk.device(),
-                        disk.definition().readOnly());
+                        disk.definition().readOnly(),
+                        // the server times the guest from a request's arrival: what a pull adds there shows too
+                        disk.disk().device().guestIoTimedOutside());
     }
 
     /** Who is told of NBD connections and requests, from now on. */

@@ -4,11 +4,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What a disk's guest asks of it, counted at the disk's front: requests started and completed, and
- * their completion latencies in a log-linear histogram (8 buckets per power of two, so a
- * percentile is known within about 9%); and, for {@code virsh domblkstat}, the reads, writes and
- * flushes with their bytes and summed times ({@link Totals}). A request costs five adds and one
- * array increment; readers take {@link Snapshot}s and compare two of them. Thread-safe.
+ * What a disk's guest asks of it, counted where its requests enter (the NBD server, from a request's
+ * arrival to its reply written, or else the disk's {@link RequestGate}): requests started and
+ * completed, the sum of their latencies (by Little's law, their mean queue depth over a time) and
+ * their latencies in a log-linear histogram (8 buckets per power of two, so a percentile is known
+ * within about 9%); and, for {@code virsh domblkstat}, the reads, writes and flushes with their
+ * bytes and summed times ({@link Totals}). A request costs six adds and one array increment, no
+ * allocation and no lock; readers take {@link Snapshot}s and compare two of them. Thread-safe.
  */
 public final class GuestIoStats {
     private static final int SUB_BITS = 3;
@@ -17,6 +19,7 @@ public final class GuestIoStats {
 
     private final LongAdder started = new LongAdder();
     private final LongAdder completed = new LongAdder();
+    private final LongAdder latencySumNanos = new LongAdder();
     private final AtomicLongArray latencyCounts = new AtomicLongArray(BUCKETS);
     private final Counter reads = new Counter();
     private final Counter writes = new Counter();
@@ -49,7 +52,9 @@ public final class GuestIoStats {
 
     /** Counts a request that completed (successfully or not) after {@code latencyNanos}. */
     public void completed(long latencyNanos) {
-        latencyCounts.incrementAndGet(bucket(Math.max(0, latencyNanos)));
+        long nanos = Math.max(0, latencyNanos);
+        latencyCounts.incrementAndGet(bucket(nanos));
+        latencySumNanos.add(nanos);
         completed.increment();
     }
 
@@ -99,6 +104,17 @@ public final class GuestIoStats {
             long flushRequests,
             long flushNanos) {}
 
+    /** Requests started so far: cheaper than a snapshot, for a check between two snapshots. */
+    public long startedCount() {
+        return started.sum();
+    }
+
+    /** Requests running now. */
+    public long inFlight() {
+        long done = completed.sum(); // before started, as in snapshot()
+        return Math.max(0, started.sum() - done);
+    }
+
     /** The counts now. */
     public Snapshot snapshot() {
         long[] counts = new long[BUCKETS];
@@ -106,8 +122,9 @@ public final class GuestIoStats {
             counts[i] = latencyCounts.get(i);
         }
         // completed before started: a request counted between the two reads shows as in flight
+        long sum = latencySumNanos.sum();
         long done = completed.sum();
-        return new Snapshot(started.sum(), done, counts);
+        return new Snapshot(started.sum(), done, sum, counts);
     }
 
     static int bucket(long nanos) {
@@ -135,9 +152,10 @@ public final class GuestIoStats {
      *
      * @param started requests started so far
      * @param completed requests completed so far
+     * @param latencySumNanos the latencies of the completed requests, summed
      * @param latencyCounts completed requests per latency bucket
      */
-    public record Snapshot(long started, long completed, long[] latencyCounts) {
+    public record Snapshot(long started, long completed, long latencySumNanos, long[] latencyCounts) {
         /** Requests running at the moment of the snapshot. */
         public long inFlight() {
             return Math.max(0, started - completed);
@@ -146,6 +164,21 @@ public final class GuestIoStats {
         /** Requests completed between {@code earlier} and this snapshot. */
         public long completedSince(Snapshot earlier) {
             return completed - earlier.completed;
+        }
+
+        /**
+         * The mean number of requests the guest kept waiting on the disk between {@code earlier} and
+         * this snapshot, {@code elapsedNanos} apart (Little's law: the latencies completed in that
+         * time over the time); 0 when no time passed.
+         */
+        public double meanQueueDepthSince(Snapshot earlier, long elapsedNanos) {
+            return elapsedNanos <= 0 ? 0 : (double) (latencySumNanos - earlier.latencySumNanos) / elapsedNanos;
+        }
+
+        /** The mean latency of the requests completed since {@code earlier}, in nanoseconds; 0 when none. */
+        public long meanLatencyNanosSince(Snapshot earlier) {
+            long n = completedSince(earlier);
+            return n <= 0 ? 0 : (latencySumNanos - earlier.latencySumNanos) / n;
         }
 
         /**

@@ -31,13 +31,15 @@ import java.util.Set;
  * <p>The gate also counts the guest's requests ({@link #guestIo()}: in flight, completed, latency),
  * which guest-aware pacing watches, and tells an optional {@link GuestReadListener} of guest reads
  * (an access profile's recorder). Requests flagged {@link RequestFlag#BACKGROUND} are a job's and
- * are not counted.
+ * are not counted. A server in front of the gate may take the counting over ({@link
+ * #guestIoTimedOutside}), since it sees a request earlier.
  */
 public final class RequestGate extends FilterBlockDevice {
     private final RangeLocks locks = new RangeLocks();
     private final long granularityBytes;
     private final GuestIoStats guestIo = new GuestIoStats();
     private volatile boolean copyEveryRead;
+    private volatile boolean guestTimedOutside;
     private volatile GuestReadListener readListener;
 
     /**
@@ -81,6 +83,18 @@ public final class RequestGate extends FilterBlockDevice {
         return guestIo;
     }
 
+    /**
+     * Hands the counting of guest requests to the caller, who serves them from further out: an NBD
+     * server times each from its arrival to its reply written, so what a pull adds in the server's
+     * queue, in its reply writes or by taking a CPU shows in the latency, which the gate alone
+     * cannot see. From now on the gate counts none itself; the caller counts every guest request
+     * into the returned {@link #guestIo()}.
+     */
+    public GuestIoStats guestIoTimedOutside() {
+        guestTimedOutside = true;
+        return guestIo;
+    }
+
     /** Sets who is told of guest reads from now on, or nobody ({@code null}). */
     public void setReadListener(GuestReadListener listener) {
         this.readListener = listener;
@@ -102,12 +116,13 @@ public final class RequestGate extends FilterBlockDevice {
         if (guest && listener != null) {
             listener.guestRead(offsetBytes, dst.remaining());
         }
-        long startNanos = guest ? guestStarted() : 0;
+        boolean timed = guest && !guestTimedOutside;
+        long startNanos = timed ? guestStarted() : 0;
         int lengthBytes = dst.remaining();
         try {
             gatedRead(offsetBytes, dst, flags);
         } finally {
-            if (guest) {
+            if (timed) {
                 guestCompleted(GuestIoStats.Kind.READ, lengthBytes, startNanos);
             }
         }
@@ -129,39 +144,49 @@ public final class RequestGate extends FilterBlockDevice {
     @Override
     public void write(long offsetBytes, ByteBuffer src, Set<RequestFlag> flags) throws IOException {
         requireWithin(offsetBytes, src.remaining());
-        long startNanos = guestStarted();
+        boolean timed = !guestTimedOutside;
+        long startNanos = timed ? guestStarted() : 0;
         int lengthBytes = src.remaining();
         try (var held = lockClusters(offsetBytes, lengthBytes)) {
             next.write(offsetBytes, src, flags);
         } finally {
-            guestCompleted(GuestIoStats.Kind.WRITE, lengthBytes, startNanos);
+            if (timed) {
+                guestCompleted(GuestIoStats.Kind.WRITE, lengthBytes, startNanos);
+            }
         }
     }
 
     @Override
     public void writeZeroes(long offsetBytes, long lengthBytes, Set<RequestFlag> flags) throws IOException {
         requireWithin(offsetBytes, lengthBytes);
-        long startNanos = guestStarted();
+        boolean timed = !guestTimedOutside;
+        long startNanos = timed ? guestStarted() : 0;
         try (var held = lockClusters(offsetBytes, lengthBytes)) {
             next.writeZeroes(offsetBytes, lengthBytes, flags);
         } finally {
-            guestCompleted(GuestIoStats.Kind.WRITE, lengthBytes, startNanos);
+            if (timed) {
+                guestCompleted(GuestIoStats.Kind.WRITE, lengthBytes, startNanos);
+            }
         }
     }
 
     @Override
     public void discard(long offsetBytes, long lengthBytes) throws IOException {
         requireWithin(offsetBytes, lengthBytes);
-        long startNanos = guestStarted();
+        boolean timed = !guestTimedOutside;
+        long startNanos = timed ? guestStarted() : 0;
         try (var held = lockClusters(offsetBytes, lengthBytes)) {
             next.discard(offsetBytes, lengthBytes);
         } finally {
-            guestCompleted(GuestIoStats.Kind.OTHER, lengthBytes, startNanos);
+            if (timed) {
+                guestCompleted(GuestIoStats.Kind.OTHER, lengthBytes, startNanos);
+            }
         }
     }
 
     @Override
     public void flush() throws IOException {
+        // flushes are counted here even when a server times the rest: the pacer does not watch them
         long startNanos = System.nanoTime();
         try {
             next.flush();

@@ -45,4 +45,25 @@ class GuestIoStatsTest {
         assertTrue(max >= 5_000_000 && max < 5_700_000, "max " + max);
         assertEquals(0, second.latencyQuantileNanosSince(second, 0.99), "no request: 0");
     }
+
+    @Test
+    void theMeanLatencyAndQueueDepthAreOfTheRequestsBetweenTwoSnapshots() {
+        GuestIoStats stats = new GuestIoStats();
+        stats.started();
+        stats.completed(9_000_000);
+        GuestIoStats.Snapshot first = stats.snapshot();
+        for (int i = 0; i < 4; i++) {
+            stats.started();
+            stats.completed(1_000_000 * (i + 1)); // 1, 2, 3 and 4 ms
+        }
+        stats.started();
+        assertEquals(6, stats.startedCount());
+        assertEquals(1, stats.inFlight());
+        GuestIoStats.Snapshot second = stats.snapshot();
+        assertEquals(2_500_000, second.meanLatencyNanosSince(first));
+        // 10 ms of latency completed within 5 ms: two requests waiting on average
+        assertEquals(2.0, second.meanQueueDepthSince(first, 5_000_000), 1e-9);
+        assertEquals(0, second.meanLatencyNanosSince(second), "no request: 0");
+        assertEquals(0, second.meanQueueDepthSince(first, 0), "no time: 0");
+    }
 }

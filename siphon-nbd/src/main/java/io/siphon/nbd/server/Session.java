@@ -1,5 +1,6 @@
 package io.siphon.nbd.server;
 
+import io.siphon.block.filter.GuestIoStats;
 import io.siphon.nbd.protocol.CommandType;
 import io.siphon.nbd.protocol.NbdChannel;
 import io.siphon.nbd.protocol.NbdError;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * twice: by this connection's budget of in-flight bytes, and by the {@link InFlightBudget} every
  * connection shares; while either is spent, reading waits. A request that still cannot get memory
  * is answered ENOMEM, and no failure of a request thread (an {@link Error} included) escapes it. A
- * protocol violation ends this connection only.
+ * protocol violation ends this connection only. Each data request is timed from its header's
+ * arrival to its reply written, into the export's {@link GuestIoStats}.
  */
 final class Session {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
@@ -38,6 +40,7 @@ final class Session {
     private final InFlightBudget shared;
 
     private final NbdServerListener listener;
+    private final GuestIoStats guestIo;
 
     Session(
             Handshake.Agreement agreement,
@@ -48,6 +51,7 @@ final class Session {
         this.listener = listener;
         this.channel = agreement.channel();
         this.export = agreement.export();
+        this.guestIo = export.guestIo();
         this.buffers = buffers;
         this.shared = shared;
         this.replies = new Replies(channel, stalls);
@@ -81,24 +85,42 @@ final class Session {
                 if (type.get() == CommandType.DISC) {
                     return;
                 }
-                int cost = cost(request, type.get());
-                budget.acquireUninterruptibly(cost);
-                if (!takeShared(cost)) {
-                    budget.release(cost);
-                    return; // closed while waiting
+                // the guest's clock starts here: waiting for memory or a thread is part of its latency
+                long arrivalNanos = System.nanoTime();
+                boolean counted = Export.countsAsGuestIo(type.get());
+                if (counted) {
+                    guestIo.started();
                 }
-                ByteBuffer payload;
+                boolean handedOver = false;
                 try {
-                    payload = payload(request, type.get());
-                } catch (IOException | RuntimeException e) {
-                    release(cost);
-                    throw e;
-                } catch (OutOfMemoryError e) {
-                    release(cost);
-                    refuseWrite(request, e);
-                    continue;
+                    int cost = cost(request, type.get());
+                    budget.acquireUninterruptibly(cost);
+                    if (!takeShared(cost)) {
+                        budget.release(cost);
+                        return; // closed while waiting
+                    }
+                    ByteBuffer payload;
+                    try {
+                        payload = payload(request, type.get());
+                    } catch (IOException | RuntimeException e) {
+                        release(cost);
+                        throw e;
+                    } catch (OutOfMemoryError e) {
+                        release(cost);
+                        refuseWrite(request, e);
+                        continue;
+                    }
+                    workers.execute(() -> runOne(request, type.get(), payload, cost, counted, arrivalNanos));
+                    handedOver = true;
+                } finally {
+                    if (!handedOver) {
+                        guestDone(
+                                request,
+                                type.get(),
+                                counted,
+                                arrivalNanos); // ended here: it must not seem in flight forever
+                    }
                 }
-                workers.execute(() -> runOne(request, type.get(), payload, cost));
             }
             // Closing the executor waits for requests in flight: DISC promises their replies.
         }
@@ -140,11 +162,13 @@ final class Session {
         replies.simple(request.cookie(), NbdError.ENOMEM.code());
     }
 
-    private void runOne(Request request, CommandType type, ByteBuffer payload, int cost) {
-        long start = System.nanoTime();
+    private void runOne(
+            Request request, CommandType type, ByteBuffer payload, int cost, boolean counted, long arrivalNanos) {
+        boolean timed = false;
         try {
             boolean ok = runner.run(request, type, payload);
-            long nanos = System.nanoTime() - start;
+            long nanos = guestDone(request, type, counted, arrivalNanos);
+            timed = true;
             Listened.run(() -> listener.requestDone(export.name(), type, request.lengthBytes(), nanos, !ok));
         } catch (IOException e) {
             LOG.debug("reply to {} on '{}' not sent: {}", type, export.name(), e.toString());
@@ -163,7 +187,19 @@ final class Session {
                 buffers.give(payload);
             }
             release(cost);
+            if (!timed) {
+                guestDone(request, type, counted, arrivalNanos); // failed: it must not seem in flight forever
+            }
         }
+    }
+
+    /** Counts a guest request as done now, if it was counted; returns its time since arrival. */
+    private long guestDone(Request request, CommandType type, boolean counted, long arrivalNanos) {
+        long nanos = System.nanoTime() - arrivalNanos;
+        if (counted) {
+            guestIo.completed(Export.guestIoKind(type), request.lengthBytes(), nanos);
+        }
+        return nanos;
     }
 
     /** Bytes the request holds while in flight: its payload or its reply's data. */

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.siphon.block.BlockDevice;
-import io.siphon.block.RequestFlag;
-import io.siphon.block.filter.FilterBlockDevice;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.nbd.client.NbdClient;
@@ -16,7 +13,6 @@ import io.siphon.nbd.protocol.CommandType;
 import io.siphon.nbd.protocol.NbdMagic;
 import io.siphon.nbd.testing.RandomDisk;
 import io.siphon.nbd.testing.RawPeer;
-import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -25,8 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,35 +29,11 @@ class ConcurrencyTest {
     @TempDir
     Path dir;
 
-    /** Holds reads at offset 0 until released: a slow request that others must overtake. */
-    private static final class GatedDevice extends FilterBlockDevice {
-        final CountDownLatch gate = new CountDownLatch(1);
-
-        GatedDevice(BlockDevice next) {
-            super(next);
-        }
-
-        @Override
-        public void read(long offsetBytes, ByteBuffer dst, Set<RequestFlag> flags) throws IOException {
-            if (offsetBytes == 0) {
-                try {
-                    if (!gate.await(30, TimeUnit.SECONDS)) {
-                        throw new IOException("gate never opened");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException(e);
-                }
-            }
-            next.read(offsetBytes, dst, flags);
-        }
-    }
-
     @Test
     void laterRequestsOvertakeASlowOneAndEveryReplyCarriesItsOwnData() throws Exception {
         byte[] content = RandomDisk.content(System.nanoTime(), 1 << 20);
         try (ImageChain chain = RandomDisk.open(dir.resolve("disk.raw"), content)) {
-            GatedDevice gated = new GatedDevice(chain.top());
+            HeldReads gated = new HeldReads(chain.top(), offset -> offset == 0);
             Path socket = dir.resolve("nbd.sock");
             try (NbdServer server = NbdServer.builder()
                             .export("disk", gated, false)
@@ -79,7 +49,7 @@ class ConcurrencyTest {
                 for (int i = 0; i < requests; i++) {
                     if (i == requests - 1) {
                         assertEquals(Set.of(0L), missing(order, requests), "only the gated read is outstanding");
-                        gated.gate.countDown();
+                        gated.release();
                     }
                     ByteBuffer header = peer.readExactly(ChunkHeader.BYTES);
                     assertEquals(NbdMagic.STRUCTURED_REPLY, header.getInt());
