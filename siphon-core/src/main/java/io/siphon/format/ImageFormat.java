@@ -56,6 +56,11 @@ public interface ImageFormat {
                 "Block driver '" + name() + "' does not support size measurement");
     }
 
+    /** Whether its images store compressed clusters ({@link Image#writeCompressed}). */
+    default boolean supportsCompression() {
+        return false;
+    }
+
     /** Takes an internal snapshot named {@code name} of the image at {@code path} (qemu-img snapshot -c). */
     default void createSnapshot(Path path, String name) throws IOException {
         throw new ImageFormatException(

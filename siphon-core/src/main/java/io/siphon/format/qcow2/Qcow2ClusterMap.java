@@ -40,6 +40,7 @@ final class Qcow2ClusterMap {
     private final Geometry geometry;
     private final int clusterSize;
     private final long sizeBytes;
+    private final CompressedClusterPacker packer;
     private volatile Optional<BlockDevice> backing = Optional.empty();
 
     Qcow2ClusterMap(Qcow2Metadata metadata, long sizeBytes, GuestReader oldContent) {
@@ -49,6 +50,7 @@ final class Qcow2ClusterMap {
         this.geometry = metadata.geometry();
         this.clusterSize = geometry.clusterSize();
         this.sizeBytes = sizeBytes;
+        this.packer = new CompressedClusterPacker(geometry);
     }
 
     /** The device unallocated clusters read from, if one is attached; safe to call without a lock. */
@@ -196,6 +198,31 @@ final class Qcow2ClusterMap {
         return length;
     }
 
+    /**
+     * Stores the guest cluster at {@code clusterOffset} as the {@code length} compressed bytes of
+     * {@code data}: placed by the packer, written, then the L2 entry set (the flush writes the raised
+     * refcounts before the L2 table). As QEMU, only a cluster that is not allocated yet can be
+     * written compressed.
+     */
+    void writeCompressed(long clusterOffset, byte[] data, int length) throws IOException {
+        Mapping m = map(clusterOffset, clusterSize);
+        if (m.kind() == L2Entry.Kind.DATA
+                || m.kind() == L2Entry.Kind.ZERO_ALLOC
+                || m.kind() == L2Entry.Kind.COMPRESSED) {
+            throw Errors.refused(
+                    path, "guest offset " + clusterOffset, "a compressed write needs an unallocated cluster");
+        }
+        metadata.markDirtyIfLazy();
+        long guestCluster = clusterOffset >>> geometry.clusterBits();
+        long l2Offset = ensureL2Table((int) (guestCluster / geometry.l2Entries()));
+        long host = packer.place(metadata.allocator(), length);
+        metadata.file().writeFully(host, ByteBuffer.wrap(data, 0, length));
+        metadata.order().wrote();
+        CrashPoints.reach("qcow2.data.written");
+        setL2Entry(l2Offset, (int) (guestCluster % geometry.l2Entries()), packer.descriptor(host, length));
+        freeIfNeeded();
+    }
+
     /** The guest cluster at {@code clusterOffset} as it reads now (the part inside the disk; zeroes past it). */
     private byte[] oldCluster(long clusterOffset) throws IOException {
         byte[] cluster = new byte[clusterSize];
@@ -249,6 +276,7 @@ final class Qcow2ClusterMap {
                 }
             }
             case COMPRESSED -> {
+                packer.forget(); // the host cluster it packs into may be freed at the next flush
                 CompressedClusterReader compressed = metadata.compressed();
                 long sectorStart = compressed.hostOffset(old) & ~511L;
                 allocator.free(sectorStart, compressed.hostOffset(old) + compressed.storedBytes(old) - sectorStart);

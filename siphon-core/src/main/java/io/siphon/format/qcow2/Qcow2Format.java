@@ -67,6 +67,11 @@ public final class Qcow2Format implements ImageFormat {
     }
 
     @Override
+    public boolean supportsCompression() {
+        return true;
+    }
+
+    @Override
     public void createSnapshot(Path path, String name) throws IOException {
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
                 Qcow2Image image = Qcow2Image.openForSnapshots(file)) {

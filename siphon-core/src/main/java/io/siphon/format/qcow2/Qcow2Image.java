@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,7 @@ final class Qcow2Image implements Image {
     private final ReentrantReadWriteLock ioLock = new ReentrantReadWriteLock();
     private final ReentrantLock metaLock = new ReentrantLock();
 
+    private final ClusterCompressor compressor;
     private boolean closed;
     private long decompressedEntry = -1;
     private final byte[] decompressed;
@@ -64,6 +66,7 @@ final class Qcow2Image implements Image {
         this.decompressed = new byte[header.clusterSize()];
         this.metadata = new Qcow2Metadata(file, header, lenient);
         this.map = new Qcow2ClusterMap(metadata, sizeBytes, this::readGuest);
+        this.compressor = new ClusterCompressor(path, header.compressionType());
     }
 
     /** Opens the image on {@code file}; a dirty image opened for writing is repaired first. */
@@ -289,6 +292,38 @@ final class Qcow2Image implements Image {
         }
         if (flags.contains(RequestFlag.FUA)) {
             flush();
+        }
+    }
+
+    /** Compresses each cluster outside the locks, then stores it (or, if it did not shrink, writes it as it is). */
+    @Override
+    public void writeCompressed(long offsetBytes, ByteBuffer src) throws IOException {
+        requireWritable();
+        int clusterSize = metadata.geometry().clusterSize();
+        if (metadata.geometry().offsetInCluster(offsetBytes) != 0
+                || (src.remaining() % clusterSize != 0 && offsetBytes + src.remaining() != sizeBytes)) {
+            throw Errors.refused(
+                    path,
+                    "guest offset " + offsetBytes,
+                    "a compressed write of " + src.remaining() + " bytes is not whole clusters");
+        }
+        byte[] cluster = new byte[clusterSize];
+        byte[] packed = new byte[clusterSize];
+        long at = offsetBytes;
+        while (src.hasRemaining()) {
+            int n = Math.min(clusterSize, src.remaining());
+            ByteBuffer part = src.slice(src.position(), n);
+            Arrays.fill(cluster, n, clusterSize, (byte) 0); // the last part cluster is padded
+            part.get(0, cluster, 0, n);
+            int length = compressor.compress(cluster, packed);
+            long clusterOffset = at;
+            if (length < 0) {
+                write(clusterOffset, part, Set.of());
+            } else {
+                exclusively(() -> map.writeCompressed(clusterOffset, packed, length));
+            }
+            src.position(src.position() + n);
+            at += n;
         }
     }
 
