@@ -70,6 +70,15 @@ public interface ImageFormat {
                 name() + " images have no internal snapshots");
     }
 
+    /** Reverts the disk to the first internal snapshot named {@code name} (qemu-img snapshot -a). */
+    default void applySnapshot(Path path, String name) throws IOException {
+        throw new ImageFormatException(
+                ImageFormatException.Reason.UNSUPPORTED,
+                path,
+                "snapshot",
+                name() + " images have no internal snapshots");
+    }
+
     /** Deletes the first internal snapshot named {@code name} (qemu-img snapshot -d). */
     default void deleteSnapshot(Path path, String name) throws IOException {
         throw new ImageFormatException(

@@ -80,6 +80,14 @@ public final class Qcow2Format implements ImageFormat {
     }
 
     @Override
+    public void applySnapshot(Path path, String name) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+            image.applySnapshot(name);
+        }
+    }
+
+    @Override
     public void deleteSnapshot(Path path, String name) throws IOException {
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
                 Qcow2Image image = Qcow2Image.openForSnapshots(file)) {

@@ -540,6 +540,16 @@ final class Qcow2Image implements Image {
         exclusively(() -> new Qcow2Snapshots(metadata).create(name, now.getEpochSecond(), now.getNano(), sizeBytes));
     }
 
+    /**
+     * Reverts the disk to the first internal snapshot named {@code name} and closes the image (the
+     * virtual size may change with it).
+     */
+    void applySnapshot(String name) throws IOException {
+        requireWritableFile();
+        exclusively(() -> new Qcow2Snapshots(metadata).apply(name));
+        close();
+    }
+
     /** Deletes the first internal snapshot named {@code name}. */
     void deleteSnapshot(String name) throws IOException {
         requireWritableFile();
