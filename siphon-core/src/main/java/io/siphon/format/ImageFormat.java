@@ -56,6 +56,15 @@ public interface ImageFormat {
                 "Block driver '" + name() + "' does not support size measurement");
     }
 
+    /**
+     * Drops everything the image at {@code path} holds, so that it reads its backing again (what
+     * {@code qemu-img commit} does to the top); false when the format cannot (QEMU's ENOTSUP, which
+     * qemu-img commit ignores: a QED top is left as it is).
+     */
+    default boolean makeEmpty(Path path) throws IOException {
+        return false;
+    }
+
     /** Whether its images store compressed clusters ({@link Image#writeCompressed}). */
     default boolean supportsCompression() {
         return false;

@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 /** {@code siphon image}: offline image commands, shaped like qemu-img's. */
 @Command(
         name = "image",
-        description = "Create, inspect, check, map, compare, convert, rebase, resize, pull and serve image files (as"
+        description = "Create, inspect, check, map, compare, convert, commit, rebase, resize, snapshot, pull and serve"
+                + " image files (as"
                 + " qemu-img,"
                 + " qemu-nbd).",
         subcommands = {
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
             MeasureCommand.class,
             CompareCommand.class,
             ConvertCommand.class,
+            CommitCommand.class,
             RebaseCommand.class,
             ResizeCommand.class,
             PullCommand.class,

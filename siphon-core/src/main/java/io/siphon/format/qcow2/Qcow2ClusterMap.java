@@ -407,6 +407,15 @@ final class Qcow2ClusterMap {
     }
 
     /**
+     * Makes every cluster unallocated (reading from the backing again), its host clusters freed: the
+     * full discard QEMU's qcow2_make_empty falls back to.
+     */
+    void unmapAll() throws IOException {
+        metadata.markDirtyIfLazy();
+        updateClusters(0, alignUpToCluster(sizeBytes), old -> 0);
+    }
+
+    /**
      * Discards the whole clusters of {@code [offset, offset + length)}. QEMU's rule: a discarded
      * cluster reads as zeroes on v3 (the backing must not show through); v2 has no zero flag, so
      * the cluster becomes unallocated.

@@ -67,6 +67,15 @@ public final class Qcow2Format implements ImageFormat {
     }
 
     @Override
+    public boolean makeEmpty(Path path) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+            image.makeEmpty();
+        }
+        return true;
+    }
+
+    @Override
     public boolean supportsCompression() {
         return true;
     }

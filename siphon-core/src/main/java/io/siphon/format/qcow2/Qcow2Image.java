@@ -540,6 +540,21 @@ final class Qcow2Image implements Image {
         exclusively(() -> new Qcow2Snapshots(metadata).create(name, now.getEpochSecond(), now.getNano(), sizeBytes));
     }
 
+    /** Empties the image as QEMU's qcow2_make_empty ({@link Qcow2Emptier}) and closes it. */
+    void makeEmpty() throws IOException {
+        requireWritable();
+        exclusively(() -> {
+            Qcow2Emptier emptier = new Qcow2Emptier(metadata);
+            if (emptier.canRewrite()) {
+                emptier.rewrite();
+            } else {
+                map.unmapAll();
+                metadata.flush();
+            }
+        });
+        close();
+    }
+
     /**
      * Reverts the disk to the first internal snapshot named {@code name} and closes the image (the
      * virtual size may change with it).

@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,21 +65,7 @@ class SnapshotApplyCrashTest {
     void aCrashLeavesTheDiskAsItWasOrAsTheSnapshot(String point, int at) throws Exception {
         Path image = dir.resolve("apply-" + point + "-" + at + ".qcow2");
         Files.copy(dir.resolve("template.qcow2"), image);
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-Xmx128m",
-                        "-D" + CrashPoints.PROPERTY + "=" + point + "@" + at,
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        SnapshotApplyChild.class.getName(),
-                        image.toString(),
-                        "kept")
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child did not end");
-        int exit = child.exitValue();
+        int exit = FormatCallChild.run(point, at, "apply", image.toString(), "kept");
         assertTrue(exit == CrashPoints.EXIT_STATUS, point + "@" + at + " was not reached: exit " + exit);
 
         QemuTools.Result check = QemuTools.run("qemu-img", "check", "--output=json", image.toString());
