@@ -3,10 +3,11 @@
 # and file names.
 
 _siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist blockpull blockjob event uri daemon"
-_siphon_image_commands="create info check map measure compare convert commit rebase resize snapshot pull serve"
+_siphon_image_commands="create amend info check map measure compare convert commit rebase resize snapshot pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
 _siphon_options_image_create="-f= -b= -F= -o= -u -q --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_amend="-f= -o= -p -q --force"
 _siphon_options_image_info="-f= --output= -U --force-share --backing-chain --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
 _siphon_options_image_check="-f= --output= -r= -U --force-share -q"
 _siphon_options_image_map="-f= --output= -U --force-share --start-offset= --max-length= --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="

@@ -56,6 +56,15 @@ public interface ImageFormat {
                 "Block driver '" + name() + "' does not support size measurement");
     }
 
+    /** Changes the options {@code qemu-img amend -o} names; formats without amendment refuse in qemu-img's words. */
+    default void amend(Path path, Map<String, String> options) throws IOException {
+        throw new ImageFormatException(
+                ImageFormatException.Reason.UNSUPPORTED,
+                Path.of(""),
+                "",
+                "Format driver '" + name() + "' does not support option amendment");
+    }
+
     /**
      * Drops everything the image at {@code path} holds, so that it reads its backing again (what
      * {@code qemu-img commit} does to the top); false when the format cannot (QEMU's ENOTSUP, which

@@ -406,6 +406,49 @@ final class Qcow2ClusterMap {
         }
     }
 
+    /** Whether any L2 table the active L1 table names has a compressed cluster. */
+    boolean hasCompressedClusters() throws IOException {
+        L1Table l1 = metadata.l1();
+        for (int i = 0; i < l1.size(); i++) {
+            long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
+            for (int j = 0; l2Offset != 0 && j < geometry.l2Entries(); j++) {
+                if (L2Entry.kind(metadata.l2Cache().get(l2Offset).getLong(j * 8)) == L2Entry.Kind.COMPRESSED) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Turns every zero cluster into what a version 2 image can say, as QEMU's
+     * qcow2_expand_zero_clusters before a downgrade: one without a host cluster becomes
+     * unallocated when nothing shows through from a backing, else a new cluster of zeroes; one with
+     * a host cluster has zeroes written there and becomes plain data.
+     */
+    void expandZeroClusters() throws IOException {
+        L1Table l1 = metadata.l1();
+        ClusterAllocator allocator = metadata.allocator();
+        boolean backed = hasBacking();
+        for (int i = 0; i < l1.size(); i++) {
+            long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
+            for (int j = 0; l2Offset != 0 && j < geometry.l2Entries(); j++) {
+                long entry = metadata.l2Cache().get(l2Offset).getLong(j * 8);
+                L2Entry.Kind kind = L2Entry.kind(entry);
+                if (kind == L2Entry.Kind.ZERO_PLAIN && !backed) {
+                    setL2Entry(l2Offset, j, 0);
+                } else if (kind == L2Entry.Kind.ZERO_PLAIN || kind == L2Entry.Kind.ZERO_ALLOC) {
+                    long host = kind == L2Entry.Kind.ZERO_ALLOC ? L2Entry.offset(entry) : allocator.allocate(1);
+                    Zeroes.write(metadata.file(), host, clusterSize);
+                    metadata.order().wrote();
+                    boolean one = allocator.refcount(host >>> geometry.clusterBits()) == 1;
+                    setL2Entry(l2Offset, j, host | (one ? L2Entry.COPIED : 0));
+                }
+            }
+            freeIfNeeded();
+        }
+    }
+
     /**
      * Makes every cluster unallocated (reading from the backing again), its host clusters freed: the
      * full discard QEMU's qcow2_make_empty falls back to.

@@ -74,8 +74,7 @@ record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolea
         return new Qcow2CreateOptions(clusterSize, version, refcountBits, lazy, compressionType);
     }
 
-    private static long parseSize(Path path, String option, String value, long defaultValue)
-            throws ImageFormatException {
+    static long parseSize(Path path, String option, String value, long defaultValue) throws ImageFormatException {
         if (value == null) {
             return defaultValue;
         }
@@ -96,7 +95,7 @@ record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolea
         }
     }
 
-    private static boolean parseBoolean(Path path, String option, String value) throws ImageFormatException {
+    static boolean parseBoolean(Path path, String option, String value) throws ImageFormatException {
         if (value == null) {
             return false;
         }

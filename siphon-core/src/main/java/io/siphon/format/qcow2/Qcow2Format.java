@@ -67,6 +67,15 @@ public final class Qcow2Format implements ImageFormat {
     }
 
     @Override
+    public void amend(Path path, Map<String, String> options) throws IOException {
+        Qcow2AmendOptions parsed = Qcow2AmendOptions.parse(path, options);
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+            image.amend(parsed);
+        }
+    }
+
+    @Override
     public boolean makeEmpty(Path path) throws IOException {
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
                 Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {

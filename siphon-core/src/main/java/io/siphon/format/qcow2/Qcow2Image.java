@@ -172,26 +172,93 @@ final class Qcow2Image implements Image {
      */
     void resize(long newSizeBytes) throws IOException {
         requireWritable();
+        exclusively(() -> resizeLocked(newSizeBytes));
+        close();
+    }
+
+    private void resizeLocked(long newSizeBytes) throws IOException {
         if (newSizeBytes % 512 != 0) {
             throw Errors.refused(path, "size", newSizeBytes + ": the new size must be a multiple of 512");
         }
-        exclusively(() -> {
-            if (newSizeBytes < sizeBytes) {
-                long clusterEnd = Math.min(
-                        sizeBytes,
-                        io.siphon.util.Alignment.alignUp(
-                                newSizeBytes, metadata.geometry().clusterSize()));
-                if (clusterEnd > newSizeBytes) {
-                    map.writeZeroes(newSizeBytes, clusterEnd - newSizeBytes, false, false);
-                }
-                if (sizeBytes > clusterEnd) {
-                    map.discard(clusterEnd, sizeBytes - clusterEnd);
-                }
+        if (newSizeBytes < sizeBytes) {
+            long clusterEnd = Math.min(
+                    sizeBytes,
+                    Alignment.alignUp(newSizeBytes, metadata.geometry().clusterSize()));
+            if (clusterEnd > newSizeBytes) {
+                map.writeZeroes(newSizeBytes, clusterEnd - newSizeBytes, false, false);
             }
-            metadata.flush();
-            metadata.resize(newSizeBytes);
+            if (sizeBytes > clusterEnd) {
+                map.discard(clusterEnd, sizeBytes - clusterEnd);
+            }
+        }
+        metadata.flush();
+        metadata.resize(newSizeBytes);
+    }
+
+    /**
+     * Changes what {@code qemu-img amend} changes, in qcow2_amend_options' order (upgrade, lazy
+     * refcounts, size, downgrade last), and closes the image. A downgrade to version 2 first turns
+     * every zero cluster into what version 2 can say (QEMU's qcow2_expand_zero_clusters).
+     */
+    void amend(Qcow2AmendOptions options) throws IOException {
+        requireWritable();
+        exclusively(() -> {
+            Qcow2Header header = metadata.header();
+            int version = options.version().orElse(header.version());
+            checkAmend(options, header, version);
+            if (version > header.version()) {
+                metadata.writeHeader(header.withCompat(version));
+            }
+            if (options.lazyRefcounts().isPresent()
+                    && options.lazyRefcounts().get() != metadata.header().lazyRefcounts()) {
+                metadata.flush();
+                Qcow2Header current = metadata.header();
+                long compatible = options.lazyRefcounts().get()
+                        ? current.compatibleFeatures() | Qcow2Header.COMPAT_LAZY_REFCOUNTS
+                        : current.compatibleFeatures() & ~Qcow2Header.COMPAT_LAZY_REFCOUNTS;
+                metadata.writeHeader(current.withCompatibleFeatures(compatible));
+            }
+            if (options.sizeBytes().isPresent() && options.sizeBytes().getAsLong() != sizeBytes) {
+                resizeLocked(options.sizeBytes().getAsLong());
+            }
+            if (version < header.version()) {
+                map.expandZeroClusters();
+                metadata.flush();
+                metadata.writeHeader(metadata.header().withCompat(version));
+            }
         });
         close();
+    }
+
+    /** qemu-img 7.2's refusals, before anything changes. */
+    private void checkAmend(Qcow2AmendOptions options, Qcow2Header header, int version) throws IOException {
+        if ((options.backingFile().isPresent() || options.backingFormat().isPresent())
+                && (!options.backingFile().equals(header.backingFile())
+                        || !options.backingFormat().equals(header.backingFormat()))) {
+            throw Qcow2AmendOptions.refused("Cannot amend the backing file\nYou can use 'qemu-img rebase' instead.");
+        }
+        if (options.lazyRefcounts().orElse(false) && version < 3) {
+            throw Qcow2AmendOptions.refused("Lazy refcounts only supported with compatibility level 1.1 and above"
+                    + " (use compat=1.1 or greater)");
+        }
+        if (options.refcountBits().isPresent()
+                && options.refcountBits().getAsLong() != metadata.geometry().refcountBits()) {
+            throw Qcow2AmendOptions.refused("Changing refcount_bits is not supported: Siphon's qcow2 engine keeps"
+                    + " an image's refcount width");
+        }
+        if (version < header.version()) {
+            if (header.refcountOrder() != 4) {
+                throw Qcow2AmendOptions.refused("compat=0.10 requires refcount_bits=16");
+            }
+            if (!BitmapDirectory.read(file, header).isEmpty()) {
+                throw Qcow2AmendOptions.refused("Cannot downgrade an image with bitmaps");
+            }
+            if (header.compressionType() != Qcow2Header.COMPRESSION_ZLIB && map.hasCompressedClusters()) {
+                // QEMU 7.2 downgrades it, and then reads its zstd clusters as zlib
+                throw Qcow2AmendOptions.refused(
+                        "Cannot downgrade an image with zstd compressed clusters: version 2" + " has zlib only");
+            }
+        }
     }
 
     // ---- read
