@@ -20,7 +20,9 @@ final class OptionsHelp {
                     new String[] {"compression_type=<str>", "Compression method used for image cluster compression"},
                     new String[] {"extended_l2=<bool (on/off)>", "Extended L2 tables (only off)"},
                     new String[] {"lazy_refcounts=<bool (on/off)>", "Postpone refcount updates"},
-                    new String[] {"preallocation=<str>", "Preallocation mode (allowed values: off)"},
+                    new String[] {
+                        "preallocation=<str>", "Preallocation mode (allowed values: off, metadata, falloc, full)"
+                    },
                     new String[] {"refcount_bits=<num>", "Width of a reference count entry in bits"},
                     new String[] {"size=<size>", "Virtual disk size"}),
             "qed",

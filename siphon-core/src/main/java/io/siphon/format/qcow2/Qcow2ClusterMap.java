@@ -223,6 +223,23 @@ final class Qcow2ClusterMap {
         freeIfNeeded();
     }
 
+    /**
+     * Points the {@code clusters} guest clusters from {@code guestOffset} (inside one L2 table, not
+     * allocated yet) at the host clusters from {@code host}, or, when {@code host} is negative, at
+     * newly allocated ones after the L2 table (QEMU's order when preallocating); the first host offset.
+     * Nothing is written to the data clusters: preallocation.
+     */
+    long linkRun(long guestOffset, long host, int clusters) throws IOException {
+        long guestCluster = guestOffset >>> geometry.clusterBits();
+        long l2Offset = ensureL2Table((int) (guestCluster / geometry.l2Entries()));
+        long first = host >= 0 ? host : metadata.allocator().allocate(clusters);
+        int index = (int) (guestCluster % geometry.l2Entries());
+        for (int i = 0; i < clusters; i++) {
+            setL2Entry(l2Offset, index + i, first + (long) i * clusterSize | L2Entry.COPIED);
+        }
+        return first;
+    }
+
     /** The guest cluster at {@code clusterOffset} as it reads now (the part inside the disk; zeroes past it). */
     private byte[] oldCluster(long clusterOffset) throws IOException {
         byte[] cluster = new byte[clusterSize];

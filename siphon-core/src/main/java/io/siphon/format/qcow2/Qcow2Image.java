@@ -9,6 +9,7 @@ import io.siphon.format.Image;
 import io.siphon.format.ImageFile;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
+import io.siphon.format.Preallocation;
 import io.siphon.format.RepairMode;
 import io.siphon.util.Alignment;
 import java.io.IOException;
@@ -158,6 +159,11 @@ final class Qcow2Image implements Image {
 
     private interface IoStep {
         void run() throws IOException;
+    }
+
+    /** Allocates a new image's clusters up front ({@link Qcow2Preallocator}). Used by create only. */
+    void preallocate(Preallocation mode) throws IOException {
+        exclusively(() -> new Qcow2Preallocator(metadata, map, sizeBytes).run(mode));
     }
 
     /** Gives a new image of {@code newSizeBytes} its (zeroed) L1 table. Used by create only. */

@@ -301,7 +301,9 @@ final class Qcow2Metadata {
         if (entries > 0) {
             long tableClusters = geometry.clustersFor(entries * 8);
             offset = allocator.allocate(tableClusters);
-            Zeroes.write(file, offset, tableClusters * geometry.clusterSize());
+            // as qcow2_grow_l1_table: the entries written, the file ending after them
+            Zeroes.write(file, offset, entries * 8);
+            file.truncate(offset + entries * 8);
         }
         allocator.flush();
         order.wrote();
