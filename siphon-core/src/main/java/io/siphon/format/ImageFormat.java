@@ -81,31 +81,27 @@ public interface ImageFormat {
 
     /** Takes an internal snapshot named {@code name} of the image at {@code path} (qemu-img snapshot -c). */
     default void createSnapshot(Path path, String name) throws IOException {
-        throw new ImageFormatException(
-                ImageFormatException.Reason.UNSUPPORTED,
-                path,
-                "snapshot",
-                name() + " images have no internal snapshots");
+        throw noSnapshots(path);
     }
 
     /** Reverts the disk to the first internal snapshot named {@code name} (qemu-img snapshot -a). */
     default void applySnapshot(Path path, String name) throws IOException {
-        throw new ImageFormatException(
-                ImageFormatException.Reason.UNSUPPORTED,
-                path,
-                "snapshot",
-                name() + " images have no internal snapshots");
+        throw noSnapshots(path);
     }
 
     /** Deletes the first internal snapshot named {@code name} (qemu-img snapshot -d). */
     default void deleteSnapshot(Path path, String name) throws IOException {
-        throw new ImageFormatException(
+        throw noSnapshots(path);
+    }
+
+    /** Creates a new image file; fails if it exists. */
+    void create(Path path, CreateOptions options) throws IOException;
+
+    private ImageFormatException noSnapshots(Path path) {
+        return new ImageFormatException(
                 ImageFormatException.Reason.UNSUPPORTED,
                 path,
                 "snapshot",
                 name() + " images have no internal snapshots");
     }
-
-    /** Creates a new image file; fails if it exists. */
-    void create(Path path, CreateOptions options) throws IOException;
 }

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.siphon.cli.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("interop")
 class CommitCommandTest extends ImageFilesTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PROGRESS =
             Pattern.compile("( {4}\\(\\d{1,3}\\.\\d\\d/100%\\)\r)+\nImage committed.\n");
     private static final List<String> IMAGES = List.of("base.qcow2", "mid.qcow2", "top.qcow2");
@@ -52,25 +49,9 @@ class CommitCommandTest extends ImageFilesTest {
         Cli.qemuIo(into, "qcow2", "top.qcow2", "write -P 3 1536k 1M", "write -z 0 64k", "write -P 4 9M 64k");
     }
 
-    /** qemu-img map --output=json without host offsets, adjacent ranges alike merged (the writes' order places clusters apart). */
-    private List<String> layout(Path in, String file) throws Exception {
-        Cli.Result map = Cli.qemuImg(in, "map", "--output=json", file);
-        assertEquals(0, map.status(), map.toString());
-        List<String> ranges = new ArrayList<>();
-        long start = 0;
-        long end = 0;
-        String kind = "";
-        for (JsonNode entry : JSON.readTree(map.out())) {
-            String next = entry.get("depth") + " " + entry.get("zero") + " " + entry.get("data");
-            if (!next.equals(kind) && end > start) {
-                ranges.add(start + "+" + (end - start) + " " + kind);
-                start = end;
-            }
-            kind = next;
-            end = entry.get("start").asLong() + entry.get("length").asLong();
-        }
-        ranges.add(start + "+" + (end - start) + " " + kind);
-        return ranges;
+    /** Which image of the chain holds each range and whether it reads zeroes ({@link #layout(Path, List, List)}). */
+    private static List<String> layout(Path in, String file) throws Exception {
+        return layout(in, List.of(file), List.of("depth", "zero", "data"));
     }
 
     /** qemu-img info without the lines that name the directory or the file's blocks. */

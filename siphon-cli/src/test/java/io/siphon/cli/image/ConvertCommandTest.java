@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.siphon.cli.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +22,6 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("interop")
 class ConvertCommandTest extends ImageFilesTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PROGRESS = Pattern.compile("( {4}\\(\\d{1,3}\\.\\d\\d/100%\\)\r)+\n");
 
     private Cli.Result siphonOk(String... args) {
@@ -61,28 +58,9 @@ class ConvertCommandTest extends ImageFilesTest {
         Cli.qemuIo(dir, "qcow2", "top.qcow2", "write -P 2 2M 100k", "write -z 5M 1M", "write -P 3 13M 1k");
     }
 
-    /**
-     * qemu-img map --output=json without host offsets, adjacent ranges alike merged (writes in any
-     * order place clusters apart): what is allocated and what reads as zeroes.
-     */
+    /** What is allocated and what reads as zeroes, as qemu-img maps it ({@link #layout(Path, List, List)}). */
     private List<String> layout(String format, String file) throws Exception {
-        Cli.Result map = Cli.qemuImg(dir, "map", "--output=json", "-f", format, file);
-        assertEquals(0, map.status(), map.toString());
-        List<String> ranges = new ArrayList<>();
-        long start = 0;
-        long end = 0;
-        String kind = "";
-        for (JsonNode entry : JSON.readTree(map.out())) {
-            String next = entry.get("present") + " " + entry.get("zero") + " " + entry.get("data");
-            if (!next.equals(kind) && end > start) {
-                ranges.add(start + "+" + (end - start) + " " + kind);
-                start = end;
-            }
-            kind = next;
-            end = entry.get("start").asLong() + entry.get("length").asLong();
-        }
-        ranges.add(start + "+" + (end - start) + " " + kind);
-        return ranges;
+        return layout(dir, List.of("-f", format, file), List.of("present", "zero", "data"));
     }
 
     private void assertSameContent(String format, String file) throws Exception {

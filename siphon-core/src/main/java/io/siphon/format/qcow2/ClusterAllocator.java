@@ -196,18 +196,27 @@ final class ClusterAllocator {
             setRefcount(c, 1);
         }
         claim(end);
+        switchTable(tableOffset, tableClusters);
+        return end;
+    }
+
+    /**
+     * Moves the refcount table to {@code clusters} clusters at {@code offset} (claimed already): the
+     * refcount blocks durable, then the table written there and durable, then the header switched;
+     * the old table's clusters freed afterwards.
+     */
+    private void switchTable(long offset, long clusters) throws IOException {
         long oldOffset = table.offset();
-        int oldClusters = table.clusters();
+        long oldBytes = (long) table.clusters() << geometry.clusterBits();
         blocks.flush();
         order.barrier();
-        table.relocate(file, tableOffset, (int) tableClusters);
+        table.relocate(file, offset, (int) clusters);
         order.wrote();
         order.barrier();
-        mover.refcountTableMoved(tableOffset, (int) tableClusters);
-        metadata.mark(tableOffset, tableClusters * clusterSize);
-        metadata.unmark(oldOffset, (long) oldClusters * clusterSize);
-        free(oldOffset, (long) oldClusters * clusterSize);
-        return end;
+        mover.refcountTableMoved(offset, (int) clusters);
+        metadata.mark(offset, clusters << geometry.clusterBits());
+        metadata.unmark(oldOffset, oldBytes);
+        free(oldOffset, oldBytes);
     }
 
     /** Queues one decrement of the refcount of each cluster touched by the byte range. */
@@ -359,19 +368,9 @@ final class ClusterAllocator {
         }
         growing = true;
         try {
-            long oldOffset = table.offset();
-            int oldClusters = table.clusters();
             table.growTo((int) (newClusters * perCluster));
             long newOffset = allocate(newClusters);
-            blocks.flush();
-            order.barrier();
-            table.relocate(file, newOffset, (int) newClusters);
-            order.wrote();
-            order.barrier();
-            mover.refcountTableMoved(newOffset, (int) newClusters);
-            metadata.mark(newOffset, newClusters << geometry.clusterBits());
-            metadata.unmark(oldOffset, (long) oldClusters << geometry.clusterBits());
-            free(oldOffset, (long) oldClusters << geometry.clusterBits());
+            switchTable(newOffset, newClusters);
         } finally {
             growing = false;
         }

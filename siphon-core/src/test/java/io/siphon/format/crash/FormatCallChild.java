@@ -1,9 +1,7 @@
 package io.siphon.format.crash;
 
 import io.siphon.format.Formats;
-import io.siphon.util.CrashPoints;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -26,15 +24,7 @@ public final class FormatCallChild {
 
     /** Runs {@code call} in a child that dies at {@code point@at}; its exit status. */
     static int run(String point, int at, String... call) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xmx128m",
-                "-D" + CrashPoints.PROPERTY + "=" + point + "@" + at,
-                "-cp",
-                System.getProperty("java.class.path"),
-                FormatCallChild.class.getName()));
-        command.addAll(List.of(call));
+        List<String> command = ChildJvm.command(point, at, FormatCallChild.class, call);
         Process child = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
