@@ -3,15 +3,17 @@
 # and file names.
 
 _siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist domblkinfo domblkstat dumpxml autostart blockpull blockjob event uri daemon"
-_siphon_image_commands="create info check map measure compare convert rebase resize snapshot pull serve"
+_siphon_image_commands="create amend info check map measure compare convert commit rebase resize snapshot pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
 _siphon_options_image_create="-f= -b= -F= -o= -u -q --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
+_siphon_options_image_amend="-f= -o= -p -q --force"
 _siphon_options_image_info="-f= --output= -U --force-share --backing-chain --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
 _siphon_options_image_check="-f= --output= -r= -U --force-share -q"
 _siphon_options_image_map="-f= --output= -U --force-share --start-offset= --max-length= --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
 _siphon_options_image_compare="-f= -F= -s -U --force-share -q -p --allow-remote-backing --cache-dir= --cache-size= --remote-timeout="
 _siphon_options_image_convert="-f= -O= -o= -B= -F= -c --compress -p -q -n -W -m= -S= -U --force-share"
+_siphon_options_image_commit="-f= -b= -d -p -q -r= -t="
 _siphon_options_image_measure="-f= --output= -U --force-share -O= -o= --size="
 _siphon_options_image_rebase="-f= -b= -F= -u -p -q"
 _siphon_options_image_resize="-f= --shrink -q"

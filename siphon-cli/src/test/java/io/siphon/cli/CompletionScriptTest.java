@@ -75,7 +75,7 @@ class CompletionScriptTest {
     @Test
     void completesInBash() throws Exception {
         assertEquals(
-                "create info check map measure compare convert rebase resize snapshot pull serve -h --help --debug --connect",
+                "create amend info check map measure compare convert commit rebase resize snapshot pull serve -h --help --debug --connect",
                 complete("siphon", "image", ""));
         assertEquals("--inactive", complete("siphon", "-c", "embedded:///x", "list", "--i"));
         assertEquals("embedded:///", complete("siphon", "-c", "emb"));

@@ -2,6 +2,7 @@ package io.siphon.format;
 
 import io.siphon.block.BlockDevice;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -40,6 +41,17 @@ public interface Image extends BlockDevice {
 
     /** What {@code info} shows. */
     ImageInfo info() throws IOException;
+
+    /**
+     * Writes {@code src} at {@code offsetBytes} with each cluster compressed ({@code qemu-img convert
+     * -c}): whole clusters from a cluster boundary, or a last part cluster ending at the disk's end,
+     * into clusters not allocated yet; a cluster that does not shrink is written as it is. Formats
+     * without compressed clusters refuse ({@link ImageFormat#supportsCompression}).
+     */
+    default void writeCompressed(long offsetBytes, ByteBuffer src) throws IOException {
+        throw new ImageFormatException(
+                ImageFormatException.Reason.UNSUPPORTED, path(), "", "Compression not supported for this file format");
+    }
 
     /** Checks consistency and repairs what {@code mode} allows. Read-only images repair nothing. */
     CheckReport check(RepairMode mode) throws IOException;

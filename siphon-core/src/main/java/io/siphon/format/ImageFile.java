@@ -4,6 +4,7 @@ import io.siphon.util.Checked;
 import io.siphon.util.posix.NativeFile;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -217,8 +218,15 @@ public final class ImageFile implements AutoCloseable {
         if (sizeBytes < channel.size()) {
             channel.truncate(sizeBytes);
         } else if (sizeBytes > channel.size()) {
-            // FileChannel cannot extend with truncate; a one-byte write at the end does
-            channel.write(ByteBuffer.allocate(1), sizeBytes - 1);
+            if (Files.isRegularFile(path)) {
+                // ftruncate: the new range is a hole, as QEMU's files grow
+                try (RandomAccessFile sizing = new RandomAccessFile(path.toFile(), "rw")) {
+                    sizing.setLength(sizeBytes);
+                }
+            } else {
+                // FileChannel cannot extend with truncate; a one-byte write at the end does
+                channel.write(ByteBuffer.allocate(1), sizeBytes - 1);
+            }
         }
     }
 
@@ -238,6 +246,25 @@ public final class ImageFile implements AutoCloseable {
         requireWritable("punch a hole");
         Checked.end(offsetBytes, lengthBytes);
         return nativeFile.punchHole(offsetBytes, lengthBytes);
+    }
+
+    /**
+     * Preallocates {@code [offsetBytes, offsetBytes + lengthBytes)}, growing the file to cover it:
+     * with {@code writeZeroes} by writing zeroes (preallocation=full), else by allocating the blocks
+     * without writing them (preallocation=falloc), writing zeroes where the file system cannot.
+     */
+    public void preallocate(long offsetBytes, long lengthBytes, boolean writeZeroes) throws IOException {
+        requireWritable("preallocate");
+        Checked.end(offsetBytes, lengthBytes);
+        if (lengthBytes == 0 || (!writeZeroes && nativeFile.allocate(offsetBytes, lengthBytes))) {
+            return;
+        }
+        ByteBuffer zeroes = ByteBuffer.allocate((int) Math.min(lengthBytes, 1 << 20));
+        for (long at = offsetBytes; at < offsetBytes + lengthBytes; ) {
+            int n = (int) Math.min(zeroes.capacity(), offsetBytes + lengthBytes - at);
+            writeFully(at, zeroes.clear().limit(n));
+            at += n;
+        }
     }
 
     /**

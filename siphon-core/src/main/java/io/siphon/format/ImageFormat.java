@@ -56,24 +56,52 @@ public interface ImageFormat {
                 "Block driver '" + name() + "' does not support size measurement");
     }
 
-    /** Takes an internal snapshot named {@code name} of the image at {@code path} (qemu-img snapshot -c). */
-    default void createSnapshot(Path path, String name) throws IOException {
+    /** Changes the options {@code qemu-img amend -o} names; formats without amendment refuse in qemu-img's words. */
+    default void amend(Path path, Map<String, String> options) throws IOException {
         throw new ImageFormatException(
                 ImageFormatException.Reason.UNSUPPORTED,
-                path,
-                "snapshot",
-                name() + " images have no internal snapshots");
+                Path.of(""),
+                "",
+                "Format driver '" + name() + "' does not support option amendment");
+    }
+
+    /**
+     * Drops everything the image at {@code path} holds, so that it reads its backing again (what
+     * {@code qemu-img commit} does to the top); false when the format cannot (QEMU's ENOTSUP, which
+     * qemu-img commit ignores: a QED top is left as it is).
+     */
+    default boolean makeEmpty(Path path) throws IOException {
+        return false;
+    }
+
+    /** Whether its images store compressed clusters ({@link Image#writeCompressed}). */
+    default boolean supportsCompression() {
+        return false;
+    }
+
+    /** Takes an internal snapshot named {@code name} of the image at {@code path} (qemu-img snapshot -c). */
+    default void createSnapshot(Path path, String name) throws IOException {
+        throw noSnapshots(path);
+    }
+
+    /** Reverts the disk to the first internal snapshot named {@code name} (qemu-img snapshot -a). */
+    default void applySnapshot(Path path, String name) throws IOException {
+        throw noSnapshots(path);
     }
 
     /** Deletes the first internal snapshot named {@code name} (qemu-img snapshot -d). */
     default void deleteSnapshot(Path path, String name) throws IOException {
-        throw new ImageFormatException(
+        throw noSnapshots(path);
+    }
+
+    /** Creates a new image file; fails if it exists. */
+    void create(Path path, CreateOptions options) throws IOException;
+
+    private ImageFormatException noSnapshots(Path path) {
+        return new ImageFormatException(
                 ImageFormatException.Reason.UNSUPPORTED,
                 path,
                 "snapshot",
                 name() + " images have no internal snapshots");
     }
-
-    /** Creates a new image file; fails if it exists. */
-    void create(Path path, CreateOptions options) throws IOException;
 }

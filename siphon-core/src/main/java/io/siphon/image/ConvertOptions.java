@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param sparseBytes runs of zeroes at least this long (and aligned to it) are not written ({@code
  *     -S}); 0 writes every byte read
  * @param forceShare open the source without locks ({@code -U})
+ * @param compress write each cluster compressed ({@code -c}; qcow2 only)
  */
 public record ConvertOptions(
         Optional<String> sourceFormat,
@@ -30,7 +31,8 @@ public record ConvertOptions(
         int parallelRequests,
         boolean outOfOrder,
         long sparseBytes,
-        boolean forceShare) {
+        boolean forceShare,
+        boolean compress) {
     public static final long DEFAULT_SPARSE_BYTES = 4096;
     public static final int MAX_PARALLEL_REQUESTS = 16;
 
@@ -59,6 +61,7 @@ public record ConvertOptions(
                 1,
                 false,
                 DEFAULT_SPARSE_BYTES,
+                false,
                 false);
     }
 }

@@ -41,6 +41,9 @@ public final class ImageConverter {
     public static void convert(Path source, Path target, ConvertOptions options, ProgressListener progress)
             throws IOException {
         ImageFormat targetFormat = Formats.byName(options.targetFormat());
+        if (options.compress()) {
+            requireCompression(targetFormat, options);
+        }
         if (!options.existingTarget()) {
             targetFormat.validateCreateOptions(target, options.targetOptions());
         }
@@ -65,18 +68,37 @@ public final class ImageConverter {
                 // a new image without a backing file reads zeroes everywhere: zeroes need no write
                 boolean readsZeroes =
                         !options.existingTarget() && options.backing().isEmpty();
-                new Copy(chain.images(), out, options, readsZeroes, progress).run(sizeBytes);
+                int unit = options.compress() ? out.info().clusterSizeBytes().orElse(CHUNK_BYTES) : 0;
+                new Copy(chain.images(), out, options, readsZeroes, unit, progress).run(sizeBytes);
                 out.flush();
             }
         }
     }
 
-    /** One conversion in progress. */
+    /** qemu-img's refusals of {@code -c}, in its words. */
+    private static void requireCompression(ImageFormat targetFormat, ConvertOptions options)
+            throws ImageFormatException {
+        String refusal = null;
+        if (!targetFormat.supportsCompression()) {
+            refusal = "Compression not supported for this file format";
+        } else if (!options.targetOptions().getOrDefault("preallocation", "off").equals("off")) {
+            refusal = "Compression and preallocation not supported at the same time";
+        }
+        if (refusal != null) {
+            throw new ImageFormatException(ImageFormatException.Reason.UNSUPPORTED, Path.of(""), "", refusal);
+        }
+    }
+
+    /**
+     * One conversion in progress; {@code compressedCluster} is the target's cluster size when every
+     * cluster is written compressed, 0 otherwise.
+     */
     private record Copy(
             List<Image> source,
             Image out,
             ConvertOptions options,
             boolean targetReadsZeroes,
+            int compressedCluster,
             ProgressListener progress) {
 
         void run(long sizeBytes) throws IOException {
@@ -152,6 +174,12 @@ public final class ImageConverter {
         }
 
         private void copyRange(long offset, long end, ByteBuffer buffer, Counter done) throws IOException {
+            if (compressedCluster > 0) {
+                for (long at = offset; at < end; at += compressedCluster) {
+                    copyCluster(at, Math.min(end, at + compressedCluster), buffer, done);
+                }
+                return;
+            }
             long at = offset;
             while (at < end) {
                 Extent extent = status(at, end - at);
@@ -172,6 +200,43 @@ public final class ImageConverter {
                     progress.progress(done.doneBytes().addAndGet(length), done.totalBytes());
                 }
                 at += length;
+            }
+        }
+
+        /**
+         * Copies one target cluster compressed, as qemu-img -c: a cluster that is all one kind keeps
+         * it (unallocated is left to the backing, zeroes as without -c); a mixed one is data, written
+         * whole unless it reads all zeroes (and a sparse size is set).
+         */
+        private void copyCluster(long start, long end, ByteBuffer buffer, Counter done) throws IOException {
+            Extent first = status(start, end - start);
+            Allocation kind = first.lengthBytes() == end - start ? first.allocation() : Allocation.DATA;
+            long counted = 0;
+            for (Extent extent = first;
+                    ;
+                    extent = status(
+                            extent.offsetBytes() + extent.lengthBytes(),
+                            end - extent.offsetBytes() - extent.lengthBytes())) {
+                counted += counts(extent.allocation()) ? extent.lengthBytes() : 0;
+                if (extent.offsetBytes() + extent.lengthBytes() >= end) {
+                    break;
+                }
+            }
+            int length = (int) (end - start);
+            if (kind == Allocation.DATA || (kind == Allocation.ZERO && options.sparseBytes() == 0)) {
+                ByteBuffer data = buffer.clear().limit(length);
+                source.getFirst().read(start, data);
+                data.flip();
+                if (options.sparseBytes() == 0 || !isZero(data, 0, length)) {
+                    out.writeCompressed(start, data);
+                } else {
+                    zero(start, length);
+                }
+            } else if (kind == Allocation.ZERO) {
+                zero(start, length);
+            }
+            if (counted > 0) {
+                progress.progress(done.doneBytes().addAndGet(counted), done.totalBytes());
             }
         }
 

@@ -52,7 +52,7 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Option(
             names = {"-c", "--compress"},
-            description = "Compress the output (qcow2): not supported yet, refused.")
+            description = "Compress each cluster of the output (qcow2; zlib, or zstd with -o compression_type=zstd).")
     boolean compress;
 
     @Option(names = "-p", description = "Show progress on standard output.")
@@ -91,10 +91,6 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, CliException {
-        if (compress) {
-            throw new CliException(output + ": compressed output (-c) is not supported: Siphon's qcow2 engine"
-                    + " reads compressed clusters but does not write them");
-        }
         if (backingFormat.isPresent() && backing.isEmpty()) {
             throw new CliException("-F names the format of a backing file, but no backing file (-B) was given");
         }
@@ -116,7 +112,8 @@ final class ConvertCommand implements Callable<Integer> {
                     requests,
                     outOfOrder,
                     sparse,
-                    share.forceShare);
+                    share.forceShare,
+                    compress);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }

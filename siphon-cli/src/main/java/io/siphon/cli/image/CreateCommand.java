@@ -75,9 +75,9 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, CliException {
-        if (CreateOptionsHelp.asked(optionLists)) {
+        if (OptionsHelp.asked(optionLists)) {
             Formats.byName(format); // an unknown format is an error, not an empty list
-            spec.commandLine().getOut().print(CreateOptionsHelp.of(format));
+            spec.commandLine().getOut().print(OptionsHelp.of(format));
             return 0;
         }
         Map<String, String> options = OptionList.parse(optionLists);

@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "snapshot",
         description = {
-            "List (-l), create (-c NAME) or delete (-d NAME) FILE's internal snapshots (qcow2).",
+            "List (-l), create (-c NAME), apply (-a NAME) or delete (-d NAME) FILE's internal snapshots" + " (qcow2).",
             "A snapshot keeps the disk as it is now; Siphon then writes no guest data into the image"
                     + " (its clusters are shared) until the snapshots are deleted."
         },
@@ -49,7 +49,7 @@ final class SnapshotCommand implements Callable<Integer> {
                 names = "-a",
                 required = true,
                 paramLabel = "NAME",
-                description = "Revert to the snapshot named NAME (not supported yet).")
+                description = "Revert the disk to the snapshot named NAME.")
         Optional<String> apply = Optional.empty();
     }
 
@@ -84,23 +84,30 @@ final class SnapshotCommand implements Callable<Integer> {
         if (share.forceShare) {
             throw new CliException("-U can only be used with -l: changing snapshots needs the image locked");
         }
-        if (action.apply.isPresent()) {
-            throw new CliException(file + ": reverting to a snapshot (-a) is not supported yet");
-        }
         String format;
+        List<ImageSnapshot> existing;
         try (Image image = ImageChain.openOne(path, Optional.empty(), OpenOptions.FORCE_SHARE)) {
             format = image.formatName();
+            existing = image.info().snapshots();
         }
+        if (action.apply.isPresent()
+                && existing.stream().noneMatch(s -> s.name().equals(action.apply.get()))
+                && format.equals("qcow2")) {
+            // qemu-img's words (qcow2_snapshot_goto's ENOENT)
+            throw new CliException("Could not apply snapshot '" + action.apply.get()
+                    + "': Failed to load snapshot: No such file or directory");
+        }
+        String verb = action.create.isPresent() ? "create" : action.apply.isPresent() ? "apply" : "delete";
+        String name =
+                action.create.or(() -> action.apply).or(() -> action.delete).orElseThrow();
         try {
-            if (action.create.isPresent()) {
-                Formats.byName(format).createSnapshot(path, action.create.get());
-            } else {
-                Formats.byName(format).deleteSnapshot(path, action.delete.orElseThrow());
+            switch (verb) {
+                case "create" -> Formats.byName(format).createSnapshot(path, name);
+                case "apply" -> Formats.byName(format).applySnapshot(path, name);
+                default -> Formats.byName(format).deleteSnapshot(path, name);
             }
         } catch (ImageFormatException e) {
-            String verb = action.create.isPresent() ? "create" : "delete";
-            throw new CliException("Could not " + verb + " snapshot '"
-                    + action.create.or(() -> action.delete).orElseThrow() + "': " + e.getMessage());
+            throw new CliException("Could not " + verb + " snapshot '" + name + "': " + e.getMessage());
         }
         return 0;
     }

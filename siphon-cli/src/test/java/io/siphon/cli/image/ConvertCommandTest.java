@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.siphon.cli.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("interop")
 class ConvertCommandTest extends ImageFilesTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PROGRESS = Pattern.compile("( {4}\\(\\d{1,3}\\.\\d\\d/100%\\)\r)+\n");
 
     private Cli.Result siphonOk(String... args) {
@@ -59,28 +58,9 @@ class ConvertCommandTest extends ImageFilesTest {
         Cli.qemuIo(dir, "qcow2", "top.qcow2", "write -P 2 2M 100k", "write -z 5M 1M", "write -P 3 13M 1k");
     }
 
-    /**
-     * qemu-img map --output=json without host offsets, adjacent ranges alike merged (writes in any
-     * order place clusters apart): what is allocated and what reads as zeroes.
-     */
+    /** What is allocated and what reads as zeroes, as qemu-img maps it ({@link #layout(Path, List, List)}). */
     private List<String> layout(String format, String file) throws Exception {
-        Cli.Result map = Cli.qemuImg(dir, "map", "--output=json", "-f", format, file);
-        assertEquals(0, map.status(), map.toString());
-        List<String> ranges = new ArrayList<>();
-        long start = 0;
-        long end = 0;
-        String kind = "";
-        for (JsonNode entry : JSON.readTree(map.out())) {
-            String next = entry.get("present") + " " + entry.get("zero") + " " + entry.get("data");
-            if (!next.equals(kind) && end > start) {
-                ranges.add(start + "+" + (end - start) + " " + kind);
-                start = end;
-            }
-            kind = next;
-            end = entry.get("start").asLong() + entry.get("length").asLong();
-        }
-        ranges.add(start + "+" + (end - start) + " " + kind);
-        return ranges;
+        return layout(dir, List.of("-f", format, file), List.of("present", "zero", "data"));
     }
 
     private void assertSameContent(String format, String file) throws Exception {
@@ -147,6 +127,91 @@ class ConvertCommandTest extends ImageFilesTest {
             assertTrue(result.out().endsWith("    (100.00/100%)\r    (100.00/100%)\r\n"), result.out());
         }
         assertSameContent("raw", path("s.raw"));
+    }
+
+    /**
+     * -c as qemu-img -c: every cluster compressed (zlib as QEMU deflates it, or zstd), the
+     * incompressible one stored as it is, packed into shared host clusters. qemu-img reads it the
+     * same, checks it clean with the same counts and maps it the same; with zlib the file is qemu-img's
+     * byte for byte as far as qemu-img's goes; Siphon reads qemu-img's too.
+     */
+    @Test
+    void compressedOutputIsQemuImgs() throws Exception {
+        byte[] noise = new byte[256 << 10];
+        new Random(14).nextBytes(noise);
+        Files.write(dir.resolve("noise.bin"), noise);
+        Cli.qemuIo(dir, "qcow2", "top.qcow2", "write -P 9 7M 200k");
+        qemuImgOk("dd", "-f", "raw", "-O", "qcow2", "if=" + path("noise.bin"), "of=" + path("noise.qcow2"));
+        for (List<String> extra : List.of(
+                List.<String>of(),
+                List.of("-o", "cluster_size=4k"),
+                List.of("-o", "compression_type=zstd"),
+                List.of("-o", "compression_type=zstd,cluster_size=4k"),
+                List.of("-B", "base.raw", "-F", "raw"))) {
+            String tag = String.join("", extra).replaceAll("[^a-z0-9]", "");
+            List<String> args = new ArrayList<>(List.of("convert", "-c", "-O", "qcow2"));
+            args.addAll(extra);
+            args.add(path("top.qcow2"));
+            List<String> ours = new ArrayList<>(args);
+            ours.add(path("s" + tag + ".qcow2"));
+            args.add(path("q" + tag + ".qcow2"));
+            qemuImgOk(args.toArray(String[]::new));
+            assertEquals("", siphonOk(ours.toArray(String[]::new)).out());
+            String mine = path("s" + tag + ".qcow2");
+            String theirs = path("q" + tag + ".qcow2");
+            assertSameContent("qcow2", mine);
+            assertEquals(layout("qcow2", theirs), layout("qcow2", mine), tag);
+            Cli.Result checked = Cli.qemuImg(dir, "check", mine);
+            assertEquals(0, checked.status(), tag + ": " + checked);
+            assertEquals(
+                    Cli.qemuImg(dir, "check", theirs).out().lines().limit(2).toList(),
+                    checked.out().lines().limit(2).toList(),
+                    tag);
+            assertTrue(checked.out().contains("100.00% compressed clusters"), checked.out());
+            assertEquals(
+                    "Images are identical.\n", siphonOk("compare", mine, theirs).out(), tag);
+            if (!tag.contains("zstd")) {
+                byte[] q = Files.readAllBytes(Path.of(theirs));
+                byte[] ours2 = Files.readAllBytes(Path.of(mine));
+                assertTrue(ours2.length >= q.length, tag);
+                assertTrue(Arrays.equals(q, 0, q.length, ours2, 0, q.length), tag + ": differs from qemu-img's");
+            }
+        }
+        // noise does not shrink: stored uncompressed, as qemu-img does
+        qemuImgOk("convert", "-c", "-O", "qcow2", path("noise.qcow2"), path("qnoise.qcow2"));
+        siphonOk("convert", "-c", "-O", "qcow2", path("noise.qcow2"), path("snoise.qcow2"));
+        Cli.Result checked = Cli.qemuImg(dir, "check", path("snoise.qcow2"));
+        assertEquals(Cli.qemuImg(dir, "check", path("qnoise.qcow2")).out(), checked.out());
+        assertTrue(checked.out().contains(" 0.00% compressed clusters"), checked.out());
+        assertEquals(
+                0,
+                Cli.qemuImg(dir, "compare", path("noise.qcow2"), path("snoise.qcow2"))
+                        .status());
+    }
+
+    @Test
+    void compressionIsRefusedInQemuImgsWords() throws Exception {
+        for (List<String> args : List.of(
+                List.of("convert", "-c", "-O", "qed", path("top.qcow2"), path("x.qed")),
+                List.of("convert", "-c", "-O", "raw", path("top.qcow2"), path("x.raw")),
+                List.of(
+                        "convert",
+                        "-c",
+                        "-O",
+                        "qcow2",
+                        "-o",
+                        "preallocation=metadata",
+                        path("top.qcow2"),
+                        path("x.qcow2")))) {
+            Cli.Result theirs = Cli.qemuImg(dir, args.toArray(String[]::new));
+            List<String> all = new ArrayList<>(List.of("image"));
+            all.addAll(args);
+            Cli.Result ours = Cli.siphon(all.toArray(String[]::new));
+            assertEquals(1, theirs.status(), theirs.toString());
+            assertEquals(1, ours.status(), ours.toString());
+            assertEquals(theirs.err().replace("qemu-img: ", "siphon: "), ours.err(), args.toString());
+            assertFalse(Files.exists(Path.of(args.getLast())), args.toString());
+        }
     }
 
     @Test

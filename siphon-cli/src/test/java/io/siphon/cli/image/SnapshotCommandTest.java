@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.cli.Cli;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,47 @@ class SnapshotCommandTest extends ImageFilesTest {
         }
         assertEquals("", siphon("-l", path("mixed.qcow2")).out());
         Cli.qemuIo(dir, "qcow2", "mixed.qcow2", "read -P 1 0 512k", "read -P 2 512k 1M");
+    }
+
+    /**
+     * -a on a copy reverts what qemu-img snapshot -a reverts on another: the same content (qemu-img
+     * compare), the same check counts, both snapshots kept; the older snapshot once more after, and
+     * the image still takes qemu-io's writes and Siphon's snapshot deletion cleanly.
+     */
+    @Test
+    void applyingASnapshotIsQemuImgs() throws Exception {
+        for (String options : List.of("cluster_size=4k", "compat=0.10", "cluster_size=64k")) {
+            String name = options.replaceAll("[^a-z0-9]", "") + ".qcow2";
+            qemuImgOk("create", "-f", "qcow2", "-o", options, path(name), "8M");
+            Cli.qemuIo(dir, "qcow2", name, "write -P 1 0 2M", "write -P 5 6M 64k");
+            qemuImgOk("snapshot", "-c", "one", path(name));
+            Cli.qemuIo(dir, "qcow2", name, "write -P 2 1M 2M", "write -z 6M 64k", "write -P 7 4M 4k");
+            assertEquals(0, siphon("-c", "two", path(name)).status());
+            Cli.qemuIo(dir, "qcow2", name, "write -P 3 0 512k", "discard 3M 1M", "write -P 4 7M 8k");
+            for (String snapshot : List.of("one", "two")) {
+                String ours = path("s-" + snapshot + "-" + name);
+                String theirs = path("q-" + snapshot + "-" + name);
+                Files.copy(dir.resolve(name), Path.of(ours));
+                Files.copy(dir.resolve(name), Path.of(theirs));
+                qemuImgOk("snapshot", "-a", snapshot, theirs);
+                Cli.Result applied = siphon("-a", snapshot, ours);
+                assertEquals(0, applied.status(), applied.toString());
+                assertEquals("", applied.out() + applied.err());
+                assertEquals(0, Cli.qemuImg(dir, "compare", theirs, ours).status(), snapshot + " " + options);
+                assertEquals(
+                        Cli.qemuImg(dir, "check", theirs).out(),
+                        Cli.qemuImg(dir, "check", ours).out());
+                assertCleanAndListedAlike(ours);
+            }
+            // back to the older one after the newer, then written and emptied of snapshots
+            String ours = path("s-two-" + name);
+            assertEquals(0, siphon("-a", "one", ours).status());
+            Cli.qemuIo(dir, "qcow2", "s-two-" + name, "read -P 1 0 2M", "read -P 0 2M 4M", "read -P 5 6M 64k");
+            assertEquals(0, siphon("-d", "one", ours).status());
+            assertEquals(0, siphon("-d", "two", ours).status());
+            Cli.qemuIo(dir, "qcow2", "s-two-" + name, "write -P 8 0 1M", "read -P 8 0 1M", "read -P 1 1M 1M");
+            assertCleanAndListedAlike(ours);
+        }
     }
 
     @Test

@@ -138,6 +138,87 @@ final class ClusterAllocator {
         }
     }
 
+    /** Gives the free run of {@code clusters} at {@code offsetBytes} refcount 1 (its refcount blocks exist); the file grows to cover it. */
+    void claimRun(long offsetBytes, long clusters) throws IOException {
+        long first = geometry.clusterIndex(offsetBytes);
+        for (long c = first; c < first + clusters; c++) {
+            if (refcount(c) != 0) {
+                throw new IllegalStateException("cluster " + c + " of a claimed run is in use");
+            }
+            setRefcount(c, 1);
+        }
+        claim((first + clusters) << geometry.clusterBits());
+    }
+
+    /**
+     * Makes the refcount structures cover the clusters up to {@code startOffset} and {@code
+     * additionalClusters} more, as QEMU's qcow2_refcount_area (exact size): the refcount blocks
+     * missing for them and then a new refcount table are written from {@code startOffset} (the end
+     * of the file), the header switched to the table, the old table's clusters freed (at the next
+     * flush). Returns the end of the new structures, where the free area starts.
+     */
+    long reserveArea(long startOffset, long additionalClusters) throws IOException {
+        int clusterSize = geometry.clusterSize();
+        long perBlock = geometry.refcountBlockEntries();
+        long perTableCluster = clusterSize / 8;
+        long covered = startOffset / clusterSize + additionalClusters;
+        long blockCount = 0;
+        long tableClusters = 0;
+        for (long last = -1, n = covered; n != last; n = covered + blockCount + tableClusters) {
+            last = n;
+            blockCount = (covered + tableClusters + blockCount + perBlock - 1) / perBlock;
+            tableClusters = (blockCount + perTableCluster - 1) / perTableCluster;
+        }
+        if (tableClusters << geometry.clusterBits() > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
+            throw Errors.refused(
+                    path, "refcount_table_clusters", "the image would need a refcount table larger than 8 MiB");
+        }
+        int firstIndex = (int) (startOffset / clusterSize / perBlock);
+        long missing = 0;
+        for (long i = firstIndex; i < blockCount; i++) {
+            missing += table.blockOffset(i) == 0 ? 1 : 0;
+        }
+        long tableOffset = startOffset + missing * clusterSize;
+        long end = tableOffset + tableClusters * clusterSize;
+        if (table.size() < tableClusters * perTableCluster) {
+            table.growTo((int) (tableClusters * perTableCluster));
+        }
+        long blockOffset = startOffset;
+        for (int i = firstIndex; i < blockCount; i++) {
+            if (table.blockOffset(i) == 0) {
+                blocks.create(blockOffset);
+                table.setBlockOffset(i, blockOffset);
+                metadata.mark(blockOffset, clusterSize);
+                blockOffset += clusterSize;
+            }
+        }
+        for (long c = startOffset / clusterSize; c < end / clusterSize; c++) {
+            setRefcount(c, 1);
+        }
+        claim(end);
+        switchTable(tableOffset, tableClusters);
+        return end;
+    }
+
+    /**
+     * Moves the refcount table to {@code clusters} clusters at {@code offset} (claimed already): the
+     * refcount blocks durable, then the table written there and durable, then the header switched;
+     * the old table's clusters freed afterwards.
+     */
+    private void switchTable(long offset, long clusters) throws IOException {
+        long oldOffset = table.offset();
+        long oldBytes = (long) table.clusters() << geometry.clusterBits();
+        blocks.flush();
+        order.barrier();
+        table.relocate(file, offset, (int) clusters);
+        order.wrote();
+        order.barrier();
+        mover.refcountTableMoved(offset, (int) clusters);
+        metadata.mark(offset, clusters << geometry.clusterBits());
+        metadata.unmark(oldOffset, oldBytes);
+        free(oldOffset, oldBytes);
+    }
+
     /** Queues one decrement of the refcount of each cluster touched by the byte range. */
     void free(long offsetBytes, long lengthBytes) {
         long first = geometry.clusterIndex(offsetBytes);
@@ -234,16 +315,23 @@ final class ClusterAllocator {
                 return true;
             }
             if (table.blockOffset(b) == 0) {
-                addBlock(b);
+                addBlock(b, start + clusters);
                 return true;
             }
         }
         return false;
     }
 
-    /** Places a new refcount block for block index {@code index}, in a free cluster. */
-    private void addBlock(long index) throws IOException {
-        long c = findFree(1);
+    /**
+     * Places a new refcount block for block index {@code index} in the first free cluster from
+     * cluster {@code from}: past the run being allocated, as QEMU's alloc_refcount_block (which
+     * allocates after the run it is counting).
+     */
+    private void addBlock(long index, long from) throws IOException {
+        long c = Math.max(from, freeHint);
+        while (refcount(c) != 0) {
+            c++;
+        }
         long own = c / geometry.refcountBlockEntries();
         if (own == index) {
             // the block describes itself
@@ -280,19 +368,9 @@ final class ClusterAllocator {
         }
         growing = true;
         try {
-            long oldOffset = table.offset();
-            int oldClusters = table.clusters();
             table.growTo((int) (newClusters * perCluster));
             long newOffset = allocate(newClusters);
-            blocks.flush();
-            order.barrier();
-            table.relocate(file, newOffset, (int) newClusters);
-            order.wrote();
-            order.barrier();
-            mover.refcountTableMoved(newOffset, (int) newClusters);
-            metadata.mark(newOffset, newClusters << geometry.clusterBits());
-            metadata.unmark(oldOffset, (long) oldClusters << geometry.clusterBits());
-            free(oldOffset, (long) oldClusters << geometry.clusterBits());
+            switchTable(newOffset, newClusters);
         } finally {
             growing = false;
         }

@@ -40,6 +40,7 @@ final class Qcow2ClusterMap {
     private final Geometry geometry;
     private final int clusterSize;
     private final long sizeBytes;
+    private final CompressedClusterPacker packer;
     private volatile Optional<BlockDevice> backing = Optional.empty();
 
     Qcow2ClusterMap(Qcow2Metadata metadata, long sizeBytes, GuestReader oldContent) {
@@ -49,6 +50,7 @@ final class Qcow2ClusterMap {
         this.geometry = metadata.geometry();
         this.clusterSize = geometry.clusterSize();
         this.sizeBytes = sizeBytes;
+        this.packer = new CompressedClusterPacker(geometry);
     }
 
     /** The device unallocated clusters read from, if one is attached; safe to call without a lock. */
@@ -196,6 +198,48 @@ final class Qcow2ClusterMap {
         return length;
     }
 
+    /**
+     * Stores the guest cluster at {@code clusterOffset} as the {@code length} compressed bytes of
+     * {@code data}: placed by the packer, written, then the L2 entry set (the flush writes the raised
+     * refcounts before the L2 table). As QEMU, only a cluster that is not allocated yet can be
+     * written compressed.
+     */
+    void writeCompressed(long clusterOffset, byte[] data, int length) throws IOException {
+        Mapping m = map(clusterOffset, clusterSize);
+        if (m.kind() == L2Entry.Kind.DATA
+                || m.kind() == L2Entry.Kind.ZERO_ALLOC
+                || m.kind() == L2Entry.Kind.COMPRESSED) {
+            throw Errors.refused(
+                    path, "guest offset " + clusterOffset, "a compressed write needs an unallocated cluster");
+        }
+        metadata.markDirtyIfLazy();
+        long guestCluster = clusterOffset >>> geometry.clusterBits();
+        long l2Offset = ensureL2Table((int) (guestCluster / geometry.l2Entries()));
+        long host = packer.place(metadata.allocator(), length);
+        metadata.file().writeFully(host, ByteBuffer.wrap(data, 0, length));
+        metadata.order().wrote();
+        CrashPoints.reach("qcow2.data.written");
+        setL2Entry(l2Offset, (int) (guestCluster % geometry.l2Entries()), packer.descriptor(host, length));
+        freeIfNeeded();
+    }
+
+    /**
+     * Points the {@code clusters} guest clusters from {@code guestOffset} (inside one L2 table, not
+     * allocated yet) at the host clusters from {@code host}, or, when {@code host} is negative, at
+     * newly allocated ones after the L2 table (QEMU's order when preallocating); the first host offset.
+     * Nothing is written to the data clusters: preallocation.
+     */
+    long linkRun(long guestOffset, long host, int clusters) throws IOException {
+        long guestCluster = guestOffset >>> geometry.clusterBits();
+        long l2Offset = ensureL2Table((int) (guestCluster / geometry.l2Entries()));
+        long first = host >= 0 ? host : metadata.allocator().allocate(clusters);
+        int index = (int) (guestCluster % geometry.l2Entries());
+        for (int i = 0; i < clusters; i++) {
+            setL2Entry(l2Offset, index + i, first + (long) i * clusterSize | L2Entry.COPIED);
+        }
+        return first;
+    }
+
     /** The guest cluster at {@code clusterOffset} as it reads now (the part inside the disk; zeroes past it). */
     private byte[] oldCluster(long clusterOffset) throws IOException {
         byte[] cluster = new byte[clusterSize];
@@ -249,6 +293,7 @@ final class Qcow2ClusterMap {
                 }
             }
             case COMPRESSED -> {
+                packer.forget(); // the host cluster it packs into may be freed at the next flush
                 CompressedClusterReader compressed = metadata.compressed();
                 long sectorStart = compressed.hostOffset(old) & ~511L;
                 allocator.free(sectorStart, compressed.hostOffset(old) + compressed.storedBytes(old) - sectorStart);
@@ -376,6 +421,58 @@ final class Qcow2ClusterMap {
                 at += m.writableInPlace() ? writeInPlace(m, zeroes) : allocateAndWrite(m, zeroes);
             }
         }
+    }
+
+    /** Whether any L2 table the active L1 table names has a compressed cluster. */
+    boolean hasCompressedClusters() throws IOException {
+        L1Table l1 = metadata.l1();
+        for (int i = 0; i < l1.size(); i++) {
+            long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
+            for (int j = 0; l2Offset != 0 && j < geometry.l2Entries(); j++) {
+                if (L2Entry.kind(metadata.l2Cache().get(l2Offset).getLong(j * 8)) == L2Entry.Kind.COMPRESSED) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Turns every zero cluster into what a version 2 image can say, as QEMU's
+     * qcow2_expand_zero_clusters before a downgrade: one without a host cluster becomes
+     * unallocated when nothing shows through from a backing, else a new cluster of zeroes; one with
+     * a host cluster has zeroes written there and becomes plain data.
+     */
+    void expandZeroClusters() throws IOException {
+        L1Table l1 = metadata.l1();
+        ClusterAllocator allocator = metadata.allocator();
+        boolean backed = hasBacking();
+        for (int i = 0; i < l1.size(); i++) {
+            long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
+            for (int j = 0; l2Offset != 0 && j < geometry.l2Entries(); j++) {
+                long entry = metadata.l2Cache().get(l2Offset).getLong(j * 8);
+                L2Entry.Kind kind = L2Entry.kind(entry);
+                if (kind == L2Entry.Kind.ZERO_PLAIN && !backed) {
+                    setL2Entry(l2Offset, j, 0);
+                } else if (kind == L2Entry.Kind.ZERO_PLAIN || kind == L2Entry.Kind.ZERO_ALLOC) {
+                    long host = kind == L2Entry.Kind.ZERO_ALLOC ? L2Entry.offset(entry) : allocator.allocate(1);
+                    Zeroes.write(metadata.file(), host, clusterSize);
+                    metadata.order().wrote();
+                    boolean one = allocator.refcount(host >>> geometry.clusterBits()) == 1;
+                    setL2Entry(l2Offset, j, host | (one ? L2Entry.COPIED : 0));
+                }
+            }
+            freeIfNeeded();
+        }
+    }
+
+    /**
+     * Makes every cluster unallocated (reading from the backing again), its host clusters freed: the
+     * full discard QEMU's qcow2_make_empty falls back to.
+     */
+    void unmapAll() throws IOException {
+        metadata.markDirtyIfLazy();
+        updateClusters(0, alignUpToCluster(sizeBytes), old -> 0);
     }
 
     /**

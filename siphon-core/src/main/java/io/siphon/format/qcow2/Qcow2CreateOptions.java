@@ -1,6 +1,7 @@
 package io.siphon.format.qcow2;
 
 import io.siphon.format.ImageFormatException;
+import io.siphon.format.Preallocation;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
@@ -13,9 +14,16 @@ import java.util.Optional;
  *
  * @param version 2 (compat 0.10) or 3 (compat 1.1)
  * @param compressionType {@link Qcow2Header#COMPRESSION_ZLIB} or {@link Qcow2Header#COMPRESSION_ZSTD}:
- *     what QEMU compresses clusters with (Siphon reads both and writes none)
+ *     what clusters are compressed with
+ * @param preallocation what create allocates up front ({@link Qcow2Preallocator})
  */
-record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolean lazyRefcounts, int compressionType) {
+record Qcow2CreateOptions(
+        int clusterSize,
+        int version,
+        int refcountBits,
+        boolean lazyRefcounts,
+        int compressionType,
+        Preallocation preallocation) {
     private static final int DEFAULT_CLUSTER_SIZE = 64 << 10;
 
     /** Parses {@code options}, refusing unknown names and values qemu-img would refuse. */
@@ -41,18 +49,9 @@ record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolea
             throw Errors.refused(
                     path, "extended_l2", "extended_l2=on is not supported: Siphon's qcow2 engine has no subclusters");
         }
-        String preallocation = Optional.ofNullable(rest.remove("preallocation")).orElse("off");
-        switch (preallocation) {
-            case "off" -> {}
-            case "metadata", "falloc", "full" ->
-                throw Errors.refused(
-                        path,
-                        "preallocation",
-                        "preallocation=" + preallocation + " is not supported by Siphon's qcow2 engine; use off");
-            default ->
-                throw Errors.refused(
-                        path, "preallocation", "'" + preallocation + "' is not off, metadata, falloc or full");
-        }
+        String given = rest.remove("preallocation");
+        Preallocation preallocation = Preallocation.parse(
+                path, Optional.ofNullable(given), "Parameter 'preallocation' does not accept value '" + given + "'");
         if (!rest.isEmpty()) {
             throw Errors.refused(path, "options", "unknown qcow2 options " + rest.keySet());
         }
@@ -71,11 +70,10 @@ record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolea
         if (version == 2 && compressionType != Qcow2Header.COMPRESSION_ZLIB) {
             throw Errors.refused(path, "compression_type", "a compression type other than zlib needs compat 1.1");
         }
-        return new Qcow2CreateOptions(clusterSize, version, refcountBits, lazy, compressionType);
+        return new Qcow2CreateOptions(clusterSize, version, refcountBits, lazy, compressionType, preallocation);
     }
 
-    private static long parseSize(Path path, String option, String value, long defaultValue)
-            throws ImageFormatException {
+    static long parseSize(Path path, String option, String value, long defaultValue) throws ImageFormatException {
         if (value == null) {
             return defaultValue;
         }
@@ -96,7 +94,7 @@ record Qcow2CreateOptions(int clusterSize, int version, int refcountBits, boolea
         }
     }
 
-    private static boolean parseBoolean(Path path, String option, String value) throws ImageFormatException {
+    static boolean parseBoolean(Path path, String option, String value) throws ImageFormatException {
         if (value == null) {
             return false;
         }

@@ -10,6 +10,7 @@ import io.siphon.format.ImageFormatException;
 import io.siphon.format.MeasureSource;
 import io.siphon.format.Measurement;
 import io.siphon.format.OpenOptions;
+import io.siphon.format.Preallocation;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -63,7 +64,34 @@ public final class Qcow2Format implements ImageFormat {
 
     @Override
     public Measurement measure(MeasureSource source, Map<String, String> options) throws ImageFormatException {
-        return Qcow2Measure.measure(source, Qcow2CreateOptions.parse(Path.of(""), options));
+        Qcow2CreateOptions parsed = Qcow2CreateOptions.parse(Path.of(""), options);
+        if (parsed.preallocation() != Preallocation.OFF) {
+            throw Errors.unsupported(Path.of(""), "preallocation", "measure counts no preallocation; use off");
+        }
+        return Qcow2Measure.measure(source, parsed);
+    }
+
+    @Override
+    public void amend(Path path, Map<String, String> options) throws IOException {
+        Qcow2AmendOptions parsed = Qcow2AmendOptions.parse(path, options);
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+            image.amend(parsed);
+        }
+    }
+
+    @Override
+    public boolean makeEmpty(Path path) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+            image.makeEmpty();
+        }
+        return true;
+    }
+
+    @Override
+    public boolean supportsCompression() {
+        return true;
     }
 
     @Override
@@ -71,6 +99,14 @@ public final class Qcow2Format implements ImageFormat {
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
                 Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
             image.createSnapshot(name);
+        }
+    }
+
+    @Override
+    public void applySnapshot(Path path, String name) throws IOException {
+        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+            image.applySnapshot(name);
         }
     }
 
@@ -100,6 +136,10 @@ public final class Qcow2Format implements ImageFormat {
         int refcountBits = parsed.refcountBits();
         boolean lazy = parsed.lazyRefcounts();
         Optional<BackingReference> backing = options.backing();
+        if (backing.isPresent() && parsed.preallocation() != Preallocation.OFF) {
+            throw Errors.refused(
+                    path, "", "Backing file and preallocation can only be used at the same time if extended_l2 is on");
+        }
         long sizeBytes = options.sizeBytes();
         Optional<String> backingFormat = Optional.empty();
         if (backing.isPresent()) {
@@ -146,9 +186,17 @@ public final class Qcow2Format implements ImageFormat {
                 backingFormat,
                 extensions);
         writeSkeleton(path, header);
-        try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
-                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
-            image.initializeL1(sizeBytes);
+        try {
+            try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                    Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+                image.initializeL1(sizeBytes);
+            }
+            if (parsed.preallocation() != Preallocation.OFF) {
+                try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
+                        Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+                    image.preallocate(parsed.preallocation());
+                }
+            }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(path);
             throw e;

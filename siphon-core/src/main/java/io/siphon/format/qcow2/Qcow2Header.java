@@ -145,6 +145,35 @@ record Qcow2Header(
         });
     }
 
+    /**
+     * This header as version {@code target} writes it, as QEMU's qcow2_update_header after amend's
+     * upgrade or downgrade: version 3 with the 112-byte header (compression type zlib) and, for
+     * clusters of 8 KiB and more, the feature name table; version 2 with the 72-byte header and no
+     * feature bits or feature name table. The caller has checked that the image allows it.
+     */
+    Qcow2Header withCompat(int target) {
+        List<HeaderExtension> kept = otherExtensions.stream()
+                .filter(e -> e.type() != HeaderExtension.FEATURE_TABLE)
+                .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+        if (target >= 3 && clusterSize() >= 8192) {
+            kept.addFirst(new HeaderExtension(HeaderExtension.FEATURE_TABLE, FeatureNameTable.standard()));
+        }
+        return with(h -> {
+            h.version = target;
+            h.additionalFields = target >= 3 ? new byte[V3_LENGTH - V3_MIN_LENGTH] : new byte[0];
+            if (target < 3) {
+                h.incompatibleFeatures = 0;
+                h.compatibleFeatures = 0;
+                h.autoclearFeatures = 0;
+            }
+            h.otherExtensions = kept;
+        });
+    }
+
+    Qcow2Header withCompatibleFeatures(long bits) {
+        return with(h -> h.compatibleFeatures = bits);
+    }
+
     /** A copy of this header with the fields {@code change} sets replaced. */
     private Qcow2Header with(Consumer<Fields> change) {
         Fields fields = new Fields(this);

@@ -9,12 +9,14 @@ import io.siphon.format.Image;
 import io.siphon.format.ImageFile;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
+import io.siphon.format.Preallocation;
 import io.siphon.format.RepairMode;
 import io.siphon.util.Alignment;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +53,7 @@ final class Qcow2Image implements Image {
     private final ReentrantReadWriteLock ioLock = new ReentrantReadWriteLock();
     private final ReentrantLock metaLock = new ReentrantLock();
 
+    private final ClusterCompressor compressor;
     private boolean closed;
     private long decompressedEntry = -1;
     private final byte[] decompressed;
@@ -64,6 +67,7 @@ final class Qcow2Image implements Image {
         this.decompressed = new byte[header.clusterSize()];
         this.metadata = new Qcow2Metadata(file, header, lenient);
         this.map = new Qcow2ClusterMap(metadata, sizeBytes, this::readGuest);
+        this.compressor = new ClusterCompressor(path, header.compressionType());
     }
 
     /** Opens the image on {@code file}; a dirty image opened for writing is repaired first. */
@@ -157,6 +161,11 @@ final class Qcow2Image implements Image {
         void run() throws IOException;
     }
 
+    /** Allocates a new image's clusters up front ({@link Qcow2Preallocator}). Used by create only. */
+    void preallocate(Preallocation mode) throws IOException {
+        exclusively(() -> new Qcow2Preallocator(metadata, map, sizeBytes).run(mode));
+    }
+
     /** Gives a new image of {@code newSizeBytes} its (zeroed) L1 table. Used by create only. */
     void initializeL1(long newSizeBytes) throws IOException {
         exclusively(() -> metadata.initializeL1(newSizeBytes));
@@ -169,26 +178,93 @@ final class Qcow2Image implements Image {
      */
     void resize(long newSizeBytes) throws IOException {
         requireWritable();
+        exclusively(() -> resizeLocked(newSizeBytes));
+        close();
+    }
+
+    private void resizeLocked(long newSizeBytes) throws IOException {
         if (newSizeBytes % 512 != 0) {
             throw Errors.refused(path, "size", newSizeBytes + ": the new size must be a multiple of 512");
         }
-        exclusively(() -> {
-            if (newSizeBytes < sizeBytes) {
-                long clusterEnd = Math.min(
-                        sizeBytes,
-                        io.siphon.util.Alignment.alignUp(
-                                newSizeBytes, metadata.geometry().clusterSize()));
-                if (clusterEnd > newSizeBytes) {
-                    map.writeZeroes(newSizeBytes, clusterEnd - newSizeBytes, false, false);
-                }
-                if (sizeBytes > clusterEnd) {
-                    map.discard(clusterEnd, sizeBytes - clusterEnd);
-                }
+        if (newSizeBytes < sizeBytes) {
+            long clusterEnd = Math.min(
+                    sizeBytes,
+                    Alignment.alignUp(newSizeBytes, metadata.geometry().clusterSize()));
+            if (clusterEnd > newSizeBytes) {
+                map.writeZeroes(newSizeBytes, clusterEnd - newSizeBytes, false, false);
             }
-            metadata.flush();
-            metadata.resize(newSizeBytes);
+            if (sizeBytes > clusterEnd) {
+                map.discard(clusterEnd, sizeBytes - clusterEnd);
+            }
+        }
+        metadata.flush();
+        metadata.resize(newSizeBytes);
+    }
+
+    /**
+     * Changes what {@code qemu-img amend} changes, in qcow2_amend_options' order (upgrade, lazy
+     * refcounts, size, downgrade last), and closes the image. A downgrade to version 2 first turns
+     * every zero cluster into what version 2 can say (QEMU's qcow2_expand_zero_clusters).
+     */
+    void amend(Qcow2AmendOptions options) throws IOException {
+        requireWritable();
+        exclusively(() -> {
+            Qcow2Header header = metadata.header();
+            int version = options.version().orElse(header.version());
+            checkAmend(options, header, version);
+            if (version > header.version()) {
+                metadata.writeHeader(header.withCompat(version));
+            }
+            if (options.lazyRefcounts().isPresent()
+                    && options.lazyRefcounts().get() != metadata.header().lazyRefcounts()) {
+                metadata.flush();
+                Qcow2Header current = metadata.header();
+                long compatible = options.lazyRefcounts().get()
+                        ? current.compatibleFeatures() | Qcow2Header.COMPAT_LAZY_REFCOUNTS
+                        : current.compatibleFeatures() & ~Qcow2Header.COMPAT_LAZY_REFCOUNTS;
+                metadata.writeHeader(current.withCompatibleFeatures(compatible));
+            }
+            if (options.sizeBytes().isPresent() && options.sizeBytes().getAsLong() != sizeBytes) {
+                resizeLocked(options.sizeBytes().getAsLong());
+            }
+            if (version < header.version()) {
+                map.expandZeroClusters();
+                metadata.flush();
+                metadata.writeHeader(metadata.header().withCompat(version));
+            }
         });
         close();
+    }
+
+    /** qemu-img 7.2's refusals, before anything changes. */
+    private void checkAmend(Qcow2AmendOptions options, Qcow2Header header, int version) throws IOException {
+        if ((options.backingFile().isPresent() || options.backingFormat().isPresent())
+                && (!options.backingFile().equals(header.backingFile())
+                        || !options.backingFormat().equals(header.backingFormat()))) {
+            throw Qcow2AmendOptions.refused("Cannot amend the backing file\nYou can use 'qemu-img rebase' instead.");
+        }
+        if (options.lazyRefcounts().orElse(false) && version < 3) {
+            throw Qcow2AmendOptions.refused("Lazy refcounts only supported with compatibility level 1.1 and above"
+                    + " (use compat=1.1 or greater)");
+        }
+        if (options.refcountBits().isPresent()
+                && options.refcountBits().getAsLong() != metadata.geometry().refcountBits()) {
+            throw Qcow2AmendOptions.refused("Changing refcount_bits is not supported: Siphon's qcow2 engine keeps"
+                    + " an image's refcount width");
+        }
+        if (version < header.version()) {
+            if (header.refcountOrder() != 4) {
+                throw Qcow2AmendOptions.refused("compat=0.10 requires refcount_bits=16");
+            }
+            if (!BitmapDirectory.read(file, header).isEmpty()) {
+                throw Qcow2AmendOptions.refused("Cannot downgrade an image with bitmaps");
+            }
+            if (header.compressionType() != Qcow2Header.COMPRESSION_ZLIB && map.hasCompressedClusters()) {
+                // QEMU 7.2 downgrades it, and then reads its zstd clusters as zlib
+                throw Qcow2AmendOptions.refused(
+                        "Cannot downgrade an image with zstd compressed clusters: version 2" + " has zlib only");
+            }
+        }
     }
 
     // ---- read
@@ -289,6 +365,38 @@ final class Qcow2Image implements Image {
         }
         if (flags.contains(RequestFlag.FUA)) {
             flush();
+        }
+    }
+
+    /** Compresses each cluster outside the locks, then stores it (or, if it did not shrink, writes it as it is). */
+    @Override
+    public void writeCompressed(long offsetBytes, ByteBuffer src) throws IOException {
+        requireWritable();
+        int clusterSize = metadata.geometry().clusterSize();
+        if (metadata.geometry().offsetInCluster(offsetBytes) != 0
+                || (src.remaining() % clusterSize != 0 && offsetBytes + src.remaining() != sizeBytes)) {
+            throw Errors.refused(
+                    path,
+                    "guest offset " + offsetBytes,
+                    "a compressed write of " + src.remaining() + " bytes is not whole clusters");
+        }
+        byte[] cluster = new byte[clusterSize];
+        byte[] packed = new byte[clusterSize];
+        long at = offsetBytes;
+        while (src.hasRemaining()) {
+            int n = Math.min(clusterSize, src.remaining());
+            ByteBuffer part = src.slice(src.position(), n);
+            Arrays.fill(cluster, n, clusterSize, (byte) 0); // the last part cluster is padded
+            part.get(0, cluster, 0, n);
+            int length = compressor.compress(cluster, packed);
+            long clusterOffset = at;
+            if (length < 0) {
+                write(clusterOffset, part, Set.of());
+            } else {
+                exclusively(() -> map.writeCompressed(clusterOffset, packed, length));
+            }
+            src.position(src.position() + n);
+            at += n;
         }
     }
 
@@ -503,6 +611,31 @@ final class Qcow2Image implements Image {
         requireWritableFile();
         java.time.Instant now = java.time.Instant.now();
         exclusively(() -> new Qcow2Snapshots(metadata).create(name, now.getEpochSecond(), now.getNano(), sizeBytes));
+    }
+
+    /** Empties the image as QEMU's qcow2_make_empty ({@link Qcow2Emptier}) and closes it. */
+    void makeEmpty() throws IOException {
+        requireWritable();
+        exclusively(() -> {
+            Qcow2Emptier emptier = new Qcow2Emptier(metadata);
+            if (emptier.canRewrite()) {
+                emptier.rewrite();
+            } else {
+                map.unmapAll();
+                metadata.flush();
+            }
+        });
+        close();
+    }
+
+    /**
+     * Reverts the disk to the first internal snapshot named {@code name} and closes the image (the
+     * virtual size may change with it).
+     */
+    void applySnapshot(String name) throws IOException {
+        requireWritableFile();
+        exclusively(() -> new Qcow2Snapshots(metadata).apply(name));
+        close();
     }
 
     /** Deletes the first internal snapshot named {@code name}. */

@@ -258,6 +258,15 @@ final class Qcow2Metadata {
             writeHeader(header.withSize(newSizeBytes));
             return;
         }
+        growL1(entries, newSizeBytes);
+    }
+
+    /**
+     * Moves the L1 table to a larger one of {@code entries} in new clusters (the entries copied, the
+     * rest zero) and records {@code newSizeBytes}: written and durable before the header names it,
+     * the old table freed after; the tables are then read again. The caller has flushed.
+     */
+    void growL1(long entries, long newSizeBytes) throws IOException {
         if (entries * 8 > Qcow2Header.MAX_L1_BYTES) {
             throw Errors.refused(path, "size", newSizeBytes + " bytes need an L1 table larger than 32 MiB");
         }
@@ -292,7 +301,9 @@ final class Qcow2Metadata {
         if (entries > 0) {
             long tableClusters = geometry.clustersFor(entries * 8);
             offset = allocator.allocate(tableClusters);
-            Zeroes.write(file, offset, tableClusters * geometry.clusterSize());
+            // as qcow2_grow_l1_table: the entries written, the file ending after them
+            Zeroes.write(file, offset, entries * 8);
+            file.truncate(offset + entries * 8);
         }
         allocator.flush();
         order.wrote();

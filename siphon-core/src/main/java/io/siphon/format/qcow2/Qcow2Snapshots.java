@@ -1,6 +1,7 @@
 package io.siphon.format.qcow2;
 
 import io.siphon.format.ImageSnapshot;
+import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -9,7 +10,7 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * Creating and deleting internal snapshots, as QEMU's qcow2-snapshot.c: a snapshot is a copy of
+ * Creating, applying and deleting internal snapshots, as QEMU's qcow2-snapshot.c: a snapshot is a copy of
  * the active L1 table whose L2 tables and data clusters gain a reference (and so lose their "refcount
  * is one" flag: a later write must copy them first, which is why Siphon writes no guest data into an
  * image with snapshots). Works on the image's {@link Qcow2Metadata}; callers hold its locks.
@@ -45,17 +46,22 @@ final class Qcow2Snapshots {
         }
         metadata.flush();
         L1Table l1 = metadata.l1();
+        long[] active = new long[l1.size()];
+        for (int i = 0; i < active.length; i++) {
+            active[i] = l1.entry(i);
+        }
         long l1Offset = 0;
-        if (l1.size() > 0) {
-            long[] copy = new long[l1.size()];
-            for (int i = 0; i < copy.length; i++) {
-                copy[i] = l1.entry(i);
-            }
-            l1Offset = metadata.allocator().allocate(geometry.clustersFor(copy.length * 8L));
-            metadata.file().writeFully(l1Offset, TableEntries.encode(copy, 0, copy.length));
+        if (active.length > 0) {
+            l1Offset = metadata.allocator().allocate(geometry.clustersFor(active.length * 8L));
+            metadata.file().writeFully(l1Offset, TableEntries.encode(active, 0, active.length));
             metadata.order().wrote();
         }
-        addReferences(l1);
+        addReferences(active);
+        for (int i = 0; i < active.length; i++) {
+            if ((active[i] & L1Table.OFFSET_MASK) != 0) {
+                l1.set(i, active[i] & ~L1Table.COPIED);
+            }
+        }
         metadata.flush();
         entries.add(new SnapshotTable.Entry(
                 new ImageSnapshot(Long.toString(nextId), name, dateSeconds, dateNanos, 0, 0, OptionalLong.of(0)),
@@ -70,36 +76,108 @@ final class Qcow2Snapshots {
     void delete(String name) throws IOException {
         Qcow2Header header = metadata.header();
         List<SnapshotTable.Entry> entries = new ArrayList<>(SnapshotTable.read(metadata.file(), header));
-        SnapshotTable.Entry gone = entries.stream()
-                .filter(e -> e.snapshot().name().equals(name))
-                .findFirst()
-                .orElseThrow(() -> Errors.refused(path, "snapshot", "snapshot '" + name + "' not found"));
+        SnapshotTable.Entry gone = find(entries, name);
         entries.remove(gone);
         metadata.flush();
         writeTable(header, entries);
-        ClusterAllocator allocator = metadata.allocator();
         if (gone.l1Size() > 0) {
-            ByteBuffer table = ByteBuffer.allocate(gone.l1Size() * 8);
-            metadata.file().readFully(gone.l1TableOffset(), table);
-            for (int i = 0; i < gone.l1Size(); i++) {
-                long l2Offset = table.getLong(i * 8) & L1Table.OFFSET_MASK;
-                if (l2Offset != 0) {
-                    dropReferences(l2Offset);
-                    allocator.free(l2Offset, geometry.clusterSize());
-                }
-            }
-            allocator.free(gone.l1TableOffset(), gone.l1Size() * 8L);
+            dropTables(readL1(gone));
+            metadata.allocator().free(gone.l1TableOffset(), gone.l1Size() * 8L);
         }
         Qcow2Metadata.FlushStage.REFCOUNT_DECREMENTS.run(metadata);
         new Qcow2Checker(metadata).fixFlags(); // clusters only the active tables still reference
     }
 
-    /** One more reference to every L2 table and cluster the active L1 reaches; their flags cleared. */
-    private void addReferences(L1Table l1) throws IOException {
+    /**
+     * Reverts the disk to the first snapshot named {@code name}, as QEMU's qcow2_snapshot_goto: the
+     * virtual size becomes the snapshot's (the L1 table grown to hold the snapshot's when it is
+     * smaller); every L2 table and cluster the snapshot reaches gains a reference, durably, before
+     * the active L1 table is overwritten with the snapshot's (zero past its end); only then are the
+     * references of the old active tables dropped, and the "refcount is one" flags set again.
+     */
+    void apply(String name) throws IOException {
+        Qcow2Header header = metadata.header();
+        SnapshotTable.Entry target = find(SnapshotTable.read(metadata.file(), header), name);
+        metadata.flush();
+        long wanted = Math.max(target.l1Size(), geometry.l1EntriesFor(target.diskSizeBytes()));
+        if (wanted > metadata.l1().size()) {
+            metadata.growL1(wanted, header.sizeBytes());
+        }
+        if (target.diskSizeBytes() != metadata.header().sizeBytes()) {
+            metadata.writeHeader(metadata.header().withSize(target.diskSizeBytes()));
+        }
+        long[] restored = readL1(target);
+        addReferences(restored);
+        metadata.allocator().flush();
+        metadata.order().barrier();
+        CrashPoints.reach("qcow2.snapshot.apply.raised");
+        L1Table l1 = metadata.l1();
+        long[] old = new long[l1.size()];
+        MetadataClusters clusters = metadata.clusters();
+        for (int i = 0; i < old.length; i++) {
+            old[i] = l1.entry(i);
+            long entry = i < restored.length ? restored[i] & ~L1Table.COPIED : 0; // shared now
+            if (entry != old[i]) {
+                l1.set(i, entry);
+            }
+        }
+        Qcow2Metadata.FlushStage.L1_ENTRIES.run(metadata);
+        CrashPoints.reach("qcow2.snapshot.apply.switched");
+        for (long entry : old) {
+            long l2Offset = entry & L1Table.OFFSET_MASK;
+            if (l2Offset != 0) {
+                clusters.unmark(l2Offset, geometry.clusterSize());
+            }
+        }
+        for (long entry : restored) {
+            long l2Offset = entry & L1Table.OFFSET_MASK;
+            if (l2Offset != 0) {
+                clusters.mark(l2Offset, geometry.clusterSize());
+            }
+        }
+        dropTables(old);
+        Qcow2Metadata.FlushStage.REFCOUNT_DECREMENTS.run(metadata);
+        new Qcow2Checker(metadata).fixFlags();
+        metadata.flush();
+    }
+
+    private SnapshotTable.Entry find(List<SnapshotTable.Entry> entries, String name) throws IOException {
+        return entries.stream()
+                .filter(e -> e.snapshot().name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> Errors.refused(path, "snapshot", "snapshot '" + name + "' not found"));
+    }
+
+    /** A snapshot's L1 table as stored. */
+    private long[] readL1(SnapshotTable.Entry snapshot) throws IOException {
+        ByteBuffer table = ByteBuffer.allocate(snapshot.l1Size() * 8);
+        metadata.file().readFully(snapshot.l1TableOffset(), table);
+        long[] entries = new long[snapshot.l1Size()];
+        for (int i = 0; i < entries.length; i++) {
+            entries[i] = table.getLong(i * 8);
+        }
+        return entries;
+    }
+
+    /** Queues one decrement for every L2 table {@code l1Entries} names and every cluster those reference. */
+    private void dropTables(long[] l1Entries) throws IOException {
+        for (long entry : l1Entries) {
+            long l2Offset = entry & L1Table.OFFSET_MASK;
+            if (l2Offset != 0) {
+                dropReferences(l2Offset);
+                metadata.allocator().free(l2Offset, geometry.clusterSize());
+            }
+        }
+    }
+
+    /**
+     * One more reference to every L2 table and cluster {@code l1Entries} reach; their "refcount is
+     * one" flags cleared (they are shared now).
+     */
+    private void addReferences(long[] l1Entries) throws IOException {
         ClusterAllocator allocator = metadata.allocator();
         MetadataCache l2Cache = metadata.l2Cache();
-        for (int i = 0; i < l1.size(); i++) {
-            long l1Entry = l1.entry(i);
+        for (long l1Entry : l1Entries) {
             long l2Offset = l1Entry & L1Table.OFFSET_MASK;
             if (l2Offset == 0) {
                 continue;
@@ -114,7 +192,6 @@ final class Qcow2Snapshots {
                 }
             }
             allocator.increment(l2Offset, 1);
-            l1.set(i, l1Entry & ~L1Table.COPIED);
         }
     }
 

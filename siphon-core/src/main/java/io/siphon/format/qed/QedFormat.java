@@ -9,6 +9,7 @@ import io.siphon.format.ImageFormat;
 import io.siphon.format.ImageFormatException;
 import io.siphon.format.ImageFormatException.Reason;
 import io.siphon.format.OpenOptions;
+import io.siphon.format.Preallocation;
 import io.siphon.format.raw.RawFormat;
 import io.siphon.util.Alignment;
 import java.io.IOException;
@@ -33,7 +34,7 @@ public final class QedFormat implements ImageFormat {
     /** The format's name as qemu-img spells it. */
     public static final String NAME = "qed";
 
-    private static final Set<String> OPTIONS = Set.of("cluster_size", "table_size");
+    private static final Set<String> OPTIONS = Set.of("cluster_size", "table_size", "preallocation");
 
     @Override
     public String name() {
@@ -89,8 +90,11 @@ public final class QedFormat implements ImageFormat {
             while (head.hasRemaining()) {
                 channel.write(head, head.position());
             }
-            // The L1 table follows the header cluster, all zero: extend the file over it.
-            channel.write(ByteBuffer.allocate(1), header.l1TableOffset() + header.tableBytes() - 1);
+            // The L1 table follows the header cluster, all zero: written, as QEMU writes it
+            ByteBuffer l1 = ByteBuffer.allocate((int) header.tableBytes());
+            while (l1.hasRemaining()) {
+                channel.write(l1, header.l1TableOffset() + l1.position());
+            }
             channel.force(true);
         } catch (FileAlreadyExistsException e) {
             throw new ImageFormatException(Reason.REFUSED, path, "", "file already exists", e);
@@ -101,7 +105,7 @@ public final class QedFormat implements ImageFormat {
     public void validateCreateOptions(Path path, Map<String, String> given) throws ImageFormatException {
         for (String key : given.keySet()) {
             if (!OPTIONS.contains(key)) {
-                throw refused(path, key, "unknown option for qed (known: cluster_size, table_size)");
+                throw refused(path, key, "unknown option for qed (known: cluster_size, table_size, preallocation)");
             }
         }
         long clusterSize = sizeOption(path, given, "cluster_size", QedHeader.DEFAULT_CLUSTER_SIZE);
@@ -120,6 +124,14 @@ public final class QedFormat implements ImageFormat {
                 QedHeader.isValidTableSize(tableSize),
                 QedHeader.MIN_TABLE_SIZE,
                 QedHeader.MAX_TABLE_SIZE);
+        // as qemu-img 7.2: falloc and full go to the (empty) file QED creates, so they allocate
+        // nothing; metadata is refused
+        String preallocation = given.get("preallocation");
+        Preallocation mode = Preallocation.parse(
+                path, Optional.ofNullable(preallocation), "invalid parameter value: " + preallocation);
+        if (mode == Preallocation.METADATA) {
+            throw mode.unsupported(path);
+        }
     }
 
     @Override

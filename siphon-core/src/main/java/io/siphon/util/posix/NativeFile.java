@@ -142,6 +142,15 @@ public final class NativeFile implements AutoCloseable {
     }
 
     /**
+     * Allocates the range's blocks (they read as zeroes where nothing was written), growing the file
+     * to cover it ({@code fallocate} mode 0, as {@code posix_fallocate}). Returns false, changing
+     * nothing, when the file system does not support it.
+     */
+    public boolean allocate(long offsetBytes, long lengthBytes) throws IOException {
+        return fallocate("fallocate", 0, offsetBytes, lengthBytes);
+    }
+
+    /**
      * Makes the range read as zeroes without writing them, keeping the file size and the range
      * allocated ({@code FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE}). Returns false, changing nothing,
      * when the file system does not support it.

@@ -107,17 +107,13 @@ class CrashPointTest {
                 clone.toString(),
                 Integer.toString(templateBytes.length));
 
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-Xmx128m",
-                        "-D" + CrashPoints.PROPERTY + "=" + point + "@" + at,
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        CrashPointWriter.class.getName(),
+        Process child = new ProcessBuilder(ChildJvm.command(
+                        point,
+                        at,
+                        CrashPointWriter.class,
                         clone.toString(),
                         Long.toString(seed),
-                        Integer.toString(WRITES))
+                        Integer.toString(WRITES)))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         int lastFlushed = -1;

@@ -232,7 +232,7 @@ class Qcow2FeaturesTest {
                 Map.of("compat", "2.0"),
                 Map.of("refcount_bits", "3"),
                 Map.of("compat", "0.10", "refcount_bits", "64"),
-                Map.of("preallocation", "full"))) {
+                Map.of("preallocation", "bogus"))) {
             ImageFormatException e = assertThrows(
                     ImageFormatException.class,
                     () -> format.create(

@@ -5,10 +5,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code create -o help}: the options Siphon honours for each format, in qemu-img's layout (only
- * those: qemu-img's others, such as encryption or data files, are refused).
+ * {@code create -o help} and {@code amend -o help}: the options Siphon honours for each format, in
+ * qemu-img's layout and words (only those: qemu-img's others, such as encryption or data files, are
+ * refused).
  */
-final class CreateOptionsHelp {
+final class OptionsHelp {
     private static final Map<String, List<String[]>> OPTIONS = Map.of(
             "qcow2",
             List.of(
@@ -19,7 +20,9 @@ final class CreateOptionsHelp {
                     new String[] {"compression_type=<str>", "Compression method used for image cluster compression"},
                     new String[] {"extended_l2=<bool (on/off)>", "Extended L2 tables (only off)"},
                     new String[] {"lazy_refcounts=<bool (on/off)>", "Postpone refcount updates"},
-                    new String[] {"preallocation=<str>", "Preallocation mode (allowed values: off)"},
+                    new String[] {
+                        "preallocation=<str>", "Preallocation mode (allowed values: off, metadata, falloc, full)"
+                    },
                     new String[] {"refcount_bits=<num>", "Width of a reference count entry in bits"},
                     new String[] {"size=<size>", "Virtual disk size"}),
             "qed",
@@ -32,7 +35,21 @@ final class CreateOptionsHelp {
             "raw",
             List.<String[]>of(new String[] {"size=<size>", "Virtual disk size"}));
 
-    private CreateOptionsHelp() {}
+    /** What amend changes (qcow2 only; backing_file and backing_fmt only as they are, as qemu-img 7.2). */
+    private static final List<String[]> AMEND_QCOW2 = List.of(
+            new String[] {"backing_file=<str>", "File name of a base image"},
+            new String[] {"backing_fmt=<str>", "Image format of the base image"},
+            new String[] {"compat=<str>", "Compatibility level (v2 [0.10] or v3 [1.1])"},
+            new String[] {"lazy_refcounts=<bool (on/off)>", "Postpone refcount updates"},
+            new String[] {"refcount_bits=<num>", "Width of a reference count entry in bits"},
+            new String[] {"size=<size>", "Virtual disk size"});
+
+    private OptionsHelp() {}
+
+    /** The amend help text of qcow2, lines ending in newlines. */
+    static String amendQcow2() {
+        return lines("Amend options for 'qcow2':\n", AMEND_QCOW2);
+    }
 
     /** Whether an {@code -o} list asks for help, as qemu-img's {@code help} and {@code ?}. */
     static boolean asked(List<String> optionLists) {
@@ -41,8 +58,12 @@ final class CreateOptionsHelp {
 
     /** The help text for {@code format}, lines ending in newlines; empty for an unknown format. */
     static String of(String format) {
-        StringBuilder out = new StringBuilder("Supported options:\n");
-        for (String[] option : OPTIONS.getOrDefault(format, List.of())) {
+        return lines("Supported options:\n", OPTIONS.getOrDefault(format, List.of()));
+    }
+
+    private static String lines(String heading, List<String[]> options) {
+        StringBuilder out = new StringBuilder(heading);
+        for (String[] option : options) {
             out.append(String.format(Locale.ROOT, "  %-22s - %s%n", option[0], option[1]));
         }
         return out.toString();
