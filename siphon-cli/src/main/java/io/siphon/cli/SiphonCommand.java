@@ -41,8 +41,10 @@ import picocli.CommandLine.ScopeType;
             BlockjobCommand.class,
             EventCommand.class,
             UriCommand.class,
+            VersionCommand.class,
             DaemonMain.class
         },
+        versionProvider = VersionCommand.Provider.class,
         exitCodeOnInvalidInput = 1,
         synopsisSubcommandLabel = "COMMAND")
 final class SiphonCommand {
@@ -52,6 +54,12 @@ final class SiphonCommand {
             scope = ScopeType.INHERIT,
             description = "Show this help and exit.")
     boolean help;
+
+    @Option(
+            names = {"-v", "--version"},
+            versionHelp = true,
+            description = "Print the version and exit.")
+    boolean version;
 
     /** Read by {@link Main} before parsing; declared here so that it is accepted and documented. */
     @Option(
