@@ -20,7 +20,7 @@ public final class Main {
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         boolean debug = wantsDebug(args);
-        configureLogging(debug);
+        CliLogging.configure(debug);
         PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
         PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
         try {
@@ -55,11 +55,5 @@ public final class Main {
             }
         }
         return false;
-    }
-
-    /** Library logs go to stderr: warnings only, everything with --debug. */
-    private static void configureLogging(boolean debug) {
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn");
-        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
     }
 }
