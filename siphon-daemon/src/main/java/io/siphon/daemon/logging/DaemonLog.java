@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public record DaemonLog(Path file, Level level, long maxFileBytes, int maxHistoryDays) {
     /** Timestamp with offset, level, thread, logger, message; a throwable's stack trace follows it. */
-    static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{36}: %msg%n";
+    static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger: %msg%n";
 
     /** The file name of the active log in the state directory's {@code log/} directory. */
     public static final String FILE_NAME = "siphon-daemon.log";
