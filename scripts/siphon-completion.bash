@@ -2,7 +2,7 @@
 # (or copy it to /etc/bash_completion.d/siphon). Completes commands, options, option values
 # and file names.
 
-_siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist blockpull blockjob event uri daemon"
+_siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist blockpull blockjob event uri version daemon"
 _siphon_image_commands="create info check map measure compare convert rebase resize snapshot pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
@@ -28,11 +28,12 @@ _siphon_options_list="--all --inactive --name --uuid"
 _siphon_options_dominfo=""
 _siphon_options_domstate=""
 _siphon_options_uri=""
+_siphon_options_version=""
 _siphon_options_domblklist="--details"
 _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --pace= --order= --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
-_siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --nbd-buffer-memory= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
+_siphon_options_daemon="--config= --state-dir= --driver= --socket= --ro-socket= --log-level= --log-file= --log-max-size= --log-max-days= --nbd-buffer-memory= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
 # options every command takes
 _siphon_common_options="-h --help --debug --connect="
 
@@ -73,11 +74,13 @@ _siphon() {
             COMPREPLY=($(compgen -W "embedded qemu" -- "$cur")); return ;;
         --pace)
             COMPREPLY=($(compgen -W "limit guest" -- "$cur")); return ;;
+        --log-level)
+            COMPREPLY=($(compgen -W "error warn info debug trace" -- "$cur")); return ;;
         --order)
             COMPREPLY=($(compgen -W "offset profile" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
-        -b|-B|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds|--cache-dir)
+        -b|-B|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds|--cache-dir|--config|--log-file)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == --output=* ]]; then
@@ -86,7 +89,7 @@ _siphon() {
 
     case $path in
         "")
-            COMPREPLY=($(compgen -W "$_siphon_commands -c ${_siphon_common_options//=/}" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "$_siphon_commands -c -v --version ${_siphon_common_options//=/}" -- "$cur")); return ;;
         image)
             COMPREPLY=($(compgen -W "$_siphon_image_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
     esac
