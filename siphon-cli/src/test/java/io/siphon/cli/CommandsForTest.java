@@ -15,7 +15,8 @@ class CommandsForTest {
         assertEquals(List.of(ImageCommand.class), Main.commandsFor(new String[] {"image", "info", "x.qcow2"}));
         assertEquals(List.of(ListCommand.class), Main.commandsFor(new String[] {"-c", "list", "list", "--all"}));
         assertEquals(
-                List.of(ListCommand.class), Main.commandsFor(new String[] {"--connect=embedded:///d", "--debug", "list"}));
+                List.of(ListCommand.class),
+                Main.commandsFor(new String[] {"--connect=embedded:///d", "--debug", "list"}));
         assertEquals(List.of(DaemonMain.class), Main.commandsFor(new String[] {"daemon", "--state-dir", "s"}));
     }
 
@@ -31,6 +32,8 @@ class CommandsForTest {
     void misspeltCommandIsAUsageError() {
         Cli.Result result = Cli.siphon("imgae", "info");
         assertEquals(1, result.status());
-        assertEquals("siphon: Unmatched argument at index 0: 'imgae'", result.err().lines().findFirst().orElse(""));
+        assertEquals(
+                "siphon: Unmatched arguments from index 0: 'imgae', 'info'",
+                result.err().lines().findFirst().orElse(""));
     }
 }
