@@ -62,3 +62,37 @@ siphon_install_guest_packages() {
     echo "siphon: installing$missing" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >&2
 }
+
+# The JVM options of a siphon command, printed on stdout: native access, and the JDK's
+# ahead-of-time cache (JEP 483/514) of the classes the common commands load and link, which takes
+# most of the JVM's start-up off each command. The cache CACHE for the class path CP is built on
+# first use, in the background (a training run of io.siphon.cli.StartupTraining, about 20 s of CPU),
+# so that the first command is not held up and the next ones start from it; it is built again when
+# the JDK, the class path or its first jar changes. WORKDIR holds its lock and log. SIPHON_AOT=0
+# runs without it.
+siphon_java_options() {
+    local cache=$1 cp=$2 workdir=$3 options="--enable-native-access=ALL-UNNAMED"
+    local first_jar=${cp%%:*} stamp="$JAVA_HOME $cp"
+    if [ "${SIPHON_AOT:-1}" = 0 ]; then
+        echo "$options"
+        return 0
+    fi
+    if [ -f "$cache" ] && [ ! "$first_jar" -nt "$cache" ] && [ "$(cat "$cache.stamp" 2>/dev/null)" = "$stamp" ]; then
+        # a cache the JVM cannot use is skipped; its messages would only clutter a command's output
+        echo "$options -XX:AOTCache=$cache -Xlog:aot=off -Xlog:cds=off"
+        return 0
+    fi
+    if mkdir -p "$workdir" 2>/dev/null && command -v flock >/dev/null 2>&1; then
+        (
+            # one training run at a time; a command that finds one under way does not wait for it
+            exec 8>"$workdir/.aot.lock" && flock -n 8 || exit 0
+            rm -f "$cache" "$cache.stamp"
+            # shellcheck disable=SC2086
+            if "$JAVA_HOME/bin/java" $options -XX:AOTCacheOutput="$cache.tmp" -Xlog:aot=warning,cds=warning \
+                -cp "$cp" io.siphon.cli.StartupTraining && mv "$cache.tmp" "$cache"; then
+                echo "$stamp" >"$cache.stamp"
+            fi
+        ) </dev/null >"$workdir/aot.log" 2>&1 &
+    fi
+    echo "$options"
+}

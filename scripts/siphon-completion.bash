@@ -2,7 +2,7 @@
 # (or copy it to /etc/bash_completion.d/siphon). Completes commands, options, option values
 # and file names.
 
-_siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist domblkinfo domblkstat dumpxml autostart blockpull blockjob event uri daemon"
+_siphon_commands="image demo define undefine start shutdown destroy list dominfo domstate domblklist domblkinfo domblkstat dumpxml autostart blockpull blockjob event uri version daemon"
 _siphon_image_commands="create amend info check map measure compare convert commit rebase resize snapshot pull serve"
 
 # options of each command; a trailing '=' marks an option that takes a value
@@ -30,6 +30,7 @@ _siphon_options_list="--all --inactive --name --uuid --autostart --no-autostart 
 _siphon_options_dominfo="--output="
 _siphon_options_domstate="--output="
 _siphon_options_uri=""
+_siphon_options_version=""
 _siphon_options_domblklist="--details --output="
 _siphon_options_domblkinfo="--human --all --output="
 _siphon_options_domblkstat="--human --output="
@@ -38,7 +39,7 @@ _siphon_options_autostart="--disable"
 _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --pace= --order= --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume --output="
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp --output="
-_siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --nbd-buffer-memory= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
+_siphon_options_daemon="--config= --state-dir= --driver= --socket= --ro-socket= --log-level= --log-file= --log-max-size= --log-max-days= --nbd-buffer-memory= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
 # options every command takes
 _siphon_common_options="-h --help --debug --connect="
 
@@ -79,11 +80,13 @@ _siphon() {
             COMPREPLY=($(compgen -W "embedded qemu" -- "$cur")); return ;;
         --pace)
             COMPREPLY=($(compgen -W "limit guest" -- "$cur")); return ;;
+        --log-level)
+            COMPREPLY=($(compgen -W "error warn info debug trace" -- "$cur")); return ;;
         --order)
             COMPREPLY=($(compgen -W "offset profile" -- "$cur")); return ;;
         -o)
             COMPREPLY=($(compgen -W "cluster_size= compat=0.10 compat=1.1 refcount_bits= lazy_refcounts=on lazy_refcounts=off" -- "$cur")); return ;;
-        -b|-B|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds|--cache-dir)
+        -b|-B|--dir|--base|-k|--socket|--ro-socket|--state-dir|--tls-creds|--cache-dir|--config|--log-file)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == --output=* ]]; then
@@ -92,7 +95,7 @@ _siphon() {
 
     case $path in
         "")
-            COMPREPLY=($(compgen -W "$_siphon_commands -c ${_siphon_common_options//=/}" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "$_siphon_commands -c -v --version ${_siphon_common_options//=/}" -- "$cur")); return ;;
         image)
             COMPREPLY=($(compgen -W "$_siphon_image_commands ${_siphon_common_options//=/}" -- "$cur")); return ;;
     esac

@@ -57,6 +57,11 @@ public final class Connection implements AutoCloseable {
         return session.list();
     }
 
+    /** The driver and the hypervisor this connection reaches, with their versions. */
+    public VersionInfo version() {
+        return session.version();
+    }
+
     /** Registers {@code listener} for block job events of every domain; close the handle to remove it. */
     public ListenerHandle addBlockJobListener(BlockJobListener listener) {
         Objects.requireNonNull(listener, "listener");

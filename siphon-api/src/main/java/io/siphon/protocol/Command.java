@@ -54,6 +54,9 @@ public sealed interface Command<R extends Result> {
     @JsonTypeName("domain-undefine")
     record DomainUndefine(@JsonProperty(required = true) String domain) implements Command<Result.None> {}
 
+    @JsonTypeName("version")
+    record Version() implements Query<Result.Version> {}
+
     @JsonTypeName("domain-list")
     record DomainList() implements Query<Result.Domains> {}
 

@@ -34,6 +34,7 @@ public final class CommandDispatcher {
         Result none = Result.None.INSTANCE;
         return switch (command) {
             case Command.QmpCapabilities c -> none;
+            case Command.Version c -> Result.Version.of(session.version());
             case Command.DomainDefine c -> Result.Domain.of(session.define(c.xml()));
             case Command.DomainUndefine c -> {
                 session.undefine(c.domain());

@@ -10,6 +10,7 @@ import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.DomainState;
 import io.siphon.api.PullPhase;
+import io.siphon.api.VersionInfo;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -24,6 +25,17 @@ public sealed interface Result {
     /** {@code {}}: the command returns nothing. */
     record None() implements Result {
         public static final None INSTANCE = new None();
+    }
+
+    /** The driver and hypervisor a daemon runs, with their versions. */
+    record Version(String driver, String driverVersion, String hypervisor, String hypervisorVersion) implements Result {
+        public static Version of(VersionInfo info) {
+            return new Version(info.driver(), info.driverVersion(), info.hypervisor(), info.hypervisorVersion());
+        }
+
+        public VersionInfo toApi() {
+            return new VersionInfo(driver, driverVersion, hypervisor, hypervisorVersion);
+        }
     }
 
     /** Domain info; {@code autostart} is false from a daemon that predates it. */

@@ -3,7 +3,9 @@ package io.siphon.cli;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /** Entry point of the {@code siphon} command. */
 public final class Main {
@@ -20,25 +22,56 @@ public final class Main {
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         boolean debug = wantsDebug(args);
-        configureLogging(debug);
+        CliLogging.configure(debug);
         PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
         PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
         try {
-            return commandLine(outWriter, errWriter, debug).execute(args);
+            return commandLine(outWriter, errWriter, debug, commandsFor(args)).execute(args);
         } finally {
             outWriter.flush();
             errWriter.flush();
         }
     }
 
-    /** A fresh command line writing to {@code out} and {@code err}; each runs one command. */
+    /** A fresh command line with every command, writing to {@code out} and {@code err}; each runs one command. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err, boolean debug) {
-        return new CommandLine(new SiphonCommand())
-                .setCaseInsensitiveEnumValuesAllowed(true)
+        return commandLine(out, err, debug, SiphonCommand.COMMANDS);
+    }
+
+    private static CommandLine commandLine(PrintWriter out, PrintWriter err, boolean debug, List<Class<?>> commands) {
+        CommandLine root = new CommandLine(new SiphonCommand());
+        for (Class<?> command : commands) {
+            root.addSubcommand(command);
+        }
+        return root.setCaseInsensitiveEnumValuesAllowed(true)
                 .setOut(out)
                 .setErr(err)
                 .setParameterExceptionHandler(Failures::usageError)
                 .setExecutionExceptionHandler(new Failures(debug));
+    }
+
+    /**
+     * The commands {@code args} may run: the one it names, or every one when it names none (help, a
+     * typing error, whose message lists them all). Building one command's model instead of thirty
+     * is most of picocli's share of a command's start-up.
+     */
+    static List<Class<?>> commandsFor(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("-c") || arg.equals("--connect")) {
+                i++; // the URI
+            } else if (!arg.startsWith("-")) {
+                for (Class<?> command : SiphonCommand.COMMANDS) {
+                    Command annotation = command.getAnnotation(Command.class);
+                    if (annotation.name().equals(arg)
+                            || List.of(annotation.aliases()).contains(arg)) {
+                        return List.of(command);
+                    }
+                }
+                return SiphonCommand.COMMANDS;
+            }
+        }
+        return SiphonCommand.COMMANDS;
     }
 
     /**
@@ -55,11 +88,5 @@ public final class Main {
             }
         }
         return false;
-    }
-
-    /** Library logs go to stderr: warnings only, everything with --debug. */
-    private static void configureLogging(boolean debug) {
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn");
-        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
     }
 }

@@ -21,15 +21,25 @@ import io.siphon.cli.domain.UndefineCommand;
 import io.siphon.cli.domain.UriCommand;
 import io.siphon.cli.image.ImageCommand;
 import io.siphon.daemon.DaemonMain;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
-/** The {@code siphon} command: its subcommands, and the options every command takes. */
+/** The {@code siphon} command: its subcommands ({@link #COMMANDS}), and the options every command takes. */
 @Command(
         name = "siphon",
         description = "Layered virtual disks: thin clones, copy-on-read and block pull.",
-        subcommands = {
+        versionProvider = VersionCommand.Provider.class,
+        exitCodeOnInvalidInput = 1,
+        synopsisSubcommandLabel = "COMMAND")
+final class SiphonCommand {
+    /**
+     * The commands, in the order help lists them. Not the annotation's {@code subcommands}: picocli
+     * builds the model of each of those when the root is built, and a command line needs only the
+     * one it runs ({@link Main#run}).
+     */
+    static final List<Class<?>> COMMANDS = List.of(
             ImageCommand.class,
             DemoCommand.class,
             DefineCommand.class,
@@ -49,17 +59,21 @@ import picocli.CommandLine.ScopeType;
             BlockjobCommand.class,
             EventCommand.class,
             UriCommand.class,
-            DaemonMain.class
-        },
-        exitCodeOnInvalidInput = 1,
-        synopsisSubcommandLabel = "COMMAND")
-final class SiphonCommand {
+            VersionCommand.class,
+            DaemonMain.class);
+
     @Option(
             names = {"-h", "--help"},
             usageHelp = true,
             scope = ScopeType.INHERIT,
             description = "Show this help and exit.")
     boolean help;
+
+    @Option(
+            names = {"-v", "--version"},
+            versionHelp = true,
+            description = "Print the version and exit.")
+    boolean version;
 
     /** Read by {@link Main} before parsing; declared here so that it is accepted and documented. */
     @Option(

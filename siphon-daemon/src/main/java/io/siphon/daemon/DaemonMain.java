@@ -1,10 +1,16 @@
 package io.siphon.daemon;
 
+import io.siphon.api.SiphonVersion;
+import io.siphon.daemon.logging.DaemonLog;
+import io.siphon.daemon.service.ConfigFile;
+import io.siphon.daemon.service.SystemdNotify;
 import io.siphon.daemon.web.WebConsole;
 import io.siphon.nbd.server.InFlightBudget;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -38,10 +44,17 @@ public final class DaemonMain implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(DaemonMain.class);
 
     @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "Read options from FILE, one 'key = value' a line, the keys being these long options"
+                    + " without '--' (see docs/daemon.md); options on the command line override it.")
+    Optional<Path> config = Optional.empty();
+
+    /** Required, on the command line or in the configuration file: checked once both are read. */
+    @Option(
             names = "--state-dir",
             paramLabel = "DIR",
-            required = true,
-            description = "Where definitions and job records live.")
+            description = "Where definitions, job records and the log live (required).")
     Path stateDir;
 
     @Option(
@@ -72,6 +85,35 @@ public final class DaemonMain implements Callable<Integer> {
             description = "Memory that NBD requests in flight may hold, over every export and client, in MiB"
                     + " (default 256); while it is spent, requests wait unread.")
     long nbdBufferMemoryMib = InFlightBudget.DEFAULT_BYTES >> 20;
+
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            description = "The least severe level the log file records: error, warn, info (the default), debug"
+                    + " or trace; warnings and errors also go to stderr.")
+    String logLevel = "info";
+
+    @Option(
+            names = "--log-file",
+            paramLabel = "FILE",
+            description =
+                    "The log file, mode 0600, rotated daily and by size (default DIR/log/" + DaemonLog.FILE_NAME + ").")
+    Optional<Path> logFile = Optional.empty();
+
+    @Option(
+            names = "--log-max-size",
+            paramLabel = "MIB",
+            description = "Rotate the log file when it reaches this many MiB (default 10).")
+    long logMaxSizeMib = 10;
+
+    @Option(
+            names = "--log-max-days",
+            paramLabel = "DAYS",
+            description = "Keep rotated log files for this many days (default 14).")
+    int logMaxDays = 14;
+
+    /** Set on the instance that {@link #call} parsed from the configuration file and the command line together. */
+    private boolean configMerged;
 
     @ArgGroup(exclusive = false, heading = "Control over TCP with mutual TLS (all four together):%n")
     TlsOptions tls;
@@ -152,6 +194,21 @@ public final class DaemonMain implements Callable<Integer> {
     /** Starts the daemon and blocks until a stop signal has closed it; returns the exit status, 0. */
     @Override
     public Integer call() throws IOException, InterruptedException {
+        return effective().serve();
+    }
+
+    /** This command with its configuration file applied (the command line overriding it); itself without one. */
+    DaemonMain effective() {
+        return config.isPresent() && !configMerged ? withConfigFile(config.get()) : this;
+    }
+
+    private int serve() throws IOException, InterruptedException {
+        if (stateDir == null) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "Missing required option: '--state-dir=DIR' (on the command line or as state-dir in --config)");
+        }
+        DaemonLog log = daemonLog();
         Optional<Daemon.TlsListen> listen =
                 Optional.ofNullable(tls).map(t -> new Daemon.TlsListen(t.address, t.cert, t.key, t.ca));
         try {
@@ -161,7 +218,16 @@ public final class DaemonMain implements Callable<Integer> {
                     spec.commandLine(),
                     "--nbd-buffer-memory " + nbdBufferMemoryMib + ": must be from 32 MiB (the largest request)");
         }
+        // the log file is opened once the state directory is this process's: a second daemon refused
+        // on a locked directory says so on stderr, and never writes into the first one's log
         Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen);
+        try {
+            log.install();
+        } catch (RuntimeException e) {
+            daemon.close();
+            throw e;
+        }
+        LOG.info("siphon daemon {} on {} (driver {})", SiphonVersion.current(), stateDir, driver);
         Optional<WebConsole> console;
         try {
             console = Optional.ofNullable(web).map(w -> WebConsole.start(daemon.view(), w.address));
@@ -169,20 +235,88 @@ public final class DaemonMain implements Callable<Integer> {
             daemon.close();
             throw e;
         }
+        Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment(System.getenv());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping");
+            notify(systemd, "STOPPING=1");
             console.ifPresent(WebConsole::close);
             try {
                 daemon.close();
             } catch (IOException e) {
                 LOG.warn("stopping: {}", e.toString());
             }
+            LOG.info("stopped");
             stopped.countDown();
         }));
         LOG.info("siphon daemon ready: {} (read-only {})", daemon.socket(), daemon.readOnlySocket());
+        notify(
+                systemd,
+                "READY=1\nSTATUS=serving " + daemon.socket() + "\nMAINPID="
+                        + ProcessHandle.current().pid());
         stopped.await();
         return 0;
+    }
+
+    private DaemonLog daemonLog() {
+        try {
+            return new DaemonLog(
+                    logFile.orElse(stateDir.resolve("log").resolve(DaemonLog.FILE_NAME)),
+                    DaemonLog.parseLevel(logLevel),
+                    Math.multiplyExact(logMaxSizeMib, 1L << 20),
+                    logMaxDays);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private static void notify(Optional<SystemdNotify> systemd, String state) {
+        systemd.ifPresent(notifier -> {
+            try {
+                notifier.send(state);
+            } catch (IOException e) {
+                LOG.warn("telling systemd {}: {}", state.lines().findFirst().orElse(state), e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * This command as the configuration file and the command line give it together: the file's
+     * settings first, then the options given here, which override them.
+     */
+    private DaemonMain withConfigFile(Path file) {
+        ConfigFile settings = ConfigFile.read(file, DaemonMain::configProblem);
+        List<String> arguments = new ArrayList<>(settings.asArguments());
+        DaemonMain merged = new DaemonMain();
+        CommandLine line = new CommandLine(merged).setOverwrittenOptionsAllowed(true);
+        for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
+            if (line.getCommandSpec().findOption(option.longestName()) == null) {
+                continue; // the siphon command's own options (--debug, --connect), inherited here
+            }
+            for (String value : option.originalStringValues()) {
+                arguments.add(option.longestName());
+                arguments.add(value);
+            }
+        }
+        merged.configMerged = true;
+        line.parseArgs(arguments.toArray(String[]::new));
+        return merged;
+    }
+
+    /** Why {@code key = value} is not a setting of this command, parsed alone as {@code --key value}; empty if it is. */
+    private static Optional<String> configProblem(String key, String value) {
+        CommandLine alone = new CommandLine(new DaemonMain());
+        if (key.equals("config") || alone.getCommandSpec().findOption("--" + key) == null) {
+            return Optional.of("not an option of siphon daemon (see siphon daemon --help)");
+        }
+        try {
+            alone.parseArgs("--" + key, value);
+        } catch (CommandLine.MissingParameterException othersOfItsGroup) {
+            // e.g. tls-cert without the other TLS settings: the whole file and command line decide
+        } catch (ParameterException e) {
+            return Optional.of(e.getMessage());
+        }
+        return Optional.empty();
     }
 
     /** The session daemon's process (and {@code java io.siphon.daemon.DaemonMain --help}). */

@@ -9,6 +9,8 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.PullOrder;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
+import io.siphon.api.SiphonVersion;
+import io.siphon.api.VersionInfo;
 import io.siphon.api.spi.DomainEngine;
 import io.siphon.api.spi.EngineSession;
 import java.util.List;
@@ -24,6 +26,12 @@ record EmbeddedEngine(DomainManager manager) implements DomainEngine {
     /** A session on {@code manager}; see {@link EngineSession}. */
     static EngineSession session(DomainManager manager, boolean readOnly, Runnable onClose) {
         return new EngineSession(new EmbeddedEngine(manager), readOnly, onClose);
+    }
+
+    /** Siphon's own engine: the hypervisor is this process. */
+    @Override
+    public VersionInfo version() {
+        return new VersionInfo("embedded", SiphonVersion.current(), "Siphon", SiphonVersion.current());
     }
 
     @Override

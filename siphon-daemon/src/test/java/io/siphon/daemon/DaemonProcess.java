@@ -1,5 +1,6 @@
 package io.siphon.daemon;
 
+import io.siphon.daemon.logging.DaemonLog;
 import io.siphon.net.Connect;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,9 +72,16 @@ final class DaemonProcess implements AutoCloseable {
         return stateDir.resolve("siphon-ro.sock");
     }
 
+    /** What the daemon printed (warnings, a failed start) and then its log file, {@code STATE/log/siphon-daemon.log}. */
     String log() throws IOException {
-        Path log = stateDir.resolve("daemon.log");
-        return Files.exists(log) ? Files.readString(log) : "";
+        StringBuilder text = new StringBuilder();
+        for (Path log :
+                List.of(stateDir.resolve("daemon.log"), stateDir.resolve("log").resolve(DaemonLog.FILE_NAME))) {
+            if (Files.exists(log)) {
+                text.append(Files.readString(log));
+            }
+        }
+        return text.toString();
     }
 
     long pid() {

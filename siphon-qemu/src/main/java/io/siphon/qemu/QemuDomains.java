@@ -16,6 +16,8 @@ import io.siphon.api.PullOrder;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
+import io.siphon.api.SiphonVersion;
+import io.siphon.api.VersionInfo;
 import io.siphon.api.spi.DomainEngine;
 import io.siphon.domain.DiskDefinition;
 import io.siphon.domain.DomainDefinition;
@@ -64,6 +66,7 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
     private final List<Consumer<SiphonEvent>> subscribers = new CopyOnWriteArrayList<>();
     private final Map<String, RunningDomain> running = new HashMap<>();
     private boolean reconciled;
+    private volatile String qemuVersion;
     private volatile boolean closing;
 
     private QemuDomains(StateDirectory state, DomainDefinitions definitions, Path run, QemuBinaries binaries) {
@@ -597,6 +600,17 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             throw new SiphonException(ErrorCode.OPERATION_INVALID, "the job of disk " + diskName + " is not paused");
         }
         domainRun.process().qmp().execute(new QmpCommand.BlockJobResume(job.jobId()));
+    }
+
+    /** The qemu driver on the QEMU release its storage daemon reports (asked once). */
+    @Override
+    public VersionInfo version() {
+        String version = qemuVersion;
+        if (version == null) {
+            version = QemuVersion.of(binaries.storageDaemon());
+            qemuVersion = version;
+        }
+        return new VersionInfo("qemu", SiphonVersion.current(), "QEMU", version);
     }
 
     // ---- QEMU's events ----

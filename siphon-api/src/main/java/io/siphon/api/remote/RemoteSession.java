@@ -13,6 +13,7 @@ import io.siphon.api.PullOrder;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
+import io.siphon.api.VersionInfo;
 import io.siphon.api.spi.DriverSession;
 import io.siphon.protocol.Command;
 import io.siphon.protocol.ErrorReply;
@@ -341,6 +342,11 @@ final class RemoteSession implements DriverSession {
     @Override
     public void blockJobResume(String domain, String disk) {
         call(new Command.BlockJobResume(domain, disk));
+    }
+
+    @Override
+    public VersionInfo version() {
+        return call(new Command.Version()).toApi();
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.PullOrder;
 import io.siphon.api.PullPace;
+import io.siphon.api.VersionInfo;
 import java.util.List;
 import java.util.Optional;
 
@@ -70,4 +71,7 @@ public interface DomainOperations {
     void blockJobPause(String domain, String disk);
 
     void blockJobResume(String domain, String disk);
+
+    /** The driver and the hypervisor behind it, with their versions. */
+    VersionInfo version();
 }

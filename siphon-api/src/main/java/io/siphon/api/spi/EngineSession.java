@@ -11,6 +11,7 @@ import io.siphon.api.PullOrder;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
+import io.siphon.api.VersionInfo;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -238,6 +239,11 @@ public final class EngineSession implements DriverSession {
     public void blockJobResume(String domain, String disk) {
         writable("blockJobResume");
         engine.blockJobResume(domain, disk);
+    }
+
+    @Override
+    public VersionInfo version() {
+        return engine.version();
     }
 
     @Override
