@@ -14,6 +14,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -72,6 +73,10 @@ public final class DaemonMain implements Callable<Integer> {
             description = "Memory that NBD requests in flight may hold, over every export and client, in MiB"
                     + " (default 256); while it is spent, requests wait unread.")
     long nbdBufferMemoryMib = InFlightBudget.DEFAULT_BYTES >> 20;
+
+    // remote templates (issue 16): kept in their own class so this command's other options stay apart
+    @Mixin
+    RemoteBackingOptions remote = new RemoteBackingOptions();
 
     @ArgGroup(exclusive = false, heading = "Control over TCP with mutual TLS (all four together):%n")
     TlsOptions tls;
@@ -161,7 +166,7 @@ public final class DaemonMain implements Callable<Integer> {
                     spec.commandLine(),
                     "--nbd-buffer-memory " + nbdBufferMemoryMib + ": must be from 32 MiB (the largest request)");
         }
-        Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen);
+        Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen, remote.settings(spec));
         Optional<WebConsole> console;
         try {
             console = Optional.ofNullable(web).map(w -> WebConsole.start(daemon.view(), w.address));
