@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param rateBytesPerSecond the recent copy rate in bytes per second
  * @param eta estimated time to completion at the recent rate, empty when unknown
  * @param phase which part of its work a pull is in, empty when the driver does not say
+ * @param pauseReason why a job the user did not pause is paused (a remote template unreachable, an
+ *     error under a stop policy), empty otherwise
  */
 public record BlockJobInfo(
         BlockJobType type,
@@ -24,9 +26,11 @@ public record BlockJobInfo(
         BlockJobState state,
         long rateBytesPerSecond,
         Optional<Duration> eta,
-        Optional<PullPhase> phase) {
+        Optional<PullPhase> phase,
+        Optional<String> pauseReason) {
     public BlockJobInfo {
         Objects.requireNonNull(phase, "phase");
+        Objects.requireNonNull(pauseReason, "pauseReason");
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(eta, "eta");
@@ -47,6 +51,28 @@ public record BlockJobInfo(
             long rateBytesPerSecond,
             Optional<Duration> eta) {
         this(type, bandwidthBytesPerSecond, curBytes, endBytes, state, rateBytesPerSecond, eta, Optional.empty());
+    }
+
+    /** Job info without a pause reason. */
+    public BlockJobInfo(
+            BlockJobType type,
+            long bandwidthBytesPerSecond,
+            long curBytes,
+            long endBytes,
+            BlockJobState state,
+            long rateBytesPerSecond,
+            Optional<Duration> eta,
+            Optional<PullPhase> phase) {
+        this(
+                type,
+                bandwidthBytesPerSecond,
+                curBytes,
+                endBytes,
+                state,
+                rateBytesPerSecond,
+                eta,
+                phase,
+                Optional.empty());
     }
 
     /** The speed limit in MiB/s as libvirt reports it without the BYTES flag (rounded up; 0 for none). */

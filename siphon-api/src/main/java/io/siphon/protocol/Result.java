@@ -106,7 +106,8 @@ public sealed interface Result {
             BlockJobState state,
             long rateBytes,
             Long etaMs,
-            PullPhase phase) {
+            PullPhase phase,
+            String pauseReason) {
         public static Job of(BlockJobInfo info) {
             return new Job(
                     info.type(),
@@ -116,7 +117,8 @@ public sealed interface Result {
                     info.state(),
                     info.rateBytesPerSecond(),
                     info.eta().map(Duration::toMillis).orElse(null),
-                    info.phase().orElse(null));
+                    info.phase().orElse(null),
+                    info.pauseReason().orElse(null));
         }
 
         public BlockJobInfo toApi() {
@@ -128,7 +130,8 @@ public sealed interface Result {
                     state,
                     rateBytes,
                     Optional.ofNullable(etaMs).map(Duration::ofMillis),
-                    Optional.ofNullable(phase));
+                    Optional.ofNullable(phase),
+                    Optional.ofNullable(pauseReason));
         }
     }
 

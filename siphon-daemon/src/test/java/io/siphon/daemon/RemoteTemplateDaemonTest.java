@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.BlockJobEvent;
+import io.siphon.api.BlockJobInfo;
+import io.siphon.api.BlockJobState;
 import io.siphon.api.BlockJobStatus;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
@@ -167,6 +169,46 @@ class RemoteTemplateDaemonTest {
             QemuTools.assertCheckClean(disks.get(i));
             QemuTools.assertSameContent(disks.get(i), i == 0 ? httpTemplate : nbdTemplate);
         }
+    }
+
+    @Test
+    void aPullPausesThroughAnOutageAndItsRecordKeepsThePolicyAcrossARestart() throws Exception {
+        Path clone = clones().getFirst();
+        Path state = dir.resolve("state");
+        List<String> options = List.of("--allow-remote-backing", "--remote-timeout", "1");
+        try (DaemonProcess daemon = DaemonProcess.start(state, options);
+                Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
+            Domain domain = connection.define(xml(List.of(clone)));
+            domain.start();
+            http.stop();
+            domain.blockPull("vda", 0, Set.of());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            Optional<BlockJobInfo> info = domain.blockJobInfo("vda");
+            while (info.orElseThrow().pauseReason().isEmpty()) {
+                assertTrue(System.nanoTime() < deadline, "the pull did not pause: " + info);
+                Thread.sleep(50); // the daemon has no event for a pause; its info is what a user polls
+                info = domain.blockJobInfo("vda");
+            }
+            assertEquals(BlockJobState.PAUSED, info.get().state());
+            String reason = info.get().pauseReason().get();
+            assertTrue(reason.contains(httpUrl) && reason.contains("unreachable"), reason);
+            String record = Files.readString(state.resolve("jobs/remote.vda.job"));
+            assertTrue(record.contains("on-outage=pause"), record);
+        } // SIGTERM while paused: the record stays for the next start
+        http.restart();
+        try (DaemonProcess daemon = DaemonProcess.start(state, options);
+                Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
+            BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
+            connection.addBlockJobListener(events::add);
+            Domain domain = connection.lookup("remote");
+            domain.start();
+            assertEquals(
+                    BlockJobStatus.COMPLETED, TestDomains.awaitEvent(events).status());
+            domain.shutdown();
+        }
+        assertNull(QemuTools.backingName(clone));
+        QemuTools.assertCheckClean(clone);
+        QemuTools.assertSameContent(clone, httpTemplate);
     }
 
     /** What {@code qemu-io read -v} shows of 32 bytes at 6 MiB: the hex lines, without the timing line. */
