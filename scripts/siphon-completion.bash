@@ -32,7 +32,7 @@ _siphon_options_domblklist="--details"
 _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --pace= --order= --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume"
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp"
-_siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --nbd-buffer-memory= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
+_siphon_options_daemon="--state-dir= --driver= --socket= --ro-socket= --nbd-buffer-memory= --allow-remote-backing --remote-cache-size= --remote-timeout= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
 # options every command takes
 _siphon_common_options="-h --help --debug --connect="
 

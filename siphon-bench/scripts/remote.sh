@@ -37,26 +37,10 @@ trap cleanup EXIT
 ./siphon --help >/dev/null # builds the command line when needed
 CP="siphon-cli/target/siphon-cli.jar:siphon-cli/target/lib/*"
 TICKS=$(getconf CLK_TCK)
+. "$HERE/remote-lib.sh"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); QEMU $(qemu-img --version | head -1 | cut -d' ' -f3)"
 mkdir -p "$WORK/www"
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$WORK/www/t.raw"
-
-serve() { # name args...: a range_server.py; sets PORT_name
-    python3 "$HERE/range_server.py" "${@:2}" >"$WORK/$1.port" &
-    PIDS+=($!)
-    for _ in $(seq 100); do [ -s "$WORK/$1.port" ] && break; sleep 0.1; done
-    eval "PORT_$1=$(cat "$WORK/$1.port")"
-}
-stats() { python3 -c "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1]).read().decode())" "http://127.0.0.1:$1/$2"; }
-field() { python3 -c "import json,sys;print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-
-clones() { # dir url: N clones, made without opening the template (the pull alone is measured)
-    rm -rf "$1"
-    mkdir -p "$1"
-    for i in $(seq "$N"); do
-        qemu-img create -q -f qcow2 -u -b "$2" -F raw "$1/c$i.qcow2" "${SIZE_MIB}M"
-    done
-}
 
 at_once() { # dir command...: runs it on each clone at once -> "ms cpu_s" (the processes' CPU)
     python3 - "$@" <<'EOF'
@@ -110,16 +94,16 @@ pulls() { # port url label: the three (or two) engines on N fresh clones each
     local port=$1 url=$2
     header
     if [ "$3" = full ]; then
-        clones "$WORK/procs" "$url"
+        clones "$WORK/procs" "$url" "$N"
         row siphon-procs "$port" "$(at_once "$WORK/procs" ./siphon image pull --allow-remote-backing --cache-dir "$WORK/cache-procs")"
         same "$WORK/procs/c1.qcow2"
         rm -rf "$WORK/cache-procs" "$WORK/procs"
     fi
-    clones "$WORK/daemon" "$url"
+    clones "$WORK/daemon" "$url" "$N"
     row siphon-daemon "$port" "$(daemon_pulls "$WORK/daemon")"
     same "$WORK/daemon/c1.qcow2"
     rm -rf "$WORK/daemon"
-    clones "$WORK/qemu" "$url"
+    clones "$WORK/qemu" "$url" "$N"
     row qemu "$port" "$(at_once "$WORK/qemu" qemu-img rebase -f qcow2 -b '')"
     same "$WORK/qemu/c1.qcow2"
     rm -rf "$WORK/qemu"
@@ -127,7 +111,8 @@ pulls() { # port url label: the three (or two) engines on N fresh clones each
 
 fio_iops() { # uri -> IOPS of one fio run
     fio --name=guest --ioengine=nbd --uri="$1" --rw=randread --bs=4k --iodepth=4 --runtime="$FIO_SECONDS" \
-        --time_based --output-format=json | python3 -c "import json,sys;print('%.0f' % json.load(sys.stdin)['jobs'][0]['read']['iops'])"
+        --time_based --output-format=json |
+        python3 -c "import json,sys;t=sys.stdin.read();print('%.0f' % json.loads(t[t.index('{'):])['jobs'][0]['read']['iops'])" # fio says "connected" first
 }
 
 serve http "$WORK/www"
@@ -154,33 +139,17 @@ for section in $SECTIONS; do
     3)
         echo
         echo "3. the same from S3 (s3proxy)"
-        mkdir -p "$WORK/s3proxy/blobs"
-        cat >"$WORK/s3proxy/pom.xml" <<'EOF'
-<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
-<groupId>bench</groupId><artifactId>s3proxy-runner</artifactId><version>1</version>
-<dependencies><dependency><groupId>org.gaul</groupId><artifactId>s3proxy</artifactId>
-<version>2.6.0</version></dependency></dependencies></project>
-EOF
-        (cd "$WORK/s3proxy" && mvn -B -ntp -q dependency:build-classpath -Dmdep.outputFile=cp.txt >/dev/null)
-        S3PORT=$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
-        printf 's3proxy.endpoint=http://127.0.0.1:%s\ns3proxy.authorization=none\njclouds.provider=filesystem\njclouds.filesystem.basedir=%s\n' \
-            "$S3PORT" "$WORK/s3proxy/blobs" >"$WORK/s3proxy/s3.properties"
-        java -cp "$(cat "$WORK/s3proxy/cp.txt")" org.gaul.s3proxy.Main --properties "$WORK/s3proxy/s3.properties" \
-            >"$WORK/s3proxy/log" 2>&1 &
-        PIDS+=($!)
-        for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$S3PORT/" && break; sleep 0.1; done
-        curl -sf -X PUT "http://127.0.0.1:$S3PORT/templates" >/dev/null
-        curl -sf -X PUT --data-binary @"$WORK/www/t.raw" "http://127.0.0.1:$S3PORT/templates/t.raw" >/dev/null
+        s3proxy_start
         serve s3 --upstream "$S3PORT"
         stats "$PORT_s3" __reset >/dev/null
         daemon_start s3 SIPHON_S3_ENDPOINT="http://127.0.0.1:$PORT_s3" AWS_ACCESS_KEY_ID=bench \
             AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
         header
-        clones "$WORK/daemon" s3://templates/t.raw
+        clones "$WORK/daemon" s3://templates/t.raw "$N"
         row siphon-daemon "$PORT_s3" "$(daemon_pulls "$WORK/daemon")"
         same "$WORK/daemon/c1.qcow2"
         rm -rf "$WORK/daemon"
-        clones "$WORK/qemu" "http://127.0.0.1:$PORT_s3/templates/t.raw"
+        clones "$WORK/qemu" "http://127.0.0.1:$PORT_s3/templates/t.raw" "$N"
         row qemu "$PORT_s3" "$(at_once "$WORK/qemu" qemu-img rebase -f qcow2 -b '')"
         same "$WORK/qemu/c1.qcow2"
         rm -rf "$WORK/qemu"
@@ -189,9 +158,7 @@ EOF
     4)
         echo
         echo "4. fio 4k randread QD4, $FIO_SECONDS s, on a clone whose template is on HTTP: IOPS cold, then warm"
-        N_SAVED=$N
-        N=1
-        clones "$WORK/guest" "$URL"
+        clones "$WORK/guest" "$URL" 1
         daemon_start guest
         mkfifo "$WORK/hold"
         driver serve "$SOCK" "$WORK/guest/c1.qcow2" <"$WORK/hold" >"$WORK/guest.uri" &
@@ -213,7 +180,6 @@ EOF
         echo "qemu     cold $cold IOPS, warm $warm IOPS  (server: $(stats "$PORT_http" __stats))"
         stats "$PORT_http" __reset >/dev/null
         kill "$QNBD"
-        N=$N_SAVED
         ;;
     esac
 done
