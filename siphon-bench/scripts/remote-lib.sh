@@ -1,5 +1,16 @@
-# What remote.sh and scale.sh share (sourced; they set WORK, HERE, SIZE_MIB and the PIDS array):
-# the counting HTTP servers, the s3proxy store, and clones made without opening their template.
+# What remote.sh and scale.sh share (sourced; they set HERE and SIZE_MIB): a work directory, the
+# counting HTTP servers, the s3proxy store, and clones made without opening their template.
+
+bench_workdir() { # name: sets WORK, removed at exit once every process in PIDS is stopped
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/siphon-$1-bench.XXXXXX")
+    PIDS=()
+    trap bench_cleanup EXIT
+}
+bench_cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
 
 serve() { # name args...: a range_server.py; sets PORT_name
     python3 "$HERE/range_server.py" "${@:2}" >"$WORK/$1.port" &
@@ -10,11 +21,11 @@ serve() { # name args...: a range_server.py; sets PORT_name
 stats() { python3 -c "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1]).read().decode())" "http://127.0.0.1:$1/$2"; }
 field() { python3 -c "import json,sys;print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
-clones() { # dir url count: count clones, made without opening the template (the pull alone is measured)
+clones() { # dir url count [MiB]: count clones of a template of MiB (SIZE_MIB), made without opening it (the pull alone is measured)
     rm -rf "$1"
     mkdir -p "$1"
     for i in $(seq "$3"); do
-        qemu-img create -q -f qcow2 -u -b "$2" -F raw "$1/c$i.qcow2" "${SIZE_MIB}M"
+        qemu-img create -q -f qcow2 -u -b "$2" -F raw "$1/c$i.qcow2" "${4:-$SIZE_MIB}M"
     done
 }
 

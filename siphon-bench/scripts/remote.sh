@@ -14,7 +14,8 @@
 #      the NBD export (Siphon: the daemon's export, no copy-on-read; QEMU: qemu-nbd over the clone,
 #      the curl driver below), cold (a fresh cache / process) then warm (the same again).
 # Each row: bytes the store sent, its requests, wall time, the CPU seconds the engine's processes
-# used. Usage: siphon-bench/scripts/remote.sh   (N, SIZE_MIB, RATE_MIB, FIO_SECONDS, SECTIONS="1 2 3 4")
+# used. Each daemon first pulls N clones of another WARM_MIB (64) MiB template, untimed, as a daemon
+# that has run for a while would have its copy path compiled. Usage: siphon-bench/scripts/remote.sh   (N, SIZE_MIB, RATE_MIB, WARM_MIB, FIO_SECONDS, SECTIONS="1 2 3 4")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/env.sh
@@ -22,25 +23,20 @@ siphon_find_jdk
 N=${N:-8}
 SIZE_MIB=${SIZE_MIB:-1024}
 RATE_MIB=${RATE_MIB:-50}
+WARM_MIB=${WARM_MIB:-64}
 FIO_SECONDS=${FIO_SECONDS:-10}
 SECTIONS=${SECTIONS:-1 2 3 4}
 HERE=siphon-bench/scripts
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/siphon-remote-bench.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$HERE/remote-lib.sh"
+bench_workdir remote
 
 ./siphon --help >/dev/null # builds the command line when needed
 CP="siphon-cli/target/siphon-cli.jar:siphon-cli/target/lib/*"
 TICKS=$(getconf CLK_TCK)
-. "$HERE/remote-lib.sh"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); QEMU $(qemu-img --version | head -1 | cut -d' ' -f3)"
 mkdir -p "$WORK/www"
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$WORK/www/t.raw"
+head -c $((WARM_MIB << 20)) /dev/urandom >"$WORK/www/warm.raw"
 
 at_once() { # dir command...: runs it on each clone at once -> "ms cpu_s" (the processes' CPU)
     python3 - "$@" <<'EOF'
@@ -68,6 +64,12 @@ daemon_start() { # name [env...]: a daemon with remote backings and a fresh cach
     SOCK="$state/siphon.sock"
     for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.1; done
     [ -S "$SOCK" ] || { cat "$state.log"; exit 1; }
+    # a daemon runs for long: N pulls of another, small template first, so that the figures are
+    # of a daemon whose copy path is compiled (the JIT's first minutes are in the procs row)
+    clones "$WORK/warm" "http://127.0.0.1:$PORT_http/warm.raw" "$N" "$WARM_MIB"
+    driver pull "$SOCK" "$WORK/warm"/c*.qcow2 >/dev/null
+    rm -rf "$WORK/warm"
+    stats "$PORT_http" __reset >/dev/null
 }
 daemon_cpu() { awk -v t="$TICKS" '{printf "%.1f", ($14 + $15) / t}' "/proc/$DAEMON/stat"; }
 daemon_stop() { kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; }
@@ -90,23 +92,23 @@ row() { # engine port "ms cpu" -> one line; the server's counters are then reset
 }
 same() { for f in "$@"; do qemu-img compare -q "$f" "$WORK/www/t.raw"; done; }
 
-pulls() { # port url label: the three (or two) engines on N fresh clones each
-    local port=$1 url=$2
+engine() { # engine port url command...: N fresh clones of url, the command's pulls of them, a row
+    clones "$WORK/$1" "$3" "$N"
+    row "$1" "$2" "$("${@:4}" "$WORK/$1")"
+    same "$WORK/$1/c1.qcow2"
+    rm -rf "$WORK/$1"
+}
+procs_pulls() { at_once "$1" ./siphon image pull --allow-remote-backing --cache-dir "$1.cache"; }
+qemu_pulls() { at_once "$1" qemu-img rebase -f qcow2 -b ''; }
+
+pulls() { # port siphon-url qemu-url [procs]: the engines on N fresh clones each
     header
-    if [ "$3" = full ]; then
-        clones "$WORK/procs" "$url" "$N"
-        row siphon-procs "$port" "$(at_once "$WORK/procs" ./siphon image pull --allow-remote-backing --cache-dir "$WORK/cache-procs")"
-        same "$WORK/procs/c1.qcow2"
-        rm -rf "$WORK/cache-procs" "$WORK/procs"
+    if [ "${4:-}" = procs ]; then
+        engine siphon-procs "$1" "$2" procs_pulls
+        rm -rf "$WORK/siphon-procs.cache"
     fi
-    clones "$WORK/daemon" "$url" "$N"
-    row siphon-daemon "$port" "$(daemon_pulls "$WORK/daemon")"
-    same "$WORK/daemon/c1.qcow2"
-    rm -rf "$WORK/daemon"
-    clones "$WORK/qemu" "$url" "$N"
-    row qemu "$port" "$(at_once "$WORK/qemu" qemu-img rebase -f qcow2 -b '')"
-    same "$WORK/qemu/c1.qcow2"
-    rm -rf "$WORK/qemu"
+    engine siphon-daemon "$1" "$2" daemon_pulls
+    engine qemu "$1" "$3" qemu_pulls
 }
 
 fio_iops() { # uri -> IOPS of one fio run
@@ -125,7 +127,7 @@ for section in $SECTIONS; do
         echo
         echo "1. $N clones of a $SIZE_MIB MiB template over HTTP, pulled at once"
         daemon_start http
-        pulls "$PORT_http" "$URL" full
+        pulls "$PORT_http" "$URL" "$URL" procs
         daemon_stop
         ;;
     2)
@@ -133,7 +135,7 @@ for section in $SECTIONS; do
         echo "2. the same over a link of $RATE_MIB MiB/s"
         serve slow --rate "$RATE_MIB" "$WORK/www"
         daemon_start slow
-        pulls "$PORT_slow" "http://127.0.0.1:$PORT_slow/t.raw" daemon-only
+        pulls "$PORT_slow" "http://127.0.0.1:$PORT_slow/t.raw" "http://127.0.0.1:$PORT_slow/t.raw"
         daemon_stop
         ;;
     3)
@@ -144,15 +146,7 @@ for section in $SECTIONS; do
         stats "$PORT_s3" __reset >/dev/null
         daemon_start s3 SIPHON_S3_ENDPOINT="http://127.0.0.1:$PORT_s3" AWS_ACCESS_KEY_ID=bench \
             AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
-        header
-        clones "$WORK/daemon" s3://templates/t.raw "$N"
-        row siphon-daemon "$PORT_s3" "$(daemon_pulls "$WORK/daemon")"
-        same "$WORK/daemon/c1.qcow2"
-        rm -rf "$WORK/daemon"
-        clones "$WORK/qemu" "http://127.0.0.1:$PORT_s3/templates/t.raw" "$N"
-        row qemu "$PORT_s3" "$(at_once "$WORK/qemu" qemu-img rebase -f qcow2 -b '')"
-        same "$WORK/qemu/c1.qcow2"
-        rm -rf "$WORK/qemu"
+        pulls "$PORT_s3" s3://templates/t.raw "http://127.0.0.1:$PORT_s3/templates/t.raw"
         daemon_stop
         ;;
     4)

@@ -17,15 +17,8 @@ CLONES=${CLONES:-1}
 SIZE_MIB=${SIZE_MIB:-256}
 RATE_MIB=${RATE_MIB:-0}
 HERE=siphon-bench/scripts
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/siphon-scale-bench.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 . "$HERE/remote-lib.sh"
+bench_workdir scale
 
 ./siphon --help >/dev/null # builds the command line when needed
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -41,7 +41,7 @@ public record BlockJobInfo(
         }
     }
 
-    /** Job info without a phase. */
+    /** Job info without a phase or a pause reason. */
     public BlockJobInfo(
             BlockJobType type,
             long bandwidthBytesPerSecond,
@@ -50,19 +50,6 @@ public record BlockJobInfo(
             BlockJobState state,
             long rateBytesPerSecond,
             Optional<Duration> eta) {
-        this(type, bandwidthBytesPerSecond, curBytes, endBytes, state, rateBytesPerSecond, eta, Optional.empty());
-    }
-
-    /** Job info without a pause reason. */
-    public BlockJobInfo(
-            BlockJobType type,
-            long bandwidthBytesPerSecond,
-            long curBytes,
-            long endBytes,
-            BlockJobState state,
-            long rateBytesPerSecond,
-            Optional<Duration> eta,
-            Optional<PullPhase> phase) {
         this(
                 type,
                 bandwidthBytesPerSecond,
@@ -71,7 +58,7 @@ public record BlockJobInfo(
                 state,
                 rateBytesPerSecond,
                 eta,
-                phase,
+                Optional.empty(),
                 Optional.empty());
     }
 

@@ -107,7 +107,8 @@ class MessageCodecTest {
                 io.siphon.api.BlockJobState.RUNNING,
                 0,
                 Optional.empty(),
-                Optional.of(PullPhase.PROFILE));
+                Optional.of(PullPhase.PROFILE),
+                Optional.empty());
         String wire = MessageCodec.encode(
                 MessageCodec.reply(Result.JobStatus.of(Optional.of(info)), Optional.of(IntNode.valueOf(3))));
         assertTrue(wire.contains("\"phase\":\"profile\""), wire);

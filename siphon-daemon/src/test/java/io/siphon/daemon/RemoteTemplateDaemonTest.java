@@ -62,22 +62,7 @@ class RemoteTemplateDaemonTest {
         http.serve("http.raw", httpTemplate);
         httpUrl = http.url("http.raw").toString();
         Path socket = dir.resolve("tmpl.sock");
-        qemuNbd = QemuTools.start(
-                List.of(
-                        "qemu-nbd",
-                        "-t",
-                        "-r",
-                        "-e",
-                        "4",
-                        "-k",
-                        socket.toString(),
-                        "-x",
-                        "tmpl",
-                        "-f",
-                        "raw",
-                        nbdTemplate.toString()),
-                dir.resolve("qemu-nbd.log"));
-        QemuTools.awaitSocket(socket, qemuNbd);
+        qemuNbd = QemuTools.serveNbd(nbdTemplate, "raw", socket, "tmpl", dir.resolve("qemu-nbd.log"));
         nbdUrl = "nbd+unix:///tmpl?socket=" + socket;
     }
 
@@ -160,6 +145,9 @@ class RemoteTemplateDaemonTest {
             }
             assertEquals(Set.of("vda", "vdb"), completed);
             domain.shutdown();
+            String log = daemon.log();
+            assertTrue(log.contains("is remote; access profiles are kept for local templates only"), log);
+            assertTrue(!log.contains("not recording an access profile"), log);
             assertTrue(chunkFiles(state.resolve("cache")) > 0, "the daemon's cache is under its state directory");
         }
         // the open's one-byte probe (size and ETag), then each chunk once: the guest's and the pull's reads share them

@@ -64,13 +64,8 @@ class NbdBackingTest {
     }
 
     private Path serveWithQemuNbd(Path file) throws Exception {
-        QemuTools.require("qemu-nbd");
         Path socket = dir.resolve("t.sock");
-        Files.deleteIfExists(socket);
-        peer = QemuTools.start(
-                List.of("qemu-nbd", "-t", "-r", "-k", socket.toString(), "-x", "tmpl", "-f", "raw", file.toString()),
-                dir.resolve("qemu-nbd.log"));
-        QemuTools.awaitSocket(socket, peer);
+        peer = QemuTools.serveNbd(file, "raw", socket, "tmpl", dir.resolve("qemu-nbd.log"));
         return socket;
     }
 
