@@ -80,7 +80,7 @@ daemon_pulls() { # dir -> "ms cpu_s" (the daemon's CPU over the pulls)
     before=$(daemon_cpu)
     out=$(driver pull "$SOCK" "$1"/c*.qcow2)
     after=$(daemon_cpu)
-    echo "$(echo "$out" | sed -n 's/.*ms=\([0-9]*\).*/\1/p') $(awk -v a="$after" -v b="$before" 'BEGIN {printf "%.1f", a - b}')"
+    echo "$(echo "$out" | sed -n 's/^ms=\([0-9]*\).*/\1/p') $(awk -v a="$after" -v b="$before" 'BEGIN {printf "%.1f", a - b}')"
 }
 
 header() { printf '%-14s %14s %9s %9s %8s\n' engine bytes-served requests ms cpu-s; }
@@ -111,10 +111,12 @@ pulls() { # port siphon-url qemu-url [procs]: the engines on N fresh clones each
     engine qemu "$1" "$3" qemu_pulls
 }
 
-fio_iops() { # uri -> IOPS of one fio run
-    fio --name=guest --ioengine=nbd --uri="$1" --rw=randread --bs=4k --iodepth=4 --runtime="$FIO_SECONDS" \
-        --time_based --output-format=json |
-        python3 -c "import json,sys;t=sys.stdin.read();print('%.0f' % json.loads(t[t.index('{'):])['jobs'][0]['read']['iops'])" # fio says "connected" first
+fio_iops() { # uri -> IOPS of one fio run, or "stalled" when it is not done long after its time
+    local out
+    out=$(timeout -s KILL $((6 * FIO_SECONDS + 60)) fio --name=guest --ioengine=nbd --uri="$1" --rw=randread \
+        --bs=4k --iodepth=4 --runtime="$FIO_SECONDS" --time_based --output-format=json) || { echo stalled; return; }
+    # fio says "connected" before its JSON
+    python3 -c "import json,sys;t=sys.argv[1];print('%.0f' % json.loads(t[t.index('{'):])['jobs'][0]['read']['iops'])" "$out"
 }
 
 serve http "$WORK/www"
@@ -156,6 +158,7 @@ for section in $SECTIONS; do
         daemon_start guest
         mkfifo "$WORK/hold"
         driver serve "$SOCK" "$WORK/guest/c1.qcow2" <"$WORK/hold" >"$WORK/guest.uri" &
+        PIDS+=($!) # on a failure, cleanup's kill ends it (it would wait for the FIFO's writer, the script)
         exec 7>"$WORK/hold"
         for _ in $(seq 600); do [ -s "$WORK/guest.uri" ] && break; sleep 0.1; done
         cold=$(fio_iops "$(cat "$WORK/guest.uri")")
