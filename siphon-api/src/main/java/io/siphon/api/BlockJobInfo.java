@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param rateBytesPerSecond the recent copy rate in bytes per second
  * @param eta estimated time to completion at the recent rate, empty when unknown
  * @param phase which part of its work a pull is in, empty when the driver does not say
+ * @param pauseReason why a job the user did not pause is paused (a remote template unreachable, an
+ *     error under a stop policy), empty otherwise
  */
 public record BlockJobInfo(
         BlockJobType type,
@@ -24,9 +26,11 @@ public record BlockJobInfo(
         BlockJobState state,
         long rateBytesPerSecond,
         Optional<Duration> eta,
-        Optional<PullPhase> phase) {
+        Optional<PullPhase> phase,
+        Optional<String> pauseReason) {
     public BlockJobInfo {
         Objects.requireNonNull(phase, "phase");
+        Objects.requireNonNull(pauseReason, "pauseReason");
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(eta, "eta");
@@ -37,7 +41,7 @@ public record BlockJobInfo(
         }
     }
 
-    /** Job info without a phase. */
+    /** Job info without a phase or a pause reason. */
     public BlockJobInfo(
             BlockJobType type,
             long bandwidthBytesPerSecond,
@@ -46,7 +50,16 @@ public record BlockJobInfo(
             BlockJobState state,
             long rateBytesPerSecond,
             Optional<Duration> eta) {
-        this(type, bandwidthBytesPerSecond, curBytes, endBytes, state, rateBytesPerSecond, eta, Optional.empty());
+        this(
+                type,
+                bandwidthBytesPerSecond,
+                curBytes,
+                endBytes,
+                state,
+                rateBytesPerSecond,
+                eta,
+                Optional.empty(),
+                Optional.empty());
     }
 
     /** The speed limit in MiB/s as libvirt reports it without the BYTES flag (rounded up; 0 for none). */

@@ -168,7 +168,8 @@ public sealed interface Result {
             BlockJobState state,
             long rateBytes,
             Long etaMs,
-            PullPhase phase) {
+            PullPhase phase,
+            String pauseReason) {
         public static Job of(BlockJobInfo info) {
             return new Job(
                     info.type(),
@@ -178,7 +179,8 @@ public sealed interface Result {
                     info.state(),
                     info.rateBytesPerSecond(),
                     info.eta().map(Duration::toMillis).orElse(null),
-                    info.phase().orElse(null));
+                    info.phase().orElse(null),
+                    info.pauseReason().orElse(null));
         }
 
         public BlockJobInfo toApi() {
@@ -190,7 +192,8 @@ public sealed interface Result {
                     state,
                     rateBytes,
                     Optional.ofNullable(etaMs).map(Duration::ofMillis),
-                    Optional.ofNullable(phase));
+                    Optional.ofNullable(phase),
+                    Optional.ofNullable(pauseReason));
         }
     }
 

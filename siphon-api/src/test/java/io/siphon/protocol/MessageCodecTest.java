@@ -69,6 +69,7 @@ class MessageCodecTest {
                                 io.siphon.api.BlockJobState.RUNNING,
                                 0,
                                 null,
+                                null,
                                 null)),
                         Optional.of(IntNode.valueOf(5)))));
         assertEquals(
@@ -137,11 +138,28 @@ class MessageCodecTest {
                 io.siphon.api.BlockJobState.RUNNING,
                 0,
                 Optional.empty(),
-                Optional.of(PullPhase.PROFILE));
+                Optional.of(PullPhase.PROFILE),
+                Optional.empty());
         String wire = MessageCodec.encode(
                 MessageCodec.reply(Result.JobStatus.of(Optional.of(info)), Optional.of(IntNode.valueOf(3))));
         assertTrue(wire.contains("\"phase\":\"profile\""), wire);
         assertEquals(info, Result.JobStatus.of(Optional.of(info)).toApi().orElseThrow());
+    }
+
+    @Test
+    void aPausedJobsReasonRidesAlongAndAnOlderReplyWithoutOneReads() throws Exception {
+        Command.BlockJobInfo query = new Command.BlockJobInfo("w", "vda");
+        String paused = "{\"return\":{\"job\":{\"type\":\"pull\",\"bandwidth-bytes\":0,\"cur\":0,\"end\":8,"
+                + "\"state\":\"paused\",\"rate-bytes\":0,\"pause-reason\":\"http://h/t: unreachable\"}},\"id\":1}";
+        Reply reply = (Reply) MessageCodec.decode(paused);
+        Result.JobStatus status = MessageCodec.result(query, reply);
+        assertEquals(
+                Optional.of("http://h/t: unreachable"),
+                status.toApi().orElseThrow().pauseReason());
+        assertEquals(paused, MessageCodec.encode(MessageCodec.reply(status, reply.id())));
+        String older = paused.replace(",\"pause-reason\":\"http://h/t: unreachable\"", "");
+        Result.JobStatus old = MessageCodec.result(query, (Reply) MessageCodec.decode(older));
+        assertEquals(Optional.empty(), old.toApi().orElseThrow().pauseReason());
     }
 
     @Test

@@ -18,10 +18,29 @@ public record OutagePolicy(boolean pause, Duration probeInterval) {
     /** An outage is an error like any other. */
     public static final OutagePolicy ON_ERROR = new OutagePolicy(false, Duration.ofSeconds(1));
 
+    /** The words the CLI and the daemon's job records use: {@code pause}, {@code fail}. */
+    public static final String PAUSE_WORD = "pause";
+
+    public static final String FAIL_WORD = "fail";
+
     public OutagePolicy {
         Objects.requireNonNull(probeInterval, "probeInterval");
         if (probeInterval.isNegative() || probeInterval.isZero()) {
             throw new IllegalArgumentException("probe interval must be positive, got " + probeInterval);
         }
+    }
+
+    /** {@code pause} or {@code fail}. */
+    public String word() {
+        return pause ? PAUSE_WORD : FAIL_WORD;
+    }
+
+    /** The policy {@code word} ({@code pause}, {@code fail}) names, probing every {@code probeInterval}. */
+    public static OutagePolicy parse(String word, Duration probeInterval) {
+        return switch (word) {
+            case PAUSE_WORD -> new OutagePolicy(true, probeInterval);
+            case FAIL_WORD -> new OutagePolicy(false, probeInterval);
+            default -> throw new IllegalArgumentException("outage policy is pause or fail, got '" + word + "'");
+        };
     }
 }

@@ -281,11 +281,12 @@ public final class ImageFile implements AutoCloseable {
     /**
      * The offset of the first data byte at or after {@code offsetBytes}, or empty when only holes
      * follow up to the end of the file (or {@code offsetBytes} is at or past it). Granularity is the
-     * file system's block; file systems that do not track holes report all as data.
+     * file system's block; file systems that do not track holes report all as data. A byte source
+     * answers from its store's allocation ({@link ByteSource#nextData}).
      */
     public OptionalLong nextData(long offsetBytes) throws IOException {
         if (source != null) {
-            return offsetBytes < source.sizeBytes() ? OptionalLong.of(offsetBytes) : OptionalLong.empty();
+            return source.nextData(offsetBytes);
         }
         return nativeFile.nextData(offsetBytes);
     }
@@ -296,7 +297,7 @@ public final class ImageFile implements AutoCloseable {
      */
     public OptionalLong nextHole(long offsetBytes) throws IOException {
         if (source != null) {
-            return offsetBytes < source.sizeBytes() ? OptionalLong.of(source.sizeBytes()) : OptionalLong.empty();
+            return source.nextHole(offsetBytes);
         }
         return nativeFile.nextHole(offsetBytes);
     }

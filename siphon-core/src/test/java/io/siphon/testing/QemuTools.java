@@ -110,6 +110,34 @@ public final class QemuTools {
                 .start();
     }
 
+    /**
+     * Starts qemu-nbd serving {@code file} ({@code format}) read-only as {@code export} on the Unix
+     * socket {@code socket} (replaced if it exists), for up to four clients at once and across
+     * disconnects, logging to {@code log}; returns once the socket is there. The caller destroys it.
+     */
+    public static Process serveNbd(Path file, String format, Path socket, String export, Path log)
+            throws IOException, InterruptedException {
+        require("qemu-nbd");
+        Files.deleteIfExists(socket);
+        Process peer = start(
+                List.of(
+                        "qemu-nbd",
+                        "-t",
+                        "-r",
+                        "-e",
+                        "4",
+                        "-k",
+                        socket.toString(),
+                        "-x",
+                        export,
+                        "-f",
+                        format,
+                        file.toString()),
+                log);
+        awaitSocket(socket, peer);
+        return peer;
+    }
+
     /** Waits until {@code socket} exists (a peer finished starting), at most ten seconds. */
     public static void awaitSocket(Path socket, Process process) throws InterruptedException, IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

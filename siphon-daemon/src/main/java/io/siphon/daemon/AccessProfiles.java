@@ -2,6 +2,8 @@ package io.siphon.daemon;
 
 import io.siphon.blockjob.PrefetchPlan;
 import io.siphon.domain.StateDirectory;
+import io.siphon.format.BackingNames;
+import io.siphon.format.BackingReference;
 import io.siphon.format.Image;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -46,6 +48,15 @@ final class AccessProfiles {
     void startRecording(RunningDisk disk) {
         List<Image> images = disk.images();
         if (images.size() < 2) {
+            return;
+        }
+        Optional<String> remote = remoteTemplate(images);
+        if (remote.isPresent()) {
+            LOG.info(
+                    "domain {} disk {}: template {} is remote; access profiles are kept for local templates only",
+                    disk.domain(),
+                    disk.target(),
+                    remote.get());
             return;
         }
         try {
@@ -126,6 +137,15 @@ final class AccessProfiles {
                     disk.target());
             return PrefetchPlan.none();
         }
+        Optional<String> remote = remoteTemplate(images);
+        if (remote.isPresent()) {
+            LOG.warn(
+                    "domain {} disk {}: template {} is remote, so no access profile; pulling in offset order",
+                    disk.domain(),
+                    disk.target(),
+                    remote.get());
+            return PrefetchPlan.none();
+        }
         try {
             AccessProfile.TemplateIdentity template = identity(images.get(1));
             Optional<AccessProfile> profile = current(template);
@@ -175,6 +195,14 @@ final class AccessProfiles {
             return Optional.empty();
         }
         return Optional.of(profile);
+    }
+
+    /**
+     * The name of the template ({@code images}' second) when it is remote: profiles are keyed by a
+     * host file's path, size and modification time, which a remote object has not.
+     */
+    private static Optional<String> remoteTemplate(List<Image> images) {
+        return images.getFirst().backingReference().map(BackingReference::name).filter(BackingNames::isRemote);
     }
 
     static AccessProfile.TemplateIdentity identity(Image template) throws IOException {

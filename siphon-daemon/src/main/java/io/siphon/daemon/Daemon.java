@@ -46,9 +46,9 @@ public final class Daemon implements AutoCloseable {
      * The embedded engine's shared manager, or a session of the driver named {@code driver} held for
      * the daemon's life (which opens the driver's state, and for qemu finds its running processes).
      */
-    private static Backend backend(String driver, Path stateDir) {
+    private static Backend backend(String driver, Path stateDir, RemoteBackings remote) {
         if (driver.equals(DEFAULT_DRIVER)) {
-            DomainManager manager = SharedManagers.acquire(stateDir);
+            DomainManager manager = SharedManagers.acquire(stateDir, remote);
             return new Backend(
                     (readOnly, overflow) -> new EngineSession(
                             new EmbeddedEngine(manager),
@@ -117,7 +117,22 @@ public final class Daemon implements AutoCloseable {
     public static Daemon start(
             Path stateDir, String driver, Optional<Path> socket, Optional<Path> roSocket, Optional<TlsListen> tls)
             throws IOException {
-        Backend backend = backend(driver, stateDir);
+        return start(stateDir, driver, socket, roSocket, tls, RemoteBackings.REFUSED);
+    }
+
+    /**
+     * As {@link #start(Path, String, Optional, Optional, Optional)}, the embedded engine's disks
+     * following remote backing names as {@code remote} allows (other drivers open chains their own way).
+     */
+    static Daemon start(
+            Path stateDir,
+            String driver,
+            Optional<Path> socket,
+            Optional<Path> roSocket,
+            Optional<TlsListen> tls,
+            RemoteBackings remote)
+            throws IOException {
+        Backend backend = backend(driver, stateDir, remote);
         SessionFactory sessions = backend.sessions();
         List<ControlServer> servers = new ArrayList<>();
         ControlCounters counters = new ControlCounters();

@@ -20,6 +20,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -114,6 +115,10 @@ public final class DaemonMain implements Callable<Integer> {
 
     /** Set on the instance that {@link #call} parsed from the configuration file and the command line together. */
     private boolean configMerged;
+
+    // remote templates (issue 16): kept in their own class so this command's other options stay apart
+    @Mixin
+    RemoteBackingOptions remote = new RemoteBackingOptions();
 
     @ArgGroup(exclusive = false, heading = "Control over TCP with mutual TLS (all four together):%n")
     TlsOptions tls;
@@ -220,7 +225,7 @@ public final class DaemonMain implements Callable<Integer> {
         }
         // the log file is opened once the state directory is this process's: a second daemon refused
         // on a locked directory says so on stderr, and never writes into the first one's log
-        Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen);
+        Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen, remote.settings(spec));
         try {
             log.install();
         } catch (RuntimeException e) {
@@ -293,9 +298,11 @@ public final class DaemonMain implements Callable<Integer> {
             if (line.getCommandSpec().findOption(option.longestName()) == null) {
                 continue; // the siphon command's own options (--debug, --connect), inherited here
             }
+            if (option.originalStringValues().isEmpty()) {
+                arguments.add(option.longestName()); // a flag given without a value
+            }
             for (String value : option.originalStringValues()) {
-                arguments.add(option.longestName());
-                arguments.add(value);
+                arguments.add(option.longestName() + "=" + value);
             }
         }
         merged.configMerged = true;
@@ -303,14 +310,14 @@ public final class DaemonMain implements Callable<Integer> {
         return merged;
     }
 
-    /** Why {@code key = value} is not a setting of this command, parsed alone as {@code --key value}; empty if it is. */
+    /** Why {@code key = value} is not a setting of this command, parsed alone as {@code --key=value}; empty if it is. */
     private static Optional<String> configProblem(String key, String value) {
         CommandLine alone = new CommandLine(new DaemonMain());
         if (key.equals("config") || alone.getCommandSpec().findOption("--" + key) == null) {
             return Optional.of("not an option of siphon daemon (see siphon daemon --help)");
         }
         try {
-            alone.parseArgs("--" + key, value);
+            alone.parseArgs("--" + key + "=" + value);
         } catch (CommandLine.MissingParameterException othersOfItsGroup) {
             // e.g. tls-cert without the other TLS settings: the whole file and command line decide
         } catch (ParameterException e) {

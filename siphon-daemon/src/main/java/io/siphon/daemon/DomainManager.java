@@ -18,6 +18,7 @@ import io.siphon.domain.DomainDefinition;
 import io.siphon.domain.DomainDefinitions;
 import io.siphon.domain.IoMessages;
 import io.siphon.domain.StateDirectory;
+import io.siphon.format.RemoteBackingPolicy;
 import io.siphon.qemu.Machine;
 import io.siphon.qemu.MachineCommand;
 import java.io.IOException;
@@ -65,17 +66,35 @@ final class DomainManager implements AutoCloseable {
         this.pulls = new DiskPulls(new JobRecords(state), profiles, events);
     }
 
-    /** Opens {@code stateDir} and loads the domains defined there; none is started. */
+    /** Opens {@code stateDir} and loads the domains defined there; none is started; remote backings refused. */
     static DomainManager open(Path stateDir) {
-        return open(stateDir, RunningDisk::open);
+        return open(stateDir, RemoteBackings.REFUSED);
+    }
+
+    /** As {@link #open(Path)}, the disks following remote backing names as {@code remote} allows. */
+    static DomainManager open(Path stateDir, RemoteBackings remote) {
+        return open(stateDir, state -> {
+            RemoteBackingPolicy policy = remote.policy(state);
+            return (domain, disk) -> RunningDisk.open(domain, disk, policy);
+        });
     }
 
     /** As {@link #open(Path)}, opening disks with {@code opener}. */
     static DomainManager open(Path stateDir, DiskOpener opener) {
+        return open(stateDir, state -> opener);
+    }
+
+    /** How a manager's disk opener is made once its state directory is open (the cache lives there). */
+    @FunctionalInterface
+    private interface OpenerFactory {
+        DiskOpener make(StateDirectory state) throws IOException;
+    }
+
+    private static DomainManager open(Path stateDir, OpenerFactory openers) {
         StateDirectory state = StateDirectory.open(stateDir);
         DomainManager manager;
         try {
-            manager = new DomainManager(state, opener);
+            manager = new DomainManager(state, openers.make(state));
         } catch (IOException | RuntimeException e) {
             try {
                 state.close();

@@ -1,6 +1,7 @@
 package io.siphon.daemon;
 
 import io.siphon.blockjob.OnErrorPolicy;
+import io.siphon.blockjob.OutagePolicy;
 import io.siphon.blockjob.StreamOptions;
 import io.siphon.domain.IoMessages;
 import io.siphon.domain.StateDirectory;
@@ -10,6 +11,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Properties;
 import org.slf4j.Logger;
@@ -19,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * The pulls recorded in {@code STATEDIR/jobs/DOMAIN.TARGET.job} while they run, each the engine's
  * {@link StreamOptions} as properties, so that they resume when their domain starts after a
  * daemon restart. A key missing from a record (older records have only {@code disk}, {@code base},
- * {@code keep-relative} and {@code bandwidth-bytes}; {@code pace} and {@code order} came later)
+ * {@code keep-relative} and {@code bandwidth-bytes}; {@code pace} and {@code order} came later, then {@code on-outage} and {@code outage-probe-ms})
  * takes the engine's default. Thread-safe for
  * different disks (one file each); {@link DiskPulls} orders the calls for one disk.
  */
@@ -43,6 +45,10 @@ final class JobRecords {
         p.setProperty("step-bytes", Long.toString(options.stepBytes()));
         p.setProperty("pace", options.pace().toString());
         p.setProperty("order", options.order().toString());
+        p.setProperty("on-outage", options.onOutage().word());
+        p.setProperty(
+                "outage-probe-ms",
+                Long.toString(options.onOutage().probeInterval().toMillis()));
         StringWriter text = new StringWriter();
         p.store(text, "block pull of " + domain + " " + disk);
         StateDirectory.writeAtomically(file(domain, disk), text.toString());
@@ -74,7 +80,12 @@ final class JobRecords {
                             p.getProperty("pace", defaults.pace().toString())),
                     StreamOptions.Order.parse(
                             p.getProperty("order", defaults.order().toString())),
-                    defaults.onOutage()));
+                    OutagePolicy.parse(
+                            p.getProperty("on-outage", defaults.onOutage().word()),
+                            Duration.ofMillis(Long.parseLong(p.getProperty(
+                                    "outage-probe-ms",
+                                    Long.toString(
+                                            defaults.onOutage().probeInterval().toMillis())))))));
         } catch (IOException | RuntimeException e) {
             // one line naming the file and what is wrong, never a trace: a record is the daemon's own file
             LOG.warn("ignoring damaged job record {}: {}", file, IoMessages.describe(e));

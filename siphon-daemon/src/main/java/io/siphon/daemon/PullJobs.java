@@ -138,7 +138,9 @@ final class PullJobs {
                             switch (prefetch.phase()) {
                                 case PROFILE -> PullPhase.PROFILE;
                                 case OFFSET -> PullPhase.OFFSET;
-                            }));
+                            }),
+                    // paused by the engine (an outage, an error under a stop policy): the error says why
+                    state == BlockJobState.PAUSED ? info.error() : Optional.empty());
         }
 
         @Override

@@ -6,6 +6,7 @@ import io.siphon.domain.DiskDefinition;
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.format.RemoteBackingPolicy;
 import io.siphon.util.FirstFailure;
 import java.io.IOException;
 import java.util.List;
@@ -38,10 +39,12 @@ final class RunningDisk {
 
     /**
      * Opens the disk's chain (taking QEMU's image locks): the top writable unless the disk is
-     * read-only, every backing image read-only.
+     * read-only, every backing image read-only. Remote backing names are followed as {@code remote}
+     * allows.
      */
-    static RunningDisk open(String domain, DiskDefinition definition) throws IOException {
-        OpenOptions options = definition.readOnly() ? OpenOptions.READ_ONLY : OpenOptions.READ_WRITE;
+    static RunningDisk open(String domain, DiskDefinition definition, RemoteBackingPolicy remote) throws IOException {
+        OpenOptions options =
+                (definition.readOnly() ? OpenOptions.READ_ONLY : OpenOptions.READ_WRITE).withRemote(remote);
         ImageChain chain = ImageChain.open(definition.source(), definition.format(), options);
         try {
             Disk disk = new Disk(definition.target(), chain, definition.copyOnRead() && !definition.readOnly());

@@ -26,12 +26,20 @@ final class SharedManagers {
         }
     }
 
-    /** The manager of {@code stateDir}, opened if needed; pair with {@link #release}. */
-    static synchronized DomainManager acquire(Path stateDir) {
+    /** The manager of {@code stateDir}, opened if needed (remote backings refused); pair with {@link #release}. */
+    static DomainManager acquire(Path stateDir) {
+        return acquire(stateDir, RemoteBackings.REFUSED);
+    }
+
+    /**
+     * The manager of {@code stateDir}, opened if needed with {@code remote} (a manager already open
+     * keeps the settings it was opened with); pair with {@link #release}.
+     */
+    static synchronized DomainManager acquire(Path stateDir, RemoteBackings remote) {
         Path key = stateDir.toAbsolutePath().normalize();
         Entry entry = OPEN.get(key);
         if (entry == null) {
-            entry = new Entry(DomainManager.open(key));
+            entry = new Entry(DomainManager.open(key, remote));
             OPEN.put(key, entry);
         }
         entry.users++;

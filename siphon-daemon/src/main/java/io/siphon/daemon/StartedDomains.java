@@ -99,15 +99,15 @@ final class StartedDomains implements AutoCloseable {
      */
     static List<RunningDisk> openDisks(DomainDefinition definition, DiskOpener opener) {
         List<RunningDisk> opened = new ArrayList<>();
-        try {
-            for (DiskDefinition disk : definition.disks()) {
+        for (DiskDefinition disk : definition.disks()) {
+            try {
                 opened.add(opener.open(definition.name(), disk));
+            } catch (IOException | RuntimeException e) {
+                closeAll(opened, e);
+                throw cannotStart(definition, "disk " + disk.target() + ": ", e);
             }
-            return List.copyOf(opened);
-        } catch (IOException | RuntimeException e) {
-            closeAll(opened, e);
-            throw cannotStart(definition, e);
         }
+        return List.copyOf(opened);
     }
 
     /** Closes disks opened for a start that will not happen, adding failures to {@code failure}. */
@@ -136,7 +136,7 @@ final class StartedDomains implements AutoCloseable {
                 exports.withdraw(disk);
             }
             closeAll(opened, e);
-            throw cannotStart(definition, e);
+            throw cannotStart(definition, "", e);
         }
         running.put(definition.name(), opened);
         return opened;
@@ -158,13 +158,14 @@ final class StartedDomains implements AutoCloseable {
         return commit(definition, opened);
     }
 
-    private static SiphonException cannotStart(DomainDefinition definition, Exception e) {
+    /** The failure of a start, its message naming the domain and {@code where} (a disk, or nothing). */
+    private static SiphonException cannotStart(DomainDefinition definition, String where, Exception e) {
         if (e instanceof SiphonException siphon) {
             return siphon;
         }
         String what = IoMessages.describe(e);
         return new SiphonException(
-                ErrorCode.OPERATION_FAILED, "cannot start domain '" + definition.name() + "': " + what, e);
+                ErrorCode.OPERATION_FAILED, "cannot start domain '" + definition.name() + "': " + where + what, e);
     }
 
     /**

@@ -59,6 +59,20 @@ class DaemonConfigTest {
         assertEquals(Path.of("/etc/siphon/ca.pem"), daemon.tls.ca);
     }
 
+    /** A flag is {@code true} or {@code false} in the file; given on the command line it wins, though it has no value. */
+    @Test
+    void flagsInTheFileAndOnTheCommandLine() throws IOException {
+        Path on = config("state-dir = /s\nallow-remote-backing = true\n");
+        assertTrue(parse("--config", on.toString()).remote.allowed);
+        Path off = config("state-dir = /s\nallow-remote-backing = false\n");
+        assertEquals(false, parse("--config", off.toString()).remote.allowed);
+        assertTrue(parse("--config", off.toString(), "--allow-remote-backing").remote.allowed);
+        ConfigFileException e = assertThrows(
+                ConfigFileException.class,
+                () -> parse("--config", config("allow-remote-backing = maybe\n").toString()));
+        assertTrue(e.getMessage().contains(":1: key 'allow-remote-backing'"), e.getMessage());
+    }
+
     /** Every long option of {@code --help} but --config and --help has a key of the same name. */
     @Test
     void everyOptionIsAKey() throws IOException {
@@ -79,6 +93,7 @@ class DaemonConfigTest {
         assertEquals(Optional.of(Path.of("/s/l.log")), daemon.logFile);
         assertEquals(Optional.of(Path.of("/s/ro.sock")), daemon.readOnlySocket);
         assertEquals(9, daemon.logMaxDays);
+        assertTrue(daemon.remote.allowed);
     }
 
     private static String sample(String option) {
@@ -89,7 +104,9 @@ class DaemonConfigTest {
             case "--ro-socket" -> "/s/ro.sock";
             case "--driver" -> "embedded";
             case "--log-level" -> "warn";
-            case "--log-max-size", "--log-max-days", "--nbd-buffer-memory" -> "9";
+            case "--log-max-size", "--log-max-days", "--nbd-buffer-memory", "--remote-cache-size", "--remote-timeout" ->
+                "9";
+            case "--allow-remote-backing" -> "true";
             case "--http", "--tls-listen" -> "127.0.0.1:0";
             case "--tls-cert", "--tls-key", "--tls-ca" -> "/s/pem";
             default -> throw new AssertionError("no sample value for " + option + ": add one, and document the key");

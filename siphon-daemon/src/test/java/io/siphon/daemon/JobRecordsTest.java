@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.siphon.blockjob.OnErrorPolicy;
+import io.siphon.blockjob.OutagePolicy;
 import io.siphon.blockjob.StreamOptions;
 import io.siphon.domain.StateDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +50,8 @@ class JobRecordsTest {
                     .withChunkBytes(65536)
                     .withStepBytes(4096)
                     .withPace(StreamOptions.Pace.GUEST)
-                    .withOrder(StreamOptions.Order.PROFILE);
+                    .withOrder(StreamOptions.Order.PROFILE)
+                    .withOnOutage(new OutagePolicy(false, Duration.ofMillis(250)));
             records.save("d", "vda", options);
             assertEquals(Optional.of(options), records.load("d", "vda"));
             records.delete("d", "vda");
@@ -63,8 +66,10 @@ class JobRecordsTest {
             JobRecords records = new JobRecords(state);
             Files.writeString(dir.resolve("state/jobs/d.vda.job"), "disk=vda\nbandwidth-bytes=-1\n");
             Files.writeString(dir.resolve("state/jobs/d.vdb.job"), "disk=vdb\non-error=sometimes\n");
+            Files.writeString(dir.resolve("state/jobs/d.vdc.job"), "disk=vdc\non-outage=retry\n");
             assertEquals(Optional.empty(), records.load("d", "vda"));
             assertEquals(Optional.empty(), records.load("d", "vdb"));
+            assertEquals(Optional.empty(), records.load("d", "vdc"));
         }
     }
 }

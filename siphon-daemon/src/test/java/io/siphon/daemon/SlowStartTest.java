@@ -90,7 +90,7 @@ class SlowStartTest {
                     throw new InterruptedIOException("opening " + disk.target());
                 }
             }
-            return RunningDisk.open(domain, disk);
+            return RunningDisk.open(domain, disk, io.siphon.format.RemoteBackingPolicy.LOCAL_ONLY);
         };
         DomainManager manager = DomainManager.open(dir.resolve("state"), blockingForSlow);
         try {

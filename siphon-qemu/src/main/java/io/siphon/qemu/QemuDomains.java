@@ -575,7 +575,17 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
     public synchronized void blockJobSetSpeed(String domain, String diskName, long bytesPerSecond) {
         RunningDomain domainRun = domainWithJob(domain, diskName);
         QemuPull job = disk(domainRun, diskName).job().orElseThrow(() -> noJob(diskName));
-        domainRun.process().qmp().execute(new QmpCommand.BlockJobSetSpeed(job.jobId(), bytesPerSecond));
+        try {
+            domainRun.process().qmp().execute(new QmpCommand.BlockJobSetSpeed(job.jobId(), bytesPerSecond));
+        } catch (SiphonException e) {
+            // a job that concluded before its end event was handled has ended, for the API
+            if (queryJob(domainRun, job)
+                    .map(QmpCommand.BlockJobReply::concluded)
+                    .orElse(true)) {
+                throw noJob(diskName);
+            }
+            throw e;
+        }
     }
 
     @Override

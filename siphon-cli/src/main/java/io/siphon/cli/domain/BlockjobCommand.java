@@ -151,6 +151,7 @@ public final class BlockjobCommand implements Callable<Integer> {
         if (j.state() == BlockJobState.PAUSED || j.state() == BlockJobState.STEPPING) {
             // Siphon's job states that virsh has no words for
             line.append("    ").append(j.state() == BlockJobState.PAUSED ? "paused" : "stepping");
+            j.pauseReason().ifPresent(reason -> line.append(": ").append(reason));
         }
         if (j.phase().equals(Optional.of(PullPhase.PROFILE))) {
             line.append("    Phase: profile (hot clusters first)");

@@ -104,12 +104,14 @@ public final class ConfigFile {
         return entries;
     }
 
-    /** The settings as command-line arguments ({@code --key value}), to be followed by the real ones. */
+    /**
+     * The settings as command-line arguments ({@code --key=value}, one word, so that a value may start
+     * with a dash and a flag may say {@code true} or {@code false}), to be followed by the real ones.
+     */
     public List<String> asArguments() {
         List<String> arguments = new ArrayList<>();
         for (Entry entry : entries) {
-            arguments.add("--" + entry.key());
-            arguments.add(entry.value());
+            arguments.add("--" + entry.key() + "=" + entry.value());
         }
         return arguments;
     }

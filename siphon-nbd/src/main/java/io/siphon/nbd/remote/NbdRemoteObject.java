@@ -7,16 +7,22 @@ import io.siphon.format.remote.RemoteObjectException.Reason;
 import io.siphon.nbd.client.NbdAddress;
 import io.siphon.nbd.client.NbdClient;
 import io.siphon.nbd.client.NbdReplyException;
+import io.siphon.nbd.protocol.BlockStatusDescriptor;
+import io.siphon.nbd.protocol.MetaContexts;
 import io.siphon.nbd.protocol.NbdProtocolException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * One NBD export read as a remote object. NBD has no object version: the version is the export's
  * size, so a template rewritten in place at the same size is not detected (serve templates
  * read-only, as {@code qemu-nbd -r} does). A connection that fails is dropped and made again on the
- * next read, so that a restarted server is picked up. Thread-safe: reads go one at a time.
+ * next read, so that a restarted server is picked up. Its block status (base:allocation) is the
+ * object's allocation, so that holes are neither fetched nor copied. Thread-safe: requests go one
+ * at a time.
  */
 final class NbdRemoteObject implements RemoteObject {
     private final RemoteLocation location;
@@ -73,19 +79,55 @@ final class NbdRemoteObject implements RemoteObject {
         return "size=" + sizeBytes;
     }
 
-    @Override
-    public synchronized void read(long offsetBytes, ByteBuffer dst) throws IOException {
+    /** The connection, made again (and checked against the size) after one failed. */
+    private NbdClient client() throws RemoteObjectException {
         if (client == null) {
             NbdClient again = connect(location, address);
             if (again.sizeBytes() != sizeBytes) {
-                again.close();
-                throw new RemoteObjectException(
+                RemoteObjectException changed = new RemoteObjectException(
                         Reason.CHANGED,
                         location.name(),
                         "the export's size is now " + again.sizeBytes() + ", was " + sizeBytes);
+                try {
+                    again.close();
+                } catch (IOException e) {
+                    changed.addSuppressed(e);
+                }
+                throw changed;
             }
             client = again;
         }
+        return client;
+    }
+
+    /** The export's base:allocation, when the server agreed to it; else all data. */
+    @Override
+    public synchronized List<Run> allocation(long offsetBytes, long lengthBytes) throws IOException {
+        NbdClient connection = client();
+        if (!connection.hasAllocationContext()) {
+            return List.of(new Run(lengthBytes, false));
+        }
+        try {
+            List<Run> runs = new ArrayList<>();
+            for (BlockStatusDescriptor descriptor : connection.blockStatus(offsetBytes, lengthBytes)) {
+                if (descriptor.lengthBytes() > 0) {
+                    runs.add(new Run(descriptor.lengthBytes(), (descriptor.flags() & MetaContexts.STATE_ZERO) != 0));
+                }
+            }
+            return runs;
+        } catch (IOException e) {
+            drop(e);
+            throw new RemoteObjectException(
+                    Reason.UNAVAILABLE,
+                    location.name(),
+                    "block status at offset " + offsetBytes + " failed: " + e.getMessage(),
+                    e);
+        }
+    }
+
+    @Override
+    public synchronized void read(long offsetBytes, ByteBuffer dst) throws IOException {
+        client();
         try {
             long position = offsetBytes;
             while (dst.hasRemaining()) {

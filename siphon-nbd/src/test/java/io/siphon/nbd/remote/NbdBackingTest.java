@@ -3,15 +3,23 @@ package io.siphon.nbd.remote;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.block.Allocation;
+import io.siphon.block.Extent;
+import io.siphon.blockjob.Disk;
+import io.siphon.blockjob.StreamJob;
+import io.siphon.blockjob.StreamOptions;
 import io.siphon.cache.ChunkCache;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
 import io.siphon.format.remote.RemoteObjectException;
+import io.siphon.job.Job;
 import io.siphon.testing.QemuTools;
 import io.siphon.testing.RemoteClones;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -56,13 +64,8 @@ class NbdBackingTest {
     }
 
     private Path serveWithQemuNbd(Path file) throws Exception {
-        QemuTools.require("qemu-nbd");
         Path socket = dir.resolve("t.sock");
-        Files.deleteIfExists(socket);
-        peer = QemuTools.start(
-                List.of("qemu-nbd", "-t", "-r", "-k", socket.toString(), "-x", "tmpl", "-f", "raw", file.toString()),
-                dir.resolve("qemu-nbd.log"));
-        QemuTools.awaitSocket(socket, peer);
+        peer = QemuTools.serveNbd(file, "raw", socket, "tmpl", dir.resolve("qemu-nbd.log"));
         return socket;
     }
 
@@ -148,5 +151,50 @@ class NbdBackingTest {
         Path wrong = qemuImgClone("w.qcow2", "nbd+unix:///other?socket=" + socket, "raw", "-u");
         RemoteObjectException missing = assertThrows(RemoteObjectException.class, () -> readAll(wrong));
         assertEquals(RemoteObjectException.Reason.NOT_FOUND, missing.reason());
+    }
+
+    @Test
+    void aSparseTemplatesHolesComeFromTheServersBlockStatusAsQemuSeesThemAndAPullSkipsThem() throws Exception {
+        int mib = 1 << 20;
+        Path sparse = dir.resolve("sparse.raw");
+        try (RandomAccessFile file = new RandomAccessFile(sparse.toFile(), "rw")) {
+            file.setLength(SIZE);
+            file.seek(0);
+            file.write(template, 0, mib);
+            file.seek(5L * mib);
+            file.write(template, 5 * mib, mib);
+        }
+        Path socket = serveWithQemuNbd(sparse);
+        Path clone = qemuImgClone("c.qcow2", "nbd+unix:///tmpl?socket=" + socket, "raw");
+        List<Extent> expected = List.of(
+                new Extent(0, mib, Allocation.DATA, 0),
+                new Extent(mib, 4L * mib, Allocation.ZERO, mib),
+                new Extent(5L * mib, mib, Allocation.DATA, 5L * mib),
+                new Extent(6L * mib, 2L * mib, Allocation.ZERO, 6L * mib));
+        try (ImageChain chain =
+                ImageChain.open(clone, Optional.of("qcow2"), OpenOptions.READ_ONLY.withRemote(policy))) {
+            assertEquals(expected, chain.images().get(1).blockStatus(0, SIZE));
+        }
+        // QEMU, following the same NBD backing itself, maps the same zero ranges
+        List<QemuTools.MapEntry> qemu =
+                QemuTools.map(QemuTools.ok("qemu-img", "map", "--output=json", clone.toString()));
+        for (Extent extent : expected) {
+            boolean zero = extent.allocation() == Allocation.ZERO;
+            assertTrue(
+                    qemu.stream()
+                            .filter(e -> e.start() < extent.endBytes() && e.start() + e.length() > extent.offsetBytes())
+                            .allMatch(e -> e.zero() == zero && e.data() != zero),
+                    () -> extent + " vs qemu-img map " + qemu);
+        }
+        long fetchedBefore = cache.stats().fetchedBytes();
+        try (Disk disk = Disk.open("vda", clone, Optional.of("qcow2"), false, policy)) {
+            Job job = StreamJob.create(disk, StreamOptions.defaults());
+            job.start();
+            assertTrue(job.awaitEnd(Duration.ofSeconds(60)));
+            assertEquals(Optional.empty(), job.info().error());
+        }
+        assertEquals(2L * mib, cache.stats().fetchedBytes() - fetchedBefore, "the pull fetched only the data");
+        QemuTools.assertCheckClean(clone);
+        QemuTools.ok("qemu-img", "compare", clone.toString(), sparse.toString());
     }
 }
