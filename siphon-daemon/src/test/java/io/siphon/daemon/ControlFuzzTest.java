@@ -67,13 +67,10 @@ class ControlFuzzTest {
                     Thread.ofVirtual().start(() -> bystand(daemon, dir, acknowledged, stop, bystanderFailure));
             List<Path> corpus = campaign.corpus(Path.of("src", "test", "resources", "control-fuzz-corpus"));
             for (Path kept : corpus) {
-                runCase(
-                        campaign,
-                        daemon,
-                        kept.getFileName().toString(),
-                        Files.readAllBytes(kept),
-                        true,
-                        bystanderFailure);
+                for (boolean readOnly : new boolean[] {false, true}) {
+                    String label = kept.getFileName() + (readOnly ? " (read-only)" : "");
+                    runCase(campaign, daemon, label, Files.readAllBytes(kept), readOnly, bystanderFailure);
+                }
             }
             for (int i = 0; i < campaign.cases(); i++) {
                 long seed = campaign.seed(i);

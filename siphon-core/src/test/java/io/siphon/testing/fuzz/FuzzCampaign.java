@@ -54,11 +54,13 @@ public final class FuzzCampaign {
 
     /**
      * A run named {@code name} (as its figures line says) whose inputs are kept as {@code
-     * *.extension}, of {@code siphon.reliability.fuzz.cases} cases ({@code defaultCases} unless
-     * set), each limited to {@code timeout}.
+     * *.extension}, of {@code siphon.reliability.fuzz.NAME.cases} cases, else {@code
+     * siphon.reliability.fuzz.cases}, else {@code defaultCases}, each limited to {@code timeout}.
      */
     public static FuzzCampaign start(String name, String extension, int defaultCases, Duration timeout) {
-        int cases = Integer.getInteger("siphon.reliability.fuzz.cases", defaultCases);
+        int cases = Integer.getInteger(
+                "siphon.reliability.fuzz." + name + ".cases",
+                Integer.getInteger("siphon.reliability.fuzz.cases", defaultCases));
         long baseSeed = Long.getLong("siphon.reliability.fuzz.seed", System.nanoTime());
         System.out.println("fuzz " + name + ": base seed " + baseSeed + ", " + cases + " cases");
         return new FuzzCampaign(name, extension, timeout, baseSeed, cases);
