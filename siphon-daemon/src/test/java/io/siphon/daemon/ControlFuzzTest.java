@@ -84,7 +84,13 @@ class ControlFuzzTest {
             assertTrue(
                     listed(daemon.readOnlySocket()).containsAll(acknowledged), "an acknowledged definition was lost");
             String log = daemon.log();
-            assertFalse(log.contains("\tat "), "a stack trace in the daemon's log");
+            int trace = log.indexOf("\tat ");
+            assertFalse(
+                    trace >= 0,
+                    () -> "a stack trace in the daemon's log: "
+                            + log.substring(
+                                    Math.max(0, log.lastIndexOf('\n', Math.max(0, trace - 2)) - 1500),
+                                    Math.min(log.length(), trace + 1500)));
             assertFalse(log.contains("INTERNAL_ERROR"), "an internal error in the daemon's log");
         }
         // start returns once the read-write socket answers; the read-only one may come a moment later
@@ -200,9 +206,15 @@ class ControlFuzzTest {
 
     private static Set<String> listed(Path socket) throws Exception {
         try (RawClient client = new RawClient(socket)) {
-            client.next().orElseThrow();
+            Map<?, ?> greeting = client.next().orElseThrow();
+            if (!greeting.containsKey("QMP")) {
+                throw new AssertionError("greeted with " + greeting);
+            }
             client.send("{\"execute\":\"domain-list\",\"id\":1}\n");
             Map<?, ?> reply = client.reply();
+            if (!(reply.get("return") instanceof List<?>)) {
+                throw new AssertionError("domain-list answered " + reply);
+            }
             return ((List<?>) reply.get("return"))
                     .stream().map(d -> (String) ((Map<?, ?>) d).get("name")).collect(Collectors.toSet());
         }
