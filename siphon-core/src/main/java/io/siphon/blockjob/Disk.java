@@ -1,5 +1,6 @@
 package io.siphon.blockjob;
 
+import io.siphon.block.BlockDevice;
 import io.siphon.block.filter.CopyOnReadFilter;
 import io.siphon.block.filter.ReadCountingFilter;
 import io.siphon.block.filter.RequestGate;
@@ -15,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.UnaryOperator;
 
 /**
  * A chain in use as one disk: its name (the device, e.g. "vda"), the chain, the front device all I/O
@@ -35,10 +37,19 @@ public final class Disk implements AutoCloseable {
 
     /** A disk over an open chain; with {@code copyOnRead} every read copies into the top. */
     public Disk(String name, ImageChain chain, boolean copyOnRead) throws IOException {
+        this(name, chain, copyOnRead, UnaryOperator.identity());
+    }
+
+    /**
+     * A disk whose copies and guest requests reach the top through {@code aboveTop} (applied to the
+     * top): where a test puts a fault-injecting device under the copier, as blkdebug sits under a
+     * format driver.
+     */
+    Disk(String name, ImageChain chain, boolean copyOnRead, UnaryOperator<BlockDevice> aboveTop) throws IOException {
         this.name = Objects.requireNonNull(name, "name");
         this.chain = Objects.requireNonNull(chain, "chain");
         long cluster = chain.top().info().clusterSizeBytes().orElse((int) DEFAULT_CLUSTER_BYTES);
-        this.copier = new CopyOnReadFilter(chain.top(), cluster);
+        this.copier = new CopyOnReadFilter(aboveTop.apply(chain.top()), cluster);
         this.front = new RequestGate(copier, cluster, copyOnRead);
         countTemplateReads();
     }

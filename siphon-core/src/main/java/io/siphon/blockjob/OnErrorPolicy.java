@@ -9,16 +9,18 @@ public enum OnErrorPolicy {
     /** Pause the job in an error state; resuming it retries the failed range. */
     STOP,
     /** Report the error and go on; the job then fails at the end, since the range was not copied. */
-    IGNORE;
+    IGNORE,
+    /** As STOP when the disk is full (ENOSPC), else as REPORT: QEMU's {@code enospc}. */
+    ENOSPC;
 
-    /** The policy named as QEMU and libvirt spell it: report, stop or ignore. */
+    /** The policy named as QEMU and libvirt spell it: report, stop, ignore or enospc. */
     public static OnErrorPolicy parse(String name) {
         for (OnErrorPolicy policy : values()) {
             if (policy.name().equalsIgnoreCase(name)) {
                 return policy;
             }
         }
-        throw new IllegalArgumentException("unknown on-error policy '" + name + "' (report, stop, ignore)");
+        throw new IllegalArgumentException("unknown on-error policy '" + name + "' (report, stop, ignore, enospc)");
     }
 
     @Override

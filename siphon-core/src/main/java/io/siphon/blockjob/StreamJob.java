@@ -12,6 +12,7 @@ import io.siphon.job.JobCancelledException;
 import io.siphon.job.JobContext;
 import io.siphon.job.JobDriver;
 import io.siphon.util.Alignment;
+import io.siphon.util.NoSpace;
 import io.siphon.util.TimeSource;
 import io.siphon.util.posix.ThreadNiceness;
 import java.io.IOException;
@@ -196,6 +197,13 @@ public final class StreamJob implements JobDriver {
                 case STOP -> {
                     context.reportError(e, true);
                     return 0; // resumed: the cursor did not move, so the range is tried again
+                }
+                case ENOSPC -> {
+                    if (!NoSpace.is(e)) {
+                        throw e;
+                    }
+                    context.reportError(e, true);
+                    return 0;
                 }
                 case IGNORE -> {
                     context.reportError(e, false);

@@ -1,6 +1,7 @@
 package io.siphon.job;
 
 import io.siphon.util.TimeSource;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -393,7 +394,12 @@ public final class Job {
         }
         quietly("clean", driver::clean);
         if (failure != null) {
-            LOG.warn("job '{}' on {} failed", id, device, failure);
+            if (failure instanceof IOException) {
+                // an I/O or image error is what went wrong, not a bug: one line, no trace
+                LOG.warn("job '{}' on {} failed: {}", id, device, failure.toString());
+            } else {
+                LOG.warn("job '{}' on {} failed", id, device, failure);
+            }
             String message = failure.getMessage() != null
                     ? failure.getMessage()
                     : failure.getClass().getSimpleName();

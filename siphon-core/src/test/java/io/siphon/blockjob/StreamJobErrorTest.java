@@ -10,14 +10,10 @@ import io.siphon.format.Image;
 import io.siphon.job.Job;
 import io.siphon.job.JobEvent;
 import io.siphon.job.JobStatus;
+import io.siphon.testing.DamagedImages;
 import io.siphon.testing.FaultyBlockDevice;
 import io.siphon.testing.QemuTools;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -123,21 +119,10 @@ class StreamJobErrorTest {
         QemuTools.assertCheckClean(top);
     }
 
-    /** Points the base's L2 entry for {@link #BAD_OFFSET} past the end of its file, as a corrupt template. */
-    private void corruptBaseAtBadOffset() throws IOException {
-        ByteBuffer header = ByteBuffer.wrap(Files.readAllBytes(base));
-        int clusterBits = header.getInt(20);
-        long l2Table = header.getLong((int) header.getLong(40)) & 0x00ff_ffff_ffff_fe00L;
-        try (FileChannel file = FileChannel.open(base, StandardOpenOption.WRITE)) {
-            file.write(
-                    ByteBuffer.allocate(8).putLong(0, 1L << 63 | 1L << 40), l2Table + 8 * (BAD_OFFSET >>> clusterBits));
-        }
-    }
-
     /** A block status query that fails (a corrupt table in the template) follows the policy too. */
     @Test
     void statusErrorsFollowThePolicy() throws Exception {
-        corruptBaseAtBadOffset();
+        DamagedImages.l2EntryPastEnd(base, BAD_OFFSET); // a corrupt template
         try (Disk disk = Disk.open("vda", top, Optional.empty(), false)) {
             Job job = start(disk, OnErrorPolicy.STOP);
             assertTrue(job.awaitStatus(JobStatus.PAUSED, LONG), "stop pauses on a status error");

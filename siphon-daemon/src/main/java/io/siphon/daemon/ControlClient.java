@@ -67,11 +67,13 @@ final class ControlClient implements Runnable {
         LOG.info("client {} connected{}", name, readOnly ? " (read-only)" : "");
         String why = "closed the connection";
         try (DriverSession session = sessions.open(readOnly, this::cutOff)) {
-            session.setEventSink(event -> send(new EventMessage(Event.of(event), micros(Instant.now()))));
             List<String> capabilities = readOnly ? List.of("events", "read-only") : List.of("events");
             if (!send(new Greeting(MessageCodec.VERSION, capabilities))) {
                 return;
             }
+            // the greeting is the first line (ControlFuzzTest once met an event before it); events
+            // emitted meanwhile wait in the session for this sink
+            session.setEventSink(event -> send(new EventMessage(Event.of(event), micros(Instant.now()))));
             CommandDispatcher dispatcher = new CommandDispatcher(session);
             FrameReader reader = new FrameReader(in);
             while (true) {

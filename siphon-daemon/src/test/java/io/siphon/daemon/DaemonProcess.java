@@ -84,6 +84,11 @@ final class DaemonProcess implements AutoCloseable {
         return text.toString();
     }
 
+    /** Whether the process still runs. */
+    boolean alive() {
+        return process.isAlive();
+    }
+
     long pid() {
         return process.pid();
     }

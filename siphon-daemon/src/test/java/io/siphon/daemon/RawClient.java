@@ -1,5 +1,6 @@
 package io.siphon.daemon;
 
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.siphon.protocol.FrameReader;
@@ -21,6 +22,9 @@ final class RawClient implements AutoCloseable {
             .enable(DeserializationFeature.USE_LONG_FOR_INTS)
             .build();
 
+    /** Integers of any size, for the replies whose id is beyond a long. */
+    private static final JsonMapper WIDE_JSON = new JsonMapper();
+
     private final SocketChannel channel;
     private final FrameReader reader;
 
@@ -30,7 +34,12 @@ final class RawClient implements AutoCloseable {
     }
 
     void send(String text) throws IOException {
-        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        send(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends raw bytes, which need not be UTF-8 or whole lines. */
+    void send(byte[] raw) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(raw);
         while (bytes.hasRemaining()) {
             channel.write(bytes);
         }
@@ -42,7 +51,11 @@ final class RawClient implements AutoCloseable {
         if (line.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(JSON.readValue(line.get(), Map.class));
+        try {
+            return Optional.of(JSON.readValue(line.get(), Map.class));
+        } catch (InputCoercionException e) {
+            return Optional.of(WIDE_JSON.readValue(line.get(), Map.class)); // an id beyond a long, echoed back
+        }
     }
 
     /** The next message that is not an event. */

@@ -180,7 +180,14 @@ public final class DomainXml {
             factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
             factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_STYLESHEET, "");
             Transformer transformer = factory.newTransformer();
-            transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+            // XML 1.1 allows character references (&#1;) that 1.0 refuses: keep its declaration, or
+            // the stored definition would not parse again
+            boolean xml10 =
+                    document.getXmlVersion() == null || document.getXmlVersion().equals("1.0");
+            transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, xml10 ? "yes" : "no");
+            if (!xml10) {
+                transformer.setOutputProperty(OutputKeys.VERSION, document.getXmlVersion());
+            }
             StringWriter out = new StringWriter();
             transformer.transform(new DOMSource(document), new StreamResult(out));
             return out.toString();

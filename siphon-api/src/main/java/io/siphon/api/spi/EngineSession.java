@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -84,16 +85,25 @@ public final class EngineSession implements DriverSession {
             }
             return;
         }
-        delivery.execute(() -> {
-            try {
-                // events emitted while the connection is being opened wait for its sink
-                sinkSet.await();
-            } catch (InterruptedException e) {
-                return;
-            }
+        try {
+            delivery.execute(() -> {
+                try {
+                    // events emitted while the connection is being opened wait for its sink
+                    sinkSet.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                pendingEvents.decrementAndGet();
+                sink.accept(event);
+            });
+        } catch (RejectedExecutionException e) {
+            // closed between the check above and now (found by ControlFuzzTest): a closed
+            // connection gets no more events, as if it had closed first
             pendingEvents.decrementAndGet();
-            sink.accept(event);
-        });
+            if (!closed) {
+                throw e;
+            }
+        }
     }
 
     private void writable(String call) {

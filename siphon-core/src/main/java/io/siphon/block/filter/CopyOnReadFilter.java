@@ -2,6 +2,7 @@ package io.siphon.block.filter;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
+import io.siphon.block.FullReads;
 import io.siphon.block.RequestFlag;
 import io.siphon.util.Alignment;
 import java.io.IOException;
@@ -64,7 +65,7 @@ public final class CopyOnReadFilter extends FilterBlockDevice {
         // The pull's copies are exactly what it asked for: read straight into the caller's buffer.
         boolean inside = from >= dstOffsetBytes && to <= dstEnd;
         ByteBuffer data = inside ? part(dst, dstOffsetBytes, from, to) : ByteBuffer.allocate((int) (to - from));
-        next.read(from, data.duplicate());
+        FullReads.read(next, from, data); // a short read would have stale bytes copied into the top
         if (isAllZero(data)) {
             next.writeZeroes(from, to - from, Set.of());
         } else {

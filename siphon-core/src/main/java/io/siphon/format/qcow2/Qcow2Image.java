@@ -2,6 +2,7 @@ package io.siphon.format.qcow2;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
+import io.siphon.block.FullReads;
 import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CheckReport;
@@ -321,7 +322,7 @@ final class Qcow2Image implements Image {
         long available = below.isPresent() ? Math.max(0, below.get().sizeBytes() - offset) : 0;
         int fromBacking = (int) Math.min(part.remaining(), available);
         if (fromBacking > 0) {
-            below.get().read(offset, part.slice(0, fromBacking));
+            FullReads.read(below.get(), offset, part.slice(0, fromBacking));
         }
         Zeroes.fill(part.slice(fromBacking, part.remaining() - fromBacking));
     }

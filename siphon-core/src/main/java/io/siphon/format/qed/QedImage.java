@@ -4,6 +4,7 @@ import io.siphon.block.Allocation;
 import io.siphon.block.BlockDevice;
 import io.siphon.block.Extent;
 import io.siphon.block.FastZeroUnsupportedException;
+import io.siphon.block.FullReads;
 import io.siphon.block.RequestFlag;
 import io.siphon.format.BackingReference;
 import io.siphon.format.CheckReport;
@@ -265,7 +266,7 @@ final class QedImage implements Image {
             long limit = Math.min(device.get().sizeBytes(), sizeBytes());
             available = Math.max(0, Math.min(dst.remaining(), limit - guestOffset));
             if (available > 0) {
-                device.get().read(guestOffset, dst.slice(dst.position(), (int) available));
+                FullReads.read(device.get(), guestOffset, dst.slice(dst.position(), (int) available));
             }
         }
         fillZeroes(dst.slice(dst.position() + (int) available, dst.remaining() - (int) available));

@@ -1,30 +1,23 @@
 package io.siphon.format.fuzz;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.siphon.format.Image;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RepairMode;
 import io.siphon.testing.QemuTools;
+import io.siphon.testing.fuzz.FuzzCampaign;
+import io.siphon.testing.fuzz.Mutations;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,22 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * thousands); the base seed from {@code siphon.reliability.fuzz.seed}.
  */
 class ImageFuzzTest {
-    private static final long TIMEOUT_SECONDS = 20;
-    private static final long[] INTERESTING = {
-        0,
-        1,
-        -1,
-        0x8000000000000000L,
-        0x7fffffffffffffffL,
-        512,
-        65535,
-        65536,
-        65537,
-        1L << 32,
-        1L << 40,
-        0x00fffffffffffe00L,
-        0x3f000000000001feL
-    };
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
     @TempDir
     Path dir;
@@ -71,9 +49,7 @@ class ImageFuzzTest {
     }
 
     private void fuzz(String format, List<String> createOptions) throws Exception {
-        int cases = Integer.getInteger("siphon.reliability.fuzz.cases", 150);
-        long baseSeed = Long.getLong("siphon.reliability.fuzz.seed", System.nanoTime());
-        System.out.println("fuzz " + format + ": base seed " + baseSeed + ", " + cases + " cases");
+        FuzzCampaign campaign = FuzzCampaign.start(format, format, 150, TIMEOUT);
         Path seed = dir.resolve("seed." + format);
         List<String> create = new ArrayList<>(List.of("qemu-img", "create", "-q", "-f", format));
         create.addAll(createOptions);
@@ -89,48 +65,24 @@ class ImageFuzzTest {
                 "write -z 2M 64k",
                 seed.toString());
         byte[] seedBytes = Files.readAllBytes(seed);
-        List<String> findings = new ArrayList<>();
-        int typedErrors = 0;
-        for (Path corpusCase : corpus(format)) {
-            if (run(
+        for (Path corpusCase : campaign.corpus(Path.of("src", "test", "resources", "fuzz-corpus"))) {
+            run(
+                    campaign,
                     format,
                     Files.readAllBytes(corpusCase),
-                    corpusCase.getFileName().toString(),
-                    findings)) {
-                typedErrors++;
-            }
+                    corpusCase.getFileName().toString());
         }
-        for (int i = 0; i < cases; i++) {
-            long caseSeed = baseSeed + i;
-            byte[] mutant = Mutator.mutate(format, seedBytes, new Random(caseSeed));
-            if (run(format, mutant, "seed " + caseSeed, findings)) {
-                typedErrors++;
-            }
+        for (int i = 0; i < campaign.cases(); i++) {
+            long caseSeed = campaign.seed(i);
+            run(campaign, format, Mutator.mutate(format, seedBytes, new Random(caseSeed)), "seed " + caseSeed);
         }
-        System.out.printf(
-                "fuzz %s: %d executions, %d refused with a typed error, %d findings%n",
-                format, cases, typedErrors, findings.size());
-        if (!findings.isEmpty()) {
-            fail(findings.size() + " findings (kept in target/fuzz-findings):\n" + String.join("\n", findings));
-        }
+        campaign.finish();
     }
 
-    /** Runs one case; true when it ended in a typed error. */
-    private boolean run(String format, byte[] bytes, String label, List<String> findings) throws Exception {
+    private void run(FuzzCampaign campaign, String format, byte[] bytes, String label) throws IOException {
         Path image = dir.resolve("case." + format);
         Files.write(image, bytes);
-        ExecutorService worker = Executors.newSingleThreadExecutor();
-        try {
-            Future<Boolean> outcome = worker.submit(() -> exercise(format, image));
-            return outcome.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            keep(format, bytes, label, findings, "no answer in " + TIMEOUT_SECONDS + " s");
-        } catch (ExecutionException e) {
-            keep(format, bytes, label, findings, e.getCause().toString());
-        } finally {
-            worker.shutdownNow();
-        }
-        return false;
+        campaign.run(label, bytes, () -> exercise(format, image));
     }
 
     private static boolean exercise(String format, Path image) throws Exception {
@@ -156,30 +108,6 @@ class ImageFuzzTest {
             return false;
         } catch (IOException typed) {
             return true;
-        }
-    }
-
-    private void keep(String format, byte[] bytes, String label, List<String> findings, String what) {
-        try {
-            Path kept = Path.of("target", "fuzz-findings");
-            Files.createDirectories(kept);
-            Path file = kept.resolve(label.replace(' ', '-') + "." + format);
-            Files.write(file, bytes);
-            findings.add(label + ": " + what + " (" + file + ")");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static List<Path> corpus(String format) throws IOException {
-        Path dir = Path.of("src", "test", "resources", "fuzz-corpus");
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> f.toString().endsWith("." + format))
-                    .sorted()
-                    .toList();
         }
     }
 
@@ -209,7 +137,8 @@ class ImageFuzzTest {
                     setField(
                             image,
                             ByteOrder.BIG_ENDIAN,
-                            pick(random, 0, 4, 8, 16, 20, 24, 32, 36, 40, 48, 56, 60, 64, 72, 80, 88, 96, 100),
+                            Mutations.pick(
+                                    random, 0, 4, 8, 16, 20, 24, 32, 36, 40, 48, 56, 60, 64, 72, 80, 88, 96, 100),
                             random);
                 case 1 -> setEntry(image, ByteOrder.BIG_ENDIAN, l1, 8, random);
                 case 2 -> setEntry(image, ByteOrder.BIG_ENDIAN, l2Of(b, l1, image.length), clusterSize / 8, random);
@@ -238,7 +167,7 @@ class ImageFuzzTest {
                     setField(
                             image,
                             ByteOrder.LITTLE_ENDIAN,
-                            pick(random, 0, 4, 8, 12, 16, 24, 32, 40, 48, 56, 60),
+                            Mutations.pick(random, 0, 4, 8, 12, 16, 24, 32, 40, 48, 56, 60),
                             random);
                 case 1 -> setEntry(image, ByteOrder.LITTLE_ENDIAN, l1, (int) Math.min(tableEntries, 64), random);
                 case 2 ->
@@ -261,17 +190,9 @@ class ImageFuzzTest {
             return table >= 0 && table <= length - 8 ? b.getLong((int) table) : -1; // no overflow near Long.MAX
         }
 
-        private static int pick(Random random, int... choices) {
-            return choices[random.nextInt(choices.length)];
-        }
-
-        private static long value(Random random) {
-            return random.nextBoolean() ? INTERESTING[random.nextInt(INTERESTING.length)] : random.nextLong();
-        }
-
         private static byte[] setField(byte[] image, ByteOrder order, int offset, Random random) {
             ByteBuffer b = ByteBuffer.wrap(image).order(order);
-            long v = value(random);
+            long v = Mutations.value(random);
             if (random.nextBoolean() && offset + 8 <= image.length) {
                 b.putLong(offset, v);
             } else if (offset + 4 <= image.length) {
@@ -287,19 +208,17 @@ class ImageFuzzTest {
             }
             long v = random.nextInt(3) == 0
                     ? ByteBuffer.wrap(image).order(order).getLong((int) at) ^ (1L << random.nextInt(64))
-                    : value(random);
+                    : Mutations.value(random);
             ByteBuffer.wrap(image).order(order).putLong((int) at, v);
             return image;
         }
 
         private static byte[] flip(byte[] image, Random random) {
-            int at = random.nextInt(image.length);
-            image[at] ^= (byte) (1 << random.nextInt(8));
-            return image;
+            return Mutations.flip(image, random);
         }
 
         private static byte[] cut(byte[] image, Random random) {
-            return java.util.Arrays.copyOf(image, Math.max(1, random.nextInt(image.length)));
+            return Mutations.cut(image, random);
         }
     }
 }

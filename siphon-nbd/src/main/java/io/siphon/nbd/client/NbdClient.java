@@ -242,6 +242,7 @@ public final class NbdClient implements AutoCloseable {
                 channel.readFully(dst);
                 return;
             }
+            List<long[]> covered = new ArrayList<>();
             readChunks(cookie, "READ", chunk -> {
                 ByteBuffer payload = chunk.payload();
                 long at = payload.getLong();
@@ -249,10 +250,12 @@ public final class NbdClient implements AutoCloseable {
                 if (chunk.header().type() == ChunkType.OFFSET_DATA) {
                     int n = payload.remaining();
                     checkInside(relative, n, length);
+                    covered.add(new long[] {relative, relative + n});
                     dst.put(start + (int) relative, payload, payload.position(), n);
                 } else if (chunk.header().type() == ChunkType.OFFSET_HOLE) {
                     int n = payload.getInt();
                     checkInside(relative, n, length);
+                    covered.add(new long[] {relative, relative + n});
                     for (int i = 0; i < n; i++) {
                         dst.put(start + (int) relative + i, (byte) 0);
                     }
@@ -261,9 +264,31 @@ public final class NbdClient implements AutoCloseable {
                             "unexpected chunk type " + chunk.header().type() + " in READ");
                 }
             });
+            checkCovered(covered, length, offsetBytes);
             dst.position(start + length);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * The spec has the chunks of a successful READ cover it exactly once; a reply that leaves a gap
+     * would have the caller take the buffer's stale bytes as data (and a pull copy them into a top).
+     */
+    private static void checkCovered(List<long[]> covered, int length, long offsetBytes) throws NbdProtocolException {
+        covered.sort(java.util.Comparator.comparingLong(range -> range[0]));
+        long end = 0;
+        for (long[] range : covered) {
+            if (range[0] != end) {
+                throw new NbdProtocolException("the server's reply to the READ of " + length + " bytes at offset "
+                        + offsetBytes + " " + (range[0] > end ? "leaves out" : "repeats") + " bytes at +"
+                        + Math.min(range[0], end));
+            }
+            end = range[1];
+        }
+        if (end != length) {
+            throw new NbdProtocolException("the server's reply to the READ of " + length + " bytes at offset "
+                    + offsetBytes + " covers only its first " + end + " bytes");
         }
     }
 

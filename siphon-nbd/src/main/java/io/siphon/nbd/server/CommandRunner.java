@@ -9,6 +9,7 @@ import io.siphon.nbd.protocol.CommandType;
 import io.siphon.nbd.protocol.NbdError;
 import io.siphon.nbd.protocol.Request;
 import io.siphon.util.Checked;
+import io.siphon.util.NoSpace;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.NonWritableChannelException;
@@ -152,6 +153,11 @@ final class CommandRunner {
         ByteBuffer data = buffers.take((int) request.lengthBytes());
         try {
             device.read(request.offsetBytes(), data, Set.of());
+            if (data.hasRemaining()) {
+                // a reply shorter than the request would put the stream out of step: answer EIO instead
+                throw new IOException("short read at offset " + request.offsetBytes() + ": " + data.remaining() + " of "
+                        + request.lengthBytes() + " bytes were not read");
+            }
             data.flip();
             if (!structured) {
                 replies.simpleData(request.cookie(), data);
@@ -227,8 +233,7 @@ final class CommandRunner {
         if (e instanceof NonWritableChannelException || e instanceof AccessDeniedException) {
             return NbdError.EPERM;
         }
-        String message = String.valueOf(e.getMessage());
-        if (message.contains("No space left") || message.contains("Disk quota exceeded")) {
+        if (NoSpace.is(e)) {
             return NbdError.ENOSPC;
         }
         return NbdError.EIO;
