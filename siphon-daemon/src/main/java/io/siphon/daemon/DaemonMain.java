@@ -1,7 +1,9 @@
 package io.siphon.daemon;
 
 import io.siphon.daemon.web.WebConsole;
+import io.siphon.domain.StateDirectory;
 import io.siphon.nbd.server.InFlightBudget;
+import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -161,6 +163,8 @@ public final class DaemonMain implements Callable<Integer> {
                     spec.commandLine(),
                     "--nbd-buffer-memory " + nbdBufferMemoryMib + ": must be from 32 MiB (the largest request)");
         }
+        // a crash test's child daemon halts at a named step of a state-file write (CrashPoints)
+        StateDirectory.reportStepsTo(CrashPoints::reach);
         Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen);
         Optional<WebConsole> console;
         try {

@@ -27,12 +27,21 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Starts {@code DaemonMain --state-dir stateDir OPTIONS...} and waits until its socket answers. */
     static DaemonProcess start(Path stateDir, List<String> options) throws IOException, InterruptedException {
+        return start(stateDir, List.of(), options);
+    }
+
+    /**
+     * Starts {@code java JVM_OPTIONS... DaemonMain --state-dir stateDir OPTIONS...} and waits until
+     * its socket answers.
+     */
+    static DaemonProcess start(Path stateDir, List<String> jvmOptions, List<String> options)
+            throws IOException, InterruptedException {
         Files.createDirectories(stateDir);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new java.util.ArrayList<>(List.of(
-                java.toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xmx256m",
+        List<String> command =
+                new java.util.ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of(
                 "-cp",
                 System.getProperty("java.class.path"),
                 DaemonMain.class.getName(),
@@ -78,6 +87,17 @@ final class DaemonProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** Waits up to {@code timeout} for the process to exit by itself: its status, or empty if it still runs. */
+    java.util.OptionalInt awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                ? java.util.OptionalInt.of(process.exitValue())
+                : java.util.OptionalInt.empty();
+    }
+
+    boolean alive() {
+        return process.isAlive();
     }
 
     /** SIGKILL, as a crash. */

@@ -12,7 +12,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A guest writing 4 KiB blocks at random places of a disk over NBD, each flushed before the next,
+ * A guest writing 4 KiB blocks at random places of a region at the start of a disk over NBD, each flushed before the next,
  * and the ledger of what it wrote: a write is acknowledged once its flush returns. A block may be
  * written many times; one cut off by a crash may or may not have landed, so a block must end holding
  * its last acknowledged data or one of the writes tried after it (or the template's data if none
@@ -27,17 +27,26 @@ final class GuestWrites {
     private final Map<Long, List<byte[]>> triedSince = new HashMap<>();
     private long acknowledgedCount;
 
-    GuestWrites(long sizeBytes, Random random) {
-        this.blocks = Math.toIntExact(sizeBytes / BLOCK);
+    /** A guest writing into the first {@code regionBytes} of its disk. */
+    GuestWrites(long regionBytes, Random random) {
+        this.blocks = Math.toIntExact(regionBytes / BLOCK);
         this.random = random;
     }
 
     /** A guest that writes to {@code nbdUri} until {@link Guest#stop} or until the connection drops. */
     Guest start(String nbdUri) {
+        return start(nbdUri, Long.MAX_VALUE);
+    }
+
+    /**
+     * A guest that reads and then writes a block at a time, {@code writes} times, to {@code nbdUri},
+     * ending earlier at {@link Guest#stop} or when the connection drops.
+     */
+    Guest start(String nbdUri, long writes) {
         AtomicBoolean stop = new AtomicBoolean();
         Thread thread = Thread.ofVirtual().start(() -> {
             try (NbdClient client = NbdClient.connect(nbdUri)) {
-                while (!stop.get()) {
+                for (long w = 0; w < writes && !stop.get(); w++) {
                     long offset;
                     byte[] data = new byte[BLOCK];
                     synchronized (this) {
@@ -46,6 +55,9 @@ final class GuestWrites {
                         triedSince
                                 .computeIfAbsent(offset, o -> new ArrayList<>())
                                 .add(data);
+                    }
+                    if (writes != Long.MAX_VALUE) {
+                        client.read(offset, ByteBuffer.allocate(BLOCK)); // as a guest's read-modify-write
                     }
                     client.write(offset, ByteBuffer.wrap(data), false);
                     client.flush();
@@ -64,6 +76,13 @@ final class GuestWrites {
 
     /** A running guest. */
     record Guest(AtomicBoolean stopFlag, Thread thread) {
+        /** Waits up to 60 s for it to end by itself. */
+        void await() throws InterruptedException {
+            if (!thread.join(Duration.ofSeconds(60))) {
+                throw new AssertionError("the guest did not end within 60 s");
+            }
+        }
+
         /** Stops it and waits (up to 30 s) for its last request to end. */
         void stop() throws InterruptedException {
             stopFlag.set(true);
@@ -79,19 +98,32 @@ final class GuestWrites {
     }
 
     /**
+     * What the disk must hold given its final {@code content}: {@code template}'s data with each
+     * block's last acknowledged write over it, or the write tried after it that {@code content}
+     * shows landed.
+     */
+    synchronized byte[] expected(byte[] content, byte[] template) {
+        byte[] expected = template.clone();
+        acknowledged.forEach((offset, data) -> System.arraycopy(data, 0, expected, (int) (long) offset, BLOCK));
+        triedSince.forEach((offset, tried) -> {
+            byte[] got = Arrays.copyOfRange(content, (int) (long) offset, (int) (long) offset + BLOCK);
+            if (tried.stream().anyMatch(t -> Arrays.equals(got, t))) {
+                System.arraycopy(got, 0, expected, (int) (long) offset, BLOCK);
+            }
+        });
+        return expected;
+    }
+
+    /**
      * The blocks of {@code content} (the disk's final bytes) that hold neither what the ledger
      * allows nor, for blocks never acknowledged, {@code template}'s data: each is a lost write.
      */
     synchronized List<Long> lost(byte[] content, byte[] template) {
+        byte[] expected = expected(content, template);
         List<Long> lost = new ArrayList<>();
-        for (long offset = 0; offset < (long) blocks * BLOCK; offset += BLOCK) {
-            byte[] got = Arrays.copyOfRange(content, (int) offset, (int) offset + BLOCK);
-            byte[] last =
-                    acknowledged.getOrDefault(offset, Arrays.copyOfRange(template, (int) offset, (int) offset + BLOCK));
-            boolean allowed = Arrays.equals(got, last)
-                    || triedSince.getOrDefault(offset, List.of()).stream().anyMatch(t -> Arrays.equals(got, t));
-            if (!allowed) {
-                lost.add(offset);
+        for (int offset = 0; offset < expected.length; offset += BLOCK) {
+            if (!Arrays.equals(expected, offset, offset + BLOCK, content, offset, offset + BLOCK)) {
+                lost.add((long) offset);
             }
         }
         return lost;

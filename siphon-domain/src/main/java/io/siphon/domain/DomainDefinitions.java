@@ -108,7 +108,7 @@ public final class DomainDefinitions {
             throw new SiphonException(ErrorCode.NO_DOMAIN, "no domain with name '" + name + "'");
         }
         try {
-            Files.deleteIfExists(file(name));
+            StateDirectory.deleteDurably(file(name));
         } catch (IOException e) {
             throw failed("removing domain " + name, e);
         }

@@ -1,0 +1,259 @@
+package io.siphon.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.siphon.api.BlockJobEvent;
+import io.siphon.api.BlockJobStatus;
+import io.siphon.api.Connection;
+import io.siphon.api.Domain;
+import io.siphon.api.ErrorCode;
+import io.siphon.api.PullFlag;
+import io.siphon.api.Siphon;
+import io.siphon.api.SiphonException;
+import io.siphon.testing.QemuTools;
+import io.siphon.util.CrashPoints;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Crash points in a real daemon ({@link CrashPoints}): the steps of its state-file writes (domain
+ * definition, job record, access profile, job record deletion), the pull's final header rewrite
+ * and the image metadata points a pull and guest writes reach. A child daemon started with {@code
+ * -Dsiphon.crash-point=POINT@N} is driven through define, start, a pull, flushed guest writes over
+ * NBD (each after a read of its block), a speed change, the pull's completion and a shutdown, and
+ * halts at the point. Then: qemu-img check finds no corruption (leaks counted); a restarted daemon
+ * loads every definition and record with no warning (an atomic write leaves the old file or the
+ * new one); a pull recorded before the crash resumes by itself and completes; and the image, with
+ * no backing link, holds the template's data with every flushed write over it ({@code qemu-img
+ * compare}). {@code siphon.reliability.daemon-crash.points=all} runs every point ({@code
+ * scripts/reliability}); the default is a few, for the default test run.
+ */
+class DaemonCrashPointTest {
+    private static final int MIB = 1 << 20;
+    private static final int SIZE = 2 * MIB;
+    private static final int WRITES = 24;
+    private static final List<String> STATE_STEPS = List.of("tmp.written", "tmp.flushed", "renamed", "dir.flushed");
+    private static final List<String> QCOW2_IMAGE_POINTS = List.of(
+            "qcow2.data.written",
+            "qcow2.flush.refcount_raises.before",
+            "qcow2.flush.refcount_raises.after",
+            "qcow2.flush.l2_tables.before",
+            "qcow2.flush.l2_tables.after",
+            "qcow2.flush.l1_entries.before",
+            "qcow2.flush.l1_entries.after",
+            "qcow2.flush.refcount_decrements.before",
+            "qcow2.flush.refcount_decrements.after",
+            "qcow2.header.before",
+            "qcow2.header.written",
+            "qcow2.header.flushed");
+    private static final List<String> QED_IMAGE_POINTS = List.of(
+            "qed.data.written",
+            "qed.l2.new.written",
+            "qed.l2.new.flushed",
+            "qed.l1.written",
+            "qed.l2.entries.written",
+            "qed.header.before",
+            "qed.header.written",
+            "qed.header.flushed");
+    private static final List<Arguments> SHORT =
+            List.of(Arguments.of("qcow2", "state.jobs.renamed", 1), Arguments.of("qed", "qed.header.written", 1));
+
+    private static int runs;
+    private static int crashed;
+    private static int resumed;
+    private static long flushedWrites;
+    private static long leaks;
+
+    @TempDir
+    Path dir;
+
+    static List<String> points(String format) {
+        List<String> points = new ArrayList<>();
+        for (String file : List.of("domains", "jobs", "profiles")) {
+            STATE_STEPS.forEach(step -> points.add("state." + file + "." + step));
+        }
+        points.add("state.jobs.deleted");
+        points.addAll(format.equals("qcow2") ? QCOW2_IMAGE_POINTS : QED_IMAGE_POINTS);
+        return points;
+    }
+
+    static Stream<Arguments> runs() {
+        if (!System.getProperty("siphon.reliability.daemon-crash.points", "short")
+                .equals("all")) {
+            return SHORT.stream();
+        }
+        List<Arguments> all = new ArrayList<>();
+        for (String format : List.of("qcow2", "qed")) {
+            points(format).forEach(point -> all.add(Arguments.of(format, point, 1)));
+        }
+        return all.stream();
+    }
+
+    /** What the crashed daemon had acknowledged before it halted. */
+    private static final class Acknowledged {
+        boolean defined;
+        boolean pullRecorded;
+        boolean completed;
+    }
+
+    @ParameterizedTest(name = "{0} {1}@{2}")
+    @MethodSource("runs")
+    void aDaemonCrashAtThePointLosesNothingAndItsPullResumes(String format, String point, int at) throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("daemon crash point " + format + " " + point + "@" + at + " seed " + seed);
+        Random random = new Random(seed);
+        byte[] templateBytes = new byte[SIZE];
+        random.nextBytes(templateBytes);
+        Path template = Files.write(dir.resolve("template.raw"), templateBytes);
+        Path top = dir.resolve("vm." + format);
+        QemuTools.ok(
+                "qemu-img",
+                "create",
+                "-q",
+                "-f",
+                format,
+                "-b",
+                template.getFileName().toString(),
+                "-F",
+                "raw",
+                top.toString(),
+                Integer.toString(SIZE));
+        Path state = dir.resolve("state");
+        GuestWrites writes = new GuestWrites(SIZE, random);
+
+        Acknowledged done = new Acknowledged();
+        DaemonProcess crashing =
+                DaemonProcess.start(state, List.of("-D" + CrashPoints.PROPERTY + "=" + point + "@" + at), List.of());
+        try {
+            drive(crashing, top, format, writes, done);
+        } catch (Exception | AssertionError diedUnderTheCall) {
+            // the daemon halted at the point under a call; what it acknowledged before is in done
+        }
+        OptionalInt exit = crashing.awaitExit(Duration.ofSeconds(30));
+        if (exit.isEmpty()) {
+            crashing.close(); // the point was not reached that many times: a clean stop
+        }
+        boolean haltedAtPoint = exit.isPresent() && exit.getAsInt() == CrashPoints.EXIT_STATUS;
+        assertTrue(haltedAtPoint || at > 1, point + " was not reached (daemon exit " + exit + "): " + crashing.log());
+        QemuTools.Result check = QemuTools.run("qemu-img", "check", "--output=json", top.toString());
+        assertTrue(
+                check.exitCode() == 0 || check.exitCode() == 3,
+                "qemu-img check after a crash at " + point + "@" + at + ": " + check);
+        long leaked = Math.max(0, QemuTools.jsonLong(check.stdout(), "leaks"));
+
+        int logBefore = crashing.log().length();
+        boolean resumedByItself = restartAndFinish(state, top, format, done, logBefore);
+        String restartLog = crashing.log().substring(logBefore);
+        assertFalse(restartLog.contains("ignoring"), "a state file was damaged by the crash: " + restartLog);
+        assertFalse(restartLog.contains("\tat "), "a stack trace in the restarted daemon's log: " + restartLog);
+
+        QemuTools.assertCheckClean(top);
+        assertEquals(null, QemuTools.backingName(top), "the pull completed");
+        Path flat = dir.resolve("flat.raw");
+        QemuTools.flatten(top, flat);
+        byte[] content = Files.readAllBytes(flat);
+        assertEquals(List.of(), writes.lost(content, templateBytes), "blocks whose flushed write was lost");
+        Path expected = Files.write(dir.resolve("expected.raw"), writes.expected(content, templateBytes));
+        QemuTools.ok("qemu-img", "compare", "-q", "-f", "raw", "-F", format, expected.toString(), top.toString());
+        synchronized (DaemonCrashPointTest.class) {
+            runs++;
+            crashed += haltedAtPoint ? 1 : 0;
+            resumed += resumedByItself ? 1 : 0;
+            flushedWrites += writes.acknowledgedCount();
+            leaks += leaked;
+        }
+    }
+
+    /** Define, start, pull, guest writes, speed change, completion, shutdown: until the daemon halts. */
+    private void drive(DaemonProcess daemon, Path top, String format, GuestWrites writes, Acknowledged done)
+            throws Exception {
+        try (Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
+            BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
+            connection.addBlockJobListener(events::add);
+            Domain domain = connection.define(xml(top, format));
+            done.defined = true;
+            domain.start();
+            domain.blockPull("vda", 256 << 10, Set.of(PullFlag.BANDWIDTH_BYTES));
+            done.pullRecorded = true;
+            writes.start(domain.disks().getFirst().nbdUri().orElseThrow(), WRITES)
+                    .await();
+            domain.blockJobSetSpeed("vda", 0, Set.of());
+            assertEquals(
+                    BlockJobStatus.COMPLETED, TestDomains.awaitEvent(events).status());
+            done.completed = true;
+            domain.shutdown();
+        }
+    }
+
+    /**
+     * Starts a daemon on the crashed one's state directory, (re)defines and starts the domain, and
+     * sees its pull to completion: the recorded one, which must resume by itself when the crashed
+     * daemon had acknowledged it and not its end, else a new one if the image still has its link.
+     * Returns whether a recorded pull resumed.
+     */
+    private boolean restartAndFinish(Path state, Path top, String format, Acknowledged done, int logBefore)
+            throws Exception {
+        try (DaemonProcess daemon = DaemonProcess.start(state);
+                Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
+            BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
+            connection.addBlockJobListener(events::add);
+            boolean known = connection.list().stream().anyMatch(d -> d.name().equals("vm"));
+            assertTrue(known || !done.defined, "the acknowledged definition is gone");
+            Domain domain = known ? connection.lookup("vm") : connection.define(xml(top, format));
+            domain.start();
+            String log = daemon.log().substring(logBefore);
+            boolean resumed = log.contains("resuming the pull recorded");
+            assertFalse(log.contains("cannot resume"), log);
+            if (done.pullRecorded && !done.completed) {
+                assertTrue(resumed, "the recorded pull did not resume: " + log);
+            }
+            boolean pulling = resumed;
+            if (resumed) {
+                try {
+                    domain.blockJobSetSpeed("vda", 0, Set.of());
+                } catch (SiphonException e) {
+                    assertEquals(ErrorCode.NO_JOB, e.code(), e.getMessage()); // it has ended already
+                }
+            } else if (QemuTools.backingName(top) != null) {
+                domain.blockPull("vda", 0, Set.of()); // none was recorded: the user pulls again
+                pulling = true;
+            }
+            if (pulling) {
+                BlockJobEvent end = TestDomains.awaitEvent(events);
+                assertEquals(BlockJobStatus.COMPLETED, end.status(), end + ": " + daemon.log());
+            }
+            domain.shutdown();
+            return resumed;
+        }
+    }
+
+    private static String xml(Path top, String format) {
+        return "<domain><name>vm</name><devices><disk type='file'><driver type='" + format + "'/><source file='" + top
+                + "'/><target dev='vda'/></disk></devices></domain>";
+    }
+
+    @AfterAll
+    static void figures() {
+        System.out.printf(
+                "daemon crash points: %d runs, %d crashed at their point, %d recorded pulls resumed by themselves and"
+                        + " completed, 0 corruptions, 0 lost of %d flushed writes, %d leaked clusters%n",
+                runs, crashed, resumed, flushedWrites, leaks);
+    }
+}
