@@ -12,6 +12,7 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.PullFlag;
 import io.siphon.api.Siphon;
 import io.siphon.api.SiphonException;
+import io.siphon.testing.ImageCrashPoints;
 import io.siphon.testing.QemuTools;
 import io.siphon.util.CrashPoints;
 import java.nio.file.Files;
@@ -49,28 +50,6 @@ class DaemonCrashPointTest {
     private static final int SIZE = 2 * MIB;
     private static final int WRITES = 24;
     private static final List<String> STATE_STEPS = List.of("tmp.written", "tmp.flushed", "renamed", "dir.flushed");
-    private static final List<String> QCOW2_IMAGE_POINTS = List.of(
-            "qcow2.data.written",
-            "qcow2.flush.refcount_raises.before",
-            "qcow2.flush.refcount_raises.after",
-            "qcow2.flush.l2_tables.before",
-            "qcow2.flush.l2_tables.after",
-            "qcow2.flush.l1_entries.before",
-            "qcow2.flush.l1_entries.after",
-            "qcow2.flush.refcount_decrements.before",
-            "qcow2.flush.refcount_decrements.after",
-            "qcow2.header.before",
-            "qcow2.header.written",
-            "qcow2.header.flushed");
-    private static final List<String> QED_IMAGE_POINTS = List.of(
-            "qed.data.written",
-            "qed.l2.new.written",
-            "qed.l2.new.flushed",
-            "qed.l1.written",
-            "qed.l2.entries.written",
-            "qed.header.before",
-            "qed.header.written",
-            "qed.header.flushed");
     private static final List<Arguments> SHORT =
             List.of(Arguments.of("qcow2", "state.jobs.renamed", 1), Arguments.of("qed", "qed.header.written", 1));
 
@@ -89,7 +68,7 @@ class DaemonCrashPointTest {
             STATE_STEPS.forEach(step -> points.add("state." + file + "." + step));
         }
         points.add("state.jobs.deleted");
-        points.addAll(format.equals("qcow2") ? QCOW2_IMAGE_POINTS : QED_IMAGE_POINTS);
+        points.addAll(ImageCrashPoints.of(format));
         return points;
     }
 
@@ -122,18 +101,7 @@ class DaemonCrashPointTest {
         random.nextBytes(templateBytes);
         Path template = Files.write(dir.resolve("template.raw"), templateBytes);
         Path top = dir.resolve("vm." + format);
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                format,
-                "-b",
-                template.getFileName().toString(),
-                "-F",
-                "raw",
-                top.toString(),
-                Integer.toString(SIZE));
+        QemuTools.create(top, format, SIZE, template.getFileName().toString(), "raw");
         Path state = dir.resolve("state");
         GuestWrites writes = new GuestWrites(SIZE, random);
 

@@ -65,18 +65,7 @@ class LoadTest {
             Files.write(dir.resolve("template" + i + ".raw"), template);
             templates.add(template);
             Path top = dir.resolve("vm" + i + "." + format(i));
-            QemuTools.ok(
-                    "qemu-img",
-                    "create",
-                    "-q",
-                    "-f",
-                    format(i),
-                    "-b",
-                    "template" + i + ".raw",
-                    "-F",
-                    "raw",
-                    top.toString(),
-                    Integer.toString(SIZE));
+            QemuTools.create(top, format(i), SIZE, "template" + i + ".raw", "raw");
             tops.add(top);
         }
 
