@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Random;
@@ -44,7 +45,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * new one); a pull recorded before the crash resumes by itself and completes; and the image, with
  * no backing link, holds the template's data with every flushed write over it ({@code qemu-img
  * compare}). {@code siphon.reliability.daemon-crash.points=all} runs every point ({@code
- * scripts/reliability}); the default is a few, for the default test run.
+ * scripts/reliability}), {@code =P1,P2} those named; the default is two, for the default test run.
  */
 class DaemonCrashPointTest {
     private static final int MIB = 1 << 20;
@@ -74,13 +75,16 @@ class DaemonCrashPointTest {
     }
 
     static Stream<Arguments> runs() {
-        if (!System.getProperty("siphon.reliability.daemon-crash.points", "short")
-                .equals("all")) {
+        String chosen = System.getProperty("siphon.reliability.daemon-crash.points", "short");
+        if (chosen.equals("short")) {
             return SHORT.stream();
         }
         List<Arguments> all = new ArrayList<>();
         for (String format : List.of("qcow2", "qed")) {
-            points(format).forEach(point -> all.add(Arguments.of(format, point, 1)));
+            points(format).stream()
+                    .filter(point -> chosen.equals("all")
+                            || Arrays.asList(chosen.split(",")).contains(point))
+                    .forEach(point -> all.add(Arguments.of(format, point, 1)));
         }
         return all.stream();
     }
@@ -132,7 +136,10 @@ class DaemonCrashPointTest {
         assertFalse(restartLog.contains("ignoring"), "a state file was damaged by the crash: " + restartLog);
         assertFalse(restartLog.contains("\tat "), "a stack trace in the restarted daemon's log: " + restartLog);
 
-        QemuTools.assertCheckClean(top);
+        // the crash's leaks stay until a repair (as with QEMU); the restarted daemon adds none
+        QemuTools.Result after = QemuTools.run("qemu-img", "check", "--output=json", top.toString());
+        assertTrue(after.exitCode() == 0 || after.exitCode() == 3, "qemu-img check after the restart: " + after);
+        assertTrue(QemuTools.jsonLong(after.stdout(), "leaks") <= leaked, "leaks grew after the restart: " + after);
         assertEquals(null, QemuTools.backingName(top), "the pull completed");
         Path flat = dir.resolve("flat.raw");
         QemuTools.flatten(top, flat);
@@ -175,12 +182,18 @@ class DaemonCrashPointTest {
 
     /**
      * Starts a daemon on the crashed one's state directory, (re)defines and starts the domain, and
-     * sees its pull to completion: the recorded one, which must resume by itself when the crashed
-     * daemon had acknowledged it and not its end, else a new one if the image still has its link.
-     * Returns whether a recorded pull resumed.
+     * sees its pull to completion: a recorded one must resume by itself, and one the crashed daemon
+     * had acknowledged must be recorded unless its end reached the disk (the image lost its link);
+     * with none recorded and the link still there, the test pulls again as a user would. Returns
+     * whether a recorded pull resumed.
      */
     private boolean restartAndFinish(Path state, Path top, String format, Acknowledged done, int logBefore)
             throws Exception {
+        boolean recorded = Files.exists(state.resolve("jobs/vm.vda.job"));
+        boolean linked = QemuTools.backingName(top) != null;
+        assertTrue(
+                recorded || !linked || !done.pullRecorded || done.completed,
+                "an acknowledged pull that had not ended lost its record");
         try (DaemonProcess daemon = DaemonProcess.start(state);
                 Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
             BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
@@ -192,21 +205,18 @@ class DaemonCrashPointTest {
             String log = daemon.log().substring(logBefore);
             boolean resumed = log.contains("resuming the pull recorded");
             assertFalse(log.contains("cannot resume"), log);
-            if (done.pullRecorded && !done.completed) {
-                assertTrue(resumed, "the recorded pull did not resume: " + log);
-            }
-            boolean pulling = resumed;
+            assertEquals(recorded, resumed, "the recorded pull resumes by itself: " + log);
             if (resumed) {
                 try {
                     domain.blockJobSetSpeed("vda", 0, Set.of());
                 } catch (SiphonException e) {
-                    assertEquals(ErrorCode.NO_JOB, e.code(), e.getMessage()); // it has ended already
+                    // it has ended already, or is ending (a pending job takes no speed)
+                    assertTrue(e.code() == ErrorCode.NO_JOB || e.code() == ErrorCode.OPERATION_INVALID, e.getMessage());
                 }
-            } else if (QemuTools.backingName(top) != null) {
+            } else if (linked) {
                 domain.blockPull("vda", 0, Set.of()); // none was recorded: the user pulls again
-                pulling = true;
             }
-            if (pulling) {
+            if (resumed || linked) {
                 BlockJobEvent end = TestDomains.awaitEvent(events);
                 assertEquals(BlockJobStatus.COMPLETED, end.status(), end + ": " + daemon.log());
             }
