@@ -32,7 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class KillLoopTest {
     private static final int MIB = 1 << 20;
-    private static final int SIZE = 16 * MIB;
 
     @TempDir
     Path dir;
@@ -44,7 +43,10 @@ class KillLoopTest {
         System.out.println("kill loop: " + kills + " kills, seed " + seed);
         Random random = new Random(seed);
         Path template = dir.resolve("template.raw");
-        byte[] templateBytes = new byte[SIZE];
+        // each restart's pull copies about a chunk before its rate limit bites: 2 MiB per kill
+        // keeps the pull running to the last kill
+        int size = Math.max(16, 2 * kills) * MIB;
+        byte[] templateBytes = new byte[size];
         random.nextBytes(templateBytes);
         Files.write(template, templateBytes);
         Path top = dir.resolve("vm.qcow2");
@@ -54,7 +56,7 @@ class KillLoopTest {
         GuestWrites writes = new GuestWrites(2 * MIB, random);
         // a round lasts a few seconds (a daemon start, then 0.2 to 1.5 s): 8 s of pull per kill
         // leaves most of the disk to copy at the last kill
-        long bytesPerSecond = SIZE / (8L * kills);
+        long bytesPerSecond = size / (8L * kills);
         long leaks = 0;
         int underPull = 0;
         for (int k = 0; k < kills; k++) {
