@@ -43,8 +43,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * halts at the point. Then: qemu-img check finds no corruption (leaks counted); a restarted daemon
  * loads every definition and record with no warning (an atomic write leaves the old file or the
  * new one); a pull recorded before the crash resumes by itself and completes; and the image, with
- * no backing link, holds the template's data with every flushed write over it ({@code qemu-img
- * compare}). {@code siphon.reliability.daemon-crash.points=all} runs every point ({@code
+ * no backing link and no more leaks than the crash left, holds the template's data with every
+ * flushed write over it ({@code qemu-img compare}). {@code siphon.reliability.daemon-crash.points=all} runs every point ({@code
  * scripts/reliability}), {@code =P1,P2} those named; the default is two, for the default test run.
  */
 class DaemonCrashPointTest {
