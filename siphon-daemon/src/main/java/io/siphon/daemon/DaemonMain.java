@@ -5,7 +5,9 @@ import io.siphon.daemon.logging.DaemonLog;
 import io.siphon.daemon.service.ConfigFile;
 import io.siphon.daemon.service.SystemdNotify;
 import io.siphon.daemon.web.WebConsole;
+import io.siphon.domain.StateDirectory;
 import io.siphon.nbd.server.InFlightBudget;
+import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -223,6 +225,8 @@ public final class DaemonMain implements Callable<Integer> {
                     spec.commandLine(),
                     "--nbd-buffer-memory " + nbdBufferMemoryMib + ": must be from 32 MiB (the largest request)");
         }
+        // a crash test's child daemon halts at a named step of a state-file write (CrashPoints)
+        StateDirectory.reportStepsTo(CrashPoints::reach);
         // the log file is opened once the state directory is this process's: a second daemon refused
         // on a locked directory says so on stderr, and never writes into the first one's log
         Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen, remote.settings(spec));

@@ -55,7 +55,8 @@ final class JobRecords {
     }
 
     void delete(String domain, String disk) throws IOException {
-        Files.deleteIfExists(file(domain, disk));
+        // durably: a record that came back after a crash would resume a pull that had ended
+        StateDirectory.deleteDurably(file(domain, disk));
     }
 
     /** The pull recorded for {@code disk}, if any; a damaged record is logged and ignored. */

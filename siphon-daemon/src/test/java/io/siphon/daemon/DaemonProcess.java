@@ -21,19 +21,28 @@ final class DaemonProcess implements AutoCloseable {
         this.process = process;
     }
 
-    /** Starts {@code DaemonMain --state-dir stateDir} and waits until its socket answers. */
+    /** Starts {@code DaemonMain --state-dir stateDir} and waits until both its sockets answer. */
     static DaemonProcess start(Path stateDir) throws IOException, InterruptedException {
         return start(stateDir, List.of());
     }
 
-    /** Starts {@code DaemonMain --state-dir stateDir OPTIONS...} and waits until its socket answers. */
+    /** Starts {@code DaemonMain --state-dir stateDir OPTIONS...} and waits until both its sockets answer. */
     static DaemonProcess start(Path stateDir, List<String> options) throws IOException, InterruptedException {
+        return start(stateDir, List.of(), options);
+    }
+
+    /**
+     * Starts {@code java JVM_OPTIONS... DaemonMain --state-dir stateDir OPTIONS...} and waits until
+     * both its sockets answer.
+     */
+    static DaemonProcess start(Path stateDir, List<String> jvmOptions, List<String> options)
+            throws IOException, InterruptedException {
         Files.createDirectories(stateDir);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new java.util.ArrayList<>(List.of(
-                java.toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xmx256m",
+        List<String> command =
+                new java.util.ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of(
                 "-cp",
                 System.getProperty("java.class.path"),
                 DaemonMain.class.getName(),
@@ -60,8 +69,9 @@ final class DaemonProcess implements AutoCloseable {
         throw new IOException("daemon did not listen within 60 s: " + daemon.log());
     }
 
+    /** Both sockets answer: the daemon binds the read-only one after the read-write one. */
     private boolean answers() {
-        return Connect.answers(socket());
+        return Connect.answers(socket()) && Connect.answers(readOnlySocket());
     }
 
     Path socket() {
@@ -91,6 +101,13 @@ final class DaemonProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** Waits up to {@code timeout} for the process to exit by itself: its status, or empty if it still runs. */
+    java.util.OptionalInt awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                ? java.util.OptionalInt.of(process.exitValue())
+                : java.util.OptionalInt.empty();
     }
 
     /** SIGKILL, as a crash. */

@@ -118,8 +118,8 @@ public final class DomainDefinitions {
             throw new SiphonException(ErrorCode.NO_DOMAIN, "no domain with name '" + name + "'");
         }
         try {
-            Files.deleteIfExists(autostartLink(name));
-            Files.deleteIfExists(file(name));
+            StateDirectory.deleteDurably(autostartLink(name));
+            StateDirectory.deleteDurably(file(name));
         } catch (IOException e) {
             throw failed("removing domain " + name, e);
         }
@@ -150,7 +150,7 @@ public final class DomainDefinitions {
             } else if (!on) {
                 Files.deleteIfExists(link);
             }
-            StateDirectory.syncDirectory(link.getParent());
+            StateDirectory.syncDirectory(link);
         } catch (IOException e) {
             throw failed((on ? "marking" : "unmarking") + " domain " + name + " autostart", e);
         }

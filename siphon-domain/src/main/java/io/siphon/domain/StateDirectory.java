@@ -17,6 +17,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * A driver's state directory, mode 0700: {@code domains/NAME.xml} (the definitions, see {@link
@@ -26,6 +27,9 @@ import java.util.Set;
 public final class StateDirectory implements AutoCloseable {
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+    /** Told each step of a state-file write; a no-op unless a crash test's process set one. */
+    private static volatile Consumer<String> steps = step -> {};
 
     private final Path root;
     private final FileChannel lockChannel;
@@ -88,6 +92,18 @@ public final class StateDirectory implements AutoCloseable {
     }
 
     /**
+     * Has {@code listener} told each step a state-file write or delete has made, named {@code
+     * state.DIR.STEP} after the file's directory ({@code state.jobs.tmp.flushed}): {@code
+     * tmp.written}, {@code tmp.flushed}, {@code renamed}, {@code dir.flushed} for {@link
+     * #writeAtomically}, {@code deleted} and {@code dir.flushed} for {@link #deleteDurably}. The
+     * daemon points it at its crash points (siphon-core's {@code CrashPoints}), which this module
+     * does not depend on.
+     */
+    public static void reportStepsTo(Consumer<String> listener) {
+        steps = listener;
+    }
+
+    /**
      * Writes {@code text} to a temporary file beside {@code target}, syncs it, renames it over
      * {@code target} and syncs the directory: a crash leaves the old or the new file, never a part;
      * a failure (a full disk) removes the temporary file.
@@ -104,9 +120,12 @@ public final class StateDirectory implements AutoCloseable {
                 while (bytes.hasRemaining()) {
                     channel.write(bytes);
                 }
+                reached(target, "tmp.written");
                 channel.force(true);
+                reached(target, "tmp.flushed");
             }
             Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            reached(target, "renamed");
         } catch (IOException e) {
             // a full disk leaves an empty or partial temporary file; it must not outlive the failure
             try {
@@ -122,14 +141,30 @@ public final class StateDirectory implements AutoCloseable {
             named.initCause(e);
             throw named;
         }
-        syncDirectory(target.getParent());
+        syncDirectory(target);
     }
 
-    /** Makes the entries of {@code dir} (a rename, a link) durable. */
-    static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
+    /**
+     * Deletes {@code target} if it exists and syncs its directory, so that a crash after the call
+     * cannot bring the file back.
+     */
+    public static void deleteDurably(Path target) throws IOException {
+        if (Files.deleteIfExists(target)) {
+            reached(target, "deleted");
+            syncDirectory(target);
         }
+    }
+
+    /** Makes the entries of {@code target}'s directory (its rename, a link to it, its deletion) durable. */
+    static void syncDirectory(Path target) throws IOException {
+        try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        }
+        reached(target, "dir.flushed");
+    }
+
+    private static void reached(Path target, String step) {
+        steps.accept("state." + target.getParent().getFileName() + "." + step);
     }
 
     private static void createDirectory(Path dir) throws IOException {

@@ -10,6 +10,7 @@ import io.siphon.api.SiphonException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,5 +54,29 @@ class StateDirectoryTest {
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count());
         }
+    }
+
+    @Test
+    void eachStepOfAWriteAndADeleteIsReportedInTheOrderItReachesTheDisk() throws Exception {
+        Path jobs = Files.createDirectory(dir.resolve("jobs"));
+        List<String> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StateDirectory.reportStepsTo(steps::add);
+        try {
+            StateDirectory.writeAtomically(jobs.resolve("vm.vda.job"), "disk=vda");
+            StateDirectory.deleteDurably(jobs.resolve("vm.vda.job"));
+            StateDirectory.deleteDurably(jobs.resolve("vm.vda.job")); // gone already: nothing to make durable
+        } finally {
+            StateDirectory.reportStepsTo(step -> {});
+        }
+        assertEquals(
+                List.of(
+                        "state.jobs.tmp.written",
+                        "state.jobs.tmp.flushed",
+                        "state.jobs.renamed",
+                        "state.jobs.dir.flushed",
+                        "state.jobs.deleted",
+                        "state.jobs.dir.flushed"),
+                steps);
+        assertFalse(Files.exists(jobs.resolve("vm.vda.job")));
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
+import io.siphon.testing.ImageCrashPoints;
 import io.siphon.testing.QemuTools;
 import io.siphon.util.CrashPoints;
 import java.io.BufferedReader;
@@ -38,28 +39,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CrashPointTest {
     private static final int WRITES = 12;
     private static final byte TEMPLATE = 0x33;
-    private static final List<String> QCOW2_POINTS = List.of(
-            "qcow2.data.written",
-            "qcow2.flush.refcount_raises.before",
-            "qcow2.flush.refcount_raises.after",
-            "qcow2.flush.l2_tables.before",
-            "qcow2.flush.l2_tables.after",
-            "qcow2.flush.l1_entries.before",
-            "qcow2.flush.l1_entries.after",
-            "qcow2.flush.refcount_decrements.before",
-            "qcow2.flush.refcount_decrements.after",
-            "qcow2.header.before",
-            "qcow2.header.written",
-            "qcow2.header.flushed");
-    private static final List<String> QED_POINTS = List.of(
-            "qed.data.written",
-            "qed.l2.new.written",
-            "qed.l2.new.flushed",
-            "qed.l1.written",
-            "qed.l2.entries.written",
-            "qed.header.before",
-            "qed.header.written",
-            "qed.header.flushed");
 
     private static int runs;
     private static int crashed;
@@ -77,8 +56,8 @@ class CrashPointTest {
                 .toList();
         List<Arguments> all = new ArrayList<>();
         for (int at : occurrences) {
-            QCOW2_POINTS.forEach(p -> all.add(Arguments.of("qcow2", p, at)));
-            QED_POINTS.forEach(p -> all.add(Arguments.of("qed", p, at)));
+            ImageCrashPoints.QCOW2.forEach(p -> all.add(Arguments.of("qcow2", p, at)));
+            ImageCrashPoints.QED.forEach(p -> all.add(Arguments.of("qed", p, at)));
         }
         return all.stream();
     }
@@ -94,18 +73,7 @@ class CrashPointTest {
         Arrays.fill(templateBytes, TEMPLATE);
         Files.write(template, templateBytes);
         Path clone = dir.resolve("clone." + format);
-        QemuTools.ok(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                format,
-                "-b",
-                "template.raw",
-                "-F",
-                "raw",
-                clone.toString(),
-                Integer.toString(templateBytes.length));
+        QemuTools.create(clone, format, templateBytes.length, "template.raw", "raw");
 
         Process child = new ProcessBuilder(ChildJvm.command(
                         point,
