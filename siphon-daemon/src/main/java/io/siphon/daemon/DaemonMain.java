@@ -295,7 +295,7 @@ public final class DaemonMain implements Callable<Integer> {
      */
     private DaemonMain withConfigFile(Path file) {
         ConfigFile settings = ConfigFile.read(file, DaemonMain::configProblem);
-        List<String> arguments = new ArrayList<>(settings.asArguments());
+        List<String> arguments = new ArrayList<>(settings.asArguments(DaemonMain::isFlag));
         DaemonMain merged = new DaemonMain();
         CommandLine line = new CommandLine(merged).setOverwrittenOptionsAllowed(true);
         for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
@@ -320,6 +320,11 @@ public final class DaemonMain implements Callable<Integer> {
         if (key.equals("config") || alone.getCommandSpec().findOption("--" + key) == null) {
             return Optional.of("not an option of siphon daemon (see siphon daemon --help)");
         }
+        if (isFlag(key)) {
+            return value.equals("true") || value.equals("false")
+                    ? Optional.empty()
+                    : Optional.of("'" + value + "' is not true or false");
+        }
         try {
             alone.parseArgs("--" + key + "=" + value);
         } catch (CommandLine.MissingParameterException othersOfItsGroup) {
@@ -328,6 +333,12 @@ public final class DaemonMain implements Callable<Integer> {
             return Optional.of(e.getMessage());
         }
         return Optional.empty();
+    }
+
+    /** Whether {@code --key} is an option that takes no value (set with {@code key = true} in a file). */
+    private static boolean isFlag(String key) {
+        OptionSpec option = new CommandLine(new DaemonMain()).getCommandSpec().findOption("--" + key);
+        return option != null && option.arity().max() == 0;
     }
 
     /** The session daemon's process (and {@code java io.siphon.daemon.DaemonMain --help}). */

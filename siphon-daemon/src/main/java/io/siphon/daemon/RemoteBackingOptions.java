@@ -13,7 +13,6 @@ import picocli.CommandLine.ParameterException;
 final class RemoteBackingOptions {
     @Option(
             names = "--allow-remote-backing",
-            arity = "0..1", // a configuration file says allow-remote-backing = true or false
             description = "Let domains' disks follow backing names that are remote (nbd://, nbd+unix://, http(s)://,"
                     + " s3://, QEMU json: names), read through one chunk cache in DIR/cache. Off by default: a"
                     + " disk whose chain names one is refused, so that an image header cannot make the daemon"

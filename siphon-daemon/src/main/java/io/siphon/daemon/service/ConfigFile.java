@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -105,13 +106,18 @@ public final class ConfigFile {
     }
 
     /**
-     * The settings as command-line arguments ({@code --key=value}, one word, so that a value may start
-     * with a dash and a flag may say {@code true} or {@code false}), to be followed by the real ones.
+     * The settings as command-line arguments, to be followed by the real ones: {@code --key=value}
+     * (one word, so that a value may start with a dash), and for a flag ({@code isFlag}) {@code
+     * --key} when its value is {@code true}, nothing when {@code false}.
      */
-    public List<String> asArguments() {
+    public List<String> asArguments(Predicate<String> isFlag) {
         List<String> arguments = new ArrayList<>();
         for (Entry entry : entries) {
-            arguments.add("--" + entry.key() + "=" + entry.value());
+            if (!isFlag.test(entry.key())) {
+                arguments.add("--" + entry.key() + "=" + entry.value());
+            } else if (entry.value().equals("true")) {
+                arguments.add("--" + entry.key());
+            }
         }
         return arguments;
     }
