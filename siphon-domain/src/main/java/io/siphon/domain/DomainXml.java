@@ -134,8 +134,10 @@ public final class DomainXml {
     /**
      * {@code xml} with {@code <uuid>} inserted after the domain's {@code <name>}, on a line of its own
      * indented as the name's, and every other byte as the user wrote it (quotes, attribute order,
-     * comments); empty when the name is not written plainly (an entity, CDATA), where the caller
-     * writes the document again instead.
+     * comments); empty when the name is not written plainly (an entity, CDATA) or the first text
+     * that looks like it is not the domain's own (a nested {@code <name>}, a comment), where the
+     * caller writes the document again instead. The text is kept only if it reads back as the same
+     * domain name with that uuid as the domain's own child.
      */
     private static Optional<String> withUuid(String xml, String name, UUID uuid) {
         Matcher named = Pattern.compile("([ \\t]*)<name>\\s*" + Pattern.quote(name) + "\\s*</name>")
@@ -145,8 +147,12 @@ public final class DomainXml {
         }
         boolean ownLine = named.start() == 0 || xml.charAt(named.start() - 1) == '\n';
         String separator = ownLine ? "\n" + named.group(1) : "";
-        return Optional.of(
-                xml.substring(0, named.end()) + separator + "<uuid>" + uuid + "</uuid>" + xml.substring(named.end()));
+        String candidate =
+                xml.substring(0, named.end()) + separator + "<uuid>" + uuid + "</uuid>" + xml.substring(named.end());
+        Element root = read(candidate).getDocumentElement();
+        boolean same = childText(root, "name").equals(Optional.of(name))
+                && childText(root, "uuid").equals(Optional.of(uuid.toString()));
+        return same ? Optional.of(candidate) : Optional.empty();
     }
 
     private static Document read(String xml) {

@@ -87,6 +87,17 @@ class DomainXmlTest {
     }
 
     @Test
+    void aGeneratedUuidGoesAfterTheDomainsOwnNameNotANestedOne() {
+        // the domain's <name> holds, nested, a <name> whose text is the same as the domain's name
+        DomainDefinition definition =
+                DomainXml.parse("<domain><name><x><name>n</name></x></name><devices/><!-- <name>n</name> --></domain>");
+        assertEquals("n", definition.name());
+        DomainDefinition again = DomainXml.parse(definition.xml());
+        assertEquals("n", again.name(), definition.xml());
+        assertEquals(definition.uuid(), again.uuid());
+    }
+
+    @Test
     void anExternalEntityIsRefusedWithoutReadingTheFile() throws Exception {
         Path secret = Files.writeString(dir.resolve("secret"), "s3cr3t");
         String xxe = "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY e SYSTEM '" + secret.toUri()
