@@ -90,7 +90,8 @@ public final class Domain {
                 bytesPerSecond,
                 false,
                 flags.contains(PullFlag.PACE_GUEST) ? PullPace.GUEST : PullPace.LIMIT,
-                flags.contains(PullFlag.ORDER_PROFILE) ? PullOrder.PROFILE : PullOrder.OFFSET);
+                flags.contains(PullFlag.ORDER_PROFILE) ? PullOrder.PROFILE : PullOrder.OFFSET,
+                flags.contains(PullFlag.FAIL_ON_OUTAGE) ? PullOutage.FAIL : PullOutage.PAUSE);
     }
 
     /**
@@ -111,7 +112,8 @@ public final class Domain {
                 bytesPerSecond,
                 flags.contains(RebaseFlag.KEEP_RELATIVE),
                 flags.contains(RebaseFlag.PACE_GUEST) ? PullPace.GUEST : PullPace.LIMIT,
-                flags.contains(RebaseFlag.ORDER_PROFILE) ? PullOrder.PROFILE : PullOrder.OFFSET);
+                flags.contains(RebaseFlag.ORDER_PROFILE) ? PullOrder.PROFILE : PullOrder.OFFSET,
+                flags.contains(RebaseFlag.FAIL_ON_OUTAGE) ? PullOutage.FAIL : PullOutage.PAUSE);
     }
 
     /**

@@ -71,7 +71,8 @@ public final class CommandDispatcher {
                         c.bandwidthBytes(),
                         c.keepRelative(),
                         c.paceOrDefault(),
-                        c.orderOrDefault());
+                        c.orderOrDefault(),
+                        c.onOutageOrDefault());
                 yield none;
             }
             case Command.BlockPullStep c -> Result.Progress.of(session.blockPullStep(c.domain(), c.disk()));

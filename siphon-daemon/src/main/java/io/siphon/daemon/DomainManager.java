@@ -9,6 +9,7 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
@@ -461,12 +462,13 @@ final class DomainManager implements AutoCloseable {
             long bytesPerSecond,
             boolean keepRelative,
             PullPace pace,
-            PullOrder order) {
+            PullOrder order,
+            PullOutage outage) {
         DomainDefinition definition = definitions.get(domain);
         pulls.start(
                 definition.name(),
                 started.disk(definition, diskName),
-                PullJobs.options(base, bytesPerSecond, keepRelative, pace, order),
+                PullJobs.options(base, bytesPerSecond, keepRelative, pace, order, outage),
                 false);
     }
 

@@ -7,6 +7,7 @@ import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonVersion;
@@ -107,8 +108,9 @@ record EmbeddedEngine(DomainManager manager) implements DomainEngine {
             long bytesPerSecond,
             boolean keepRelative,
             PullPace pace,
-            PullOrder order) {
-        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order);
+            PullOrder order,
+            PullOutage outage) {
+        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order, outage);
     }
 
     @Override

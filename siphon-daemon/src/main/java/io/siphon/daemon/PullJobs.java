@@ -7,11 +7,13 @@ import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.PullPhase;
 import io.siphon.api.SiphonException;
 import io.siphon.blockjob.PrefetchPlan;
 import io.siphon.blockjob.StreamJob;
+import io.siphon.blockjob.OutagePolicy;
 import io.siphon.blockjob.StreamOptions;
 import io.siphon.job.Job;
 import io.siphon.job.JobCancelledException;
@@ -44,7 +46,12 @@ final class PullJobs {
      * the engine finds the base in the chain when the job is created.
      */
     static StreamOptions options(
-            Optional<String> base, long bytesPerSecond, boolean keepRelative, PullPace pace, PullOrder order) {
+            Optional<String> base,
+            long bytesPerSecond,
+            boolean keepRelative,
+            PullPace pace,
+            PullOrder order,
+            PullOutage outage) {
         try {
             StreamOptions options = StreamOptions.defaults()
                     .withSpeed(bytesPerSecond)
@@ -57,6 +64,11 @@ final class PullJobs {
                             switch (order) {
                                 case OFFSET -> StreamOptions.Order.OFFSET;
                                 case PROFILE -> StreamOptions.Order.PROFILE;
+                            })
+                    .withOnOutage(
+                            switch (outage) {
+                                case PAUSE -> OutagePolicy.PAUSE;
+                                case FAIL -> OutagePolicy.ON_ERROR;
                             });
             return base.isEmpty()
                     ? options

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.ErrorCode;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonException;
 import java.nio.file.Files;
@@ -33,13 +34,13 @@ class BlockPullArgumentsTest {
                 SiphonException e = assertThrows(
                         SiphonException.class,
                         () -> manager.blockPull(
-                                "d", "vda", Optional.of(base), 0, false, PullPace.LIMIT, PullOrder.OFFSET));
+                                "d", "vda", Optional.of(base), 0, false, PullPace.LIMIT, PullOrder.OFFSET, PullOutage.PAUSE));
                 assertEquals(ErrorCode.INVALID_ARG, e.code(), e.getMessage());
                 assertTrue(e.getMessage().contains("disk vda: base " + base), e.getMessage());
             }
             SiphonException speed = assertThrows(
                     SiphonException.class,
-                    () -> manager.blockPull("d", "vda", Optional.empty(), -1, false, PullPace.LIMIT, PullOrder.OFFSET));
+                    () -> manager.blockPull("d", "vda", Optional.empty(), -1, false, PullPace.LIMIT, PullOrder.OFFSET, PullOutage.PAUSE));
             assertEquals(ErrorCode.INVALID_ARG, speed.code(), speed.getMessage());
             try (var records = Files.list(state.resolve("jobs"))) {
                 assertEquals(0, records.count());

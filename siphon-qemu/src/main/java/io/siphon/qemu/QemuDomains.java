@@ -13,6 +13,7 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
@@ -430,13 +431,20 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             long bytesPerSecond,
             boolean keepRelative,
             PullPace pace,
-            PullOrder order) {
+            PullOrder order,
+            PullOutage outage) {
         // QEMU's stream has neither: refused, never emulated (as the single-increment pull)
         if (pace != PullPace.LIMIT || order != PullOrder.OFFSET) {
             throw new SiphonException(
                     ErrorCode.NO_SUPPORT,
                     "pace " + pace.name().toLowerCase(Locale.ROOT) + " and order "
                             + order.name().toLowerCase(Locale.ROOT) + " are not supported by the qemu driver");
+        }
+        // nor an outage policy: only the default, which asks for nothing, is accepted
+        if (outage != PullOutage.PAUSE) {
+            throw new SiphonException(
+                    ErrorCode.NO_SUPPORT,
+                    "on-outage " + outage.name().toLowerCase(Locale.ROOT) + " is not supported by the qemu driver");
         }
         RunningDomain domainRun = runningDomain(domain, diskName);
         QemuDisk disk = pullable(domainRun, diskName);

@@ -10,6 +10,7 @@ import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
@@ -310,8 +311,9 @@ final class RemoteSession implements DriverSession {
             long bytesPerSecond,
             boolean keepRelative,
             PullPace pace,
-            PullOrder order) {
-        call(new Command.BlockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order));
+            PullOrder order,
+            PullOutage outage) {
+        call(new Command.BlockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order, outage));
     }
 
     @Override

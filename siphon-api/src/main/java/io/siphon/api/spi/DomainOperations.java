@@ -7,6 +7,7 @@ import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.VersionInfo;
 import java.util.List;
@@ -48,7 +49,10 @@ public interface DomainOperations {
     /** The guest's I/O on {@code disk} since the domain started, or on all its disks when empty. */
     BlockStats blockStats(String domain, Optional<String> disk);
 
-    /** Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty). */
+    /**
+     * Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty); {@code
+     * outage} says what it does while a remote template is unreachable.
+     */
     void blockPull(
             String domain,
             String disk,
@@ -56,7 +60,8 @@ public interface DomainOperations {
             long bytesPerSecond,
             boolean keepRelative,
             PullPace pace,
-            PullOrder order);
+            PullOrder order,
+            PullOutage outage);
 
     /** Copies one increment, starting a stepped pull of the whole chain when the disk has no job. */
     BlockJobProgress blockPullStep(String domain, String disk);

@@ -8,6 +8,7 @@ import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
@@ -210,9 +211,10 @@ public final class EngineSession implements DriverSession {
             long bytesPerSecond,
             boolean keepRelative,
             PullPace pace,
-            PullOrder order) {
+            PullOrder order,
+            PullOutage outage) {
         writable("blockPull");
-        engine.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order);
+        engine.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order, outage);
     }
 
     @Override

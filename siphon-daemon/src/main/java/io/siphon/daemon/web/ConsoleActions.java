@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DriverSession;
@@ -103,7 +104,8 @@ final class ConsoleActions {
                         number(json, "bytesPerSecond").orElse(0L),
                         false,
                         PullPace.LIMIT,
-                        PullOrder.OFFSET);
+                        PullOrder.OFFSET,
+                        PullOutage.PAUSE);
             case "pause" -> writer.blockJobPause(domain, disk);
             case "resume" -> writer.blockJobResume(domain, disk);
             case "abort" -> writer.blockJobAbort(domain, disk, true);
