@@ -34,13 +34,28 @@ class BlockPullArgumentsTest {
                 SiphonException e = assertThrows(
                         SiphonException.class,
                         () -> manager.blockPull(
-                                "d", "vda", Optional.of(base), 0, false, PullPace.LIMIT, PullOrder.OFFSET, PullOutage.PAUSE));
+                                "d",
+                                "vda",
+                                Optional.of(base),
+                                0,
+                                false,
+                                PullPace.LIMIT,
+                                PullOrder.OFFSET,
+                                PullOutage.PAUSE));
                 assertEquals(ErrorCode.INVALID_ARG, e.code(), e.getMessage());
                 assertTrue(e.getMessage().contains("disk vda: base " + base), e.getMessage());
             }
             SiphonException speed = assertThrows(
                     SiphonException.class,
-                    () -> manager.blockPull("d", "vda", Optional.empty(), -1, false, PullPace.LIMIT, PullOrder.OFFSET, PullOutage.PAUSE));
+                    () -> manager.blockPull(
+                            "d",
+                            "vda",
+                            Optional.empty(),
+                            -1,
+                            false,
+                            PullPace.LIMIT,
+                            PullOrder.OFFSET,
+                            PullOutage.PAUSE));
             assertEquals(ErrorCode.INVALID_ARG, speed.code(), speed.getMessage());
             try (var records = Files.list(state.resolve("jobs"))) {
                 assertEquals(0, records.count());
