@@ -7,6 +7,7 @@ import io.siphon.api.ErrorCode;
 import io.siphon.api.PullOrder;
 import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonException;
 import java.util.Optional;
 
@@ -119,10 +120,16 @@ public sealed interface Command<R extends Result> {
                 Optional<String> base,
                 long bandwidthBytes,
                 boolean keepRelative,
-                PullPace pace,
-                PullOrder order,
-                PullOutage onOutage) {
-            this(domain, disk, base.orElse(null), bandwidthBytes, keepRelative, pace, order, onOutage);
+                PullStrategy strategy) {
+            this(
+                    domain,
+                    disk,
+                    base.orElse(null),
+                    bandwidthBytes,
+                    keepRelative,
+                    strategy.pace(),
+                    strategy.order(),
+                    strategy.outage());
         }
 
         public PullPace paceOrDefault() {
@@ -135,6 +142,11 @@ public sealed interface Command<R extends Result> {
 
         public PullOutage onOutageOrDefault() {
             return onOutage == null ? PullOutage.PAUSE : onOutage;
+        }
+
+        /** The pull's strategy, the defaults in place of what the client left out. */
+        public PullStrategy strategy() {
+            return new PullStrategy(paceOrDefault(), orderOrDefault(), onOutageOrDefault());
         }
     }
 

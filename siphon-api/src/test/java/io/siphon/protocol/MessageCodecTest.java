@@ -17,6 +17,7 @@ import io.siphon.api.PullOrder;
 import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.PullPhase;
+import io.siphon.api.PullStrategy;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -35,9 +36,7 @@ class MessageCodecTest {
                                 Optional.of("/b.qcow2"),
                                 5,
                                 true,
-                                PullPace.GUEST,
-                                PullOrder.PROFILE,
-                                PullOutage.FAIL),
+                                new PullStrategy(PullPace.GUEST, PullOrder.PROFILE, PullOutage.FAIL)),
                         Optional.empty()),
                 new Reply(
                         JsonNodeFactory.instance.objectNode().put("name", "web"), Optional.of(TextNode.valueOf("abc"))),

@@ -6,9 +6,7 @@ import io.siphon.api.BlockJobProgress;
 import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullOutage;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonVersion;
 import io.siphon.api.VersionInfo;
@@ -107,10 +105,8 @@ record EmbeddedEngine(DomainManager manager) implements DomainEngine {
             Optional<String> base,
             long bytesPerSecond,
             boolean keepRelative,
-            PullPace pace,
-            PullOrder order,
-            PullOutage outage) {
-        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order, outage);
+            PullStrategy strategy) {
+        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative, strategy);
     }
 
     @Override

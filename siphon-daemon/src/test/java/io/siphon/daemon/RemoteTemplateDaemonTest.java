@@ -163,15 +163,21 @@ class RemoteTemplateDaemonTest {
         }
     }
 
+    /** Defines the domain on {@code clone} and starts it (which opens the template), then stops the HTTP server. */
+    private Domain startedThenCutOff(Connection connection, Path clone) {
+        Domain domain = connection.define(xml(List.of(clone)));
+        domain.start();
+        http.stop();
+        return domain;
+    }
+
     @Test
     void aPullPausesThroughAnOutageAndItsRecordKeepsThePolicyAcrossARestart() throws Exception {
         Path clone = clones().getFirst();
         Path state = dir.resolve("state");
         try (DaemonProcess daemon = DaemonProcess.start(state, OUTAGE_OPTIONS);
                 Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
-            Domain domain = connection.define(xml(List.of(clone)));
-            domain.start();
-            http.stop();
+            Domain domain = startedThenCutOff(connection, clone);
             domain.blockPull("vda", 0, Set.of());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             Optional<BlockJobInfo> info = domain.blockJobInfo("vda");
@@ -208,11 +214,9 @@ class RemoteTemplateDaemonTest {
         Path state = dir.resolve("state");
         try (DaemonProcess daemon = DaemonProcess.start(state, OUTAGE_OPTIONS);
                 Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
+            Domain domain = startedThenCutOff(connection, clone);
             BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
             connection.addBlockJobListener(events::add);
-            Domain domain = connection.define(xml(List.of(clone)));
-            domain.start();
-            http.stop();
             domain.blockPull("vda", 0, Set.of(PullFlag.FAIL_ON_OUTAGE));
             BlockJobEvent event = TestDomains.awaitEvent(events);
             assertEquals(BlockJobStatus.FAILED, event.status(), event::toString);

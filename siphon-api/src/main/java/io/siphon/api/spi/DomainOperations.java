@@ -6,9 +6,7 @@ import io.siphon.api.BlockJobProgress;
 import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullOutage;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.VersionInfo;
 import java.util.List;
 import java.util.Optional;
@@ -51,7 +49,7 @@ public interface DomainOperations {
 
     /**
      * Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty); {@code
-     * outage} says what it does while a remote template is unreachable.
+     * strategy} gives its pace, its order and what it does while a remote template is unreachable.
      */
     void blockPull(
             String domain,
@@ -59,9 +57,7 @@ public interface DomainOperations {
             Optional<String> base,
             long bytesPerSecond,
             boolean keepRelative,
-            PullPace pace,
-            PullOrder order,
-            PullOutage outage);
+            PullStrategy strategy);
 
     /** Copies one increment, starting a stepped pull of the whole chain when the disk has no job. */
     BlockJobProgress blockPullStep(String domain, String disk);
