@@ -24,12 +24,15 @@ VIR_DOMAIN_BLOCK_REBASE_RELATIVE = 16
 VIR_DOMAIN_BLOCK_REBASE_COPY_DEV = 32
 VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES = 64
 # Siphon's own flags of blockPull and blockRebase, above libvirt's bits (sent as the protocol's
-# optional "pace" and "order" arguments): pace the pull by the guest's I/O, within the bandwidth;
-# copy the template's access-profiled clusters first
+# optional "pace", "order" and "on-outage" arguments): pace the pull by the guest's I/O, within the
+# bandwidth; copy the template's access-profiled clusters first; fail rather than pause while a
+# remote template stays unreachable
 VIR_DOMAIN_BLOCK_PULL_PACE_GUEST = 1 << 16
 VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE = 1 << 17
+VIR_DOMAIN_BLOCK_PULL_FAIL_ON_OUTAGE = 1 << 18
 VIR_DOMAIN_BLOCK_REBASE_PACE_GUEST = 1 << 16
 VIR_DOMAIN_BLOCK_REBASE_ORDER_PROFILE = 1 << 17
+VIR_DOMAIN_BLOCK_REBASE_FAIL_ON_OUTAGE = 1 << 18
 VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC = 1
 VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT = 2
 VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES = 1

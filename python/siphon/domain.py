@@ -21,14 +21,16 @@ def check_flags(function: str, flags, known: int, libvirt_name: str) -> None:
         raise unsupported_flags(flags, libvirt_name)
 
 
-def pull_strategy(flags: int, pace_guest: int, order_profile: int) -> dict:
-    """The protocol's optional ``pace`` and ``order`` arguments of block-pull for these flags;
-    none when unset, so that a daemon that predates them is sent what it knows."""
+def pull_strategy(flags: int, pace_guest: int, order_profile: int, fail_on_outage: int) -> dict:
+    """The protocol's optional ``pace``, ``order`` and ``on-outage`` arguments of block-pull for
+    these flags; none when unset, so that a daemon that predates them is sent what it knows."""
     arguments = {}
     if flags & pace_guest:
         arguments["pace"] = "guest"
     if flags & order_profile:
         arguments["order"] = "profile"
+    if flags & fail_on_outage:
+        arguments["on-outage"] = "fail"
     return arguments
 
 
@@ -179,14 +181,28 @@ class virDomain:
         """Pulls the whole backing chain into ``disk`` in the background (virDomainBlockPull).
 
         Siphon's flags VIR_DOMAIN_BLOCK_PULL_PACE_GUEST and _ORDER_PROFILE pace the pull by the
-        guest's I/O (within the bandwidth) and copy the template's profiled clusters first.
+        guest's I/O (within the bandwidth) and copy the template's profiled clusters first;
+        _FAIL_ON_OUTAGE fails the pull, rather than pausing it, while a remote template stays
+        unreachable.
         """
         disk = self._disk("blockPull", disk)
-        known = c.VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES | c.VIR_DOMAIN_BLOCK_PULL_PACE_GUEST | c.VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE
+        known = (
+            c.VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES
+            | c.VIR_DOMAIN_BLOCK_PULL_PACE_GUEST
+            | c.VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE
+            | c.VIR_DOMAIN_BLOCK_PULL_FAIL_ON_OUTAGE
+        )
         check_flags("blockPull", flags, known, "virDomainBlockPull")
         limit = bytes_per_second("blockPull", bandwidth, bool(flags & c.VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES))
         arguments = {"disk": disk, "bandwidth-bytes": limit}
-        arguments.update(pull_strategy(flags, c.VIR_DOMAIN_BLOCK_PULL_PACE_GUEST, c.VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE))
+        arguments.update(
+            pull_strategy(
+                flags,
+                c.VIR_DOMAIN_BLOCK_PULL_PACE_GUEST,
+                c.VIR_DOMAIN_BLOCK_PULL_ORDER_PROFILE,
+                c.VIR_DOMAIN_BLOCK_PULL_FAIL_ON_OUTAGE,
+            )
+        )
         self._call("block-pull", **arguments)
         return 0
 
@@ -199,12 +215,19 @@ class virDomain:
             | c.VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES
             | c.VIR_DOMAIN_BLOCK_REBASE_PACE_GUEST
             | c.VIR_DOMAIN_BLOCK_REBASE_ORDER_PROFILE
+            | c.VIR_DOMAIN_BLOCK_REBASE_FAIL_ON_OUTAGE
         )
         check_flags("blockRebase", flags, known, "virDomainBlockRebase")
         limit = bytes_per_second("blockRebase", bandwidth, bool(flags & c.VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES))
         arguments = {"disk": disk, "bandwidth-bytes": limit}
         arguments.update(
-            pull_strategy(flags, c.VIR_DOMAIN_BLOCK_REBASE_PACE_GUEST, c.VIR_DOMAIN_BLOCK_REBASE_ORDER_PROFILE))
+            pull_strategy(
+                flags,
+                c.VIR_DOMAIN_BLOCK_REBASE_PACE_GUEST,
+                c.VIR_DOMAIN_BLOCK_REBASE_ORDER_PROFILE,
+                c.VIR_DOMAIN_BLOCK_REBASE_FAIL_ON_OUTAGE,
+            )
+        )
         if base:
             arguments["base"] = base
         if flags & c.VIR_DOMAIN_BLOCK_REBASE_RELATIVE:

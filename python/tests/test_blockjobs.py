@@ -179,7 +179,24 @@ class BlockJobTest(DaemonTest):
         dom.blockPull("vda", 0)
         self.assertNotIn("pace", sent[0])
         self.assertNotIn("order", sent[0])
+        self.assertNotIn("on-outage", sent[0])
         self.assert_completed("plain")
+
+    def test_pull_that_fails_on_an_outage_sends_on_outage(self):
+        # the template is local, so the daemon takes the policy and the pull completes as any other
+        dom = self.started("failoutage")
+        sent = self.sent_pulls()
+        self.assertEqual(0, dom.blockPull("vda", 0, siphon.VIR_DOMAIN_BLOCK_PULL_FAIL_ON_OUTAGE))
+        self.assertEqual("fail", sent[0]["on-outage"])
+        self.assertNotIn("pace", sent[0])
+        self.assert_completed("failoutage")
+
+    def test_rebase_that_fails_on_an_outage_sends_on_outage(self):
+        dom = self.started("failoutagerebase")
+        sent = self.sent_pulls()
+        self.assertEqual(0, dom.blockRebase("vda", None, 0, siphon.VIR_DOMAIN_BLOCK_REBASE_FAIL_ON_OUTAGE))
+        self.assertEqual("fail", sent[0]["on-outage"])
+        self.assert_completed("failoutagerebase")
 
     def test_rebase_paced_by_the_guest_in_profile_order(self):
         dom = self.started("smartrebase")
@@ -192,7 +209,7 @@ class BlockJobTest(DaemonTest):
     def test_a_flag_above_siphons_own_is_refused(self):
         dom = self.started("unknownflag")
         with self.assertRaises(siphon.libvirtError) as refused:
-            dom.blockPull("vda", 0, 1 << 18)
+            dom.blockPull("vda", 0, 1 << 19)
         self.assertIn("virDomainBlockPull", str(refused.exception))
 
 

@@ -89,8 +89,10 @@ public final class Domain {
                 Optional.empty(),
                 bytesPerSecond,
                 false,
-                flags.contains(PullFlag.PACE_GUEST) ? PullPace.GUEST : PullPace.LIMIT,
-                flags.contains(PullFlag.ORDER_PROFILE) ? PullOrder.PROFILE : PullOrder.OFFSET);
+                PullStrategy.of(
+                        flags.contains(PullFlag.PACE_GUEST),
+                        flags.contains(PullFlag.ORDER_PROFILE),
+                        flags.contains(PullFlag.FAIL_ON_OUTAGE)));
     }
 
     /**
@@ -110,8 +112,10 @@ public final class Domain {
                 base,
                 bytesPerSecond,
                 flags.contains(RebaseFlag.KEEP_RELATIVE),
-                flags.contains(RebaseFlag.PACE_GUEST) ? PullPace.GUEST : PullPace.LIMIT,
-                flags.contains(RebaseFlag.ORDER_PROFILE) ? PullOrder.PROFILE : PullOrder.OFFSET);
+                PullStrategy.of(
+                        flags.contains(RebaseFlag.PACE_GUEST),
+                        flags.contains(RebaseFlag.ORDER_PROFILE),
+                        flags.contains(RebaseFlag.FAIL_ON_OUTAGE)));
     }
 
     /**

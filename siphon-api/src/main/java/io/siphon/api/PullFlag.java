@@ -7,5 +7,7 @@ public enum PullFlag {
     /** Pace the pull by the guest's I/O latency, within the bandwidth ({@link PullPace#GUEST}). */
     PACE_GUEST,
     /** Copy the template's hot clusters first ({@link PullOrder#PROFILE}). */
-    ORDER_PROFILE
+    ORDER_PROFILE,
+    /** Fail rather than pause while a remote template is unreachable ({@link PullOutage#FAIL}). */
+    FAIL_ON_OUTAGE
 }

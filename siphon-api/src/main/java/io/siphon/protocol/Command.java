@@ -5,7 +5,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonException;
 import java.util.Optional;
 
@@ -94,7 +96,8 @@ public sealed interface Command<R extends Result> {
 
     /**
      * {@code base} is null for a full pull; {@code bandwidthBytes} in bytes per second, 0 unlimited;
-     * {@code pace} and {@code order} are optional (null: limit, offset), so older clients still work.
+     * {@code pace}, {@code order} and {@code onOutage} are optional (null: limit, offset, pause), so
+     * older clients still work.
      */
     @JsonTypeName("block-pull")
     record BlockPull(
@@ -104,7 +107,8 @@ public sealed interface Command<R extends Result> {
             long bandwidthBytes,
             boolean keepRelative,
             PullPace pace,
-            PullOrder order)
+            PullOrder order,
+            PullOutage onOutage)
             implements Command<Result.None> {
         public BlockPull {
             nonNegative(bandwidthBytes, "bandwidth-bytes");
@@ -116,9 +120,16 @@ public sealed interface Command<R extends Result> {
                 Optional<String> base,
                 long bandwidthBytes,
                 boolean keepRelative,
-                PullPace pace,
-                PullOrder order) {
-            this(domain, disk, base.orElse(null), bandwidthBytes, keepRelative, pace, order);
+                PullStrategy strategy) {
+            this(
+                    domain,
+                    disk,
+                    base.orElse(null),
+                    bandwidthBytes,
+                    keepRelative,
+                    strategy.pace(),
+                    strategy.order(),
+                    strategy.outage());
         }
 
         public PullPace paceOrDefault() {
@@ -127,6 +138,15 @@ public sealed interface Command<R extends Result> {
 
         public PullOrder orderOrDefault() {
             return order == null ? PullOrder.OFFSET : order;
+        }
+
+        public PullOutage onOutageOrDefault() {
+            return onOutage == null ? PullOutage.PAUSE : onOutage;
+        }
+
+        /** The pull's strategy, the defaults in place of what the client left out. */
+        public PullStrategy strategy() {
+            return new PullStrategy(paceOrDefault(), orderOrDefault(), onOutageOrDefault());
         }
     }
 

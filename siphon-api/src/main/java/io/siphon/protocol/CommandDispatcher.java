@@ -70,8 +70,7 @@ public final class CommandDispatcher {
                         Optional.ofNullable(c.base()),
                         c.bandwidthBytes(),
                         c.keepRelative(),
-                        c.paceOrDefault(),
-                        c.orderOrDefault());
+                        c.strategy());
                 yield none;
             }
             case Command.BlockPullStep c -> Result.Progress.of(session.blockPullStep(c.domain(), c.disk()));

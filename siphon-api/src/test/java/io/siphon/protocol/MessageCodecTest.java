@@ -14,8 +14,10 @@ import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.PullPhase;
+import io.siphon.api.PullStrategy;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -29,7 +31,12 @@ class MessageCodecTest {
                 new Request(new Command.DomainList(), Optional.empty()),
                 new Request(
                         new Command.BlockPull(
-                                "web", "vda", Optional.of("/b.qcow2"), 5, true, PullPace.GUEST, PullOrder.PROFILE),
+                                "web",
+                                "vda",
+                                Optional.of("/b.qcow2"),
+                                5,
+                                true,
+                                new PullStrategy(PullPace.GUEST, PullOrder.PROFILE, PullOutage.FAIL)),
                         Optional.empty()),
                 new Reply(
                         JsonNodeFactory.instance.objectNode().put("name", "web"), Optional.of(TextNode.valueOf("abc"))),
@@ -78,23 +85,25 @@ class MessageCodecTest {
     }
 
     @Test
-    void aBlockPullWithoutPaceOrOrderFromAnOlderClientTakesTheDefaults() throws Exception {
+    void aBlockPullWithoutPaceOrderOrOnOutageFromAnOlderClientTakesTheDefaults() throws Exception {
         Request old = (Request)
                 MessageCodec.decode("{\"execute\":\"block-pull\",\"arguments\":{\"domain\":\"web\",\"disk\":\"vda\","
                         + "\"bandwidth-bytes\":0,\"keep-relative\":false},\"id\":1}");
         Command.BlockPull pull = (Command.BlockPull) old.command();
         assertEquals(PullPace.LIMIT, pull.paceOrDefault());
         assertEquals(PullOrder.OFFSET, pull.orderOrDefault());
+        assertEquals(PullOutage.PAUSE, pull.onOutageOrDefault());
         Request paced = (Request)
                 MessageCodec.decode("{\"execute\":\"block-pull\",\"arguments\":{\"domain\":\"web\",\"disk\":\"vda\","
-                        + "\"pace\":\"guest\",\"order\":\"profile\"},\"id\":2}");
+                        + "\"pace\":\"guest\",\"order\":\"profile\",\"on-outage\":\"fail\"},\"id\":2}");
         Command.BlockPull asked = (Command.BlockPull) paced.command();
         assertEquals(PullPace.GUEST, asked.paceOrDefault());
         assertEquals(PullOrder.PROFILE, asked.orderOrDefault());
+        assertEquals(PullOutage.FAIL, asked.onOutageOrDefault());
         assertEquals(
                 "{\"execute\":\"block-pull\",\"arguments\":{\"domain\":\"web\",\"disk\":\"vda\","
-                        + "\"bandwidth-bytes\":0,\"keep-relative\":false,\"pace\":\"guest\",\"order\":\"profile\"},"
-                        + "\"id\":2}",
+                        + "\"bandwidth-bytes\":0,\"keep-relative\":false,\"pace\":\"guest\",\"order\":\"profile\","
+                        + "\"on-outage\":\"fail\"},\"id\":2}",
                 MessageCodec.encode(paced));
     }
 

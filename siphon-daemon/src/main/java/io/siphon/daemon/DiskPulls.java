@@ -80,13 +80,14 @@ final class DiskPulls {
             }
             disk.setJob(started, ended);
             LOG.info(
-                    "domain {} disk {}: block pull started (base {}, {} bytes/s, pace {}, order {}{})",
+                    "domain {} disk {}: block pull started (base {}, {} bytes/s, pace {}, order {}, on-outage {}{})",
                     domain,
                     disk.target(),
                     options.base().map(Path::toString).orElse("none"),
                     options.bytesPerSecond(),
                     options.pace(),
                     options.order(),
+                    options.onOutage().word(),
                     stepped ? ", stepped" : "");
             return started;
         }

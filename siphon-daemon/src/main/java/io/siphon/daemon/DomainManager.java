@@ -8,8 +8,7 @@ import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.daemon.vm.DomainMachine;
@@ -460,13 +459,12 @@ final class DomainManager implements AutoCloseable {
             Optional<String> base,
             long bytesPerSecond,
             boolean keepRelative,
-            PullPace pace,
-            PullOrder order) {
+            PullStrategy strategy) {
         DomainDefinition definition = definitions.get(domain);
         pulls.start(
                 definition.name(),
                 started.disk(definition, diskName),
-                PullJobs.options(base, bytesPerSecond, keepRelative, pace, order),
+                PullJobs.options(base, bytesPerSecond, keepRelative, strategy),
                 false);
     }
 

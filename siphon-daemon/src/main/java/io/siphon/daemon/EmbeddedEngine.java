@@ -6,8 +6,7 @@ import io.siphon.api.BlockJobProgress;
 import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonVersion;
 import io.siphon.api.VersionInfo;
@@ -106,9 +105,8 @@ record EmbeddedEngine(DomainManager manager) implements DomainEngine {
             Optional<String> base,
             long bytesPerSecond,
             boolean keepRelative,
-            PullPace pace,
-            PullOrder order) {
-        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order);
+            PullStrategy strategy) {
+        manager.blockPull(domain, disk, base, bytesPerSecond, keepRelative, strategy);
     }
 
     @Override

@@ -6,10 +6,10 @@ import io.siphon.api.BlockJobState;
 import io.siphon.api.BlockJobStatus;
 import io.siphon.api.BlockJobType;
 import io.siphon.api.ErrorCode;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullPace;
 import io.siphon.api.PullPhase;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonException;
+import io.siphon.blockjob.OutagePolicy;
 import io.siphon.blockjob.PrefetchPlan;
 import io.siphon.blockjob.StreamJob;
 import io.siphon.blockjob.StreamOptions;
@@ -44,19 +44,24 @@ final class PullJobs {
      * the engine finds the base in the chain when the job is created.
      */
     static StreamOptions options(
-            Optional<String> base, long bytesPerSecond, boolean keepRelative, PullPace pace, PullOrder order) {
+            Optional<String> base, long bytesPerSecond, boolean keepRelative, PullStrategy strategy) {
         try {
             StreamOptions options = StreamOptions.defaults()
                     .withSpeed(bytesPerSecond)
                     .withPace(
-                            switch (pace) {
+                            switch (strategy.pace()) {
                                 case LIMIT -> StreamOptions.Pace.LIMIT;
                                 case GUEST -> StreamOptions.Pace.GUEST;
                             })
                     .withOrder(
-                            switch (order) {
+                            switch (strategy.order()) {
                                 case OFFSET -> StreamOptions.Order.OFFSET;
                                 case PROFILE -> StreamOptions.Order.PROFILE;
+                            })
+                    .withOnOutage(
+                            switch (strategy.outage()) {
+                                case PAUSE -> OutagePolicy.PAUSE;
+                                case FAIL -> OutagePolicy.ON_ERROR;
                             });
             return base.isEmpty()
                     ? options

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.siphon.api.ErrorCode;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,14 +31,13 @@ class BlockPullArgumentsTest {
                     List.of(elsewhere.toString(), dir.resolve("missing.img").toString())) {
                 SiphonException e = assertThrows(
                         SiphonException.class,
-                        () -> manager.blockPull(
-                                "d", "vda", Optional.of(base), 0, false, PullPace.LIMIT, PullOrder.OFFSET));
+                        () -> manager.blockPull("d", "vda", Optional.of(base), 0, false, PullStrategy.DEFAULT));
                 assertEquals(ErrorCode.INVALID_ARG, e.code(), e.getMessage());
                 assertTrue(e.getMessage().contains("disk vda: base " + base), e.getMessage());
             }
             SiphonException speed = assertThrows(
                     SiphonException.class,
-                    () -> manager.blockPull("d", "vda", Optional.empty(), -1, false, PullPace.LIMIT, PullOrder.OFFSET));
+                    () -> manager.blockPull("d", "vda", Optional.empty(), -1, false, PullStrategy.DEFAULT));
             assertEquals(ErrorCode.INVALID_ARG, speed.code(), speed.getMessage());
             try (var records = Files.list(state.resolve("jobs"))) {
                 assertEquals(0, records.count());

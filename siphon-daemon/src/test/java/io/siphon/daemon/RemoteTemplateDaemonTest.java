@@ -1,6 +1,7 @@
 package io.siphon.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,7 @@ import io.siphon.api.BlockJobStatus;
 import io.siphon.api.Connection;
 import io.siphon.api.Domain;
 import io.siphon.api.DomainState;
+import io.siphon.api.PullFlag;
 import io.siphon.api.Siphon;
 import io.siphon.api.SiphonException;
 import io.siphon.format.RemoteBackingPolicy;
@@ -42,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RemoteTemplateDaemonTest {
     private static final int MIB = 1 << 20;
     private static final int SIZE = 8 * MIB;
+    /** A daemon that follows remote backings and calls a remote unreachable after one second of retries. */
+    private static final List<String> OUTAGE_OPTIONS = List.of("--allow-remote-backing", "--remote-timeout", "1");
 
     @TempDir
     Path dir;
@@ -159,16 +163,21 @@ class RemoteTemplateDaemonTest {
         }
     }
 
+    /** Defines the domain on {@code clone} and starts it (which opens the template), then stops the HTTP server. */
+    private Domain startedThenCutOff(Connection connection, Path clone) {
+        Domain domain = connection.define(xml(List.of(clone)));
+        domain.start();
+        http.stop();
+        return domain;
+    }
+
     @Test
     void aPullPausesThroughAnOutageAndItsRecordKeepsThePolicyAcrossARestart() throws Exception {
         Path clone = clones().getFirst();
         Path state = dir.resolve("state");
-        List<String> options = List.of("--allow-remote-backing", "--remote-timeout", "1");
-        try (DaemonProcess daemon = DaemonProcess.start(state, options);
+        try (DaemonProcess daemon = DaemonProcess.start(state, OUTAGE_OPTIONS);
                 Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
-            Domain domain = connection.define(xml(List.of(clone)));
-            domain.start();
-            http.stop();
+            Domain domain = startedThenCutOff(connection, clone);
             domain.blockPull("vda", 0, Set.of());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             Optional<BlockJobInfo> info = domain.blockJobInfo("vda");
@@ -184,7 +193,7 @@ class RemoteTemplateDaemonTest {
             assertTrue(record.contains("on-outage=pause"), record);
         } // SIGTERM while paused: the record stays for the next start
         http.restart();
-        try (DaemonProcess daemon = DaemonProcess.start(state, options);
+        try (DaemonProcess daemon = DaemonProcess.start(state, OUTAGE_OPTIONS);
                 Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
             BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
             connection.addBlockJobListener(events::add);
@@ -195,6 +204,33 @@ class RemoteTemplateDaemonTest {
             domain.shutdown();
         }
         assertNull(QemuTools.backingName(clone));
+        QemuTools.assertCheckClean(clone);
+        QemuTools.assertSameContent(clone, httpTemplate);
+    }
+
+    @Test
+    void aPullAskedToFailOnAnOutageFailsWithTheReasonAndLeavesTheClone() throws Exception {
+        Path clone = clones().getFirst();
+        Path state = dir.resolve("state");
+        try (DaemonProcess daemon = DaemonProcess.start(state, OUTAGE_OPTIONS);
+                Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
+            Domain domain = startedThenCutOff(connection, clone);
+            BlockingQueue<BlockJobEvent> events = new LinkedBlockingQueue<>();
+            connection.addBlockJobListener(events::add);
+            domain.blockPull("vda", 0, Set.of(PullFlag.FAIL_ON_OUTAGE));
+            BlockJobEvent event = TestDomains.awaitEvent(events);
+            assertEquals(BlockJobStatus.FAILED, event.status(), event::toString);
+            String reason = event.error().orElseThrow();
+            assertTrue(reason.contains(httpUrl) && reason.contains("unreachable"), reason);
+            assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+            assertFalse(Files.exists(state.resolve("jobs/remote.vda.job")), "a failed pull leaves no record");
+            String log = daemon.log();
+            assertTrue(log.contains("on-outage fail"), log);
+            domain.shutdown();
+        }
+        // nothing was dropped: the clone still backs onto the template and, the server back, reads as it
+        assertEquals(httpUrl, QemuTools.backingName(clone));
+        http.restart();
         QemuTools.assertCheckClean(clone);
         QemuTools.assertSameContent(clone, httpTemplate);
     }

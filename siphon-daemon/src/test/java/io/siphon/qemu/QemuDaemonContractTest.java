@@ -49,4 +49,10 @@ class QemuDaemonContractTest extends DriverContract {
     protected boolean countsExportRequests() {
         return false;
     }
+
+    /** QEMU's block-stream has no outage policy. */
+    @Override
+    protected boolean supportsOutagePolicy() {
+        return false;
+    }
 }

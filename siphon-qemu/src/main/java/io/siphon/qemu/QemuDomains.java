@@ -13,7 +13,9 @@ import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
 import io.siphon.api.LifecycleEvent;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.api.SiphonVersion;
@@ -429,14 +431,21 @@ final class QemuDomains implements DomainEngine, AutoCloseable {
             Optional<String> base,
             long bytesPerSecond,
             boolean keepRelative,
-            PullPace pace,
-            PullOrder order) {
+            PullStrategy strategy) {
         // QEMU's stream has neither: refused, never emulated (as the single-increment pull)
-        if (pace != PullPace.LIMIT || order != PullOrder.OFFSET) {
+        if (strategy.pace() != PullPace.LIMIT || strategy.order() != PullOrder.OFFSET) {
             throw new SiphonException(
                     ErrorCode.NO_SUPPORT,
-                    "pace " + pace.name().toLowerCase(Locale.ROOT) + " and order "
-                            + order.name().toLowerCase(Locale.ROOT) + " are not supported by the qemu driver");
+                    "pace " + strategy.pace().name().toLowerCase(Locale.ROOT) + " and order "
+                            + strategy.order().name().toLowerCase(Locale.ROOT)
+                            + " are not supported by the qemu driver");
+        }
+        // nor an outage policy: only the default, which asks for nothing, is accepted
+        if (strategy.outage() != PullOutage.PAUSE) {
+            throw new SiphonException(
+                    ErrorCode.NO_SUPPORT,
+                    "on-outage " + strategy.outage().name().toLowerCase(Locale.ROOT)
+                            + " is not supported by the qemu driver");
         }
         RunningDomain domainRun = runningDomain(domain, diskName);
         QemuDisk disk = pullable(domainRun, diskName);

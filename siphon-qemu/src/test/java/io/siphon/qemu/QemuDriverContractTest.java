@@ -34,4 +34,10 @@ class QemuDriverContractTest extends DriverContract {
     protected boolean supportsPullStep() {
         return false;
     }
+
+    /** QEMU's block-stream has no outage policy. */
+    @Override
+    protected boolean supportsOutagePolicy() {
+        return false;
+    }
 }

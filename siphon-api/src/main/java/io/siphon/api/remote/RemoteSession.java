@@ -9,8 +9,7 @@ import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.api.VersionInfo;
@@ -309,9 +308,8 @@ final class RemoteSession implements DriverSession {
             Optional<String> base,
             long bytesPerSecond,
             boolean keepRelative,
-            PullPace pace,
-            PullOrder order) {
-        call(new Command.BlockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order));
+            PullStrategy strategy) {
+        call(new Command.BlockPull(domain, disk, base, bytesPerSecond, keepRelative, strategy));
     }
 
     @Override

@@ -6,8 +6,7 @@ import io.siphon.api.BlockJobProgress;
 import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.VersionInfo;
 import java.util.List;
 import java.util.Optional;
@@ -48,15 +47,17 @@ public interface DomainOperations {
     /** The guest's I/O on {@code disk} since the domain started, or on all its disks when empty. */
     BlockStats blockStats(String domain, Optional<String> disk);
 
-    /** Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty). */
+    /**
+     * Starts a pull of {@code disk} down to {@code base} (or the whole chain when empty); {@code
+     * strategy} gives its pace, its order and what it does while a remote template is unreachable.
+     */
     void blockPull(
             String domain,
             String disk,
             Optional<String> base,
             long bytesPerSecond,
             boolean keepRelative,
-            PullPace pace,
-            PullOrder order);
+            PullStrategy strategy);
 
     /** Copies one increment, starting a stepped pull of the whole chain when the disk has no job. */
     BlockJobProgress blockPullStep(String domain, String disk);

@@ -7,8 +7,7 @@ import io.siphon.api.BlockStats;
 import io.siphon.api.DiskInfo;
 import io.siphon.api.DomainInfo;
 import io.siphon.api.ErrorCode;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonEvent;
 import io.siphon.api.SiphonException;
 import io.siphon.api.VersionInfo;
@@ -209,10 +208,9 @@ public final class EngineSession implements DriverSession {
             Optional<String> base,
             long bytesPerSecond,
             boolean keepRelative,
-            PullPace pace,
-            PullOrder order) {
+            PullStrategy strategy) {
         writable("blockPull");
-        engine.blockPull(domain, disk, base, bytesPerSecond, keepRelative, pace, order);
+        engine.blockPull(domain, disk, base, bytesPerSecond, keepRelative, strategy);
     }
 
     @Override

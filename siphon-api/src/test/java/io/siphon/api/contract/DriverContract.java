@@ -72,6 +72,14 @@ public abstract class DriverContract {
         return true;
     }
 
+    /**
+     * Whether the driver takes a pull's outage policy ({@link PullFlag#FAIL_ON_OUTAGE}); one that has
+     * none must refuse {@code fail} with {@link ErrorCode#NO_SUPPORT} and start no job.
+     */
+    protected boolean supportsOutagePolicy() {
+        return true;
+    }
+
     @BeforeEach
     void open() {
         connection = connect();
@@ -638,6 +646,30 @@ public abstract class DriverContract {
         assertEquals("vda", event.disk());
         assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
         finish(chain, chain.name() + "-base.raw");
+    }
+
+    @Test
+    void aPullThatFailsOnAnOutageRunsOrIsRefused() throws Exception {
+        RunningChain chain = startChain("outage", 4);
+        Domain domain = chain.domain();
+        if (!supportsOutagePolicy()) {
+            String base = images.resolve(chain.name() + "-base.raw").toString();
+            List<Executable> asks = List.of(
+                    () -> domain.blockPull("vda", 0, Set.of(PullFlag.FAIL_ON_OUTAGE)),
+                    () -> domain.blockRebase("vda", Optional.of(base), 0, Set.of(RebaseFlag.FAIL_ON_OUTAGE)));
+            for (Executable ask : asks) {
+                SiphonException e = assertThrows(SiphonException.class, ask);
+                assertEquals(ErrorCode.NO_SUPPORT, e.code(), e.getMessage());
+                assertTrue(e.getMessage().contains("on-outage fail"), e.getMessage());
+                assertEquals(Optional.empty(), domain.blockJobInfo("vda"));
+            }
+            finish(chain, chain.name() + "-base.raw");
+            return;
+        }
+        // the chain is local, never unreachable: the policy is taken and the pull completes as any other
+        domain.blockPull("vda", 0, Set.of(PullFlag.FAIL_ON_OUTAGE));
+        assertEquals(BlockJobStatus.COMPLETED, chain.nextEvent().status());
+        finish(chain, "");
     }
 
     @Test

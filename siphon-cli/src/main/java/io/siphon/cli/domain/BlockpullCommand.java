@@ -6,6 +6,7 @@ import io.siphon.api.Connection;
 import io.siphon.api.Domain;
 import io.siphon.api.PullFlag;
 import io.siphon.api.PullOrder;
+import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.RebaseFlag;
 import io.siphon.cli.CliException;
@@ -82,6 +83,13 @@ public final class BlockpullCommand implements Callable<Integer> {
                     + " profile) first, then offset order.")
     PullOrder order = PullOrder.OFFSET;
 
+    @Option(
+            names = "--on-outage",
+            paramLabel = "pause|fail",
+            description = "While the disk's remote template stays unreachable past the daemon's --remote-timeout:"
+                    + " pause (default; the pull resumes by itself when the remote answers) or fail.")
+    PullOutage onOutage = PullOutage.PAUSE;
+
     @Option(names = "--wait", description = "Wait for the pull to finish.")
     boolean waitForJob;
 
@@ -157,6 +165,7 @@ public final class BlockpullCommand implements Callable<Integer> {
             exclusive("step", "bytes", bytes);
             exclusive("step", "pace", pace != PullPace.LIMIT);
             exclusive("step", "order", order != PullOrder.OFFSET);
+            exclusive("step", "on-outage", onOutage != PullOutage.PAUSE);
         }
     }
 
@@ -189,6 +198,9 @@ public final class BlockpullCommand implements Callable<Integer> {
             if (order == PullOrder.PROFILE) {
                 flags.add(RebaseFlag.ORDER_PROFILE);
             }
+            if (onOutage == PullOutage.FAIL) {
+                flags.add(RebaseFlag.FAIL_ON_OUTAGE);
+            }
             found.blockRebase(arguments.disk, base, bandwidth, flags);
         } else {
             EnumSet<PullFlag> flags = EnumSet.noneOf(PullFlag.class);
@@ -200,6 +212,9 @@ public final class BlockpullCommand implements Callable<Integer> {
             }
             if (order == PullOrder.PROFILE) {
                 flags.add(PullFlag.ORDER_PROFILE);
+            }
+            if (onOutage == PullOutage.FAIL) {
+                flags.add(PullFlag.FAIL_ON_OUTAGE);
             }
             found.blockPull(arguments.disk, bandwidth, flags);
         }

@@ -280,6 +280,34 @@ class DomainCommandsTest {
     }
 
     @Test
+    void blockpullOnOutageReachesTheJobsRecord() throws IOException {
+        expectError(
+                "siphon: Options --step and --on-outage are mutually exclusive\n",
+                "blockpull",
+                "d",
+                "vda",
+                "--step",
+                "--on-outage",
+                "fail");
+        Cli.Result unknown = siphon("blockpull", "d", "vda", "--on-outage", "retry");
+        assertEquals(1, unknown.status());
+        assertTrue(unknown.err().contains("--on-outage") && unknown.err().contains("retry"), unknown.err());
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        ok("start", "d");
+        // 1 MiB/s over 9 MiB of data: the job still runs when its record is read
+        ok("blockpull", "d", "vda", "--bandwidth", "1", "--on-outage", "fail");
+        String record = Files.readString(dir.resolve("state/jobs/d.vda.job"));
+        assertTrue(record.contains("on-outage=fail"), record);
+        ok("blockjob", "d", "vda", "--abort");
+        ok("blockpull", "d", "vda", "--bandwidth", "1", "--on-outage", "pause");
+        record = Files.readString(dir.resolve("state/jobs/d.vda.job"));
+        assertTrue(record.contains("on-outage=pause"), record);
+        ok("blockjob", "d", "vda", "--abort");
+        ok("destroy", "d");
+    }
+
+    @Test
     void blockpullTakesBandwidthAndBaseByPosition() throws IOException, InterruptedException {
         held = Siphon.connect(uri);
         ok("define", dir.resolve("d.xml").toString());

@@ -4,8 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.siphon.api.ErrorCode;
-import io.siphon.api.PullOrder;
-import io.siphon.api.PullPace;
+import io.siphon.api.PullStrategy;
 import io.siphon.api.SiphonException;
 import io.siphon.api.spi.DriverSession;
 import java.util.Iterator;
@@ -102,8 +101,7 @@ final class ConsoleActions {
                         text(json, "base"),
                         number(json, "bytesPerSecond").orElse(0L),
                         false,
-                        PullPace.LIMIT,
-                        PullOrder.OFFSET);
+                        PullStrategy.DEFAULT);
             case "pause" -> writer.blockJobPause(domain, disk);
             case "resume" -> writer.blockJobResume(domain, disk);
             case "abort" -> writer.blockJobAbort(domain, disk, true);
