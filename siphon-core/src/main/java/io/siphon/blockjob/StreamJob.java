@@ -14,7 +14,6 @@ import io.siphon.job.JobDriver;
 import io.siphon.util.Alignment;
 import io.siphon.util.NoSpace;
 import io.siphon.util.TimeSource;
-import io.siphon.util.posix.ThreadNiceness;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -146,14 +145,6 @@ public final class StreamJob implements JobDriver {
     @Override
     public void run(JobContext context) throws Exception {
         context.setEnd(sizeBytes + prefetchedBytes);
-        if (options.pace() == StreamOptions.Pace.GUEST
-                && !Thread.currentThread().isVirtual()) {
-            // The scheduler gives the nicest thread only the CPU the guest leaves, and at once: on a
-            // busy host the pacer, which sees the guest 200 ms late, then has less to make up for.
-            ThreadNiceness.setCurrent(ThreadNiceness.NICEST)
-                    .ifPresent(why ->
-                            LOG.warn("disk '{}': the guest-paced pull runs at normal priority: {}", disk.name(), why));
-        }
         while (cursorBytes < sizeBytes) {
             context.pausePoint();
             copyNext(context);

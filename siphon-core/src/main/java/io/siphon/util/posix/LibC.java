@@ -93,14 +93,6 @@ final class LibC {
 
     private LibC() {}
 
-    static final int PRIO_PROCESS = 0;
-
-    // pid_t gettid(void) (glibc 2.30+)
-    static final Optional<MethodHandle> GETTID = bind("gettid", FunctionDescriptor.of(JAVA_INT));
-    // int setpriority(int which, id_t who, int prio): on Linux a thread id as who sets that thread's nice
-    static final Optional<MethodHandle> SETPRIORITY =
-            bind("setpriority", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
-
     private static Optional<MethodHandle> bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return LINKER.defaultLookup().find(name).map(symbol -> LINKER.downcallHandle(symbol, descriptor, options));
     }
