@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.siphon.block.Allocation;
+import io.siphon.blockjob.Disk;
+import io.siphon.blockjob.StreamJob;
+import io.siphon.blockjob.StreamOptions;
 import io.siphon.format.ImageChain;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.RemoteBackingPolicy;
 import io.siphon.format.remote.RemoteObjectException;
+import io.siphon.job.Job;
 import io.siphon.testing.QemuTools;
 import io.siphon.testing.RemoteClones;
 import java.io.IOException;
@@ -18,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.junit.S3ProxyJunitCore;
 import org.junit.jupiter.api.AfterEach;
@@ -89,6 +95,31 @@ class S3BackingTest {
         }
         Path clone = RemoteClones.create(dir.resolve("q.qcow2"), "s3://templates/t.qcow2", Optional.empty(), policy);
         assertArrayEquals(template, readAll(clone));
+    }
+
+    /**
+     * A guest's read of a clone of an S3 template is copied into the clone (copy-on-read), and a
+     * pull makes the clone standalone: no backing link, clean for qemu-img, the template's bytes.
+     */
+    @Test
+    void aCloneOfAnS3TemplateIsCopiedOnReadAndPulledStandalone() throws Exception {
+        Path clone = clone("p.qcow2", "s3://templates/t.raw", "raw");
+        try (Disk disk = Disk.open("vda", clone, Optional.of("qcow2"), true, policy)) {
+            ByteBuffer read = ByteBuffer.allocate(64 << 10);
+            disk.device().read(1 << 20, read, Set.of());
+            assertArrayEquals(java.util.Arrays.copyOfRange(template, 1 << 20, (1 << 20) + (64 << 10)), read.array());
+            assertEquals(
+                    Allocation.DATA,
+                    disk.top().blockStatus(1 << 20, 64 << 10).getFirst().allocation(),
+                    "the guest's read was copied into the clone");
+            Job job = StreamJob.create(disk, StreamOptions.defaults());
+            job.start();
+            assertTrue(job.awaitEnd(Duration.ofSeconds(60)), "the pull ends");
+            assertEquals(Optional.empty(), job.info().error(), "the pull ends without an error");
+        }
+        assertFalse(QemuTools.infoJson(clone).contains("backing-filename"), "the link to the template is gone");
+        QemuTools.assertCheckClean(clone);
+        QemuTools.assertSameContent(clone, Files.write(dir.resolve("expected.raw"), template));
     }
 
     @Test
