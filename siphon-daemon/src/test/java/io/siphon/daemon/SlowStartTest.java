@@ -81,6 +81,7 @@ class SlowStartTest {
     void otherCallsAreServedDuringABlockedOpenAndTheStartCanBeGivenUp() throws Exception {
         CountDownLatch opening = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch openedLate = new CountDownLatch(1);
         DiskOpener blockingForSlow = (domain, disk) -> {
             if (domain.equals("slow")) {
                 opening.countDown();
@@ -90,7 +91,11 @@ class SlowStartTest {
                     throw new InterruptedIOException("opening " + disk.target());
                 }
             }
-            return RunningDisk.open(domain, disk, io.siphon.format.RemoteBackingPolicy.LOCAL_ONLY);
+            RunningDisk opened = RunningDisk.open(domain, disk, io.siphon.format.RemoteBackingPolicy.LOCAL_ONLY);
+            if (domain.equals("slow")) {
+                openedLate.countDown();
+            }
+            return opened;
         };
         DomainManager manager = DomainManager.open(dir.resolve("state"), blockingForSlow);
         try {
@@ -118,6 +123,8 @@ class SlowStartTest {
 
             // the disk that opens after the give-up is closed, never used: its lock is released
             release.countDown();
+            // once the late disk holds its lock, the lock is free only after the give-up closed it
+            assertTrue(openedLate.await(LIMIT.toSeconds(), TimeUnit.SECONDS));
             awaitWritable(dir.resolve("slow.img"));
             manager.start("slow");
             assertEquals(DomainState.RUNNING, manager.info("slow").state());
