@@ -295,9 +295,9 @@ public final class DaemonMain implements Callable<Integer> {
      */
     private DaemonMain withConfigFile(Path file) {
         ConfigFile settings = ConfigFile.read(file, DaemonMain::configProblem);
-        List<String> arguments = new ArrayList<>(settings.asArguments(DaemonMain::isFlag));
         DaemonMain merged = new DaemonMain();
         CommandLine line = new CommandLine(merged).setOverwrittenOptionsAllowed(true);
+        List<String> arguments = new ArrayList<>(settings.asArguments(key -> isFlag(line.getCommandSpec(), key)));
         for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
             if (line.getCommandSpec().findOption(option.longestName()) == null) {
                 continue; // the siphon command's own options (--debug, --connect), inherited here
@@ -320,7 +320,7 @@ public final class DaemonMain implements Callable<Integer> {
         if (key.equals("config") || alone.getCommandSpec().findOption("--" + key) == null) {
             return Optional.of("not an option of siphon daemon (see siphon daemon --help)");
         }
-        if (isFlag(key)) {
+        if (isFlag(alone.getCommandSpec(), key)) {
             return value.equals("true") || value.equals("false")
                     ? Optional.empty()
                     : Optional.of("'" + value + "' is not true or false");
@@ -335,9 +335,9 @@ public final class DaemonMain implements Callable<Integer> {
         return Optional.empty();
     }
 
-    /** Whether {@code --key} is an option that takes no value (set with {@code key = true} in a file). */
-    private static boolean isFlag(String key) {
-        OptionSpec option = new CommandLine(new DaemonMain()).getCommandSpec().findOption("--" + key);
+    /** Whether {@code --key} is an option of {@code spec} that takes no value (set with {@code key = true} in a file). */
+    private static boolean isFlag(CommandSpec spec, String key) {
+        OptionSpec option = spec.findOption("--" + key);
         return option != null && option.arity().max() == 0;
     }
 
