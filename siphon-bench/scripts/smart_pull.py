@@ -352,6 +352,9 @@ def pacing(control):
             configs.append((Figures("siphon", label, load), lambda l=load, sp=speed, pa=pace: siphon_run(control, sp, pa, l)))
         for label, speed in (("unlimited", 0), ("100 MiB/s", LIMIT)):
             configs.append((Figures("qemu", label, load), lambda l=load, sp=speed: qemu_pull(sp, l)))
+    # ONLY="siphon --pace guest steady" runs the pulls whose "engine label load" contains it
+    only = os.environ.get("ONLY", "")
+    configs = [(f, run) for f, run in configs if only in "%s %s %s" % (f.engine, f.label, f.load)]
     for round_number in range(REPEATS):
         log("round %d of %d" % (round_number + 1, REPEATS))
         for figures, run in configs:
@@ -362,10 +365,11 @@ def pacing(control):
     for figures, _ in configs:
         print(figures.row())
     by_name = {(f.engine, f.label, f.load): f for f, _ in configs}
-    paced_steady = by_name[("siphon", "--pace guest", "steady")]
+    none = Figures("", "", "")
+    paced_steady = by_name.get(("siphon", "--pace guest", "steady"), none)
     # paced against unpaced in the same round: the two ran a minute apart, under the same load
-    ratios = [p / u for p, u in zip(by_name[("siphon", "--pace guest", "intermittent")].per_round,
-                                    by_name[("siphon", "unlimited", "intermittent")].per_round) if p and u]
+    ratios = [p / u for p, u in zip(by_name.get(("siphon", "--pace guest", "intermittent"), none).per_round,
+                                    by_name.get(("siphon", "unlimited", "intermittent"), none).per_round) if p and u]
     print("targets: --pace guest keeps %s of idle IOPS under steady load (target >= 90%%); paced/unpaced pull time "
           "under intermittent load, per round %s, median %s (target <= 1.5x); load average %.1f at the end" % (
               "%.0f%%" % (100 * median(paced_steady.kept)) if paced_steady.kept else "-",

@@ -19,11 +19,15 @@ import io.siphon.util.TokenBucket;
  *   <li>Then it copies small chunks ({@value #PACED_CHUNK_BYTES} bytes, or a cluster if larger, so
  *       that no copy holds the disk long) at a rate that halves when two windows in a row are over a
  *       target (one such window is as often the shared machine's noise as the pull), is held
- *       after one, and grows by an eighth (at least 1 MiB/s) after one within both. The targets:
- *       a p99 within {@code latencyFactor} × the idle p99, and a mean latency within the idle one
- *       × 1 / {@value #KEPT_THROUGHPUT} (a guest with a fixed queue depth completes in proportion
- *       to 1 / latency, so this keeps it {@value #KEPT_THROUGHPUT} of its idle throughput). As TCP's AIMD, between {@value
- *       #FLOOR_BYTES_PER_SECOND} bytes/s and the limit ({@link Mode#PACED}). The idle figures are
+ *       after one, and grows by an eighth (at least 1 MiB/s) after one within all. The targets:
+ *       a p99 within {@code latencyFactor} × the idle p99; a mean latency within the idle one ×
+ *       1 / {@value #KEPT_THROUGHPUT} (a guest with a fixed queue depth completes in proportion
+ *       to 1 / latency); and at least {@value #KEPT_THROUGHPUT} of the requests per second the
+ *       guest completed idle. The last is what a guest with a fixed queue depth feels: the time
+ *       its requests spend before they reach the server (its own CPU, taken by the pull on a small
+ *       machine, and the socket) is not in the latency measured here, but slows its completions.
+ *       As TCP's AIMD, between {@value #FLOOR_BYTES_PER_SECOND} bytes/s and the limit ({@link
+ *       Mode#PACED}). The idle figures are
  *       measured again after {@value #REPROBE_NANOS} ns of busy guest, since its load changes.
  *   <li>A guest that goes idle frees the pull within a window: when no request of it has run for
  *       {@value #IDLE_GAP_NANOS} ns, or at the window's end.
@@ -79,6 +83,7 @@ final class GuestPacer implements CopyPacing {
     private GuestIoStats.Snapshot windowStart;
     private long idleP99Nanos;
     private long idleMeanNanos;
+    private double idleRequestsPerSecond;
     private long lastProbeNanos;
     private long pacedBytesPerSecond;
     /** Whether the last window was over a target: a second one in a row backs off. */
@@ -205,6 +210,7 @@ final class GuestPacer implements CopyPacing {
                 if (busy) {
                     idleP99Nanos = p99;
                     idleMeanNanos = mean;
+                    idleRequestsPerSecond = perSecond(completed, elapsed);
                     mode = Mode.PACED;
                     if (pacedBytesPerSecond == 0) {
                         pacedBytesPerSecond = limitBytesPerSecond > 0
@@ -228,7 +234,9 @@ final class GuestPacer implements CopyPacing {
                     startProbe(now);
                     return;
                 } else {
-                    boolean over = p99 > latencyFactor * idleP99Nanos || mean > idleMeanNanos / KEPT_THROUGHPUT;
+                    boolean over = p99 > latencyFactor * idleP99Nanos
+                            || mean > idleMeanNanos / KEPT_THROUGHPUT
+                            || perSecond(completed, elapsed) < KEPT_THROUGHPUT * idleRequestsPerSecond;
                     if (over && wasOver) {
                         pacedBytesPerSecond = Math.max(FLOOR_BYTES_PER_SECOND, capped(pacedBytesPerSecond) / 2);
                     } else if (!over) {
@@ -255,6 +263,10 @@ final class GuestPacer implements CopyPacing {
     private void startWindow(long now, GuestIoStats.Snapshot snapshot) {
         windowStart = snapshot;
         windowStartNanos = now;
+    }
+
+    private static double perSecond(long count, long elapsedNanos) {
+        return count * 1e9 / Math.max(1, elapsedNanos);
     }
 
     private long capped(long bytesPerSecond) {

@@ -143,6 +143,23 @@ class GuestPacerTest {
     }
 
     @Test
+    void aGuestThatCompletesFewerRequestsAtItsIdleLatencyMakesThePullBackOff() {
+        GuestPacer pacer = paced(0);
+        long start = pacer.rateBytesPerSecond();
+        // each request as fast as idle once it reaches the disk, but 15% fewer reach it: the
+        // guest's own CPU or socket is what the pull slows, which the disk's latency cannot show
+        guestLoad(850, IDLE_LATENCY);
+        nextWindow(pacer);
+        assertEquals(start, pacer.rateBytesPerSecond(), "one window over: held");
+        guestLoad(850, IDLE_LATENCY);
+        nextWindow(pacer);
+        assertEquals(start / 2, pacer.rateBytesPerSecond(), "two in a row: halved");
+        guestLoad(950, IDLE_LATENCY); // 95% of the idle throughput: within what the guest keeps
+        nextWindow(pacer);
+        assertTrue(pacer.rateBytesPerSecond() > start / 2, "grows again: " + pacer.rateBytesPerSecond());
+    }
+
+    @Test
     void theLimitStaysAHardCapWhilePaced() {
         GuestPacer pacer = paced(4 * MIB);
         for (int i = 0; i < 50; i++) {
