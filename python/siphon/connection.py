@@ -1,6 +1,7 @@
 """virConnect: one connection to a Siphon daemon, with libvirt-python's names and signatures."""
 
 import itertools
+import re
 import threading
 import uuid as uuidlib
 
@@ -40,6 +41,15 @@ _LIST_FLAGS = (
 )
 
 
+def _encoded_version(text: str) -> int:
+    """``7.2.0`` (or ``0.1.0-SNAPSHOT``, ``7.2.5 (Debian 1:7.2+dfsg-7)``) as libvirt's integer 7002000."""
+    match = re.match(r"\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?", text)
+    if not match:
+        raise error(c.VIR_ERR_INTERNAL_ERROR, "cannot parse version '%s'" % text)
+    major, minor, release = (int(part or 0) for part in match.groups())
+    return major * 1000000 + minor * 1000 + release
+
+
 class virConnect:
     """An open connection; made by siphon.open() or siphon.openReadOnly()."""
 
@@ -74,7 +84,16 @@ class virConnect:
         return self._uri
 
     def getType(self):
-        return "Siphon"
+        """What runs the disks, as libvirt names its drivers: ``Siphon`` (the embedded engine) or ``QEMU``."""
+        return self._call("version")["hypervisor"]
+
+    def getVersion(self):
+        """The hypervisor's version as libvirt encodes it: major * 1,000,000 + minor * 1,000 + release."""
+        return _encoded_version(self._call("version")["hypervisor-version"])
+
+    def getLibVersion(self):
+        """The version of the daemon's Siphon (libvirt: of the library the daemon runs), encoded as getVersion."""
+        return _encoded_version(self._call("version")["driver-version"])
 
     def isAlive(self):
         return 1 if self._session.is_alive() else 0

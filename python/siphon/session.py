@@ -20,10 +20,12 @@ from .errors import error, from_reply
 MAX_MESSAGE = 1 << 20
 POLL_SECONDS = 0.5
 
-# commands allowed on a read-only connection (Command.isQuery in the Java protocol module)
+# commands allowed on a read-only connection: the Java protocol's Command.Query records (a test there
+# compares this set with them)
 QUERIES = frozenset(
     (
         "qmp_capabilities",
+        "version",
         "domain-list",
         "domain-info",
         "domain-disks",

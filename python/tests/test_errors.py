@@ -2,10 +2,11 @@
 arguments (TypeError before anything is sent) and unsupported flags."""
 
 import os
+import subprocess
 import unittest
 
 from support import Events, domain_xml, overlay, siphon, template
-from daemon import Daemon
+from daemon import Daemon, cli_command
 
 DAEMON = None
 DOMAIN = "errors"
@@ -120,6 +121,11 @@ class ReadOnlyTest(unittest.TestCase):
             self.assertEqual({}, dom.blockJobInfo("vda"))
             self.assertIn(DOMAIN, [d.name() for d in conn.listAllDomains()])
             self.assertIn("<target dev='vda'", dom.XMLDesc())
+            # what `siphon --version` prints (0.1.0-SNAPSHOT), as libvirt encodes versions (1000)
+            major, minor, release = (int(p) for p in self.cli_version().split("-")[0].split("."))
+            self.assertEqual(major * 1000000 + minor * 1000 + release, conn.getLibVersion())
+            self.assertEqual(conn.getLibVersion(), conn.getVersion(), "the embedded engine is this Siphon")
+            self.assertEqual("Siphon", conn.getType())
             events = Events(conn)  # events reach read-only connections too
             for call, args in [
                 (conn.defineXML, (domain_xml("ro", "/x.qcow2"),)),
@@ -146,6 +152,10 @@ class ReadOnlyTest(unittest.TestCase):
             self.assertEqual(canceled, events.next("block-job-2"))
         with siphon.open(DAEMON.uri) as writer:
             self.assertEqual(1, writer.lookupByName(DOMAIN).isActive(), "nothing was changed")
+
+    @staticmethod
+    def cli_version() -> str:
+        return subprocess.check_output(cli_command() + ["--version"], text=True).strip()
 
     def test_open_read_only(self):
         self.check(siphon.openReadOnly(DAEMON.uri), False)
