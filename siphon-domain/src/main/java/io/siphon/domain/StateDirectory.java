@@ -10,6 +10,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -27,6 +28,8 @@ import java.util.function.Consumer;
 public final class StateDirectory implements AutoCloseable {
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+    private static final String TEMPORARY_SUFFIX = ".tmp";
 
     /** Told each step of a state-file write; a no-op unless a crash test's process set one. */
     private static volatile Consumer<String> steps = step -> {};
@@ -63,12 +66,41 @@ public final class StateDirectory implements AutoCloseable {
                 throw new SiphonException(
                         ErrorCode.OPERATION_FAILED, "state directory " + root + " is in use by another Siphon process");
             }
+            removeTemporaries(root);
             return new StateDirectory(root, channel, lock);
         } catch (IOException e) {
             throw new SiphonException(
                     ErrorCode.OPERATION_FAILED,
                     "cannot open state directory " + root + ": " + IoMessages.describe(e),
                     e);
+        }
+    }
+
+    /**
+     * Deletes what a crash in the middle of {@link #writeAtomically} left: a {@code .tmp} file in the
+     * state directory or one of its subdirectories. Only the lock's holder writes there, so none of
+     * them is being written now; the file each was to replace is whole.
+     */
+    private static void removeTemporaries(Path root) throws IOException {
+        try (var entries = Files.list(root)) {
+            for (Path entry : (Iterable<Path>) entries::iterator) {
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    try (var files = Files.list(entry)) {
+                        for (Path file : (Iterable<Path>) files::iterator) {
+                            deleteIfTemporary(file);
+                        }
+                    }
+                } else {
+                    deleteIfTemporary(entry);
+                }
+            }
+        }
+    }
+
+    private static void deleteIfTemporary(Path file) throws IOException {
+        if (file.getFileName().toString().endsWith(TEMPORARY_SUFFIX)
+                && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            Files.delete(file);
         }
     }
 
@@ -109,7 +141,7 @@ public final class StateDirectory implements AutoCloseable {
      * a failure (a full disk) removes the temporary file.
      */
     public static void writeAtomically(Path target, String text) throws IOException {
-        Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
+        Path temporary = target.resolveSibling(target.getFileName() + TEMPORARY_SUFFIX);
         try {
             try (FileChannel channel = FileChannel.open(
                     temporary,

@@ -45,6 +45,25 @@ class StateDirectoryTest {
     }
 
     @Test
+    void temporariesACrashLeftBehindAreRemovedWhenTheDirectoryIsNextOpened() throws Exception {
+        Path root = dir.resolve("state");
+        try (StateDirectory state = StateDirectory.open(root)) {
+            assertTrue(Files.isDirectory(state.root().resolve("domains")));
+        }
+        Path jobs = Files.createDirectories(root.resolve("jobs"));
+        Path stale = Files.writeString(root.resolve("domains").resolve("web.xml.tmp"), "<domain");
+        Path staleJob = Files.writeString(jobs.resolve("web-vda.tmp"), "");
+        Path kept = Files.writeString(root.resolve("domains").resolve("web.xml"), "<domain/>");
+        Path notOurs = Files.createDirectory(jobs.resolve("nested.tmp")); // a directory, not a write's temporary
+        try (StateDirectory state = StateDirectory.open(root)) {
+            assertFalse(Files.exists(stale), "a crashed write's temporary definition");
+            assertFalse(Files.exists(staleJob), "a crashed write's temporary job record");
+            assertEquals("<domain/>", Files.readString(kept), "the file it was to replace is kept");
+            assertTrue(Files.isDirectory(notOurs));
+        }
+    }
+
+    @Test
     void anAtomicWriteReplacesTheFileAndLeavesNoTemporary() throws Exception {
         Path target = dir.resolve("record");
         StateDirectory.writeAtomically(target, "first, and longer");
