@@ -6,7 +6,8 @@
 #     pull against the guest's idle runs just before and after it, REPEATS interleaved rounds, medians;
 #   prefetch: time until a scripted boot's hot clusters are local, pulling in profile and in offset
 #     order, and the second boot's read latency meanwhile.
-# Usage: siphon-bench/scripts/smart-pull.sh   (SIZE_MIB=1024 PULL_S=40 REPEATS=3 PARTS="pacing prefetch")
+# Usage: siphon-bench/scripts/smart-pull.sh   (SIZE_MIB=1024 PULL_S=40 REPEATS=3 PARTS="pacing prefetch"
+#   ONLY="siphon --pace guest steady|qemu unlimited": only the pulls whose "engine label load" has a part)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/env.sh

@@ -352,9 +352,10 @@ def pacing(control):
             configs.append((Figures("siphon", label, load), lambda l=load, sp=speed, pa=pace: siphon_run(control, sp, pa, l)))
         for label, speed in (("unlimited", 0), ("100 MiB/s", LIMIT)):
             configs.append((Figures("qemu", label, load), lambda l=load, sp=speed: qemu_pull(sp, l)))
-    # ONLY="siphon --pace guest steady" runs the pulls whose "engine label load" contains it
-    only = os.environ.get("ONLY", "")
-    configs = [(f, run) for f, run in configs if only in "%s %s %s" % (f.engine, f.label, f.load)]
+    # ONLY="siphon --pace guest steady|siphon unlimited intermittent" runs the pulls whose "engine label
+    # load" contains one of the |-separated parts
+    only = os.environ.get("ONLY", "").split("|")
+    configs = [(f, run) for f, run in configs if any(o in "%s %s %s" % (f.engine, f.label, f.load) for o in only)]
     for round_number in range(REPEATS):
         log("round %d of %d" % (round_number + 1, REPEATS))
         for figures, run in configs:
