@@ -101,21 +101,38 @@ public final class Domain {
      * virDomainBlockRebase} without COPY.
      */
     public void blockRebase(String disk, Optional<String> base, long bandwidth, Set<RebaseFlag> flags) {
+        rebase(disk, base, bandwidth, flags, strategy(flags));
+    }
+
+    private void rebase(
+            String disk, Optional<String> base, long bandwidth, Set<RebaseFlag> flags, PullStrategy strategy) {
         Objects.requireNonNull(base, "base");
         long bytesPerSecond = Bandwidth.toBytesPerSecond(bandwidth, flags.contains(RebaseFlag.BANDWIDTH_BYTES));
         if (flags.contains(RebaseFlag.KEEP_RELATIVE) && base.isEmpty()) {
             throw new SiphonException(ErrorCode.INVALID_ARG, "KEEP_RELATIVE needs a base");
         }
-        session.blockPull(
-                name,
-                disk(disk),
-                base,
-                bytesPerSecond,
-                flags.contains(RebaseFlag.KEEP_RELATIVE),
-                PullStrategy.of(
-                        flags.contains(RebaseFlag.PACE_GUEST),
-                        flags.contains(RebaseFlag.ORDER_PROFILE),
-                        flags.contains(RebaseFlag.FAIL_ON_OUTAGE)));
+        session.blockPull(name, disk(disk), base, bytesPerSecond, flags.contains(RebaseFlag.KEEP_RELATIVE), strategy);
+    }
+
+    private static PullStrategy strategy(Set<RebaseFlag> flags) {
+        return PullStrategy.of(
+                flags.contains(RebaseFlag.PACE_GUEST),
+                flags.contains(RebaseFlag.ORDER_PROFILE),
+                flags.contains(RebaseFlag.FAIL_ON_OUTAGE));
+    }
+
+    /**
+     * As {@link #blockRebase(String, Optional, long, Set)} with {@link RebaseFlag#PACE_GUEST}, which
+     * {@code flags} must hold: the pull backs off while the guest's p99 latency is over {@code
+     * guestLatencyFactor} × its idle p99 (the default is {@value PullStrategy#DEFAULT_GUEST_LATENCY_FACTOR})
+     * or the guest completes less than 90% of its idle requests per second. Siphon's.
+     */
+    public void blockRebase(
+            String disk, Optional<String> base, long bandwidth, Set<RebaseFlag> flags, double guestLatencyFactor) {
+        if (!flags.contains(RebaseFlag.PACE_GUEST)) {
+            throw new SiphonException(ErrorCode.INVALID_ARG, "a guest latency factor needs PACE_GUEST");
+        }
+        rebase(disk, base, bandwidth, flags, strategy(flags).withGuestLatencyFactor(guestLatencyFactor));
     }
 
     /**

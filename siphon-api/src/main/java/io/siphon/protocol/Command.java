@@ -107,6 +107,7 @@ public sealed interface Command<R extends Result> {
             long bandwidthBytes,
             boolean keepRelative,
             PullPace pace,
+            Double paceLatencyFactor,
             PullOrder order,
             PullOutage onOutage)
             implements Command<Result.None> {
@@ -128,6 +129,7 @@ public sealed interface Command<R extends Result> {
                     bandwidthBytes,
                     keepRelative,
                     strategy.pace(),
+                    strategy.pace() == PullPace.GUEST ? strategy.guestLatencyFactor() : null,
                     strategy.order(),
                     strategy.outage());
         }
@@ -146,7 +148,11 @@ public sealed interface Command<R extends Result> {
 
         /** The pull's strategy, the defaults in place of what the client left out. */
         public PullStrategy strategy() {
-            return new PullStrategy(paceOrDefault(), orderOrDefault(), onOutageOrDefault());
+            return new PullStrategy(
+                    paceOrDefault(),
+                    paceLatencyFactor == null ? PullStrategy.DEFAULT_GUEST_LATENCY_FACTOR : paceLatencyFactor,
+                    orderOrDefault(),
+                    onOutageOrDefault());
         }
     }
 

@@ -18,6 +18,7 @@ import io.siphon.api.PullOutage;
 import io.siphon.api.PullPace;
 import io.siphon.api.PullPhase;
 import io.siphon.api.PullStrategy;
+import io.siphon.api.SiphonException;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -36,7 +37,7 @@ class MessageCodecTest {
                                 Optional.of("/b.qcow2"),
                                 5,
                                 true,
-                                new PullStrategy(PullPace.GUEST, PullOrder.PROFILE, PullOutage.FAIL)),
+                                new PullStrategy(PullPace.GUEST, 2.5, PullOrder.PROFILE, PullOutage.FAIL)),
                         Optional.empty()),
                 new Reply(
                         JsonNodeFactory.instance.objectNode().put("name", "web"), Optional.of(TextNode.valueOf("abc"))),
@@ -105,6 +106,37 @@ class MessageCodecTest {
                         + "\"bandwidth-bytes\":0,\"keep-relative\":false,\"pace\":\"guest\",\"order\":\"profile\","
                         + "\"on-outage\":\"fail\"},\"id\":2}",
                 MessageCodec.encode(paced));
+    }
+
+    @Test
+    void aGuestLatencyFactorIsTakenWithPaceGuestAndRefusedOutOfRangeOrWithoutIt() throws Exception {
+        assertEquals(
+                2.0,
+                pull("\"pace\":\"guest\",\"pace-latency-factor\":2").strategy().guestLatencyFactor());
+        assertEquals(
+                PullStrategy.DEFAULT_GUEST_LATENCY_FACTOR,
+                pull("\"pace\":\"guest\"").strategy().guestLatencyFactor());
+        for (String arguments : List.of(
+                "\"pace\":\"guest\",\"pace-latency-factor\":1",
+                "\"pace\":\"guest\",\"pace-latency-factor\":11",
+                "\"pace\":\"guest\",\"pace-latency-factor\":-2")) {
+            SiphonException refused =
+                    assertThrows(SiphonException.class, () -> pull(arguments).strategy());
+            assertEquals(ErrorCode.INVALID_ARG, refused.code(), arguments);
+            assertTrue(
+                    refused.getMessage().contains("guest latency factor must be above 1 and at most 10"),
+                    refused.getMessage());
+        }
+        SiphonException unpaced = assertThrows(
+                SiphonException.class, () -> pull("\"pace-latency-factor\":2").strategy());
+        assertEquals(ErrorCode.INVALID_ARG, unpaced.code());
+        assertTrue(unpaced.getMessage().contains("paced by the guest only"), unpaced.getMessage());
+    }
+
+    private static Command.BlockPull pull(String arguments) throws Exception {
+        Request request = (Request) MessageCodec.decode(
+                "{\"execute\":\"block-pull\",\"arguments\":{\"domain\":\"web\",\"disk\":\"vda\"," + arguments + "}}");
+        return (Command.BlockPull) request.command();
     }
 
     @Test

@@ -36,9 +36,6 @@ import io.siphon.util.TokenBucket;
  * Not thread-safe except {@link #setLimit} and {@link #limit}.
  */
 final class GuestPacer implements CopyPacing {
-    /** The default knob: the guest's p99 latency may grow by 30% over its idle p99. */
-    static final double DEFAULT_LATENCY_FACTOR = 1.3;
-
     static final long WINDOW_NANOS = 200_000_000L;
     /** The share of its idle throughput a busy guest keeps before the pull backs off. */
     static final double KEPT_THROUGHPUT = 0.9;

@@ -116,8 +116,7 @@ public final class StreamJob implements JobDriver {
         return switch (options.pace()) {
             case LIMIT -> CopyPacing.atLimit(time, options.bytesPerSecond());
             case GUEST ->
-                new GuestPacer(
-                        disk.device().guestIo(), time, options.bytesPerSecond(), GuestPacer.DEFAULT_LATENCY_FACTOR);
+                new GuestPacer(disk.device().guestIo(), time, options.bytesPerSecond(), options.guestLatencyFactor());
         };
     }
 

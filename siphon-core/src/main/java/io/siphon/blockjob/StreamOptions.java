@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param chunkBytes how much one copy request moves at most (rounded up to the top's cluster size)
  * @param stepBytes how much data one {@code step()} copies (ranges skipped do not count)
  * @param pace whether the job only keeps to the speed limit or also yields to the guest
+ * @param guestLatencyFactor under {@link Pace#GUEST}, how far the guest's p99 latency may grow over
+ *     its idle p99 (1.3: by 30%) before the job backs off; in (1, {@value #MAX_GUEST_LATENCY_FACTOR}]
  * @param order the order in which the job copies
  * @param onOutage what an unreachable remote template does to the pull (by default it pauses)
  */
@@ -28,10 +30,15 @@ public record StreamOptions(
         long chunkBytes,
         long stepBytes,
         Pace pace,
+        double guestLatencyFactor,
         Order order,
         OutagePolicy onOutage) {
     public static final long DEFAULT_CHUNK_BYTES = 1 << 20;
     public static final long DEFAULT_STEP_BYTES = 1 << 20;
+    /** The guest's p99 latency may grow by 30% over its idle p99. */
+    public static final double DEFAULT_GUEST_LATENCY_FACTOR = 1.3;
+    /** Past 10× its idle latency a guest is not being yielded to. */
+    public static final double MAX_GUEST_LATENCY_FACTOR = 10;
 
     /** How the job paces itself. */
     public enum Pace {
@@ -84,6 +91,10 @@ public record StreamOptions(
         if (stepBytes <= 0) {
             throw new IllegalArgumentException("step size must be positive, got " + stepBytes);
         }
+        if (!(guestLatencyFactor > 1 && guestLatencyFactor <= MAX_GUEST_LATENCY_FACTOR)) {
+            throw new IllegalArgumentException(
+                    "guest latency factor must be in (1, " + MAX_GUEST_LATENCY_FACTOR + "], got " + guestLatencyFactor);
+        }
     }
 
     /** A full, unlimited pull in offset order that fails on the first error and pauses while a remote template is unreachable. */
@@ -96,13 +107,23 @@ public record StreamOptions(
                 DEFAULT_CHUNK_BYTES,
                 DEFAULT_STEP_BYTES,
                 Pace.LIMIT,
+                DEFAULT_GUEST_LATENCY_FACTOR,
                 Order.OFFSET,
                 OutagePolicy.PAUSE);
     }
 
     public StreamOptions withSpeed(long newBytesPerSecond) {
         return new StreamOptions(
-                newBytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, order, onOutage);
+                newBytesPerSecond,
+                base,
+                keepRelative,
+                onError,
+                chunkBytes,
+                stepBytes,
+                pace,
+                guestLatencyFactor,
+                order,
+                onOutage);
     }
 
     public StreamOptions withBase(Path newBase, boolean newKeepRelative) {
@@ -114,38 +135,108 @@ public record StreamOptions(
                 chunkBytes,
                 stepBytes,
                 pace,
+                guestLatencyFactor,
                 order,
                 onOutage);
     }
 
     public StreamOptions withOnError(OnErrorPolicy policy) {
         return new StreamOptions(
-                bytesPerSecond, base, keepRelative, policy, chunkBytes, stepBytes, pace, order, onOutage);
+                bytesPerSecond,
+                base,
+                keepRelative,
+                policy,
+                chunkBytes,
+                stepBytes,
+                pace,
+                guestLatencyFactor,
+                order,
+                onOutage);
     }
 
     public StreamOptions withChunkBytes(long newChunkBytes) {
         return new StreamOptions(
-                bytesPerSecond, base, keepRelative, onError, newChunkBytes, stepBytes, pace, order, onOutage);
+                bytesPerSecond,
+                base,
+                keepRelative,
+                onError,
+                newChunkBytes,
+                stepBytes,
+                pace,
+                guestLatencyFactor,
+                order,
+                onOutage);
     }
 
     public StreamOptions withStepBytes(long newStepBytes) {
         return new StreamOptions(
-                bytesPerSecond, base, keepRelative, onError, chunkBytes, newStepBytes, pace, order, onOutage);
+                bytesPerSecond,
+                base,
+                keepRelative,
+                onError,
+                chunkBytes,
+                newStepBytes,
+                pace,
+                guestLatencyFactor,
+                order,
+                onOutage);
     }
 
     public StreamOptions withPace(Pace newPace) {
         return new StreamOptions(
-                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, newPace, order, onOutage);
+                bytesPerSecond,
+                base,
+                keepRelative,
+                onError,
+                chunkBytes,
+                stepBytes,
+                newPace,
+                guestLatencyFactor,
+                order,
+                onOutage);
+    }
+
+    /** Yields to the guest, keeping its p99 latency within {@code latencyFactor} × its idle p99. */
+    public StreamOptions withGuestPace(double latencyFactor) {
+        return new StreamOptions(
+                bytesPerSecond,
+                base,
+                keepRelative,
+                onError,
+                chunkBytes,
+                stepBytes,
+                Pace.GUEST,
+                latencyFactor,
+                order,
+                onOutage);
     }
 
     public StreamOptions withOrder(Order newOrder) {
         return new StreamOptions(
-                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, newOrder, onOutage);
+                bytesPerSecond,
+                base,
+                keepRelative,
+                onError,
+                chunkBytes,
+                stepBytes,
+                pace,
+                guestLatencyFactor,
+                newOrder,
+                onOutage);
     }
 
     public StreamOptions withOnOutage(OutagePolicy policy) {
         return new StreamOptions(
-                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, order, policy);
+                bytesPerSecond,
+                base,
+                keepRelative,
+                onError,
+                chunkBytes,
+                stepBytes,
+                pace,
+                guestLatencyFactor,
+                order,
+                policy);
     }
 
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String text, String what) {

@@ -44,6 +44,7 @@ final class JobRecords {
         p.setProperty("chunk-bytes", Long.toString(options.chunkBytes()));
         p.setProperty("step-bytes", Long.toString(options.stepBytes()));
         p.setProperty("pace", options.pace().toString());
+        p.setProperty("guest-latency-factor", Double.toString(options.guestLatencyFactor()));
         p.setProperty("order", options.order().toString());
         p.setProperty("on-outage", options.onOutage().word());
         p.setProperty(
@@ -79,6 +80,8 @@ final class JobRecords {
                     Long.parseLong(p.getProperty("step-bytes", Long.toString(defaults.stepBytes()))),
                     StreamOptions.Pace.parse(
                             p.getProperty("pace", defaults.pace().toString())),
+                    Double.parseDouble(
+                            p.getProperty("guest-latency-factor", Double.toString(defaults.guestLatencyFactor()))),
                     StreamOptions.Order.parse(
                             p.getProperty("order", defaults.order().toString())),
                     OutagePolicy.parse(

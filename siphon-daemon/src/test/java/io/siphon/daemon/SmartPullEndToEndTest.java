@@ -11,6 +11,7 @@ import io.siphon.api.Connection;
 import io.siphon.api.Domain;
 import io.siphon.api.PullFlag;
 import io.siphon.api.PullPhase;
+import io.siphon.api.RebaseFlag;
 import io.siphon.api.Siphon;
 import io.siphon.api.SpeedFlag;
 import io.siphon.testing.QemuTools;
@@ -185,7 +186,7 @@ class SmartPullEndToEndTest {
             Domain domain = connection.define(xml("paced", top));
             domain.start();
             String uri = domain.disks().getFirst().nbdUri().orElseThrow();
-            domain.blockPull("vda", 0, Set.of(PullFlag.PACE_GUEST));
+            domain.blockRebase("vda", Optional.empty(), 0, Set.of(RebaseFlag.PACE_GUEST), 2.0);
             QemuTools.ok(
                     "qemu-io",
                     "-f",
@@ -197,6 +198,8 @@ class SmartPullEndToEndTest {
                     uri);
             assertEquals(
                     BlockJobStatus.COMPLETED, TestDomains.awaitEvent(events).status());
+            String log = daemon.log();
+            assertTrue(log.contains("pace guest (p99 within 2.0x idle)"), log);
             domain.shutdown();
         }
         // the guest wrote the template's own pattern, so the clone reads as the template

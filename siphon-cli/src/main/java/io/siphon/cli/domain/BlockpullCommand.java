@@ -77,6 +77,13 @@ public final class BlockpullCommand implements Callable<Integer> {
     PullPace pace = PullPace.LIMIT;
 
     @Option(
+            names = "--pace-latency",
+            paramLabel = "FACTOR",
+            description = "With --pace guest: back off while the guest's p99 latency is over FACTOR times its"
+                    + " p99 without the pull (default 1.3; above 1, at most 10).")
+    Optional<Double> paceLatency = Optional.empty();
+
+    @Option(
             names = "--order",
             paramLabel = "offset|profile",
             description = "offset (default): start to end; profile: the template's hot clusters (its access"
@@ -155,6 +162,7 @@ public final class BlockpullCommand implements Callable<Integer> {
         requires("async", async, "wait", waitForJob);
         requires("timeout", timeoutSeconds.isPresent(), "wait", waitForJob);
         requires("keep-relative", keepRelative, "base", base.isPresent());
+        requires("pace-latency", paceLatency.isPresent(), "pace guest", pace == PullPace.GUEST);
         if (timeoutSeconds.isPresent() && timeoutSeconds.get() <= 0) {
             throw new CliException("invalid timeout " + timeoutSeconds.get() + ": must be at least 1 second");
         }
@@ -184,7 +192,8 @@ public final class BlockpullCommand implements Callable<Integer> {
     }
 
     private void start(Domain found, long bandwidth) {
-        if (base.isPresent()) {
+        // a latency factor has no virsh flag: it goes with a rebase, which without a base is the pull
+        if (base.isPresent() || paceLatency.isPresent()) {
             EnumSet<RebaseFlag> flags = EnumSet.noneOf(RebaseFlag.class);
             if (keepRelative) {
                 flags.add(RebaseFlag.KEEP_RELATIVE);
@@ -201,7 +210,11 @@ public final class BlockpullCommand implements Callable<Integer> {
             if (onOutage == PullOutage.FAIL) {
                 flags.add(RebaseFlag.FAIL_ON_OUTAGE);
             }
-            found.blockRebase(arguments.disk, base, bandwidth, flags);
+            if (paceLatency.isPresent()) {
+                found.blockRebase(arguments.disk, base, bandwidth, flags, paceLatency.get());
+            } else {
+                found.blockRebase(arguments.disk, base, bandwidth, flags);
+            }
         } else {
             EnumSet<PullFlag> flags = EnumSet.noneOf(PullFlag.class);
             if (bytes) {

@@ -165,6 +165,21 @@ class DomainCommandsTest {
     }
 
     @Test
+    void aGuestPacedPullTakesItsLatencyFactorAndRefusesOneOutOfRange() throws IOException, InterruptedException {
+        held = Siphon.connect(uri);
+        ok("define", dir.resolve("d.xml").toString());
+        ok("start", "d");
+        Cli.Result low = siphon("blockpull", "d", "vda", "--pace", "guest", "--pace-latency", "0.5");
+        assertEquals(1, low.status());
+        assertEquals("siphon: guest latency factor must be above 1 and at most 10, is 0.5\n", low.err());
+        assertEquals(
+                "Pull complete\n",
+                ok("blockpull", "d", "vda", "--pace", "guest", "--pace-latency", "2", "--wait")
+                        .out());
+        assertFalse(Cli.qemuImg(dir, "info", "-U", "top.qcow2").out().contains("backing file"));
+    }
+
+    @Test
     void failuresAreOneLineWithStatusOne() {
         Cli.Result unknown = siphon("dominfo", "nosuch");
         assertEquals(1, unknown.status());
@@ -194,6 +209,13 @@ class DomainCommandsTest {
                 "d",
                 "vda",
                 "--keep-relative");
+        expectError(
+                "siphon: Option --pace guest is required by option --pace-latency\n",
+                "blockpull",
+                "d",
+                "vda",
+                "--pace-latency",
+                "2");
         expectError(
                 "siphon: Options --step and --wait are mutually exclusive\n",
                 "blockpull",
