@@ -44,10 +44,10 @@ final class AccessProfiles {
         this.recording = recording;
     }
 
-    /** Starts counting the guest's reads of {@code disk}, if it has a template. */
+    /** Starts counting the guest's reads of {@code disk}, if it has a template and recording is on. */
     void startRecording(RunningDisk disk) {
         List<Image> images = disk.images();
-        if (images.size() < 2) {
+        if (images.size() < 2 || recording.isZero()) {
             return;
         }
         Optional<String> remote = remoteTemplate(images);

@@ -46,9 +46,9 @@ public final class Daemon implements AutoCloseable {
      * The embedded engine's shared manager, or a session of the driver named {@code driver} held for
      * the daemon's life (which opens the driver's state, and for qemu finds its running processes).
      */
-    private static Backend backend(String driver, Path stateDir, RemoteBackings remote) {
+    private static Backend backend(String driver, Path stateDir, EngineSettings engine) {
         if (driver.equals(DEFAULT_DRIVER)) {
-            DomainManager manager = SharedManagers.acquire(stateDir, remote);
+            DomainManager manager = SharedManagers.acquire(stateDir, engine);
             return new Backend(
                     (readOnly, overflow) -> new EngineSession(
                             new EmbeddedEngine(manager),
@@ -117,12 +117,13 @@ public final class Daemon implements AutoCloseable {
     public static Daemon start(
             Path stateDir, String driver, Optional<Path> socket, Optional<Path> roSocket, Optional<TlsListen> tls)
             throws IOException {
-        return start(stateDir, driver, socket, roSocket, tls, RemoteBackings.REFUSED);
+        return start(stateDir, driver, socket, roSocket, tls, EngineSettings.DEFAULT);
     }
 
     /**
-     * As {@link #start(Path, String, Optional, Optional, Optional)}, the embedded engine's disks
-     * following remote backing names as {@code remote} allows (other drivers open chains their own way).
+     * As {@link #start(Path, String, Optional, Optional, Optional)}, the embedded engine opened with
+     * {@code engine}: the remote backing names its disks may follow, its access profiles' recording
+     * (other drivers open chains their own way).
      */
     static Daemon start(
             Path stateDir,
@@ -130,9 +131,9 @@ public final class Daemon implements AutoCloseable {
             Optional<Path> socket,
             Optional<Path> roSocket,
             Optional<TlsListen> tls,
-            RemoteBackings remote)
+            EngineSettings engine)
             throws IOException {
-        Backend backend = backend(driver, stateDir, remote);
+        Backend backend = backend(driver, stateDir, engine);
         SessionFactory sessions = backend.sessions();
         List<ControlServer> servers = new ArrayList<>();
         ControlCounters counters = new ControlCounters();

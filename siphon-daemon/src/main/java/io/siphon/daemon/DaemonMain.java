@@ -11,6 +11,7 @@ import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -114,6 +115,14 @@ public final class DaemonMain implements Callable<Integer> {
             paramLabel = "DAYS",
             description = "Keep rotated log files for this many days (default 14).")
     int logMaxDays = 14;
+
+    @Option(
+            names = "--profile-window",
+            paramLabel = "SECONDS",
+            description = "For how long after a domain starts its guests' reads are recorded into their"
+                    + " templates' access profiles, which pulls in profile order copy first (default 60; 0"
+                    + " records none; at most 3600).")
+    long profileWindowSeconds = AccessProfiles.DEFAULT_RECORDING.toSeconds();
 
     /** Set on the instance that {@link #call} parsed from the configuration file and the command line together. */
     private boolean configMerged;
@@ -229,7 +238,7 @@ public final class DaemonMain implements Callable<Integer> {
         StateDirectory.reportStepsTo(CrashPoints::reach);
         // the log file is opened once the state directory is this process's: a second daemon refused
         // on a locked directory says so on stderr, and never writes into the first one's log
-        Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen, remote.settings(spec));
+        Daemon daemon = Daemon.start(stateDir, driver, socket, readOnlySocket, listen, engineSettings());
         try {
             log.install();
         } catch (RuntimeException e) {
@@ -265,6 +274,16 @@ public final class DaemonMain implements Callable<Integer> {
                         + ProcessHandle.current().pid());
         stopped.await();
         return 0;
+    }
+
+    /** The embedded engine's settings these options name; a bad value is a usage error. */
+    private EngineSettings engineSettings() {
+        try {
+            return new EngineSettings(remote.settings(spec), Duration.ofSeconds(profileWindowSeconds));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(
+                    spec.commandLine(), "--profile-window " + profileWindowSeconds + ": " + e.getMessage());
+        }
     }
 
     private DaemonLog daemonLog() {

@@ -22,6 +22,7 @@ import io.siphon.qemu.Machine;
 import io.siphon.qemu.MachineCommand;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,33 +55,36 @@ final class DomainManager implements AutoCloseable {
     private final DiskOpener opener;
     private final Map<String, PendingStart> pendingStarts = new HashMap<>();
 
-    private DomainManager(StateDirectory state, DiskOpener opener) throws IOException {
+    private DomainManager(StateDirectory state, DiskOpener opener, Duration profileRecording) throws IOException {
         this.state = state;
         this.opener = opener;
         this.definitions = DomainDefinitions.load(state);
         Path run = state.subdirectory("run");
         this.started = new StartedDomains(run);
         this.machines = new DomainMachines(run, this::machineEnded);
-        this.profiles = new AccessProfiles(state, AccessProfiles.DEFAULT_RECORDING);
+        this.profiles = new AccessProfiles(state, profileRecording);
         this.pulls = new DiskPulls(new JobRecords(state), profiles, events);
     }
 
     /** Opens {@code stateDir} and loads the domains defined there; none is started; remote backings refused. */
     static DomainManager open(Path stateDir) {
-        return open(stateDir, RemoteBackings.REFUSED);
+        return open(stateDir, EngineSettings.DEFAULT);
     }
 
-    /** As {@link #open(Path)}, the disks following remote backing names as {@code remote} allows. */
-    static DomainManager open(Path stateDir, RemoteBackings remote) {
-        return open(stateDir, state -> {
-            RemoteBackingPolicy policy = remote.policy(state);
-            return (domain, disk) -> RunningDisk.open(domain, disk, policy);
-        });
+    /** As {@link #open(Path)}, the disks following remote backing names and profiled as {@code settings} say. */
+    static DomainManager open(Path stateDir, EngineSettings settings) {
+        return open(
+                stateDir,
+                state -> {
+                    RemoteBackingPolicy policy = settings.remote().policy(state);
+                    return (domain, disk) -> RunningDisk.open(domain, disk, policy);
+                },
+                settings.profileRecording());
     }
 
     /** As {@link #open(Path)}, opening disks with {@code opener}. */
     static DomainManager open(Path stateDir, DiskOpener opener) {
-        return open(stateDir, state -> opener);
+        return open(stateDir, state -> opener, AccessProfiles.DEFAULT_RECORDING);
     }
 
     /** How a manager's disk opener is made once its state directory is open (the cache lives there). */
@@ -89,11 +93,11 @@ final class DomainManager implements AutoCloseable {
         DiskOpener make(StateDirectory state) throws IOException;
     }
 
-    private static DomainManager open(Path stateDir, OpenerFactory openers) {
+    private static DomainManager open(Path stateDir, OpenerFactory openers, Duration profileRecording) {
         StateDirectory state = StateDirectory.open(stateDir);
         DomainManager manager;
         try {
-            manager = new DomainManager(state, openers.make(state));
+            manager = new DomainManager(state, openers.make(state), profileRecording);
         } catch (IOException | RuntimeException e) {
             try {
                 state.close();

@@ -28,18 +28,18 @@ final class SharedManagers {
 
     /** The manager of {@code stateDir}, opened if needed (remote backings refused); pair with {@link #release}. */
     static DomainManager acquire(Path stateDir) {
-        return acquire(stateDir, RemoteBackings.REFUSED);
+        return acquire(stateDir, EngineSettings.DEFAULT);
     }
 
     /**
-     * The manager of {@code stateDir}, opened if needed with {@code remote} (a manager already open
+     * The manager of {@code stateDir}, opened if needed with {@code settings} (a manager already open
      * keeps the settings it was opened with); pair with {@link #release}.
      */
-    static synchronized DomainManager acquire(Path stateDir, RemoteBackings remote) {
+    static synchronized DomainManager acquire(Path stateDir, EngineSettings settings) {
         Path key = stateDir.toAbsolutePath().normalize();
         Entry entry = OPEN.get(key);
         if (entry == null) {
-            entry = new Entry(DomainManager.open(key, remote));
+            entry = new Entry(DomainManager.open(key, settings));
             OPEN.put(key, entry);
         }
         entry.users++;

@@ -94,6 +94,7 @@ class DaemonConfigTest {
         assertEquals(Optional.of(Path.of("/s/ro.sock")), daemon.readOnlySocket);
         assertEquals(9, daemon.logMaxDays);
         assertTrue(daemon.remote.allowed);
+        assertEquals(9, daemon.profileWindowSeconds);
     }
 
     private static String sample(String option) {
@@ -104,8 +105,12 @@ class DaemonConfigTest {
             case "--ro-socket" -> "/s/ro.sock";
             case "--driver" -> "embedded";
             case "--log-level" -> "warn";
-            case "--log-max-size", "--log-max-days", "--nbd-buffer-memory", "--remote-cache-size", "--remote-timeout" ->
-                "9";
+            case "--log-max-size",
+                    "--log-max-days",
+                    "--nbd-buffer-memory",
+                    "--remote-cache-size",
+                    "--remote-timeout",
+                    "--profile-window" -> "9";
             case "--allow-remote-backing" -> "true";
             case "--http", "--tls-listen" -> "127.0.0.1:0";
             case "--tls-cert", "--tls-key", "--tls-ca" -> "/s/pem";

@@ -153,6 +153,19 @@ class SmartPullEndToEndTest {
     }
 
     @Test
+    void aDaemonWithAProfileWindowOfZeroRecordsNoProfile() throws Exception {
+        Path state = dir.resolve("state");
+        try (DaemonProcess daemon = DaemonProcess.start(state, List.of("--profile-window", "0"));
+                Connection connection = Siphon.connect("siphon+unix://" + daemon.socket())) {
+            Domain one = connection.define(xml("first", clone("first")));
+            one.start();
+            boot(one.disks().getFirst().nbdUri().orElseThrow());
+            one.shutdown();
+            assertEquals(List.of(), profileFiles(state));
+        }
+    }
+
+    @Test
     void aPullInProfileOrderWithADamagedProfileRunsInOffsetOrder() throws Exception {
         Path state = dir.resolve("state");
         Path second = clone("second");
