@@ -1,5 +1,6 @@
 package io.siphon.cli.image;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -89,6 +90,43 @@ class ExtendedL2CommandsTest extends ImageFilesTest {
         both("compare", "-F", "raw", path("clone.qcow2"), path("clone.raw"));
     }
 
+    /** Preallocation links host clusters whose subclusters stay unallocated: qemu-img's bytes, and over a backing file too. */
+    @Test
+    void preallocatedImagesAreQemuImgs() throws Exception {
+        qemuImgOk("create", "-f", "raw", path("base.raw"), "3M");
+        Cli.qemuIo(dir, "raw", "base.raw", "write -P 0x11 0 3M");
+        int n = 0;
+        for (String mode : List.of("metadata", "falloc", "full")) {
+            for (boolean backed : List.of(false, true)) {
+                List<String> args = new ArrayList<>(List.of("create", "-q", "-f", "qcow2"));
+                if (backed) {
+                    args.addAll(List.of("-b", "base.raw", "-F", "raw"));
+                }
+                args.addAll(List.of("-o", "extended_l2=on,preallocation=" + mode));
+                List<String> theirs = new ArrayList<>(args);
+                theirs.add(path("q" + n + ".qcow2"));
+                List<String> ours = new ArrayList<>(List.of("image"));
+                ours.addAll(args);
+                ours.add(path("s" + n + ".qcow2"));
+                if (!backed) {
+                    theirs.add("3M");
+                    ours.add("3M");
+                }
+                String tag = String.join(" ", args);
+                qemuImgOk(theirs.toArray(String[]::new));
+                Cli.Result created = Cli.siphon(ours.toArray(String[]::new));
+                assertEquals(0, created.status(), tag + ": " + created);
+                assertArrayEquals(
+                        Files.readAllBytes(dir.resolve("q" + n + ".qcow2")),
+                        Files.readAllBytes(dir.resolve("s" + n + ".qcow2")),
+                        tag);
+                both("map", "--output=json", path("s" + n + ".qcow2"));
+                both("check", path("s" + n + ".qcow2"));
+                n++;
+            }
+        }
+    }
+
     @Test
     void hostileBitmapsAreReportedAsQemuImgReportsThem() throws Exception {
         qemuImgOk("create", "-f", "qcow2", "-o", "extended_l2=on", path("made.qcow2"), "1M");
@@ -139,16 +177,9 @@ class ExtendedL2CommandsTest extends ImageFilesTest {
         Cli.Result convert = Cli.siphon(
                 "image", "convert", "-O", "qcow2", "-o", "extended_l2=on", path("clone.qcow2"), path("flat.qcow2"));
         assertEquals(0, convert.status(), convert.toString());
-        Cli.Result compressed = Cli.siphon(
-                "image",
-                "convert",
-                "-c",
-                "-O",
-                "qcow2",
-                "-o",
-                "extended_l2=on,cluster_size=16k",
-                path("clone.qcow2"),
-                path("packed.qcow2"));
+        List<String> packing = new ArrayList<>(List.of("image convert -c -O qcow2 -o".split(" ")));
+        packing.addAll(List.of("extended_l2=on,cluster_size=16k", path("clone.qcow2"), path("packed.qcow2")));
+        Cli.Result compressed = Cli.siphon(packing.toArray(String[]::new));
         assertEquals(0, compressed.status(), compressed.toString());
         for (String made : List.of("flat.qcow2", "packed.qcow2")) {
             assertEquals(0, Cli.qemuImg(dir, "check", path(made)).status(), made);
@@ -166,6 +197,27 @@ class ExtendedL2CommandsTest extends ImageFilesTest {
                 0,
                 Cli.qemuImg(dir, "compare", "-F", "raw", path("clone.qcow2"), path("packed.raw"))
                         .status());
+    }
+
+    @Test
+    void resizeGrowsAndShrinksAsQemuImg() throws Exception {
+        images();
+        Files.copy(dir.resolve("alone.qcow2"), dir.resolve("q.qcow2"));
+        for (String[] size : new String[][] {{"6M"}, {"--shrink", "3147264"}, {"--shrink", "1M"}}) {
+            List<String> args = new ArrayList<>(List.of("resize"));
+            args.addAll(List.of(size).subList(0, size.length - 1));
+            List<String> theirs = new ArrayList<>(args);
+            theirs.addAll(List.of(path("q.qcow2"), size[size.length - 1]));
+            List<String> ours = new ArrayList<>(List.of("image"));
+            ours.addAll(args);
+            ours.addAll(List.of(path("alone.qcow2"), size[size.length - 1]));
+            qemuImgOk(theirs.toArray(String[]::new));
+            Cli.Result resized = Cli.siphon(ours.toArray(String[]::new));
+            assertEquals(0, resized.status(), resized.toString());
+            assertEquals(0, Cli.qemuImg(dir, "check", path("alone.qcow2")).status());
+            Cli.Result compare = Cli.qemuImg(dir, "compare", "-s", path("q.qcow2"), path("alone.qcow2"));
+            assertEquals(0, compare.status(), String.join(" ", ours) + ": " + compare);
+        }
     }
 
     /** rebase, commit and internal snapshots on a clone with subclusters, each result checked by qemu-img. */

@@ -30,7 +30,7 @@ record Mapping(L2Entry.Kind kind, long guestOffset, long length, long hostOffset
             case COMPRESSED -> new Extent(guestOffset, length, Allocation.DATA);
             case ZERO_ALLOC -> new Extent(guestOffset, length, Allocation.ZERO, hostOffset);
             case ZERO_PLAIN -> new Extent(guestOffset, length, Allocation.ZERO);
-            case UNALLOCATED -> new Extent(guestOffset, length, Allocation.UNALLOCATED, Math.max(hostOffset, -1));
+            case UNALLOCATED -> new Extent(guestOffset, length, Allocation.UNALLOCATED, hostOffset);
         };
     }
 }

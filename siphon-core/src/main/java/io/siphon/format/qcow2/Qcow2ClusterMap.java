@@ -202,7 +202,11 @@ final class Qcow2ClusterMap {
     /** Writes all of {@code src} at guest {@code offset}, allocating clusters where needed. */
     void write(long offset, ByteBuffer src) throws IOException {
         metadata.markDirtyIfLazy();
-        long at = offset;
+        writeFrom(offset, src);
+    }
+
+    /** Writes all of {@code src} from guest {@code at}, each run as its mapping allows; the guest offset after it. */
+    private long writeFrom(long at, ByteBuffer src) throws IOException {
         while (src.hasRemaining()) {
             Mapping m = map(at, src.remaining());
             if (m.writableInPlace()) {
@@ -213,6 +217,7 @@ final class Qcow2ClusterMap {
                 at += allocateAndWrite(m, src);
             }
         }
+        return at;
     }
 
     /** Subclusters not holding data yet in a cluster this image alone owns: written where they lie. */
@@ -653,17 +658,7 @@ final class Qcow2ClusterMap {
     private void writeZeroData(long start, long end) throws IOException {
         long at = start;
         while (at < end) {
-            ByteBuffer zeroes = Zeroes.chunk(end - at);
-            while (zeroes.hasRemaining()) {
-                Mapping m = map(at, zeroes.remaining());
-                if (m.writableInPlace()) {
-                    at += writeInPlace(m, zeroes);
-                } else if (fillableInPlace(m)) {
-                    at += fillSubclusters(m, zeroes);
-                } else {
-                    at += allocateAndWrite(m, zeroes);
-                }
-            }
+            at = writeFrom(at, Zeroes.chunk(end - at));
         }
     }
 
