@@ -2,7 +2,7 @@ package io.siphon.format.qcow2;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.block.FastZeroUnsupportedException;
-import io.siphon.format.ImageFile;
+import io.siphon.util.Alignment;
 import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -40,7 +40,7 @@ final class Qcow2ClusterMap {
     }
 
     private final Qcow2Metadata metadata;
-    private final GuestReader oldContent;
+    private final CopyOnWrite copyOnWrite;
     private final Path path;
     private final Geometry geometry;
     private final int clusterSize;
@@ -50,7 +50,7 @@ final class Qcow2ClusterMap {
 
     Qcow2ClusterMap(Qcow2Metadata metadata, long sizeBytes, GuestReader oldContent) {
         this.metadata = metadata;
-        this.oldContent = oldContent;
+        this.copyOnWrite = new CopyOnWrite(metadata.file(), metadata.geometry(), sizeBytes, oldContent);
         this.path = metadata.path();
         this.geometry = metadata.geometry();
         this.clusterSize = geometry.clusterSize();
@@ -238,11 +238,11 @@ final class Qcow2ClusterMap {
         long clusterStart = geometry.clusterOffset(start);
         long clusterEnd = clusterStart + clusterSize;
         long end = Math.min(start + src.remaining(), Math.min(m.end(), clusterEnd));
-        long from = alignDown(start, geometry.subclusterSize());
-        long to = Math.min(alignUp(end, geometry.subclusterSize()), clusterEnd);
+        long from = Alignment.alignDown(start, geometry.subclusterSize());
+        long to = Math.min(Alignment.alignUp(end, geometry.subclusterSize()), clusterEnd);
         int length = (int) (end - start);
         ByteBuffer data = src.slice(src.position(), length);
-        metadata.file().writeFully(m.hostOffset() - (start - from), piece(from, to, start, end, data));
+        metadata.file().writeFully(m.hostOffset() - (start - from), copyOnWrite.piece(from, to, start, end, data));
         metadata.order().wrote();
         CrashPoints.reach("qcow2.data.written");
         long guestCluster = clusterStart >>> geometry.clusterBits();
@@ -284,10 +284,12 @@ final class Qcow2ClusterMap {
         long host = metadata.allocator().allocate(clusters);
 
         boolean bySubcluster = geometry.extendedL2() && m.hostOffset() < 0 && m.kind() != L2Entry.Kind.COMPRESSED;
-        long cowStart = bySubcluster ? alignDown(start, geometry.subclusterSize()) : firstCluster;
-        long cowEnd = bySubcluster ? Math.min(alignUp(end, geometry.subclusterSize()), lastClusterEnd) : lastClusterEnd;
+        long cowStart = bySubcluster ? Alignment.alignDown(start, geometry.subclusterSize()) : firstCluster;
+        long cowEnd = bySubcluster
+                ? Math.min(Alignment.alignUp(end, geometry.subclusterSize()), lastClusterEnd)
+                : lastClusterEnd;
         int length = (int) (end - start);
-        writeWithCopy(host - firstCluster, cowStart, start, end, cowEnd, src.slice(src.position(), length));
+        copyOnWrite.write(host - firstCluster, cowStart, start, end, cowEnd, src.slice(src.position(), length));
         metadata.order().wrote();
         CrashPoints.reach("qcow2.data.written");
         int firstIndex = (int) ((firstCluster >>> geometry.clusterBits()) % geometry.l2Entries());
@@ -306,70 +308,6 @@ final class Qcow2ClusterMap {
         src.position(src.position() + length);
         freeIfNeeded();
         return length;
-    }
-
-    /**
-     * Writes guest {@code [cowStart, cowEnd)} at host {@code guestToHost + guest offset}: {@code
-     * data} for {@code [start, end)}, the old content around it. A piece that fits one cluster is
-     * one write; otherwise the partial head and tail clusters are, and the middle goes as it is.
-     */
-    private void writeWithCopy(long guestToHost, long cowStart, long start, long end, long cowEnd, ByteBuffer data)
-            throws IOException {
-        ImageFile file = metadata.file();
-        if (cowStart == start && cowEnd == end) {
-            file.writeFully(guestToHost + start, data);
-            return;
-        }
-        long headEnd = start;
-        if (cowStart < start || cowEnd - cowStart <= clusterSize) {
-            headEnd = cowEnd - cowStart <= clusterSize ? cowEnd : geometry.clusterOffset(start) + clusterSize;
-            file.writeFully(guestToHost + cowStart, piece(cowStart, headEnd, start, end, data));
-        }
-        if (headEnd >= cowEnd) {
-            return;
-        }
-        long tailStart = end < cowEnd ? Math.max(headEnd, geometry.clusterOffset(end - 1)) : end;
-        if (tailStart > headEnd) {
-            file.writeFully(guestToHost + headEnd, data.slice((int) (headEnd - start), (int) (tailStart - headEnd)));
-        }
-        if (cowEnd > tailStart) {
-            file.writeFully(guestToHost + tailStart, piece(tailStart, cowEnd, start, end, data));
-        }
-    }
-
-    /** Guest bytes {@code [from, to)}: {@code data} (guest {@code [start, end)}) where it covers them, else what reads there now. */
-    private ByteBuffer piece(long from, long to, long start, long end, ByteBuffer data) throws IOException {
-        byte[] bytes = new byte[(int) (to - from)];
-        if (from < start && to > end) {
-            readOld(from, bytes, 0, bytes.length); // one read of the old content on both sides
-        } else if (from < start) {
-            readOld(from, bytes, 0, (int) (Math.min(to, start) - from));
-        } else if (to > end) {
-            long oldFrom = Math.max(from, end);
-            readOld(oldFrom, bytes, (int) (oldFrom - from), (int) (to - oldFrom));
-        }
-        long dataFrom = Math.max(from, start);
-        long dataTo = Math.min(to, end);
-        if (dataTo > dataFrom) {
-            data.get((int) (dataFrom - start), bytes, (int) (dataFrom - from), (int) (dataTo - dataFrom));
-        }
-        return ByteBuffer.wrap(bytes);
-    }
-
-    /** What the guest reads at {@code [guestOffset, + length)} now, into {@code bytes}; zeroes past the disk's end. */
-    private void readOld(long guestOffset, byte[] bytes, int offset, int length) throws IOException {
-        int inside = (int) Math.max(0, Math.min(length, sizeBytes - guestOffset));
-        if (inside > 0) {
-            oldContent.read(guestOffset, ByteBuffer.wrap(bytes, offset, inside));
-        }
-    }
-
-    private static long alignDown(long offset, long unit) {
-        return offset & -unit;
-    }
-
-    private static long alignUp(long offset, long unit) {
-        return (offset + unit - 1) & -unit;
     }
 
     /**
@@ -504,38 +442,6 @@ final class Qcow2ClusterMap {
     }
 
     /**
-     * The whole {@code unit}s of {@code [start, end)} (up to a whole unit past the disk's end when
-     * {@code end} is the end), and the partial pieces around them, each inside one unit.
-     */
-    private record Split(long wholeStart, long wholeEnd, List<long[]> partial) {
-        boolean hasWhole() {
-            return wholeStart < wholeEnd;
-        }
-    }
-
-    private Split split(long start, long end, long unit) {
-        long wholeStart = alignUp(start, unit);
-        long wholeEnd = end == sizeBytes ? alignUp(end, unit) : alignDown(end, unit);
-        List<long[]> partial = new ArrayList<>();
-        if (wholeStart >= wholeEnd) {
-            // no whole unit: the range touches one or two units, each partly
-            for (long at = start; at < end; ) {
-                long pieceEnd = Math.min(end, alignDown(at, unit) + unit);
-                partial.add(new long[] {at, pieceEnd});
-                at = pieceEnd;
-            }
-            return new Split(end, end, partial);
-        }
-        if (start < wholeStart) {
-            partial.add(new long[] {start, wholeStart});
-        }
-        if (wholeEnd < end) {
-            partial.add(new long[] {wholeEnd, end});
-        }
-        return new Split(wholeStart, wholeEnd, partial);
-    }
-
-    /**
      * Makes {@code [offset, offset + length)} read as zeroes: whole clusters through their L2
      * entries where the version allows, whole subclusters (extended L2 entries, not compressed)
      * through their bitmap, the rest by writing zeroes where they do not read as zeroes already.
@@ -543,13 +449,13 @@ final class Qcow2ClusterMap {
      */
     void writeZeroes(long offset, long length, boolean mayUnmap, boolean noFallback) throws IOException {
         long end = offset + length;
-        Split clusters = split(offset, end, clusterSize);
+        UnitSplit clusters = UnitSplit.of(offset, end, clusterSize, sizeBytes);
         List<long[]> subclusters = new ArrayList<>();
         List<long[]> slow = new ArrayList<>();
         for (long[] piece : clusters.partial()) {
             List<long[]> pieces = List.<long[]>of(piece);
             if (geometry.extendedL2() && !isCompressed(piece[0])) {
-                Split inCluster = split(piece[0], piece[1], geometry.subclusterSize());
+                UnitSplit inCluster = UnitSplit.of(piece[0], piece[1], geometry.subclusterSize(), sizeBytes);
                 if (inCluster.hasWhole()) {
                     subclusters.add(new long[] {inCluster.wholeStart(), inCluster.wholeEnd()});
                 }
@@ -641,7 +547,7 @@ final class Qcow2ClusterMap {
      * holding {@code offset} reads as zeroes without looking at data.
      */
     private boolean readsAsZero(long offset) throws IOException {
-        long unit = alignDown(offset, geometry.subclusterSize());
+        long unit = Alignment.alignDown(offset, geometry.subclusterSize());
         Mapping m = map(unit, Math.min(geometry.subclusterSize(), sizeBytes - unit));
         return switch (m.kind()) {
             case ZERO_PLAIN, ZERO_ALLOC -> true;
@@ -725,14 +631,14 @@ final class Qcow2ClusterMap {
      * a subcluster stays, as a discard may.
      */
     void discard(long offset, long length) throws IOException {
-        Split clusters = split(offset, offset + length, clusterSize);
+        UnitSplit clusters = UnitSplit.of(offset, offset + length, clusterSize, sizeBytes);
         boolean hasBacking = hasBacking();
         List<long[]> subclusters = new ArrayList<>();
         List<long[]> compressed = new ArrayList<>();
         if (geometry.extendedL2()) {
             for (long[] piece : clusters.partial()) {
                 L2Entry.Kind kind = L2Entry.kind(slotAt(piece[0]).entry(), true);
-                Split inCluster = split(piece[0], piece[1], geometry.subclusterSize());
+                UnitSplit inCluster = UnitSplit.of(piece[0], piece[1], geometry.subclusterSize(), sizeBytes);
                 long[] whole = {inCluster.wholeStart(), Math.min(inCluster.wholeEnd(), sizeBytes)};
                 if (!inCluster.hasWhole()) {
                     continue;
