@@ -252,6 +252,20 @@ class ExtendedL2CommandsTest extends ImageFilesTest {
         assertReadsAsBefore("clone.qcow2");
     }
 
+    /** A commit writes into a base with subclusters through the same write path: qemu-img checks and compares it. */
+    @Test
+    void commitIntoABaseWithSubclusters() throws Exception {
+        images();
+        qemuImgOk("create", "-f", "qcow2", "-b", "clone.qcow2", "-F", "qcow2", path("top.qcow2"));
+        Cli.qemuIo(
+                dir, "qcow2", "top.qcow2", "write -P 0x77 3000 5000", "write -z 66000 1000", "write -P 0x78 2M 70000");
+        qemuImgOk("convert", "-O", "raw", path("top.qcow2"), path("before.raw"));
+        Cli.Result commit = Cli.siphon("image", "commit", path("top.qcow2"));
+        assertEquals(0, commit.status(), commit.toString());
+        assertReadsAsBefore("clone.qcow2");
+        assertReadsAsBefore("top.qcow2");
+    }
+
     private void assertReadsAsBefore(String image) throws Exception {
         Cli.Result check = Cli.qemuImg(dir, "check", path(image));
         assertEquals(0, check.status(), check.toString());
