@@ -57,6 +57,8 @@ final class Qcow2Checker {
         boolean flagsWrong;
         /** Entries with reserved bits, or an L1 entry with flags but no L2 table: {@link #clearStrayEntryBits}. */
         long strayEntryBits;
+        /** Bad subcluster bitmaps: counted as corruptions, left as they are by a repair (as qemu-img). */
+        long badBitmaps;
 
         void problem(String text) {
             if (problems.size() < MAX_PROBLEMS) {
@@ -87,10 +89,11 @@ final class Qcow2Checker {
         }
         long corruptionsFixed = entryBitsFixed;
         long leaksFixed = 0;
-        if (mode == RepairMode.ALL && (first.corruptions > 0 || first.refcountStructuresBroken)) {
+        long refcountCorruptions = first.corruptions - first.badBitmaps;
+        if (mode == RepairMode.ALL && (refcountCorruptions > 0 || first.refcountStructuresBroken)) {
             rebuildRefcounts(first);
             fixFlags();
-            corruptionsFixed += first.corruptions;
+            corruptionsFixed += refcountCorruptions;
             leaksFixed = first.leaks;
         } else if (mode != RepairMode.NONE && first.leaks > 0) {
             for (long cluster : first.leaked) {
@@ -210,7 +213,7 @@ final class Qcow2Checker {
 
     /**
      * The subcluster bitmap of an extended entry, with qemu-img 7.2's messages: each problem is a
-     * corruption. (qemu-img also stops counting a compressed cluster with a bitmap, so that its
+     * corruption, which a repair leaves (the data it describes is unknown). (qemu-img also stops counting a compressed cluster with a bitmap, so that its
      * host cluster shows up as leaked, and a repair would free it under the data; here it stays
      * referenced.)
      */
@@ -219,6 +222,7 @@ final class Qcow2Checker {
             return;
         }
         pass.corruptions++;
+        pass.badBitmaps++;
         pass.problem(
                 switch (L2Entry.kind(entry, true)) {
                     case COMPRESSED ->
