@@ -29,6 +29,7 @@ class SubclusterPullTest {
     private static final long SIZE = 8L << 20;
     private static final int SUBCLUSTER = 2048; // 64 KiB clusters
     private static final Duration LONG = Duration.ofMinutes(2);
+    private static final int WRITES = 200;
 
     @TempDir
     Path dir;
@@ -50,6 +51,39 @@ class SubclusterPullTest {
                 "qcow2",
                 List.of("write -P 0x61 4096 2048", "write -P 0x61 131072 6144", "write -z 7341056 2048"));
         return clone;
+    }
+
+    /**
+     * The point of subclusters: 4 KiB guest writes at 512-byte offsets into a clone read at most the
+     * three 2 KiB subclusters they touch from the template (in one read, the span included), where
+     * standard 64 KiB clusters read a whole cluster.
+     */
+    @Test
+    void smallWritesReadLittleOfTheTemplate() throws Exception {
+        Path template = dir.resolve("template.qcow2");
+        QemuTools.createQcow2(template, Long.toString(SIZE));
+        QemuTools.io(template, "qcow2", List.of("write -P 0x61 0 8M"));
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        long[] read = new long[2];
+        for (int variant = 0; variant < 2; variant++) {
+            Path clone = dir.resolve("small-" + variant + ".qcow2");
+            String options = variant == 0 ? "extended_l2=off" : "extended_l2=on";
+            QemuTools.createQcow2(clone, Long.toString(SIZE), "-o", options, "-b", "template.qcow2", "-F", "qcow2");
+            java.util.Random random = new java.util.Random(seed);
+            try (Disk disk = Disk.open("vda", clone, Optional.empty(), false)) {
+                for (int i = 0; i < WRITES; i++) {
+                    long offset = 512L * random.nextInt((int) (SIZE / 512) - 8);
+                    disk.device().write(offset, ByteBuffer.wrap(new byte[4096]), Set.of());
+                }
+                read[variant] = disk.templateReadBytes();
+            }
+            QemuTools.assertCheckClean(clone);
+        }
+        System.out.println("template bytes read by " + WRITES + " 4 KiB writes: " + read[0] + " (64 KiB clusters), "
+                + read[1] + " (subclusters)");
+        assertTrue(read[1] <= WRITES * 3L * SUBCLUSTER, "at most three subclusters per write: " + read[1]);
+        assertTrue(read[1] * 4 < read[0], read[1] + " vs " + read[0]);
     }
 
     @Test
