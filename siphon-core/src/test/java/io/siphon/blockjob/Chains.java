@@ -33,11 +33,23 @@ final class Chains {
     /** A chain of three images of the given formats in {@code dir}, relative backing names, filled from {@code seed}. */
     static Chains build(Path dir, long seed, String topFormat, String midFormat, String baseFormat)
             throws IOException, InterruptedException {
+        return build(dir, seed, topFormat, midFormat, baseFormat, new String[0]);
+    }
+
+    /** A qcow2 chain as {@link #build(Path, long)}, the top created with {@code -o} {@code topOptions}. */
+    static Chains buildWithTopOptions(Path dir, long seed, String... topOptions)
+            throws IOException, InterruptedException {
+        return build(dir, seed, "qcow2", "qcow2", "qcow2", topOptions);
+    }
+
+    private static Chains build(
+            Path dir, long seed, String topFormat, String midFormat, String baseFormat, String[] topOptions)
+            throws IOException, InterruptedException {
         Chains chain = new Chains(dir, topFormat, midFormat, baseFormat);
         Random random = new Random(seed);
         QemuTools.create(chain.base, baseFormat, SIZE, null, null);
         QemuTools.create(chain.mid, midFormat, SIZE, chain.base.getFileName().toString(), baseFormat);
-        QemuTools.create(chain.top, topFormat, SIZE, chain.mid.getFileName().toString(), midFormat);
+        QemuTools.create(chain.top, topFormat, SIZE, chain.mid.getFileName().toString(), midFormat, topOptions);
         QemuTools.io(chain.base, baseFormat, randomWrites(random, 12, false));
         QemuTools.io(chain.mid, midFormat, randomWrites(random, 8, true));
         QemuTools.io(chain.top, topFormat, randomWrites(random, 4, false));

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Guest writes, write-zeroes, discards, reads and copy-on-read reads race pulls that are paused,
  * resumed, re-speeded, cancelled and restarted, against an in-memory oracle of the disk. Each worker
  * owns every fourth 256 KiB region, so the oracle is exact without ordering workers; the pull spans
- * them all. Run more seeds with -Dsiphon.pull.seeds=N.
+ * them all; every other seed's top has extended L2 entries (subclusters). Run more seeds with
+ * -Dsiphon.pull.seeds=N.
  */
 @Tag("interop")
 class ConcurrentPullModelTest {
@@ -53,16 +54,16 @@ class ConcurrentPullModelTest {
             System.out.println("concurrent pull seed " + seed);
             Path run = Files.createDirectory(dir.resolve("seed-" + i));
             try {
-                runOne(run, seed);
+                runOne(run, seed, i % 2 == 1);
             } catch (AssertionError | Exception e) {
                 throw new AssertionError("seed " + seed + ": " + e.getMessage(), e);
             }
         }
     }
 
-    private void runOne(Path run, long seed) throws Exception {
+    private void runOne(Path run, long seed, boolean subclusters) throws Exception {
         Random random = new Random(seed);
-        Chains chain = Chains.build(run, seed);
+        Chains chain = subclusters ? Chains.buildWithTopOptions(run, seed, "extended_l2=on") : Chains.build(run, seed);
         byte[] oracle = QemuTools.rawContent(chain.top, run);
         BitSet unknown = new BitSet(oracle.length);
         try (Disk disk = Disk.open("vda", chain.top, Optional.empty(), random.nextBoolean())) {

@@ -58,8 +58,21 @@ final class ChainMap {
                         host.isPresent() ? Optional.of(names.get(depth)) : Optional.empty());
             }
             boolean bottom = depth + 1 == images.size();
-            if (bottom || offsetBytes >= images.get(depth + 1).sizeBytes()) {
-                // nothing below holds the range: it reads as zeroes
+            if (bottom) {
+                // nothing below holds the range: it reads as zeroes (where qcow2 has a host cluster
+                // for unallocated subclusters, qemu-img shows its offset)
+                OptionalLong host = extent.hostOffset();
+                return new MapEntry(
+                        offsetBytes,
+                        length,
+                        depth,
+                        false,
+                        true,
+                        false,
+                        host,
+                        host.isPresent() ? Optional.of(names.get(depth)) : Optional.empty());
+            }
+            if (offsetBytes >= images.get(depth + 1).sizeBytes()) {
                 return new MapEntry(
                         offsetBytes, length, depth, false, true, false, OptionalLong.empty(), Optional.empty());
             }

@@ -18,7 +18,7 @@ final class OptionsHelp {
                     new String[] {"cluster_size=<size>", "qcow2 cluster size"},
                     new String[] {"compat=<str>", "Compatibility level (v2 [0.10] or v3 [1.1])"},
                     new String[] {"compression_type=<str>", "Compression method used for image cluster compression"},
-                    new String[] {"extended_l2=<bool (on/off)>", "Extended L2 tables (only off)"},
+                    new String[] {"extended_l2=<bool (on/off)>", "Extended L2 tables"},
                     new String[] {"lazy_refcounts=<bool (on/off)>", "Postpone refcount updates"},
                     new String[] {
                         "preallocation=<str>", "Preallocation mode (allowed values: off, metadata, falloc, full)"

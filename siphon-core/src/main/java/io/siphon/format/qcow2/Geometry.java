@@ -1,11 +1,18 @@
 package io.siphon.format.qcow2;
 
 /**
- * The sizes every qcow2 structure is derived from: cluster size, table entry counts and the
- * compressed-descriptor bit layout. Immutable.
+ * The sizes every qcow2 structure is derived from: cluster size, table entry counts, subclusters
+ * (extended L2 entries) and the compressed-descriptor bit layout. Immutable.
+ *
+ * @param extendedL2 whether L2 entries are 16 bytes with a subcluster bitmap (incompatible bit 4)
  */
-record Geometry(int clusterBits, int refcountOrder) {
+record Geometry(int clusterBits, int refcountOrder, boolean extendedL2) {
     static final int MIN_CLUSTER_BITS = 9;
+    /** Subclusters per cluster with extended L2 entries. */
+    static final int SUBCLUSTERS = 32;
+    /** QEMU's smallest cluster with extended L2 entries: 32 subclusters of one sector each. */
+    static final int MIN_EXTENDED_L2_CLUSTER_BITS = MIN_CLUSTER_BITS + 5;
+
     static final int MAX_CLUSTER_BITS = 21;
     static final int MAX_REFCOUNT_ORDER = 6;
 
@@ -13,9 +20,28 @@ record Geometry(int clusterBits, int refcountOrder) {
         return 1 << clusterBits;
     }
 
-    /** Entries in one L2 table (standard, 8-byte entries). */
+    /** Bytes of one L2 entry: 8, or 16 with extended L2 entries (descriptor, then bitmap). */
+    int l2EntryBytes() {
+        return extendedL2 ? 16 : 8;
+    }
+
+    /** Entries in one L2 table. */
     int l2Entries() {
-        return clusterSize() / 8;
+        return clusterSize() / l2EntryBytes();
+    }
+
+    /** The unit of allocation status: a subcluster with extended L2 entries, else the cluster. */
+    int subclusterBits() {
+        return extendedL2 ? clusterBits - 5 : clusterBits;
+    }
+
+    int subclusterSize() {
+        return 1 << subclusterBits();
+    }
+
+    /** Index of the subcluster holding {@code offsetBytes} within its cluster. */
+    int subclusterIndex(long offsetBytes) {
+        return offsetInCluster(offsetBytes) >>> subclusterBits();
     }
 
     int refcountBits() {

@@ -2,7 +2,7 @@ package io.siphon.format.qcow2;
 
 import io.siphon.block.BlockDevice;
 import io.siphon.block.FastZeroUnsupportedException;
-import io.siphon.format.ImageFile;
+import io.siphon.util.Alignment;
 import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,13 +29,18 @@ final class Qcow2ClusterMap {
         void read(long guestOffset, ByteBuffer dst) throws IOException;
     }
 
+    /** An L2 entry and its subcluster bitmap (0 for standard entries). */
+    private record Slot(long entry, long bitmap) {
+        static final Slot EMPTY = new Slot(0, 0);
+    }
+
     /** What a whole-cluster update does to one L2 entry. */
     private interface EntryUpdate {
-        long apply(long entry);
+        Slot apply(Slot old);
     }
 
     private final Qcow2Metadata metadata;
-    private final GuestReader oldContent;
+    private final CopyOnWrite copyOnWrite;
     private final Path path;
     private final Geometry geometry;
     private final int clusterSize;
@@ -45,7 +50,7 @@ final class Qcow2ClusterMap {
 
     Qcow2ClusterMap(Qcow2Metadata metadata, long sizeBytes, GuestReader oldContent) {
         this.metadata = metadata;
-        this.oldContent = oldContent;
+        this.copyOnWrite = new CopyOnWrite(metadata.file(), metadata.geometry(), sizeBytes, oldContent);
         this.path = metadata.path();
         this.geometry = metadata.geometry();
         this.clusterSize = geometry.clusterSize();
@@ -77,6 +82,9 @@ final class Qcow2ClusterMap {
             return new Mapping(L2Entry.Kind.UNALLOCATED, guestOffset, limit - guestOffset, -1, 0);
         }
         ByteBuffer table = metadata.l2Cache().get(l2Offset);
+        if (geometry.extendedL2()) {
+            return mapSubclusters(table, l2Offset, l2Index, guestOffset, limit);
+        }
         long first = table.getLong(l2Index * 8);
         L2Entry.Kind kind = L2Entry.kind(first);
         validate(first, kind, l2Offset, l2Index);
@@ -99,6 +107,63 @@ final class Qcow2ClusterMap {
         }
         long host = hasHost ? L2Entry.offset(first) + geometry.offsetInCluster(guestOffset) : -1;
         return new Mapping(kind, guestOffset, end - guestOffset, host, first);
+    }
+
+    /**
+     * {@link #map} with extended L2 entries: the run of subclusters of one kind from {@code
+     * guestOffset} (to {@code limit}, inside the table), crossing clusters while the host offsets
+     * continue. An unallocated subcluster of a cluster with a host offset carries that offset, so
+     * that a write can fill it in place.
+     */
+    private Mapping mapSubclusters(ByteBuffer table, long l2Offset, int l2Index, long guestOffset, long limit)
+            throws IOException {
+        int subclusterSize = geometry.subclusterSize();
+        L2Entry.Kind kind = null;
+        long firstEntry = 0;
+        long firstHost = -1;
+        long end = guestOffset;
+        for (int i = l2Index; end < limit; i++) {
+            long entry = L2Entry.read(table, geometry, i);
+            long bitmap = L2Entry.bitmap(table, geometry, i);
+            L2Entry.Kind cluster = L2Entry.kind(entry, true);
+            validate(entry, cluster, l2Offset, i);
+            validateBitmap(entry, bitmap, l2Offset, i);
+            long clusterStart = geometry.clusterOffset(end);
+            long clusterEnd = Math.min(limit, clusterStart + clusterSize);
+            if (cluster == L2Entry.Kind.COMPRESSED) {
+                if (kind != null) {
+                    break;
+                }
+                return new Mapping(cluster, guestOffset, clusterEnd - guestOffset, -1, entry);
+            }
+            boolean uniform = bitmap == 0 || bitmap == L2Entry.ALL_ZEROES || bitmap == L2Entry.ALL_ALLOCATED;
+            while (end < clusterEnd) {
+                L2Entry.Kind k = L2Entry.subclusterKind(entry, bitmap, geometry.subclusterIndex(end));
+                long host = cluster == L2Entry.Kind.DATA ? L2Entry.offset(entry) + (end - clusterStart) : -1;
+                if (kind == null) {
+                    kind = k;
+                    firstEntry = entry;
+                    firstHost = host;
+                } else if (k != kind
+                        || (host < 0) != (firstHost < 0)
+                        || (host >= 0 && host != firstHost + (end - guestOffset))
+                        || L2Entry.copied(entry) != L2Entry.copied(firstEntry)) {
+                    return new Mapping(kind, guestOffset, end - guestOffset, firstHost, firstEntry);
+                }
+                end = uniform ? clusterEnd : Math.min(clusterEnd, (end | (subclusterSize - 1)) + 1);
+            }
+        }
+        return new Mapping(kind, guestOffset, end - guestOffset, firstHost, firstEntry);
+    }
+
+    private void validateBitmap(long entry, long bitmap, long l2Offset, int index) throws IOException {
+        var problem = L2Entry.bitmapProblem(entry, bitmap);
+        if (problem.isPresent()) {
+            throw Errors.malformed(
+                    path,
+                    "L2 entry " + index + " of the table at " + l2Offset,
+                    problem.get() + ": entry " + Errors.hex(entry) + ", bitmap " + Errors.hex(bitmap));
+        }
     }
 
     private void validate(long entry, L2Entry.Kind kind, long l2Offset, int index) throws IOException {
@@ -137,11 +202,64 @@ final class Qcow2ClusterMap {
     /** Writes all of {@code src} at guest {@code offset}, allocating clusters where needed. */
     void write(long offset, ByteBuffer src) throws IOException {
         metadata.markDirtyIfLazy();
-        long at = offset;
+        writeFrom(offset, src);
+    }
+
+    /** Writes all of {@code src} from guest {@code at}, each run as its mapping allows; the guest offset after it. */
+    private long writeFrom(long at, ByteBuffer src) throws IOException {
         while (src.hasRemaining()) {
             Mapping m = map(at, src.remaining());
-            at += m.writableInPlace() ? writeInPlace(m, src) : allocateAndWrite(m, src);
+            if (m.writableInPlace()) {
+                at += writeInPlace(m, src);
+            } else if (fillableInPlace(m)) {
+                at += fillSubclusters(m, src);
+            } else {
+                at += allocateAndWrite(m, src);
+            }
         }
+        return at;
+    }
+
+    /** Subclusters not holding data yet in a cluster this image alone owns: written where they lie. */
+    private boolean fillableInPlace(Mapping m) {
+        return geometry.extendedL2()
+                && m.hostOffset() >= 0
+                && L2Entry.copied(m.entry())
+                && (m.kind() == L2Entry.Kind.UNALLOCATED || m.kind() == L2Entry.Kind.ZERO_ALLOC);
+    }
+
+    /**
+     * Writes the start of {@code src} into the unallocated or zero subclusters of {@code m} (inside
+     * one cluster), padded to whole subclusters with what they read now, then marks them allocated:
+     * no data moves (QEMU's handle_copied with subclusters). Returns the guest bytes written.
+     */
+    private long fillSubclusters(Mapping m, ByteBuffer src) throws IOException {
+        long start = m.guestOffset();
+        long clusterStart = geometry.clusterOffset(start);
+        long clusterEnd = clusterStart + clusterSize;
+        long end = Math.min(start + src.remaining(), Math.min(m.end(), clusterEnd));
+        long from = Alignment.alignDown(start, geometry.subclusterSize());
+        long to = Math.min(Alignment.alignUp(end, geometry.subclusterSize()), clusterEnd);
+        int length = (int) (end - start);
+        ByteBuffer data = src.slice(src.position(), length);
+        metadata.file().writeFully(m.hostOffset() - (start - from), copyOnWrite.piece(from, to, start, end, data));
+        metadata.order().wrote();
+        CrashPoints.reach("qcow2.data.written");
+        long guestCluster = clusterStart >>> geometry.clusterBits();
+        long l2Offset = ensureL2Table((int) (guestCluster / geometry.l2Entries()));
+        int index = (int) (guestCluster % geometry.l2Entries());
+        ByteBuffer table = metadata.l2Cache().get(l2Offset);
+        long bitmap = L2Entry.bitmap(table, geometry, index);
+        int first = geometry.subclusterIndex(from);
+        int last = geometry.subclusterIndex(to - 1) + 1;
+        setL2Entry(l2Offset, index, L2Entry.read(table, geometry, index), allocate(bitmap, first, last));
+        src.position(src.position() + length);
+        return length;
+    }
+
+    /** {@code bitmap} with subclusters {@code [first, last)} allocated (and no longer zero). */
+    private static long allocate(long bitmap, int first, int last) {
+        return (bitmap | L2Entry.allocatedRange(first, last)) & ~L2Entry.zeroRange(first, last);
     }
 
     /**
@@ -149,6 +267,10 @@ final class Qcow2ClusterMap {
      * parts of the first and last cluster that the write does not cover with what the guest read
      * there before (backing data, zeroes or the old cluster: copy-on-write), then points the L2
      * entries at them and frees what they pointed to. Returns the guest bytes written.
+     *
+     * <p>With extended L2 entries over clusters without a host cluster, the copy stops at the
+     * subclusters the write touches; the rest of the new cluster stays unallocated (or zero), as
+     * its bitmap says: copying less from the backing is what subclusters are for.
      */
     private long allocateAndWrite(Mapping m, ByteBuffer src) throws IOException {
         long start = m.guestOffset();
@@ -161,37 +283,27 @@ final class Qcow2ClusterMap {
         long l2Offset = ensureL2Table(l1Index);
         long host = metadata.allocator().allocate(clusters);
 
-        ImageFile file = metadata.file();
+        boolean bySubcluster = geometry.extendedL2() && m.hostOffset() < 0 && m.kind() != L2Entry.Kind.COMPRESSED;
+        long cowStart = bySubcluster ? Alignment.alignDown(start, geometry.subclusterSize()) : firstCluster;
+        long cowEnd = bySubcluster
+                ? Math.min(Alignment.alignUp(end, geometry.subclusterSize()), lastClusterEnd)
+                : lastClusterEnd;
         int length = (int) (end - start);
-        ByteBuffer data = src.slice(src.position(), length);
-        long headGap = start - firstCluster;
-        long tailGap = lastClusterEnd - end;
-        if (clusters == 1 && (headGap > 0 || tailGap > 0)) {
-            byte[] cluster = oldCluster(firstCluster);
-            data.get(cluster, (int) headGap, length);
-            file.writeFully(host, ByteBuffer.wrap(cluster));
-        } else {
-            int headBytes = 0;
-            if (headGap > 0) {
-                byte[] cluster = oldCluster(firstCluster);
-                headBytes = (int) (clusterSize - headGap);
-                data.get(cluster, (int) headGap, headBytes);
-                file.writeFully(host, ByteBuffer.wrap(cluster));
-            }
-            int tailBytes = tailGap > 0 ? (int) (clusterSize - tailGap) : 0;
-            ByteBuffer middle = data.slice(headBytes, length - headBytes - tailBytes);
-            file.writeFully(host + (headGap > 0 ? clusterSize : 0), middle);
-            if (tailGap > 0) {
-                byte[] cluster = oldCluster(lastClusterEnd - clusterSize);
-                data.get(length - tailBytes, cluster, 0, tailBytes);
-                file.writeFully(host + (clusters - 1) * clusterSize, ByteBuffer.wrap(cluster));
-            }
-        }
+        copyOnWrite.write(host - firstCluster, cowStart, start, end, cowEnd, src.slice(src.position(), length));
         metadata.order().wrote();
         CrashPoints.reach("qcow2.data.written");
         int firstIndex = (int) ((firstCluster >>> geometry.clusterBits()) % geometry.l2Entries());
         for (int i = 0; i < clusters; i++) {
-            setL2Entry(l2Offset, firstIndex + i, host + (long) i * clusterSize | L2Entry.COPIED);
+            long bitmap = 0;
+            if (geometry.extendedL2()) {
+                long clusterStart = firstCluster + (long) i * clusterSize;
+                long from = Math.max(cowStart, clusterStart);
+                long to = Math.min(cowEnd, clusterStart + clusterSize);
+                long old =
+                        bySubcluster ? L2Entry.bitmap(metadata.l2Cache().get(l2Offset), geometry, firstIndex + i) : 0;
+                bitmap = allocate(old, geometry.subclusterIndex(from), geometry.subclusterIndex(to - 1) + 1);
+            }
+            setL2Entry(l2Offset, firstIndex + i, host + (long) i * clusterSize | L2Entry.COPIED, bitmap);
         }
         src.position(src.position() + length);
         freeIfNeeded();
@@ -206,9 +318,7 @@ final class Qcow2ClusterMap {
      */
     void writeCompressed(long clusterOffset, byte[] data, int length) throws IOException {
         Mapping m = map(clusterOffset, clusterSize);
-        if (m.kind() == L2Entry.Kind.DATA
-                || m.kind() == L2Entry.Kind.ZERO_ALLOC
-                || m.kind() == L2Entry.Kind.COMPRESSED) {
+        if (m.kind() == L2Entry.Kind.COMPRESSED || L2Entry.offset(m.entry()) != 0) {
             throw Errors.refused(
                     path, "guest offset " + clusterOffset, "a compressed write needs an unallocated cluster");
         }
@@ -219,7 +329,8 @@ final class Qcow2ClusterMap {
         metadata.file().writeFully(host, ByteBuffer.wrap(data, 0, length));
         metadata.order().wrote();
         CrashPoints.reach("qcow2.data.written");
-        setL2Entry(l2Offset, (int) (guestCluster % geometry.l2Entries()), packer.descriptor(host, length));
+        // a compressed cluster's bitmap is zero: the descriptor says it all
+        setL2Entry(l2Offset, (int) (guestCluster % geometry.l2Entries()), packer.descriptor(host, length), 0);
         freeIfNeeded();
     }
 
@@ -235,17 +346,10 @@ final class Qcow2ClusterMap {
         long first = host >= 0 ? host : metadata.allocator().allocate(clusters);
         int index = (int) (guestCluster % geometry.l2Entries());
         for (int i = 0; i < clusters; i++) {
-            setL2Entry(l2Offset, index + i, first + (long) i * clusterSize | L2Entry.COPIED);
+            // with subclusters, none allocated yet: they still read from the backing (QEMU's prealloc)
+            setL2Entry(l2Offset, index + i, first + (long) i * clusterSize | L2Entry.COPIED, 0);
         }
         return first;
-    }
-
-    /** The guest cluster at {@code clusterOffset} as it reads now (the part inside the disk; zeroes past it). */
-    private byte[] oldCluster(long clusterOffset) throws IOException {
-        byte[] cluster = new byte[clusterSize];
-        int inside = (int) Math.min(clusterSize, sizeBytes - clusterOffset);
-        oldContent.read(clusterOffset, ByteBuffer.wrap(cluster, 0, inside));
-        return cluster;
     }
 
     /** The L2 table for {@code l1Index}, allocated (zeroed) if absent. */
@@ -273,15 +377,18 @@ final class Qcow2ClusterMap {
         return l2Offset;
     }
 
-    /** Sets an L2 entry, queueing the free of host clusters the old entry referenced and the new one does not. */
-    private void setL2Entry(long l2Offset, int index, long newEntry) throws IOException {
+    /**
+     * Sets an L2 entry and its bitmap (ignored for standard entries), queueing the free of host
+     * clusters the old entry referenced and the new one does not.
+     */
+    private void setL2Entry(long l2Offset, int index, long newEntry, long newBitmap) throws IOException {
         MetadataCache l2Cache = metadata.l2Cache();
         ByteBuffer table = l2Cache.get(l2Offset);
-        long old = table.getLong(index * 8);
-        if (old == newEntry) {
+        long old = L2Entry.read(table, geometry, index);
+        if (old == newEntry && L2Entry.bitmap(table, geometry, index) == (geometry.extendedL2() ? newBitmap : 0)) {
             return;
         }
-        table.putLong(index * 8, newEntry);
+        L2Entry.write(table, geometry, index, newEntry, newBitmap);
         l2Cache.markDirty(l2Offset);
         ClusterAllocator allocator = metadata.allocator();
         switch (L2Entry.kind(old)) {
@@ -319,14 +426,16 @@ final class Qcow2ClusterMap {
             int index = (int) (guestCluster % geometry.l2Entries());
             long tableEnd = Math.min(end, ((long) (l1Index + 1) * geometry.l2Entries()) << geometry.clusterBits());
             long l2Offset = metadata.l1().entry(l1Index) & L1Table.OFFSET_MASK;
-            if (l2Offset == 0 && update.apply(0) == 0) {
+            if (l2Offset == 0 && update.apply(Slot.EMPTY).equals(Slot.EMPTY)) {
                 cluster = tableEnd;
                 continue;
             }
             l2Offset = ensureL2Table(l1Index);
             for (; cluster < tableEnd; cluster += clusterSize, index++) {
-                long old = metadata.l2Cache().get(l2Offset).getLong(index * 8);
-                setL2Entry(l2Offset, index, update.apply(old));
+                ByteBuffer table = metadata.l2Cache().get(l2Offset);
+                Slot old = new Slot(L2Entry.read(table, geometry, index), L2Entry.bitmap(table, geometry, index));
+                Slot updated = update.apply(old);
+                setL2Entry(l2Offset, index, updated.entry(), updated.bitmap());
             }
             freeIfNeeded();
         }
@@ -334,55 +443,56 @@ final class Qcow2ClusterMap {
 
     /**
      * Makes {@code [offset, offset + length)} read as zeroes: whole clusters through their L2
-     * entries where the version allows, the rest by writing zeroes where they do not read as zeroes
-     * already. With {@code noFallback}, fails before changing anything if zeroes would be written.
+     * entries where the version allows, whole subclusters (extended L2 entries, not compressed)
+     * through their bitmap, the rest by writing zeroes where they do not read as zeroes already.
+     * With {@code noFallback}, fails before changing anything if zeroes would be written.
      */
     void writeZeroes(long offset, long length, boolean mayUnmap, boolean noFallback) throws IOException {
         long end = offset + length;
-        long wholeStart = alignUpToCluster(offset);
-        long wholeEnd = end == sizeBytes ? alignUpToCluster(end) : geometry.clusterOffset(end);
-        List<long[]> partial = new ArrayList<>();
-        if (wholeStart >= wholeEnd) {
-            // no whole cluster: the range touches one or two clusters, each partly
-            for (long at = offset; at < end; ) {
-                long pieceEnd = Math.min(end, geometry.clusterOffset(at) + clusterSize);
-                partial.add(new long[] {at, pieceEnd});
-                at = pieceEnd;
-            }
-            wholeStart = wholeEnd = end;
-        } else {
-            if (offset < wholeStart) {
-                partial.add(new long[] {offset, wholeStart});
-            }
-            if (wholeEnd < end) {
-                partial.add(new long[] {wholeEnd, end});
-            }
-        }
+        UnitSplit clusters = UnitSplit.of(offset, end, clusterSize, sizeBytes);
+        List<long[]> subclusters = new ArrayList<>();
         List<long[]> slow = new ArrayList<>();
-        for (long[] range : partial) {
-            if (!readsAsZero(range[0])) {
-                slow.add(range);
+        for (long[] piece : clusters.partial()) {
+            List<long[]> pieces = List.<long[]>of(piece);
+            if (geometry.extendedL2() && !isCompressed(piece[0])) {
+                UnitSplit inCluster = UnitSplit.of(piece[0], piece[1], geometry.subclusterSize(), sizeBytes);
+                if (inCluster.hasWhole()) {
+                    subclusters.add(new long[] {inCluster.wholeStart(), inCluster.wholeEnd()});
+                }
+                pieces = inCluster.partial();
+            }
+            for (long[] p : pieces) {
+                if (!readsAsZero(p[0])) {
+                    slow.add(p);
+                }
             }
         }
         boolean zeroFlag = metadata.header().version() >= 3;
-        boolean wholeSlow = !zeroFlag && hasBacking() && wholeStart < wholeEnd;
+        boolean wholeSlow = !zeroFlag && hasBacking() && clusters.hasWhole();
         if (noFallback && (wholeSlow || !slow.isEmpty())) {
             throw new FastZeroUnsupportedException(
                     path + ": zeroing " + length + " bytes at " + offset + " would need writing zeroes");
         }
         metadata.markDirtyIfLazy();
         if (wholeSlow) {
-            slow.add(new long[] {wholeStart, Math.min(wholeEnd, sizeBytes)});
-        } else if (wholeStart < wholeEnd) {
-            updateClusters(wholeStart, wholeEnd, old -> zeroedEntry(old, mayUnmap, zeroFlag));
+            slow.add(new long[] {clusters.wholeStart(), Math.min(clusters.wholeEnd(), sizeBytes)});
+        } else if (clusters.hasWhole()) {
+            updateClusters(clusters.wholeStart(), clusters.wholeEnd(), old -> zeroedSlot(old, mayUnmap, zeroFlag));
+        }
+        for (long[] range : subclusters) {
+            zeroSubclusters(range[0], range[1]);
         }
         for (long[] range : slow) {
             writeZeroData(range[0], range[1]);
         }
     }
 
-    private long alignUpToCluster(long offset) {
-        return geometry.clusterOffset(offset + clusterSize - 1);
+    private Slot zeroedSlot(Slot old, boolean mayUnmap, boolean zeroFlag) {
+        if (!geometry.extendedL2()) {
+            return new Slot(zeroedEntry(old.entry(), mayUnmap, zeroFlag), 0);
+        }
+        boolean keep = !mayUnmap && L2Entry.kind(old.entry(), true) == L2Entry.Kind.DATA && L2Entry.copied(old.entry());
+        return new Slot(keep ? L2Entry.offset(old.entry()) | L2Entry.COPIED : 0, L2Entry.ALL_ZEROES);
     }
 
     private static long zeroedEntry(long old, boolean mayUnmap, boolean zeroFlag) {
@@ -396,13 +506,52 @@ final class Qcow2ClusterMap {
         return L2Entry.ZERO;
     }
 
-    /** Whether the whole guest cluster holding {@code offset} reads as zeroes without looking at data. */
+    /**
+     * Marks the subclusters of {@code [from, to)} (whole subclusters inside one cluster, not
+     * compressed) as reading zeroes, no longer allocated; a host cluster stays where it is.
+     */
+    private void zeroSubclusters(long from, long to) throws IOException {
+        long guestCluster = from >>> geometry.clusterBits();
+        long l2Offset = ensureL2Table((int) (guestCluster / geometry.l2Entries()));
+        int index = (int) (guestCluster % geometry.l2Entries());
+        ByteBuffer table = metadata.l2Cache().get(l2Offset);
+        int first = geometry.subclusterIndex(from);
+        int last = geometry.subclusterIndex(to - 1) + 1;
+        long bitmap = (L2Entry.bitmap(table, geometry, index) | L2Entry.zeroRange(first, last))
+                & ~L2Entry.allocatedRange(first, last);
+        setL2Entry(l2Offset, index, L2Entry.read(table, geometry, index), bitmap);
+    }
+
+    /** The L2 entry and bitmap of the guest cluster holding {@code offset}; empty without an L2 table. */
+    private Slot slotAt(long offset) throws IOException {
+        long guestCluster = offset >>> geometry.clusterBits();
+        long l2Offset = metadata.l1().entry((int) (guestCluster / geometry.l2Entries())) & L1Table.OFFSET_MASK;
+        if (l2Offset == 0) {
+            return Slot.EMPTY;
+        }
+        ByteBuffer table = metadata.l2Cache().get(l2Offset);
+        int index = (int) (guestCluster % geometry.l2Entries());
+        return new Slot(L2Entry.read(table, geometry, index), L2Entry.bitmap(table, geometry, index));
+    }
+
+    private boolean isCompressed(long offset) throws IOException {
+        return L2Entry.kind(slotAt(offset).entry()) == L2Entry.Kind.COMPRESSED;
+    }
+
+    private long alignUpToCluster(long offset) {
+        return geometry.clusterOffset(offset + clusterSize - 1);
+    }
+
+    /**
+     * Whether the whole unit of allocation status (cluster, or subcluster with extended L2 entries)
+     * holding {@code offset} reads as zeroes without looking at data.
+     */
     private boolean readsAsZero(long offset) throws IOException {
-        long cluster = geometry.clusterOffset(offset);
-        Mapping m = map(cluster, Math.min(clusterSize, sizeBytes - cluster));
+        long unit = Alignment.alignDown(offset, geometry.subclusterSize());
+        Mapping m = map(unit, Math.min(geometry.subclusterSize(), sizeBytes - unit));
         return switch (m.kind()) {
             case ZERO_PLAIN, ZERO_ALLOC -> true;
-            case UNALLOCATED -> backing.map(b -> b.sizeBytes() <= cluster).orElse(!hasBacking());
+            case UNALLOCATED -> backing.map(b -> b.sizeBytes() <= unit).orElse(!hasBacking());
             default -> false;
         };
     }
@@ -415,11 +564,7 @@ final class Qcow2ClusterMap {
     private void writeZeroData(long start, long end) throws IOException {
         long at = start;
         while (at < end) {
-            ByteBuffer zeroes = Zeroes.chunk(end - at);
-            while (zeroes.hasRemaining()) {
-                Mapping m = map(at, zeroes.remaining());
-                at += m.writableInPlace() ? writeInPlace(m, zeroes) : allocateAndWrite(m, zeroes);
-            }
+            at = writeFrom(at, Zeroes.chunk(end - at));
         }
     }
 
@@ -429,7 +574,8 @@ final class Qcow2ClusterMap {
         for (int i = 0; i < l1.size(); i++) {
             long l2Offset = l1.entry(i) & L1Table.OFFSET_MASK;
             for (int j = 0; l2Offset != 0 && j < geometry.l2Entries(); j++) {
-                if (L2Entry.kind(metadata.l2Cache().get(l2Offset).getLong(j * 8)) == L2Entry.Kind.COMPRESSED) {
+                long entry = L2Entry.read(metadata.l2Cache().get(l2Offset), geometry, j);
+                if (L2Entry.kind(entry) == L2Entry.Kind.COMPRESSED) {
                     return true;
                 }
             }
@@ -441,7 +587,8 @@ final class Qcow2ClusterMap {
      * Turns every zero cluster into what a version 2 image can say, as QEMU's
      * qcow2_expand_zero_clusters before a downgrade: one without a host cluster becomes
      * unallocated when nothing shows through from a backing, else a new cluster of zeroes; one with
-     * a host cluster has zeroes written there and becomes plain data.
+     * a host cluster has zeroes written there and becomes plain data. Standard L2 entries only
+     * (an image with extended ones cannot be downgraded).
      */
     void expandZeroClusters() throws IOException {
         L1Table l1 = metadata.l1();
@@ -453,13 +600,13 @@ final class Qcow2ClusterMap {
                 long entry = metadata.l2Cache().get(l2Offset).getLong(j * 8);
                 L2Entry.Kind kind = L2Entry.kind(entry);
                 if (kind == L2Entry.Kind.ZERO_PLAIN && !backed) {
-                    setL2Entry(l2Offset, j, 0);
+                    setL2Entry(l2Offset, j, 0, 0);
                 } else if (kind == L2Entry.Kind.ZERO_PLAIN || kind == L2Entry.Kind.ZERO_ALLOC) {
                     long host = kind == L2Entry.Kind.ZERO_ALLOC ? L2Entry.offset(entry) : allocator.allocate(1);
                     Zeroes.write(metadata.file(), host, clusterSize);
                     metadata.order().wrote();
                     boolean one = allocator.refcount(host >>> geometry.clusterBits()) == 1;
-                    setL2Entry(l2Offset, j, host | (one ? L2Entry.COPIED : 0));
+                    setL2Entry(l2Offset, j, host | (one ? L2Entry.COPIED : 0), 0);
                 }
             }
             freeIfNeeded();
@@ -472,32 +619,61 @@ final class Qcow2ClusterMap {
      */
     void unmapAll() throws IOException {
         metadata.markDirtyIfLazy();
-        updateClusters(0, alignUpToCluster(sizeBytes), old -> 0);
+        updateClusters(0, alignUpToCluster(sizeBytes), old -> Slot.EMPTY);
     }
 
     /**
      * Discards the whole clusters of {@code [offset, offset + length)}. QEMU's rule: a discarded
      * cluster reads as zeroes on v3 (the backing must not show through); v2 has no zero flag, so
-     * the cluster becomes unallocated.
+     * the cluster becomes unallocated. With extended L2 entries the whole subclusters of a partly
+     * discarded cluster read as zeroes from then on as well, through their bits (QEMU 7.2 leaves
+     * them; later versions do this), or, in a compressed cluster, by rewriting it; what is left of
+     * a subcluster stays, as a discard may.
      */
     void discard(long offset, long length) throws IOException {
-        long end = offset + length;
-        long wholeStart = alignUpToCluster(offset);
-        long wholeEnd = end == sizeBytes ? alignUpToCluster(end) : geometry.clusterOffset(end);
-        if (wholeStart >= wholeEnd) {
+        UnitSplit clusters = UnitSplit.of(offset, offset + length, clusterSize, sizeBytes);
+        boolean hasBacking = hasBacking();
+        List<long[]> subclusters = new ArrayList<>();
+        List<long[]> compressed = new ArrayList<>();
+        if (geometry.extendedL2()) {
+            for (long[] piece : clusters.partial()) {
+                L2Entry.Kind kind = L2Entry.kind(slotAt(piece[0]).entry(), true);
+                UnitSplit inCluster = UnitSplit.of(piece[0], piece[1], geometry.subclusterSize(), sizeBytes);
+                long[] whole = {inCluster.wholeStart(), Math.min(inCluster.wholeEnd(), sizeBytes)};
+                if (!inCluster.hasWhole()) {
+                    continue;
+                }
+                if (kind == L2Entry.Kind.COMPRESSED) {
+                    compressed.add(whole);
+                } else if (hasBacking || kind == L2Entry.Kind.DATA) {
+                    subclusters.add(whole);
+                }
+            }
+        }
+        if (!clusters.hasWhole() && subclusters.isEmpty() && compressed.isEmpty()) {
             return;
         }
         metadata.markDirtyIfLazy();
         boolean zeroFlag = metadata.header().version() >= 3;
-        boolean hasBacking = hasBacking();
-        updateClusters(wholeStart, wholeEnd, old -> {
-            L2Entry.Kind kind = L2Entry.kind(old);
-            boolean allocated =
-                    kind == L2Entry.Kind.DATA || kind == L2Entry.Kind.ZERO_ALLOC || kind == L2Entry.Kind.COMPRESSED;
-            if (!hasBacking && !allocated) {
-                return old;
-            }
-            return zeroFlag ? L2Entry.ZERO : 0;
-        });
+        if (clusters.hasWhole()) {
+            updateClusters(clusters.wholeStart(), clusters.wholeEnd(), old -> {
+                L2Entry.Kind kind = L2Entry.kind(old.entry(), geometry.extendedL2());
+                boolean allocated =
+                        kind == L2Entry.Kind.DATA || kind == L2Entry.Kind.ZERO_ALLOC || kind == L2Entry.Kind.COMPRESSED;
+                if (!hasBacking && !allocated) {
+                    return old;
+                }
+                if (geometry.extendedL2()) {
+                    return new Slot(0, L2Entry.ALL_ZEROES);
+                }
+                return new Slot(zeroFlag ? L2Entry.ZERO : 0, 0);
+            });
+        }
+        for (long[] range : subclusters) {
+            zeroSubclusters(range[0], range[1]);
+        }
+        for (long[] range : compressed) {
+            writeZeroData(range[0], range[1]);
+        }
     }
 }

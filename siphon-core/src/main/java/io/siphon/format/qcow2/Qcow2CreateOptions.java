@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param compressionType {@link Qcow2Header#COMPRESSION_ZLIB} or {@link Qcow2Header#COMPRESSION_ZSTD}:
  *     what clusters are compressed with
  * @param preallocation what create allocates up front ({@link Qcow2Preallocator})
+ * @param extendedL2 whether L2 entries have subcluster bitmaps (incompatible bit 4)
  */
 record Qcow2CreateOptions(
         int clusterSize,
@@ -23,7 +24,8 @@ record Qcow2CreateOptions(
         int refcountBits,
         boolean lazyRefcounts,
         int compressionType,
-        Preallocation preallocation) {
+        Preallocation preallocation,
+        boolean extendedL2) {
     private static final int DEFAULT_CLUSTER_SIZE = 64 << 10;
 
     /** Parses {@code options}, refusing unknown names and values qemu-img would refuse. */
@@ -45,10 +47,7 @@ record Qcow2CreateOptions(
             case "zstd" -> Qcow2Header.COMPRESSION_ZSTD;
             default -> throw Errors.refused(path, "compression_type", "'" + compression + "' is not zlib or zstd");
         };
-        if (parseBoolean(path, "extended_l2", rest.remove("extended_l2"))) {
-            throw Errors.refused(
-                    path, "extended_l2", "extended_l2=on is not supported: Siphon's qcow2 engine has no subclusters");
-        }
+        boolean extendedL2 = parseBoolean(path, "extended_l2", rest.remove("extended_l2"));
         String given = rest.remove("preallocation");
         Preallocation preallocation = Preallocation.parse(
                 path, Optional.ofNullable(given), "Parameter 'preallocation' does not accept value '" + given + "'");
@@ -70,7 +69,22 @@ record Qcow2CreateOptions(
         if (version == 2 && compressionType != Qcow2Header.COMPRESSION_ZLIB) {
             throw Errors.refused(path, "compression_type", "a compression type other than zlib needs compat 1.1");
         }
-        return new Qcow2CreateOptions(clusterSize, version, refcountBits, lazy, compressionType, preallocation);
+        if (extendedL2 && version == 2) {
+            throw Errors.refused(
+                    path,
+                    "extended_l2",
+                    "Extended L2 entries are only supported with compatibility level 1.1 and above"
+                            + " (use version=v3 or greater)");
+        }
+        if (extendedL2 && clusterSize < 1 << Geometry.MIN_EXTENDED_L2_CLUSTER_BITS) {
+            throw Errors.refused(
+                    path,
+                    "extended_l2",
+                    "Extended L2 entries are only supported with cluster sizes of at least "
+                            + (1 << Geometry.MIN_EXTENDED_L2_CLUSTER_BITS) + " bytes");
+        }
+        return new Qcow2CreateOptions(
+                clusterSize, version, refcountBits, lazy, compressionType, preallocation, extendedL2);
     }
 
     static long parseSize(Path path, String option, String value, long defaultValue) throws ImageFormatException {

@@ -125,7 +125,8 @@ public final class Qcow2Format implements ImageFormat {
 
     /**
      * Creates an image as {@code qemu-img create -f qcow2} does: options cluster_size, compat
-     * (0.10 or 1.1), refcount_bits, lazy_refcounts; the backing name and format are recorded in the
+     * (0.10 or 1.1), refcount_bits, lazy_refcounts, compression_type, extended_l2, preallocation;
+     * the backing name and format are recorded in the
      * header (the format extension for both versions, as QEMU writes it).
      */
     @Override
@@ -136,7 +137,8 @@ public final class Qcow2Format implements ImageFormat {
         int refcountBits = parsed.refcountBits();
         boolean lazy = parsed.lazyRefcounts();
         Optional<BackingReference> backing = options.backing();
-        if (backing.isPresent() && parsed.preallocation() != Preallocation.OFF) {
+        // preallocated clusters over a backing file read from it only where subclusters can say so
+        if (backing.isPresent() && parsed.preallocation() != Preallocation.OFF && !parsed.extendedL2()) {
             throw Errors.refused(
                     path, "", "Backing file and preallocation can only be used at the same time if extended_l2 is on");
         }
@@ -177,7 +179,8 @@ public final class Qcow2Format implements ImageFormat {
                 1,
                 0,
                 0,
-                parsed.compressionType() != Qcow2Header.COMPRESSION_ZLIB ? Qcow2Header.INCOMPAT_COMPRESSION_TYPE : 0,
+                (parsed.compressionType() != Qcow2Header.COMPRESSION_ZLIB ? Qcow2Header.INCOMPAT_COMPRESSION_TYPE : 0)
+                        | (parsed.extendedL2() ? Qcow2Header.INCOMPAT_EXTENDED_L2 : 0),
                 lazy ? Qcow2Header.COMPAT_LAZY_REFCOUNTS : 0,
                 0,
                 refcountOrder,

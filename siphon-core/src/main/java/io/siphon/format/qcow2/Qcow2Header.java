@@ -67,7 +67,7 @@ record Qcow2Header(
     }
 
     Geometry geometry() {
-        return new Geometry(clusterBits, refcountOrder);
+        return new Geometry(clusterBits, refcountOrder, (incompatibleFeatures & INCOMPAT_EXTENDED_L2) != 0);
     }
 
     int clusterSize() {
@@ -448,8 +448,12 @@ record Qcow2Header(
         if ((incompatibleFeatures & INCOMPAT_EXTERNAL_DATA) != 0) {
             throw Errors.unsupported(path, "incompatible_features", "external data file (bit 2) is not supported");
         }
-        if ((incompatibleFeatures & INCOMPAT_EXTENDED_L2) != 0) {
-            throw Errors.unsupported(path, "incompatible_features", "extended L2 entries (bit 4) are not supported");
+        if ((incompatibleFeatures & INCOMPAT_EXTENDED_L2) != 0 && clusterBits < Geometry.MIN_EXTENDED_L2_CLUSTER_BITS) {
+            throw Errors.unsupported(
+                    path,
+                    "cluster_bits",
+                    "unsupported subcluster size: " + (clusterSize() / Geometry.SUBCLUSTERS)
+                            + " bytes (extended L2 entries need clusters of at least 16 KiB)");
         }
         boolean typeBit = (incompatibleFeatures & INCOMPAT_COMPRESSION_TYPE) != 0;
         int compression = compressionType();

@@ -257,6 +257,13 @@ final class Qcow2Image implements Image {
             if (header.refcountOrder() != 4) {
                 throw Qcow2AmendOptions.refused("compat=0.10 requires refcount_bits=16");
             }
+            long blocking = header.incompatibleFeatures()
+                    & ~(Qcow2Header.INCOMPAT_DIRTY | Qcow2Header.INCOMPAT_COMPRESSION_TYPE);
+            if ((blocking & Qcow2Header.INCOMPAT_EXTENDED_L2) != 0) {
+                // qemu-img names every incompatible feature but these two, which it handles itself
+                throw Qcow2AmendOptions.refused("Cannot downgrade an image with incompatible features 0x"
+                        + Long.toHexString(blocking) + " set");
+            }
             if (!BitmapDirectory.read(file, header).isEmpty()) {
                 throw Qcow2AmendOptions.refused("Cannot downgrade an image with bitmaps");
             }

@@ -16,6 +16,7 @@ import java.util.OptionalLong;
 final class Qcow2Measure {
     private static final int L1_ENTRY = 8;
     private static final int L2_ENTRY = 8;
+    private static final int EXTENDED_L2_ENTRY = 16;
     private static final int REFTABLE_ENTRY = 8;
     private static final int BITMAP_TABLE_ENTRY = 8;
     private static final int BITMAP_DIRECTORY_ENTRY = 24;
@@ -37,7 +38,11 @@ final class Qcow2Measure {
             data += (start % clusterSize) + (clusterEnd - start);
             cursor = clusterEnd;
         }
-        long fully = preallocatedSize(virtualSize, clusterSize, Integer.numberOfTrailingZeros(options.refcountBits()));
+        long fully = preallocatedSize(
+                virtualSize,
+                clusterSize,
+                Integer.numberOfTrailingZeros(options.refcountBits()),
+                options.extendedL2() ? EXTENDED_L2_ENTRY : L2_ENTRY);
         OptionalLong bitmaps = OptionalLong.empty();
         if (options.version() >= 3 && source.bitmaps().isPresent()) {
             bitmaps = OptionalLong.of(bitmapsSize(source.bitmaps().get(), source.sizeBytes(), clusterSize));
@@ -45,11 +50,11 @@ final class Qcow2Measure {
         return new Measurement(fully - virtualSize + data, fully, bitmaps);
     }
 
-    private static long preallocatedSize(long alignedSize, long clusterSize, int refcountOrder) {
+    private static long preallocatedSize(long alignedSize, long clusterSize, int refcountOrder, int l2EntryBytes) {
         long meta = clusterSize; // header
-        long l2Entries = Alignment.alignUp(alignedSize / clusterSize, clusterSize / L2_ENTRY);
-        meta += l2Entries * L2_ENTRY;
-        long l1Entries = Alignment.alignUp(l2Entries * L2_ENTRY / clusterSize, clusterSize / L1_ENTRY);
+        long l2Entries = Alignment.alignUp(alignedSize / clusterSize, clusterSize / l2EntryBytes);
+        meta += l2Entries * l2EntryBytes;
+        long l1Entries = Alignment.alignUp(l2Entries * l2EntryBytes / clusterSize, clusterSize / L1_ENTRY);
         meta += l1Entries * L1_ENTRY;
         meta += refcountMetadataSize((meta + alignedSize) / clusterSize, clusterSize, refcountOrder);
         return meta + alignedSize;

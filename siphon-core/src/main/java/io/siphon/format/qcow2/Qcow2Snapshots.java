@@ -184,10 +184,10 @@ final class Qcow2Snapshots {
             }
             ByteBuffer l2 = l2Cache.get(l2Offset);
             for (int j = 0; j < geometry.l2Entries(); j++) {
-                long entry = l2.getLong(j * 8);
+                long entry = L2Entry.read(l2, geometry, j);
                 if (reference(entry, allocator::increment) && L2Entry.copied(entry)) {
                     l2 = l2Cache.get(l2Offset); // an increment may have evicted it
-                    l2.putLong(j * 8, entry & ~L2Entry.COPIED);
+                    l2.putLong(j * geometry.l2EntryBytes(), entry & ~L2Entry.COPIED);
                     l2Cache.markDirty(l2Offset);
                 }
             }
@@ -200,7 +200,7 @@ final class Qcow2Snapshots {
         ByteBuffer l2 = metadata.l2Cache().get(l2Offset).duplicate();
         long[] entries = new long[geometry.l2Entries()];
         for (int j = 0; j < entries.length; j++) {
-            entries[j] = l2.getLong(j * 8);
+            entries[j] = L2Entry.read(l2, geometry, j);
         }
         ClusterAllocator allocator = metadata.allocator();
         for (long entry : entries) {

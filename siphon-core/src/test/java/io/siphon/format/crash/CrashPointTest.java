@@ -39,6 +39,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CrashPointTest {
     private static final int WRITES = 12;
     private static final byte TEMPLATE = 0x33;
+    /** qcow2 with extended L2 entries. */
+    private static final String EXTENDED_L2 = "qcow2-extended_l2";
 
     private static int runs;
     private static int crashed;
@@ -57,6 +59,8 @@ class CrashPointTest {
         List<Arguments> all = new ArrayList<>();
         for (int at : occurrences) {
             ImageCrashPoints.QCOW2.forEach(p -> all.add(Arguments.of("qcow2", p, at)));
+            // subclusters: copy-on-write to subcluster boundaries, bitmaps set in the L2 tables
+            ImageCrashPoints.QCOW2.forEach(p -> all.add(Arguments.of(EXTENDED_L2, p, at)));
             ImageCrashPoints.QED.forEach(p -> all.add(Arguments.of("qed", p, at)));
         }
         return all.stream();
@@ -72,8 +76,10 @@ class CrashPointTest {
         byte[] templateBytes = new byte[WRITES * CrashPointWriter.STRIDE];
         Arrays.fill(templateBytes, TEMPLATE);
         Files.write(template, templateBytes);
-        Path clone = dir.resolve("clone." + format);
-        QemuTools.create(clone, format, templateBytes.length, "template.raw", "raw");
+        String fileFormat = format.equals(EXTENDED_L2) ? "qcow2" : format;
+        Path clone = dir.resolve("clone." + fileFormat);
+        String[] options = format.equals(EXTENDED_L2) ? new String[] {"extended_l2=on"} : new String[0];
+        QemuTools.create(clone, fileFormat, templateBytes.length, "template.raw", "raw", options);
 
         Process child = new ProcessBuilder(ChildJvm.command(
                         point,

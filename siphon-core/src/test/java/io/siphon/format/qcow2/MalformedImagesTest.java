@@ -67,7 +67,10 @@ class MalformedImagesTest {
                         "unknown incompatible feature bit",
                         "incompatible_features",
                         (f, l) -> putLong(f, 72, 1L << 40)),
-                unsupported("extended L2 entries", "incompatible_features", (f, l) -> putLong(f, 72, 1L << 4)),
+                unsupported(
+                        "extended L2 entries on clusters under 16 KiB",
+                        "cluster_bits",
+                        (f, l) -> putLong(f, 72, 1L << 4)),
                 unsupported("external data file", "incompatible_features", (f, l) -> putLong(f, 72, 1L << 2)),
                 malformed("refcount order 7", "refcount_order", (f, l) -> putInt(f, 96, 7)),
                 malformed("header length 100", "header_length", (f, l) -> putInt(f, 100, 100)),

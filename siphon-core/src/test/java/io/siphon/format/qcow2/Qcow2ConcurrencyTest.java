@@ -22,8 +22,9 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Many threads on one image over a backing file: writers own unaligned slots that share clusters
@@ -39,10 +40,14 @@ class Qcow2ConcurrencyTest {
     @TempDir
     Path dir;
 
-    @Test
-    void concurrentWritersAndReadersSeeTheirOwnData() throws Exception {
+    /** With extended L2 entries (16 KiB clusters of 512-byte subclusters), subcluster fills race too. */
+    @ParameterizedTest(name = "{0}, discards of {1} bytes")
+    @CsvSource(
+            delimiter = ';',
+            value = {"cluster_size=4k; 4096", "cluster_size=16k,extended_l2=on; 512"})
+    void concurrentWritersAndReadersSeeTheirOwnData(String topOptions, int discardUnit) throws Exception {
         long seed = System.nanoTime();
-        System.out.println("seed " + seed);
+        System.out.println("seed " + seed + " " + topOptions);
         long size = 4L << 20;
         Path base = dir.resolve("base.qcow2");
         Formats.byName("qcow2").create(base, new CreateOptions(size, Optional.empty(), Map.of()));
@@ -58,7 +63,7 @@ class Qcow2ConcurrencyTest {
                         new CreateOptions(
                                 CreateOptions.SIZE_OF_BACKING,
                                 Optional.of(BackingReference.of("base.qcow2", "qcow2")),
-                                Map.of("cluster_size", "4k")));
+                                options(topOptions)));
         long writerArea = (long) WRITERS * SLOTS_PER_WRITER * SLOT;
         try (ImageChain chain = ImageChain.open(top, Optional.empty(), OpenOptions.READ_WRITE)) {
             Image image = chain.top();
@@ -67,7 +72,7 @@ class Qcow2ConcurrencyTest {
                 for (int w = 0; w < WRITERS; w++) {
                     int writer = w;
                     done.add(pool.submit(() -> {
-                        write(image, baseContent, writer, new Random(seed + writer));
+                        write(image, baseContent, writer, new Random(seed + writer), discardUnit);
                         return null;
                     }));
                 }
@@ -92,7 +97,17 @@ class Qcow2ConcurrencyTest {
         QemuTools.assertCheckClean(top);
     }
 
-    private static void write(Image image, byte[] baseContent, int writer, Random random) throws Exception {
+    private static Map<String, String> options(String list) {
+        Map<String, String> options = new java.util.HashMap<>();
+        for (String option : list.split(",")) {
+            options.put(option.substring(0, option.indexOf('=')), option.substring(option.indexOf('=') + 1));
+        }
+        return options;
+    }
+
+    /** {@code discardUnit}: what a discard drops whole (a cluster, or a subcluster). */
+    private static void write(Image image, byte[] baseContent, int writer, Random random, int discardUnit)
+            throws Exception {
         byte[][] expected = new byte[SLOTS_PER_WRITER][];
         for (int s = 0; s < SLOTS_PER_WRITER; s++) {
             long offset = slotOffset(writer, s);
@@ -114,8 +129,8 @@ class Qcow2ConcurrencyTest {
                 }
                 case 3 -> {
                     image.discard(offset, SLOT);
-                    long start = (offset + 4095) / 4096 * 4096;
-                    long end = (offset + SLOT) / 4096 * 4096;
+                    long start = (offset + discardUnit - 1) / discardUnit * discardUnit;
+                    long end = (offset + SLOT) / discardUnit * discardUnit;
                     for (long at = start; at < end; at++) {
                         expected[s][(int) (at - offset)] = 0;
                     }

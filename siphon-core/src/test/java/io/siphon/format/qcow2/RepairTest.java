@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Check counts as qemu-img check gives them; repair of leaks, of dirty images, and after crashes. */
@@ -164,12 +165,13 @@ class RepairTest {
         QemuTools.assertCheckClean(image);
     }
 
-    @ParameterizedTest(name = "lazy_refcounts={0}")
-    @ValueSource(strings = {"off", "on"})
-    void killedWriterLeavesAnImageThatCheckAcceptsAndThatHoldsFlushedWrites(String lazy) throws Exception {
+    @ParameterizedTest(name = "lazy_refcounts={0} extended_l2={1}")
+    @CsvSource({"off, off", "on, off", "off, on"})
+    void killedWriterLeavesAnImageThatCheckAcceptsAndThatHoldsFlushedWrites(String lazy, String extendedL2)
+            throws Exception {
         for (int round = 0; round < CRASH_ROUNDS; round++) {
             long seed = System.nanoTime();
-            System.out.println("seed " + seed + " lazy_refcounts=" + lazy);
+            System.out.println("seed " + seed + " lazy_refcounts=" + lazy + " extended_l2=" + extendedL2);
             Path image = dir.resolve("crash-" + lazy + round + ".qcow2");
             Formats.byName("qcow2")
                     .create(
@@ -177,7 +179,13 @@ class RepairTest {
                             new CreateOptions(
                                     8 << 20,
                                     Optional.empty(),
-                                    Map.of("cluster_size", round % 2 == 0 ? "4k" : "64k", "lazy_refcounts", lazy)));
+                                    Map.of(
+                                            "cluster_size",
+                                            round % 2 == 0 && extendedL2.equals("off") ? "4k" : "64k",
+                                            "lazy_refcounts",
+                                            lazy,
+                                            "extended_l2",
+                                            extendedL2)));
             int writes = 40;
             Process child = new ProcessBuilder(
                             Path.of(System.getProperty("java.home"), "bin", "java")
