@@ -75,7 +75,7 @@ public final class Qcow2Format implements ImageFormat {
     public void amend(Path path, Map<String, String> options) throws IOException {
         Qcow2AmendOptions parsed = Qcow2AmendOptions.parse(path, options);
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
-                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
+                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
             image.amend(parsed);
         }
     }
