@@ -94,6 +94,11 @@ class AmendCommandTest extends ImageFilesTest {
                 List.of("-o", "backing_file=other.qcow2", path("a.qcow2")),
                 List.of("-o", "backing_fmt=qcow2", path("ov.qcow2")),
                 List.of("-o", "compat=0.10", path("r8.qcow2")),
+                List.of("-o", "data_file=x.raw", path("a.qcow2")),
+                List.of("-o", "data_file_raw=on", path("a.qcow2")),
+                List.of("-o", "data_file_raw=maybe", path("a.qcow2")),
+                List.of("-o", "encrypt.state=active", path("a.qcow2")),
+                List.of("-o", "encrypt.new-secret=s0,data_file=x.raw", path("a.qcow2")),
                 List.of("-o", "size=8M", path("b.qed")),
                 List.of("-o", "help", path("b.qed")),
                 List.of("-f", "raw", "-o", "size=8M", path("c.raw")))) {

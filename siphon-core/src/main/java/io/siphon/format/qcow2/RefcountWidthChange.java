@@ -72,9 +72,9 @@ final class RefcountWidthChange {
         int tableClusters = 0;
         for (boolean allocated = true; allocated; ) {
             allocated = false;
-            long covered = allocator.tableSize() * old.refcountBlockEntries();
+            long covered = coveredClusters(allocator, old);
             for (long b = 0; b * perNewBlock < covered; b++) {
-                if (inUse(allocator, b * perNewBlock, perNewBlock)) {
+                if (inUse(allocator, old, b * perNewBlock, perNewBlock)) {
                     if (b >= table.length) {
                         table = Arrays.copyOf(table, (int) ((b / perTableCluster + 1) * perTableCluster));
                     }
@@ -125,10 +125,30 @@ final class RefcountWidthChange {
         metadata.flush();
     }
 
-    private static boolean inUse(ClusterAllocator allocator, long first, long clusters) throws IOException {
-        for (long c = first; c < first + clusters; c++) {
-            if (allocator.refcount(c) != 0) {
-                return true;
+    /** Clusters up to the end of the last refcount block: none past it is in use. */
+    private static long coveredClusters(ClusterAllocator allocator, Geometry old) {
+        for (int b = allocator.tableSize() - 1; b >= 0; b--) {
+            if (allocator.blockOffset(b) != 0) {
+                return (b + 1) * old.refcountBlockEntries();
+            }
+        }
+        return 0;
+    }
+
+    /** Whether any of the clusters has a refcount; those of absent refcount blocks have none. */
+    private static boolean inUse(ClusterAllocator allocator, Geometry old, long first, long clusters)
+            throws IOException {
+        long perBlock = old.refcountBlockEntries();
+        for (long c = first, end = first + clusters; c < end; ) {
+            long blockEnd = Math.min(end, (c / perBlock + 1) * perBlock);
+            if (allocator.blockOffset((int) (c / perBlock)) == 0) {
+                c = blockEnd;
+                continue;
+            }
+            for (; c < blockEnd; c++) {
+                if (allocator.refcount(c) != 0) {
+                    return true;
+                }
             }
         }
         return false;
