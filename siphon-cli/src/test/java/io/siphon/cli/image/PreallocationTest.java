@@ -69,9 +69,11 @@ class PreallocationTest extends ImageFilesTest {
             cases.add(new String[] {"qcow2", "preallocation=" + mode, "5M"});
             cases.add(new String[] {"qcow2", "preallocation=" + mode + ",cluster_size=4k", "20M"});
             cases.add(new String[] {"qcow2", "preallocation=" + mode + ",compat=0.10", "3M"});
-            // 512-byte clusters: refcount blocks among and after the data clusters
+            // 512-byte clusters: refcount blocks among and after the data clusters; past 8 MiB the
+            // refcount table grows while the clusters are allocated (twice by 20M)
             cases.add(new String[] {"qcow2", "preallocation=" + mode + ",cluster_size=512", "1M"});
             cases.add(new String[] {"qcow2", "preallocation=" + mode + ",cluster_size=512", "3000k"});
+            cases.add(new String[] {"qcow2", "preallocation=" + mode + ",cluster_size=512", "20M"});
             if (!mode.equals("metadata")) {
                 cases.add(new String[] {"raw", "preallocation=" + mode, "3M"});
                 cases.add(new String[] {"qed", "preallocation=" + mode, "3M"});
