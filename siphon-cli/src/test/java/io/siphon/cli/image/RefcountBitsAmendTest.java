@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code image amend -o refcount_bits=N} against {@code qemu-img amend} on copies of the same
  * images (data over a backing file, an internal snapshot, compressed clusters), to each width and
- * back to 16: the same exit status and refusal, qemu-img check clean, qemu-img info the same apart
- * from the file's size, the disk and its snapshot reading the same through qemu-img and Siphon.
+ * back to 16: the same exit status and refusal, the file qemu-img's byte for byte, qemu-img check
+ * clean, qemu-img info the same, the disk and its snapshot reading the same through qemu-img and
+ * Siphon.
  */
 @Tag("interop")
 class RefcountBitsAmendTest extends ImageFilesTest {
@@ -35,10 +36,23 @@ class RefcountBitsAmendTest extends ImageFilesTest {
         qemuImgOk("snapshot", "-c", "kept", path("shared.qcow2"));
         Cli.qemuIo(dir, "qcow2", "shared.qcow2", "write -P 3 256k 64k", "write -c -P 4 3M 64k", "write -z 2M 64k");
         // a snapshot of the empty overlay shares nothing, and one compressed cluster has its host cluster
-        // alone: every refcount is 1, so that 1-bit refcounts hold them
-        overlay("single.qcow2");
+        // alone: every refcount is 1, so that 1-bit refcounts hold them; 512-byte clusters, so that
+        // the new structures take many blocks (64 clusters each at 64 bits) and a table that grows
+        qemuImgOk(
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-b",
+                "base.qcow2",
+                "-F",
+                "qcow2",
+                "-o",
+                "cluster_size=512",
+                path("single.qcow2"),
+                "4M");
         qemuImgOk("snapshot", "-c", "kept", path("single.qcow2"));
-        Cli.qemuIo(dir, "qcow2", "single.qcow2", "write -P 1 0 512k", "write -c -P 2 1M 64k", "write -z 2M 64k");
+        Cli.qemuIo(dir, "qcow2", "single.qcow2", "write -P 1 0 512k", "write -c -P 2 1M 512", "write -z 2M 64k");
     }
 
     private void overlay(String name) throws Exception {
@@ -78,6 +92,7 @@ class RefcountBitsAmendTest extends ImageFilesTest {
     }
 
     private void assertSameImages(int bits, String tag) throws Exception {
+        assertArrayEquals(Files.readAllBytes(dir.resolve("q.qcow2")), Files.readAllBytes(dir.resolve("s.qcow2")), tag);
         Cli.Result check = Cli.qemuImg(dir, "check", path("s.qcow2"));
         assertEquals(0, check.status(), tag + ": " + check);
         String info = Cli.qemuImg(dir, "info", path("s.qcow2")).out();

@@ -236,14 +236,20 @@ final class ClusterAllocator {
         mover.refcountTableMoved(offset, (int) clusters);
         metadata.mark(offset, clusters << geometry.clusterBits());
         metadata.unmark(oldOffset, oldBytes);
-        // QEMU frees it as QCOW2_DISCARD_OTHER, which it does not pass down by default: the old
-        // table's bytes stay in the file
-        queueFree(oldOffset, oldBytes, false);
+        freeMovedMetadata(oldOffset, oldBytes);
     }
 
     /** Queues one decrement of the refcount of each cluster touched by the byte range. */
     void free(long offsetBytes, long lengthBytes) {
         queueFree(offsetBytes, lengthBytes, true);
+    }
+
+    /**
+     * As {@link #free}, for metadata that moved elsewhere: its bytes stay in the file, as QEMU frees
+     * it (QCOW2_DISCARD_OTHER, which it does not pass down by default).
+     */
+    void freeMovedMetadata(long offsetBytes, long lengthBytes) {
+        queueFree(offsetBytes, lengthBytes, false);
     }
 
     private void queueFree(long offsetBytes, long lengthBytes, boolean punch) {
@@ -260,7 +266,7 @@ final class ClusterAllocator {
     /**
      * Applies the queued decrements. Call only once the references they drop are durably gone.
      * Clusters left unused are punched out of the file (as QEMU passes discards down), which is safe
-     * because nothing reaches them any more; those of a moved refcount table keep their bytes.
+     * because nothing reaches them any more; those of moved metadata keep their bytes.
      */
     void applyPendingFrees() throws IOException {
         long holeStart = -1;

@@ -91,7 +91,7 @@ final class RefcountWidthChange {
             }
             if (needed > tableClusters) {
                 if (tableClusters > 0) {
-                    allocator.free(tableOffset, (long) tableClusters * clusterSize);
+                    allocator.freeMovedMetadata(tableOffset, (long) tableClusters * clusterSize);
                     metadata.flush(); // lowers the refcounts of the smaller table before they are copied
                 }
                 tableOffset = allocator.allocate(needed);
@@ -118,9 +118,9 @@ final class RefcountWidthChange {
         }
         metadata.switchToRebuiltRefcounts(metadata.header().withRefcounts(newOrder, tableOffset, tableClusters));
         ClusterAllocator switched = metadata.allocator();
-        switched.free(oldTableOffset, oldTableBytes);
+        switched.freeMovedMetadata(oldTableOffset, oldTableBytes);
         for (long block : oldBlocks) {
-            switched.free(block, clusterSize);
+            switched.freeMovedMetadata(block, clusterSize);
         }
         metadata.flush();
     }
