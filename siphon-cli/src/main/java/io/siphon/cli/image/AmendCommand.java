@@ -83,9 +83,8 @@ final class AmendCommand implements Callable<Integer> {
         Map<String, String> options = OptionList.parse(optionLists);
         QemuProgress shown = new QemuProgress(spec.commandLine().getOut(), progress && !quiet);
         shown.update(0, 1);
-        Formats.byName(formatName).amend(Path.of(file.get()), options);
-        shown.update(1, 1);
-        shown.end();
+        Formats.byName(formatName).amend(Path.of(file.get()), options, shown::updateFromDriver);
+        shown.end(); // 100% once more, as qemu-img ends amend's progress
         return 0;
     }
 }

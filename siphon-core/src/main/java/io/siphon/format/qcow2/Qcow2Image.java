@@ -8,6 +8,7 @@ import io.siphon.format.BackingReference;
 import io.siphon.format.CheckReport;
 import io.siphon.format.Image;
 import io.siphon.format.ImageFile;
+import io.siphon.format.ImageFormat;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.Preallocation;
@@ -208,7 +209,7 @@ final class Qcow2Image implements Image {
      * the first change. A downgrade to version 2 first turns
      * every zero cluster into what version 2 can say (QEMU's qcow2_expand_zero_clusters).
      */
-    void amend(Qcow2AmendOptions options) throws IOException {
+    void amend(Qcow2AmendOptions options, ImageFormat.AmendProgress progress) throws IOException {
         requireWritableFile();
         exclusively(() -> {
             Qcow2Header header = metadata.header();
@@ -219,11 +220,10 @@ final class Qcow2Image implements Image {
             }
             if (options.refcountBits().isPresent()
                     && options.refcountBits().getAsInt() != metadata.geometry().refcountBits()) {
-                new RefcountWidthChange(
-                                metadata,
-                                Integer.numberOfTrailingZeros(
-                                        options.refcountBits().getAsInt()))
-                        .run();
+                // qemu-img's progress is the width change's alone when it is the only operation
+                int order = Integer.numberOfTrailingZeros(options.refcountBits().getAsInt());
+                new RefcountWidthChange(metadata, order)
+                        .run(version == header.version() ? progress : ImageFormat.AmendProgress.NONE);
             }
             if (options.lazyRefcounts().isPresent()
                     && options.lazyRefcounts().get() != metadata.header().lazyRefcounts()) {

@@ -1,6 +1,7 @@
 package io.siphon.format.qcow2;
 
 import io.siphon.format.ImageFile;
+import io.siphon.format.ImageFormat;
 import io.siphon.util.CrashPoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -58,8 +59,12 @@ final class RefcountWidthChange {
         }
     }
 
-    /** Changes the width; {@link #check} has passed. */
-    void run() throws IOException {
+    /**
+     * Changes the width; {@link #check} has passed. {@code progress} is told what QEMU's walks over
+     * the old table tell qemu-img: each entry of each walk, the allocating walks first (at least
+     * two, of at least three in all), then the one that writes the blocks.
+     */
+    void run(ImageFormat.AmendProgress progress) throws IOException {
         metadata.flush();
         ClusterAllocator allocator = metadata.allocator();
         Geometry old = metadata.geometry();
@@ -70,10 +75,13 @@ final class RefcountWidthChange {
         long[] table = new long[0];
         long tableOffset = 0;
         int tableClusters = 0;
+        Walk walk = new Walk(progress, old.refcountBlockEntries());
         for (boolean allocated = true; allocated; ) {
             allocated = false;
+            walk.start(allocator.tableSize(), Math.max(walk.index + 3, 3)); // this walk and the next two
             long covered = coveredClusters(allocator, old);
             for (long b = 0; b * perNewBlock < covered; b++) {
+                walk.reach(b * perNewBlock);
                 if (inUse(allocator, old, b * perNewBlock, perNewBlock)) {
                     if (b >= table.length) {
                         table = Arrays.copyOf(table, (int) ((b / perTableCluster + 1) * perTableCluster));
@@ -98,10 +106,13 @@ final class RefcountWidthChange {
                 tableClusters = needed;
                 allocated = true;
             }
+            walk.end();
         }
         metadata.flush();
         CrashPoints.reach("qcow2.refcount_width.allocated");
-        writeBlocks(allocator, table);
+        walk.start(allocator.tableSize(), walk.index + 2); // the last
+        writeBlocks(allocator, table, walk);
+        walk.end();
         ImageFile file = metadata.file();
         file.writeFully(tableOffset, TableEntries.encode(table, 0, table.length));
         metadata.order().wrote();
@@ -155,7 +166,7 @@ final class RefcountWidthChange {
     }
 
     /** Writes each new refcount block: the current refcounts of its clusters at the new width. */
-    private void writeBlocks(ClusterAllocator allocator, long[] table) throws IOException {
+    private void writeBlocks(ClusterAllocator allocator, long[] table, Walk walk) throws IOException {
         int clusterSize = newGeometry.clusterSize();
         long perBlock = newGeometry.refcountBlockEntries();
         ByteBuffer block = ByteBuffer.allocate(clusterSize);
@@ -163,6 +174,7 @@ final class RefcountWidthChange {
             if (table[b] == 0) {
                 continue;
             }
+            walk.reach(b * perBlock);
             Arrays.fill(block.array(), (byte) 0);
             for (long i = 0; i < perBlock; i++) {
                 long refcount = allocator.refcount(b * perBlock + i);
@@ -174,5 +186,39 @@ final class RefcountWidthChange {
             metadata.file().writeFully(table[b], block);
         }
         metadata.order().wrote();
+    }
+
+    /** Progress through one walk over the old table's entries, as QEMU's walk_over_reftable reports it. */
+    private static final class Walk {
+        private final ImageFormat.AmendProgress progress;
+        private final long clustersPerEntry;
+        private int index = -1;
+        private int walks;
+        private long entries;
+        private long reported;
+
+        Walk(ImageFormat.AmendProgress progress, long clustersPerEntry) {
+            this.progress = progress;
+            this.clustersPerEntry = clustersPerEntry;
+        }
+
+        void start(long tableEntries, int totalWalks) {
+            index++;
+            walks = totalWalks;
+            entries = tableEntries;
+            reported = 0;
+        }
+
+        /** Reports the entries up to the one that counts {@code cluster}. */
+        void reach(long cluster) {
+            for (long upTo = Math.min(entries, cluster / clustersPerEntry + 1); reported < upTo; reported++) {
+                progress.progress(index * entries + reported, walks * entries);
+            }
+        }
+
+        void end() {
+            reach((entries - 1) * clustersPerEntry);
+            progress.progress((index + 1) * entries, walks * entries);
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.siphon.format.crash;
 
 import io.siphon.format.Formats;
+import io.siphon.format.ImageFormat;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,8 @@ public final class FormatCallChild {
         switch (args[0]) {
             case "apply" -> Formats.byName("qcow2").applySnapshot(image, args[2]);
             case "empty" -> Formats.byName("qcow2").makeEmpty(image);
-            case "amend" -> Formats.byName("qcow2").amend(image, Map.of(args[2], args[3]));
+            case "amend" ->
+                Formats.byName("qcow2").amend(image, Map.of(args[2], args[3]), ImageFormat.AmendProgress.NONE);
             default -> throw new IllegalArgumentException("unknown call " + args[0]);
         }
         Runtime.getRuntime().halt(0);
