@@ -56,8 +56,19 @@ public interface ImageFormat {
                 "Block driver '" + name() + "' does not support size measurement");
     }
 
-    /** Changes the options {@code qemu-img amend -o} names; formats without amendment refuse in qemu-img's words. */
-    default void amend(Path path, Map<String, String> options) throws IOException {
+    /** Told the work done so far and the total, in units of the format's choosing, as an amend goes. */
+    @FunctionalInterface
+    interface AmendProgress {
+        AmendProgress NONE = (done, total) -> {};
+
+        void progress(long done, long total);
+    }
+
+    /**
+     * Changes the options {@code qemu-img amend -o} names, telling {@code progress} how far it is
+     * where qemu-img reports it; formats without amendment refuse in qemu-img's words.
+     */
+    default void amend(Path path, Map<String, String> options, AmendProgress progress) throws IOException {
         throw new ImageFormatException(
                 ImageFormatException.Reason.UNSUPPORTED,
                 Path.of(""),

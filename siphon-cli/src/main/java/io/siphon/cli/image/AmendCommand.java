@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         name = "amend",
         description = {
             "Change FILE's format options in place: for qcow2 compat (0.10 or 1.1), lazy_refcounts (on or"
-                    + " off) and size; -o help lists them.",
+                    + " off), refcount_bits (1, 2, 4, ... 64) and size; -o help lists them.",
             "A downgrade to compat=0.10 first turns zero clusters into what version 2 can store, as" + " qemu-img does."
         },
         exitCodeOnInvalidInput = 1)
@@ -83,9 +83,8 @@ final class AmendCommand implements Callable<Integer> {
         Map<String, String> options = OptionList.parse(optionLists);
         QemuProgress shown = new QemuProgress(spec.commandLine().getOut(), progress && !quiet);
         shown.update(0, 1);
-        Formats.byName(formatName).amend(Path.of(file.get()), options);
-        shown.update(1, 1);
-        shown.end();
+        Formats.byName(formatName).amend(Path.of(file.get()), options, shown::updateFromDriver);
+        shown.end(); // 100% once more, as qemu-img ends amend's progress
         return 0;
     }
 }

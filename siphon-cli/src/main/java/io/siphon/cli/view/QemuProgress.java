@@ -1,7 +1,8 @@
 package io.siphon.cli.view;
 
 import java.io.PrintWriter;
-import java.util.Locale;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 
 /**
  * qemu-img's {@code -p} progress on stdout: {@code "    (12.34/100%)\r"} at the start, each time it
@@ -26,6 +27,20 @@ public final class QemuProgress {
         }
     }
 
+    /**
+     * As {@link #update}, printing a report of 0 or 100 percent every time, as qemu_progress_print
+     * does for what a block driver reports (amend's status callback).
+     */
+    public synchronized void updateFromDriver(long done, long total) {
+        // qemu-img computes this one in single precision (100.f * offset / total_work_size)
+        double percent = total == 0 ? 100 : Math.min(100, 100.0f * done / total);
+        if (percent == 0 || percent == 100) {
+            print(percent);
+        } else {
+            update(done, total);
+        }
+    }
+
     /** The 100% line again and the newline, as qemu-img ends a copy (convert, rebase). */
     public synchronized void end() {
         if (enabled) {
@@ -45,7 +60,8 @@ public final class QemuProgress {
     private void print(double percent) {
         lastPrinted = percent;
         if (enabled) {
-            out.printf(Locale.ROOT, "    (%.2f/100%%)\r", percent);
+            // as C's printf: the exact binary value rounded half to even (3.125 prints 3.12)
+            out.print("    (" + new BigDecimal(percent).setScale(2, RoundingMode.HALF_EVEN) + "/100%)\r");
             out.flush();
         }
     }

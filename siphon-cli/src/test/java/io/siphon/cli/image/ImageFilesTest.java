@@ -26,6 +26,22 @@ abstract class ImageFilesTest {
     }
 
     /**
+     * Runs {@code qemu-img VERB ARGS} and {@code siphon image VERB ARGS} here: both exit 1 with the
+     * same error lines (qemu-img's program name replaced by Siphon's).
+     */
+    void assertRefusedAsByQemuImg(String verb, List<String> args) throws Exception {
+        List<String> qemu = new ArrayList<>(List.of(verb));
+        qemu.addAll(args);
+        Cli.Result theirs = Cli.qemuImg(dir, qemu.toArray(String[]::new));
+        List<String> mine = new ArrayList<>(List.of("image", verb));
+        mine.addAll(args);
+        Cli.Result ours = Cli.siphon(mine.toArray(String[]::new));
+        assertEquals(1, theirs.status(), args + ": " + theirs);
+        assertEquals(1, ours.status(), args + ": " + ours);
+        assertEquals(theirs.err().replace("qemu-img: ", "siphon: "), ours.err(), args.toString());
+    }
+
+    /**
      * {@code qemu-img map --output=json} (with {@code mapArgs}, run in {@code in}) without host
      * offsets, adjacent ranges alike in {@code fields} merged: writes in another order place clusters
      * apart, which this leaves out.

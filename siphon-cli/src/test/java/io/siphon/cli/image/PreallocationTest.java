@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +26,42 @@ class PreallocationTest extends ImageFilesTest {
         return info.lines().filter(l -> l.startsWith("disk size: ")).findFirst().orElseThrow();
     }
 
+    private static final Pattern MAP_LINE =
+            Pattern.compile("\\{ \"start\": (\\d+), \"length\": (\\d+), (.*), \"offset\": (\\d+)}");
+
+    /**
+     * qemu-img map's JSON with neighbouring extents joined where both the guest and the host ranges
+     * continue with the same flags: QEMU splits where the file's holes (4 KiB) end, which with
+     * 512-byte clusters falls inside Siphon's extents.
+     */
+    private static String joinContiguous(String json) {
+        List<long[]> ranges = new ArrayList<>();
+        List<String> flags = new ArrayList<>();
+        Matcher m = MAP_LINE.matcher(json);
+        while (m.find()) {
+            long start = Long.parseLong(m.group(1));
+            long length = Long.parseLong(m.group(2));
+            long offset = Long.parseLong(m.group(4));
+            int last = ranges.size() - 1;
+            if (last >= 0
+                    && flags.get(last).equals(m.group(3))
+                    && ranges.get(last)[0] + ranges.get(last)[1] == start
+                    && ranges.get(last)[2] + ranges.get(last)[1] == offset) {
+                ranges.get(last)[1] += length;
+            } else {
+                ranges.add(new long[] {start, length, offset});
+                flags.add(m.group(3));
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < ranges.size(); i++) {
+            long[] r = ranges.get(i);
+            lines.add("{ \"start\": " + r[0] + ", \"length\": " + r[1] + ", " + flags.get(i) + ", \"offset\": " + r[2]
+                    + "}");
+        }
+        return "[" + String.join(",\n", lines) + "]\n";
+    }
+
     @Test
     void preallocatedImagesAreQemuImgs() throws Exception {
         List<String[]> cases = new ArrayList<>();
@@ -31,6 +69,11 @@ class PreallocationTest extends ImageFilesTest {
             cases.add(new String[] {"qcow2", "preallocation=" + mode, "5M"});
             cases.add(new String[] {"qcow2", "preallocation=" + mode + ",cluster_size=4k", "20M"});
             cases.add(new String[] {"qcow2", "preallocation=" + mode + ",compat=0.10", "3M"});
+            // 512-byte clusters: refcount blocks among and after the data clusters; past 8 MiB the
+            // refcount table grows while the clusters are allocated (twice by 20M)
+            cases.add(new String[] {"qcow2", "preallocation=" + mode + ",cluster_size=512", "1M"});
+            cases.add(new String[] {"qcow2", "preallocation=" + mode + ",cluster_size=512", "3000k"});
+            cases.add(new String[] {"qcow2", "preallocation=" + mode + ",cluster_size=512", "20M"});
             if (!mode.equals("metadata")) {
                 cases.add(new String[] {"raw", "preallocation=" + mode, "3M"});
                 cases.add(new String[] {"qed", "preallocation=" + mode, "3M"});
@@ -69,7 +112,8 @@ class PreallocationTest extends ImageFilesTest {
             // metadata preallocation: QEMU also asks the file, whose holes read as zeroes; Siphon maps
             // the clusters as the L2 entries say (data)
             String expected = c[1].contains("metadata")
-                    ? theirMap.out().replace("\"zero\": true, \"data\": true", "\"zero\": false, \"data\": true")
+                    ? joinContiguous(
+                            theirMap.out().replace("\"zero\": true, \"data\": true", "\"zero\": false, \"data\": true"))
                     : theirMap.out();
             assertEquals(expected, siphonMap.out(), tag);
         }

@@ -130,9 +130,9 @@ final class ClusterAllocator {
             for (long c = start; c < start + clusters; c++) {
                 setRefcount(c, 1);
             }
-            if (start == freeHint) {
-                freeHint = start + clusters;
-            }
+            // as QEMU's free_cluster_index: the search goes on after the run (a gap it skipped stays
+            // free until something is freed)
+            freeHint = start + clusters;
             claim((start + clusters) << geometry.clusterBits());
             return start << geometry.clusterBits();
         }
@@ -158,17 +158,35 @@ final class ClusterAllocator {
      * flush). Returns the end of the new structures, where the free area starts.
      */
     long reserveArea(long startOffset, long additionalClusters) throws IOException {
+        return reserveArea(startOffset, additionalClusters, false);
+    }
+
+    /**
+     * As {@link #reserveArea(long, long)}; {@code generous} (QEMU's !exact_size, when a block
+     * allocation outgrows the table) counts half the table's clusters more and gives the table half
+     * as many entries again.
+     */
+    private long reserveArea(long startOffset, long additionalClusters, boolean generous) throws IOException {
         int clusterSize = geometry.clusterSize();
         long perBlock = geometry.refcountBlockEntries();
         long perTableCluster = clusterSize / 8;
         long covered = startOffset / clusterSize + additionalClusters;
         long blockCount = 0;
         long tableClusters = 0;
-        for (long last = -1, n = covered; n != last; n = covered + blockCount + tableClusters) {
+        boolean increase = generous;
+        for (long last = -1, n = covered; n != last; ) {
             last = n;
             blockCount = (covered + tableClusters + blockCount + perBlock - 1) / perBlock;
             tableClusters = (blockCount + perTableCluster - 1) / perTableCluster;
+            n = covered + blockCount + tableClusters;
+            if (n == last && increase) {
+                covered += (tableClusters + 1) / 2;
+                n = -1;
+                increase = false;
+            }
         }
+        long entries = generous ? blockCount + (blockCount + 1) / 2 : blockCount;
+        tableClusters = (entries + perTableCluster - 1) / perTableCluster;
         if (tableClusters << geometry.clusterBits() > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
             throw Errors.refused(
                     path, "refcount_table_clusters", "the image would need a refcount table larger than 8 MiB");
@@ -202,28 +220,42 @@ final class ClusterAllocator {
 
     /**
      * Moves the refcount table to {@code clusters} clusters at {@code offset} (claimed already): the
-     * refcount blocks durable, then the table written there and durable, then the header switched;
-     * the old table's clusters freed afterwards.
+     * refcount blocks durable, then the changed entries the old table has room for written in place
+     * and the table written there, durable, then the header switched; the old table's clusters freed
+     * afterwards.
      */
     private void switchTable(long offset, long clusters) throws IOException {
         long oldOffset = table.offset();
         long oldBytes = (long) table.clusters() << geometry.clusterBits();
         blocks.flush();
         order.barrier();
+        table.writeDirtyWithin(file, geometry.clusterSize());
         table.relocate(file, offset, (int) clusters);
         order.wrote();
         order.barrier();
         mover.refcountTableMoved(offset, (int) clusters);
         metadata.mark(offset, clusters << geometry.clusterBits());
         metadata.unmark(oldOffset, oldBytes);
-        free(oldOffset, oldBytes);
+        freeMovedMetadata(oldOffset, oldBytes);
     }
 
     /** Queues one decrement of the refcount of each cluster touched by the byte range. */
     void free(long offsetBytes, long lengthBytes) {
+        queueFree(offsetBytes, lengthBytes, true);
+    }
+
+    /**
+     * As {@link #free}, for metadata that moved elsewhere: its bytes stay in the file, as QEMU frees
+     * it (QCOW2_DISCARD_OTHER, which it does not pass down by default).
+     */
+    void freeMovedMetadata(long offsetBytes, long lengthBytes) {
+        queueFree(offsetBytes, lengthBytes, false);
+    }
+
+    private void queueFree(long offsetBytes, long lengthBytes, boolean punch) {
         long first = geometry.clusterIndex(offsetBytes);
         long last = geometry.clusterIndex(offsetBytes + lengthBytes - 1);
-        pendingFrees.add(new long[] {first, last - first + 1});
+        pendingFrees.add(new long[] {first, last - first + 1, punch ? 1 : 0});
         pendingFreeClusters += last - first + 1;
     }
 
@@ -234,7 +266,7 @@ final class ClusterAllocator {
     /**
      * Applies the queued decrements. Call only once the references they drop are durably gone.
      * Clusters left unused are punched out of the file (as QEMU passes discards down), which is safe
-     * because nothing reaches them any more.
+     * because nothing reaches them any more; those of moved metadata keep their bytes.
      */
     void applyPendingFrees() throws IOException {
         long holeStart = -1;
@@ -249,6 +281,9 @@ final class ClusterAllocator {
                 setRefcount(c, refcount - 1);
                 if (refcount == 1) {
                     freeHint = Math.min(freeHint, c);
+                    if (range[2] == 0) {
+                        continue;
+                    }
                     if (c != holeEnd) {
                         punch(holeStart, holeEnd);
                         holeStart = c;
@@ -311,7 +346,7 @@ final class ClusterAllocator {
         long perBlock = geometry.refcountBlockEntries();
         for (long b = start / perBlock; b <= (start + clusters - 1) / perBlock; b++) {
             if (b >= table.size()) {
-                growTable(b);
+                growTable(b, Math.max(start, b * perBlock), start + clusters);
                 return true;
             }
             if (table.blockOffset(b) == 0) {
@@ -351,26 +386,36 @@ final class ClusterAllocator {
     }
 
     /**
-     * Grows the refcount table to hold block {@code index}: the larger table is written to newly
-     * allocated clusters, made durable, then the header switched to it; the old table's clusters
-     * are freed afterwards.
+     * Grows the refcount table to hold block {@code index}, as QEMU's alloc_refcount_block: the
+     * block for {@code index} in the first free cluster from {@code from} (describing itself when it
+     * is in its own range), then new refcount blocks and a larger table (half as many entries again)
+     * after the clusters the blocks so far cover, written and durable before the header switches to
+     * them; the old table's clusters are freed afterwards. {@code clusterIndex} is the first cluster
+     * that needs the block.
      */
-    private void growTable(long index) throws IOException {
+    private void growTable(long index, long clusterIndex, long from) throws IOException {
         if (growing) {
             throw new IllegalStateException("refcount table growth recursed at block " + index);
         }
-        int perCluster = geometry.clusterSize() / 8;
-        long wanted = Math.max(index + 1, (long) table.size() * 2);
-        long newClusters = (wanted + perCluster - 1) / perCluster;
-        if (newClusters << geometry.clusterBits() > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
-            throw Errors.refused(
-                    path, "refcount_table_clusters", "the image would need a refcount table larger than 8 MiB");
+        long perBlock = geometry.refcountBlockEntries();
+        long c = Math.max(from, freeHint);
+        while (refcount(c) != 0) {
+            c++;
         }
         growing = true;
         try {
-            table.growTo((int) (newClusters * perCluster));
-            long newOffset = allocate(newClusters);
-            switchTable(newOffset, newClusters);
+            long blockOffset = 0;
+            if (c / perBlock == index) {
+                table.growTo((int) index + 1);
+                blockOffset = c << geometry.clusterBits();
+                blocks.create(blockOffset);
+                table.setBlockOffset((int) index, blockOffset);
+                setRefcount(c, 1);
+                metadata.mark(blockOffset, geometry.clusterSize());
+                claim(blockOffset + geometry.clusterSize());
+            }
+            long blocksUsed = (Math.max(clusterIndex, c) + perBlock) / perBlock;
+            reserveArea(blocksUsed * perBlock << geometry.clusterBits(), 0, true);
         } finally {
             growing = false;
         }

@@ -39,6 +39,11 @@ final class MetadataClusters {
         }
     }
 
+    /** The end of the last metadata cluster: where a file holding all of them must reach at least. */
+    long endBytes() {
+        return (long) clusters.length() << clusterBits;
+    }
+
     boolean contains(long offset) {
         long c = offset >>> clusterBits;
         return c <= Integer.MAX_VALUE && clusters.get((int) c);

@@ -19,7 +19,10 @@ import java.util.Set;
  * @param sizeBytes the new virtual size
  * @param backingFile, backingFormat what backing_file and backing_fmt say (only the current
  *     values are allowed: qemu-img 7.2 cannot amend the backing file)
- * @param refcountBits refcount_bits (only the current width: Siphon does not change it)
+ * @param refcountBits refcount_bits: a power of two from 1 to 64
+ * @param dataFile, dataFileRaw what data_file and data_file_raw say (refused once the image is open:
+ *     it has no external data file)
+ * @param encryption whether any encrypt.* option is given (refused likewise: it is unencrypted)
  */
 record Qcow2AmendOptions(
         OptionalInt version,
@@ -27,7 +30,10 @@ record Qcow2AmendOptions(
         OptionalLong sizeBytes,
         Optional<String> backingFile,
         Optional<String> backingFormat,
-        OptionalLong refcountBits) {
+        OptionalInt refcountBits,
+        Optional<String> dataFile,
+        Optional<Boolean> dataFileRaw,
+        boolean encryption) {
     /** What qemu-img lists for amend (and so accepts by name). */
     static final Set<String> AMENDABLE = Set.of(
             "backing_file",
@@ -56,22 +62,7 @@ record Qcow2AmendOptions(
                 throw refused("Invalid parameter '" + name + "'");
             }
         }
-        for (String name : options.keySet()) {
-            if (name.startsWith("data_file") || name.startsWith("encrypt.")) {
-                throw refused("Amending '" + name + "' is not supported: Siphon's qcow2 engine has no external data"
-                        + " files or encryption");
-            }
-        }
-        Optional<Boolean> lazy = Optional.empty();
-        if (options.containsKey("lazy_refcounts")) {
-            String value = options.get("lazy_refcounts");
-            lazy = Optional.of(
-                    switch (value.toLowerCase(Locale.ROOT)) {
-                        case "on", "yes", "true", "y" -> true;
-                        case "off", "no", "false", "n" -> false;
-                        default -> throw refused("Parameter 'lazy_refcounts' expects 'on' or 'off'");
-                    });
-        }
+        Optional<Boolean> lazy = bool(options, "lazy_refcounts");
         OptionalLong size = OptionalLong.empty();
         if (options.containsKey("size")) {
             try {
@@ -82,14 +73,15 @@ record Qcow2AmendOptions(
                         + "and exabytes, respectively.");
             }
         }
-        OptionalLong refcountBits = OptionalLong.empty();
+        long refcountBits = 0;
         if (options.containsKey("refcount_bits")) {
             try {
-                refcountBits = OptionalLong.of(Long.parseLong(options.get("refcount_bits")));
+                refcountBits = Long.parseLong(options.get("refcount_bits"));
             } catch (NumberFormatException e) {
                 throw refused("Parameter 'refcount_bits' expects a number");
             }
         }
+        Optional<Boolean> dataFileRaw = bool(options, "data_file_raw");
         OptionalInt version = OptionalInt.empty();
         if (options.containsKey("compat")) {
             String compat = options.get("compat");
@@ -100,13 +92,33 @@ record Qcow2AmendOptions(
                         default -> throw refused("Unknown compatibility level " + compat);
                     });
         }
+        if (options.containsKey("refcount_bits")
+                && (refcountBits < 1 || refcountBits > 64 || Long.bitCount(refcountBits) != 1)) {
+            throw refused("Refcount width must be a power of two and may not exceed 64 bits");
+        }
         return new Qcow2AmendOptions(
                 version,
                 lazy,
                 size,
                 Optional.ofNullable(options.get("backing_file")),
                 Optional.ofNullable(options.get("backing_fmt")),
-                refcountBits);
+                options.containsKey("refcount_bits") ? OptionalInt.of((int) refcountBits) : OptionalInt.empty(),
+                Optional.ofNullable(options.get("data_file")),
+                dataFileRaw,
+                options.keySet().stream().anyMatch(name -> name.startsWith("encrypt.")));
+    }
+
+    /** An on/off option, in qemu's spellings. */
+    private static Optional<Boolean> bool(Map<String, String> options, String name) throws ImageFormatException {
+        if (!options.containsKey(name)) {
+            return Optional.empty();
+        }
+        return Optional.of(
+                switch (options.get(name).toLowerCase(Locale.ROOT)) {
+                    case "on", "yes", "true", "y" -> true;
+                    case "off", "no", "false", "n" -> false;
+                    default -> throw refused("Parameter '" + name + "' expects 'on' or 'off'");
+                });
     }
 
     /** A refusal in qemu-img's words: no file name, so that the CLI prints it as qemu-img does. */

@@ -72,11 +72,11 @@ public final class Qcow2Format implements ImageFormat {
     }
 
     @Override
-    public void amend(Path path, Map<String, String> options) throws IOException {
+    public void amend(Path path, Map<String, String> options, AmendProgress progress) throws IOException {
         Qcow2AmendOptions parsed = Qcow2AmendOptions.parse(path, options);
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
-                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
-            image.amend(parsed);
+                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+            image.amend(parsed, progress);
         }
     }
 

@@ -138,6 +138,15 @@ record Qcow2Header(
         });
     }
 
+    /** Other refcount structures: entries of 2^{@code order} bits, the table at {@code offset}. */
+    Qcow2Header withRefcounts(int order, long offset, int clusters) {
+        return with(h -> {
+            h.refcountOrder = order;
+            h.refcountTableOffset = offset;
+            h.refcountTableClusters = clusters;
+        });
+    }
+
     Qcow2Header withBacking(Optional<String> file, Optional<String> format) {
         return with(h -> {
             h.backingFile = file;

@@ -8,6 +8,7 @@ import io.siphon.format.BackingReference;
 import io.siphon.format.CheckReport;
 import io.siphon.format.Image;
 import io.siphon.format.ImageFile;
+import io.siphon.format.ImageFormat;
 import io.siphon.format.ImageInfo;
 import io.siphon.format.OpenOptions;
 import io.siphon.format.Preallocation;
@@ -203,18 +204,26 @@ final class Qcow2Image implements Image {
     }
 
     /**
-     * Changes what {@code qemu-img amend} changes, in qcow2_amend_options' order (upgrade, lazy
-     * refcounts, size, downgrade last), and closes the image. A downgrade to version 2 first turns
+     * Changes what {@code qemu-img amend} changes, in qcow2_amend_options' order (upgrade, refcount
+     * width, lazy refcounts, size, downgrade last), and closes the image; every refusal comes before
+     * the first change. A downgrade to version 2 first turns
      * every zero cluster into what version 2 can say (QEMU's qcow2_expand_zero_clusters).
      */
-    void amend(Qcow2AmendOptions options) throws IOException {
-        requireWritable();
+    void amend(Qcow2AmendOptions options, ImageFormat.AmendProgress progress) throws IOException {
+        requireWritableFile();
         exclusively(() -> {
             Qcow2Header header = metadata.header();
             int version = options.version().orElse(header.version());
             checkAmend(options, header, version);
             if (version > header.version()) {
                 metadata.writeHeader(header.withCompat(version));
+            }
+            if (options.refcountBits().isPresent()
+                    && options.refcountBits().getAsInt() != metadata.geometry().refcountBits()) {
+                // qemu-img's progress is the width change's alone when it is the only operation
+                int order = Integer.numberOfTrailingZeros(options.refcountBits().getAsInt());
+                new RefcountWidthChange(metadata, order)
+                        .run(version == header.version() ? progress : ImageFormat.AmendProgress.NONE);
             }
             if (options.lazyRefcounts().isPresent()
                     && options.lazyRefcounts().get() != metadata.header().lazyRefcounts()) {
@@ -239,6 +248,16 @@ final class Qcow2Image implements Image {
 
     /** qemu-img 7.2's refusals, before anything changes. */
     private void checkAmend(Qcow2AmendOptions options, Qcow2Header header, int version) throws IOException {
+        // the image is open, so it is unencrypted and has no external data file
+        if (options.encryption()) {
+            throw Qcow2AmendOptions.refused("Can't amend encryption options - encryption not present");
+        }
+        if (options.dataFile().isPresent()) {
+            throw Qcow2AmendOptions.refused("data-file can only be set for images that use an external data file");
+        }
+        if (options.dataFileRaw().orElse(false)) {
+            throw Qcow2AmendOptions.refused("data-file-raw cannot be set on existing images");
+        }
         if ((options.backingFile().isPresent() || options.backingFormat().isPresent())
                 && (!options.backingFile().equals(header.backingFile())
                         || !options.backingFormat().equals(header.backingFormat()))) {
@@ -248,13 +267,21 @@ final class Qcow2Image implements Image {
             throw Qcow2AmendOptions.refused("Lazy refcounts only supported with compatibility level 1.1 and above"
                     + " (use compat=1.1 or greater)");
         }
-        if (options.refcountBits().isPresent()
-                && options.refcountBits().getAsLong() != metadata.geometry().refcountBits()) {
-            throw Qcow2AmendOptions.refused("Changing refcount_bits is not supported: Siphon's qcow2 engine keeps"
-                    + " an image's refcount width");
+        int refcountBits = options.refcountBits().orElse(metadata.geometry().refcountBits());
+        if (refcountBits != metadata.geometry().refcountBits()) {
+            if (version < 3 && refcountBits != 16) {
+                throw Qcow2AmendOptions.refused("Refcount widths other than 16 bits require compatibility level 1.1"
+                        + " or above (use compat=1.1 or greater)");
+            }
+            new RefcountWidthChange(metadata, Integer.numberOfTrailingZeros(refcountBits)).check();
         }
+        if (header.nbSnapshots() > 0
+                && (version < header.version() || options.sizeBytes().orElse(sizeBytes) != sizeBytes)) {
+            requireWritable(); // Siphon changes the mapping of the active layer only
+        }
+        requireNotCorrupt();
         if (version < header.version()) {
-            if (header.refcountOrder() != 4) {
+            if (refcountBits != 16) {
                 throw Qcow2AmendOptions.refused("compat=0.10 requires refcount_bits=16");
             }
             long blocking = header.incompatibleFeatures()
@@ -658,6 +685,10 @@ final class Qcow2Image implements Image {
             throw Errors.unsupported(
                     path, "nb_snapshots", "writing guest data into an image with internal snapshots is not supported");
         }
+        requireNotCorrupt();
+    }
+
+    private void requireNotCorrupt() throws IOException {
         if (metadata.header().isCorrupt()) {
             throw Errors.refused(
                     path, "incompatible_features", "image is marked corrupt; repair it (check -r all) before writing");

@@ -77,7 +77,7 @@ final class Qcow2Metadata {
 
     private final ImageFile file;
     private final Path path;
-    private final Geometry geometry;
+    private Geometry geometry;
     private final WriteOrder order;
     private final CompressedClusterReader compressed;
 
@@ -224,11 +224,13 @@ final class Qcow2Metadata {
     }
 
     /**
-     * Switches to refcount structures that a repair wrote to the file: writes {@code rebuilt}, the
-     * header naming them, then reloads the tables.
+     * Switches to refcount structures that a repair or a change of refcount width wrote to the
+     * file: writes {@code rebuilt}, the header naming them (and their width), then reloads the
+     * tables.
      */
     void switchToRebuiltRefcounts(Qcow2Header rebuilt) throws IOException {
         writeHeader(rebuilt);
+        geometry = rebuilt.geometry();
         loadTables();
     }
 

@@ -7,7 +7,8 @@ import java.io.IOException;
 /**
  * {@code create -o preallocation=} for qcow2, laid out as QEMU 7.2 lays it out. {@code metadata}
  * (QEMU's preallocate_co): for each L2 table's range, the L2 table, then its data clusters
- * allocated but not written; the file ends at the disk's last byte. {@code falloc} and {@code full}
+ * allocated but not written; the file ends at the disk's last byte, or after the last metadata
+ * cluster if a refcount block came after it. {@code falloc} and {@code full}
  * (qcow2_co_truncate): refcount structures for everything first (a new refcount table at the end
  * of the file), the data clusters after them allocated in the file (fallocate) or written with
  * zeroes, then the L2 tables (the first in the old refcount table's cluster). Every data cluster's
@@ -42,7 +43,10 @@ final class Qcow2Preallocator {
                 c += n;
             }
             metadata.flush();
-            file.truncate(lastHost + (sizeBytes - (clusters - 1) * clusterSize));
+            // as preallocate_co, which only grows the file: a refcount block placed after the last
+            // data cluster (small clusters) keeps the file ending after it
+            long dataEnd = lastHost + (sizeBytes - (clusters - 1) * clusterSize);
+            file.truncate(Math.max(dataEnd, metadata.clusters().endBytes()));
             return;
         }
         ClusterAllocator allocator = metadata.allocator();

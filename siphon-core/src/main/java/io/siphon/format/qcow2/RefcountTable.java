@@ -95,6 +95,15 @@ final class RefcountTable {
         TableEntries.writeDirty(file, offset, entries, dirty);
     }
 
+    /**
+     * Writes the dirty entries that lie within the table's clusters in place, as QEMU hooks each new
+     * block into the table it has; those past its end reach the disk through {@link #relocate}.
+     */
+    void writeDirtyWithin(ImageFile file, int clusterSize) throws IOException {
+        int capacity = (int) Math.min(entries.length, (long) clusters * clusterSize / 8);
+        TableEntries.writeDirty(file, offset, java.util.Arrays.copyOf(entries, capacity), dirty.get(0, capacity));
+    }
+
     /** Writes the whole table to {@code newOffset} (not yet referenced by the header) and moves there. */
     void relocate(ImageFile file, long newOffset, int newClusters) throws IOException {
         file.writeFully(newOffset, TableEntries.encode(entries, 0, entries.length));

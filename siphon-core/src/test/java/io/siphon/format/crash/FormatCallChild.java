@@ -1,13 +1,16 @@
 package io.siphon.format.crash;
 
 import io.siphon.format.Formats;
+import io.siphon.format.ImageFormat;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Run in a child JVM with {@code -Dsiphon.crash-point=POINT@N}: one qcow2 format call on {@code
- * args[1]}, {@code apply NAME} (snapshot -a) or {@code empty} (what commit leaves of the top).
+ * args[1]}, {@code apply NAME} (snapshot -a), {@code empty} (what commit leaves of the top) or
+ * {@code amend NAME VALUE} (amend -o NAME=VALUE).
  */
 public final class FormatCallChild {
     private FormatCallChild() {}
@@ -17,6 +20,8 @@ public final class FormatCallChild {
         switch (args[0]) {
             case "apply" -> Formats.byName("qcow2").applySnapshot(image, args[2]);
             case "empty" -> Formats.byName("qcow2").makeEmpty(image);
+            case "amend" ->
+                Formats.byName("qcow2").amend(image, Map.of(args[2], args[3]), ImageFormat.AmendProgress.NONE);
             default -> throw new IllegalArgumentException("unknown call " + args[0]);
         }
         Runtime.getRuntime().halt(0);
