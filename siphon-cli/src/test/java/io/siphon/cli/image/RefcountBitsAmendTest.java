@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code image amend -o refcount_bits=N} against {@code qemu-img amend} on copies of the same
- * images (data over a backing file, an internal snapshot, compressed clusters), to each width and
+ * images (data over a backing file, an internal snapshot, compressed clusters, extended L2 entries), to each width and
  * back to 16: the same exit status and refusal, the file qemu-img's byte for byte, qemu-img check
  * clean, qemu-img info the same, the disk and its snapshot reading the same through qemu-img and
  * Siphon.
@@ -53,6 +53,23 @@ class RefcountBitsAmendTest extends ImageFilesTest {
                 "4M");
         qemuImgOk("snapshot", "-c", "kept", path("single.qcow2"));
         Cli.qemuIo(dir, "qcow2", "single.qcow2", "write -P 1 0 512k", "write -c -P 2 1M 512", "write -z 2M 64k");
+        // extended L2 entries: partly allocated clusters over the backing file, refcounts of 2 at most
+        qemuImgOk(
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-b",
+                "base.qcow2",
+                "-F",
+                "qcow2",
+                "-o",
+                "extended_l2=on",
+                path("subclusters.qcow2"),
+                "4M");
+        Cli.qemuIo(dir, "qcow2", "subclusters.qcow2", "write -P 5 4k 8k", "write -P 6 1M 100k", "write -z 2M 2k");
+        qemuImgOk("snapshot", "-c", "kept", path("subclusters.qcow2"));
+        Cli.qemuIo(dir, "qcow2", "subclusters.qcow2", "write -P 7 8k 4k");
     }
 
     private void overlay(String name) throws Exception {
@@ -62,8 +79,13 @@ class RefcountBitsAmendTest extends ImageFilesTest {
     @Test
     void everyWidthAndBackIsQemuImgs() throws Exception {
         // every width on the image whose refcounts are all 1; on the shared one, the two refused and two more
-        for (String image : List.of("single.qcow2", "shared.qcow2")) {
-            for (int bits : image.equals("single.qcow2") ? WIDTHS : List.of(1, 2, 4, 64)) {
+        for (String image : List.of("single.qcow2", "shared.qcow2", "subclusters.qcow2")) {
+            List<Integer> widths = switch (image) {
+                case "single.qcow2" -> WIDTHS;
+                case "shared.qcow2" -> List.of(1, 2, 4, 64);
+                default -> List.of(2, 8, 64);
+            };
+            for (int bits : widths) {
                 String tag = image + " " + bits;
                 Files.copy(dir.resolve(image), dir.resolve("q.qcow2"), StandardCopyOption.REPLACE_EXISTING);
                 Files.copy(dir.resolve(image), dir.resolve("s.qcow2"), StandardCopyOption.REPLACE_EXISTING);

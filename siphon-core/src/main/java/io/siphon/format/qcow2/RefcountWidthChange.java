@@ -29,7 +29,8 @@ final class RefcountWidthChange {
     RefcountWidthChange(Qcow2Metadata metadata, int newOrder) {
         this.metadata = metadata;
         this.newOrder = newOrder;
-        this.newGeometry = new Geometry(metadata.geometry().clusterBits(), newOrder);
+        Geometry old = metadata.geometry();
+        this.newGeometry = new Geometry(old.clusterBits(), newOrder, old.extendedL2());
     }
 
     /**
