@@ -39,7 +39,7 @@ _siphon_options_autostart="--disable"
 _siphon_options_blockpull="--bandwidth= --bytes --base= --keep-relative --pace= --pace-latency= --order= --on-outage= --wait --verbose --timeout= --async --step"
 _siphon_options_blockjob="--info --raw --bytes --abort --async --bandwidth= --pause --resume --output="
 _siphon_options_event="--domain= --event= --all --list --loop --timeout= --timestamp --output="
-_siphon_options_daemon="--config= --state-dir= --driver= --socket= --ro-socket= --log-level= --log-file= --log-max-size= --log-max-days= --nbd-buffer-memory= --allow-remote-backing --remote-cache-size= --remote-timeout= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
+_siphon_options_daemon="--config= --state-dir= --driver= --socket= --ro-socket= --log-level= --log-file= --log-max-size= --log-max-days= --nbd-buffer-memory= --allow-remote-backing --remote-cache-size= --remote-timeout= --profile-window= --tls-listen= --tls-cert= --tls-key= --tls-ca= --http="
 # options every command takes
 _siphon_common_options="-h --help --debug --connect="
 
