@@ -113,11 +113,10 @@ public final class StreamJob implements JobDriver {
     }
 
     private static CopyPacing pacing(Disk disk, StreamOptions options, TimeSource time) {
-        return switch (options.pace()) {
-            case LIMIT -> CopyPacing.atLimit(time, options.bytesPerSecond());
-            case GUEST ->
-                new GuestPacer(disk.device().guestIo(), time, options.bytesPerSecond(), options.guestLatencyFactor());
-        };
+        StreamOptions.Pace pace = options.pace();
+        return pace.yieldsToGuest()
+                ? new GuestPacer(disk.device().guestIo(), time, options.bytesPerSecond(), pace.guestLatencyFactor())
+                : CopyPacing.atLimit(time, options.bytesPerSecond());
     }
 
     private static int baseIndex(List<Image> images, Optional<Path> base) throws IOException {

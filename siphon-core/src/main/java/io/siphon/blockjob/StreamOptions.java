@@ -16,9 +16,7 @@ import java.util.Optional;
  * @param onError what a failed copy does
  * @param chunkBytes how much one copy request moves at most (rounded up to the top's cluster size)
  * @param stepBytes how much data one {@code step()} copies (ranges skipped do not count)
- * @param pace whether the job only keeps to the speed limit or also yields to the guest
- * @param guestLatencyFactor under {@link Pace#GUEST}, how far the guest's p99 latency may grow over
- *     its idle p99 (1.3: by 30%) before the job backs off; in (1, {@value #MAX_GUEST_LATENCY_FACTOR}]
+ * @param pace whether the job only keeps to the speed limit or also yields to the guest, and how far
  * @param order the order in which the job copies
  * @param onOutage what an unreachable remote template does to the pull (by default it pauses)
  */
@@ -30,31 +28,62 @@ public record StreamOptions(
         long chunkBytes,
         long stepBytes,
         Pace pace,
-        double guestLatencyFactor,
         Order order,
         OutagePolicy onOutage) {
     public static final long DEFAULT_CHUNK_BYTES = 1 << 20;
     public static final long DEFAULT_STEP_BYTES = 1 << 20;
-    /** The guest's p99 latency may grow by 30% over its idle p99. */
-    public static final double DEFAULT_GUEST_LATENCY_FACTOR = 1.3;
-    /** Past 10× its idle latency a guest is not being yielded to. */
-    public static final double MAX_GUEST_LATENCY_FACTOR = 10;
 
-    /** How the job paces itself. */
-    public enum Pace {
-        /** At the speed limit (or as fast as it can when unlimited). */
-        LIMIT,
-        /** As fast as the guest's latency allows (see {@link GuestPacer}), never above the limit. */
-        GUEST;
+    /**
+     * How the job paces itself: at the speed limit (or as fast as it can when unlimited), or also
+     * yielding to the guest ({@link GuestPacer}), never above the limit, backing off while the
+     * guest's p99 latency is over {@code guestLatencyFactor} × its idle p99. Immutable.
+     *
+     * @param yieldsToGuest whether the job watches the guest's I/O and backs off when it is busy
+     * @param guestLatencyFactor how far the guest's p99 may grow (1.3: by 30%), in (1, {@value
+     *     #MAX_GUEST_LATENCY_FACTOR}]; {@link #DEFAULT_GUEST_LATENCY_FACTOR} when the job does not yield
+     */
+    public record Pace(boolean yieldsToGuest, double guestLatencyFactor) {
+        public static final double DEFAULT_GUEST_LATENCY_FACTOR = 1.3;
+        /** Past 10× its idle latency a guest is not being yielded to. */
+        public static final double MAX_GUEST_LATENCY_FACTOR = 10;
 
-        /** The pace named in lower case ({@code limit}, {@code guest}). */
-        public static Pace parse(String text) {
-            return parseEnum(Pace.class, text, "pace");
+        public static final Pace LIMIT = new Pace(false, DEFAULT_GUEST_LATENCY_FACTOR);
+        public static final Pace GUEST = new Pace(true, DEFAULT_GUEST_LATENCY_FACTOR);
+
+        /** The words the daemon's job records use. */
+        private static final String LIMIT_WORD = "limit";
+
+        private static final String GUEST_WORD = "guest";
+
+        public Pace {
+            if (!(guestLatencyFactor > 1 && guestLatencyFactor <= MAX_GUEST_LATENCY_FACTOR)) {
+                throw new IllegalArgumentException("guest latency factor must be in (1, " + MAX_GUEST_LATENCY_FACTOR
+                        + "], got " + guestLatencyFactor);
+            }
+        }
+
+        /** Yields to the guest, keeping its p99 latency within {@code latencyFactor} × its idle p99. */
+        public static Pace guest(double latencyFactor) {
+            return new Pace(true, latencyFactor);
+        }
+
+        /** {@code limit} or {@code guest}. */
+        public String word() {
+            return yieldsToGuest ? GUEST_WORD : LIMIT_WORD;
+        }
+
+        /** The pace {@code word} ({@code limit}, {@code guest}) names, with {@code latencyFactor}. */
+        public static Pace parse(String word, double latencyFactor) {
+            return switch (word) {
+                case LIMIT_WORD -> new Pace(false, latencyFactor);
+                case GUEST_WORD -> new Pace(true, latencyFactor);
+                default -> throw new IllegalArgumentException("pace is limit or guest, got '" + word + "'");
+            };
         }
 
         @Override
         public String toString() {
-            return name().toLowerCase(Locale.ROOT);
+            return yieldsToGuest ? GUEST_WORD + " (p99 within " + guestLatencyFactor + "x idle)" : LIMIT_WORD;
         }
     }
 
@@ -91,10 +120,6 @@ public record StreamOptions(
         if (stepBytes <= 0) {
             throw new IllegalArgumentException("step size must be positive, got " + stepBytes);
         }
-        if (!(guestLatencyFactor > 1 && guestLatencyFactor <= MAX_GUEST_LATENCY_FACTOR)) {
-            throw new IllegalArgumentException(
-                    "guest latency factor must be in (1, " + MAX_GUEST_LATENCY_FACTOR + "], got " + guestLatencyFactor);
-        }
     }
 
     /** A full, unlimited pull in offset order that fails on the first error and pauses while a remote template is unreachable. */
@@ -107,23 +132,13 @@ public record StreamOptions(
                 DEFAULT_CHUNK_BYTES,
                 DEFAULT_STEP_BYTES,
                 Pace.LIMIT,
-                DEFAULT_GUEST_LATENCY_FACTOR,
                 Order.OFFSET,
                 OutagePolicy.PAUSE);
     }
 
     public StreamOptions withSpeed(long newBytesPerSecond) {
         return new StreamOptions(
-                newBytesPerSecond,
-                base,
-                keepRelative,
-                onError,
-                chunkBytes,
-                stepBytes,
-                pace,
-                guestLatencyFactor,
-                order,
-                onOutage);
+                newBytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, order, onOutage);
     }
 
     public StreamOptions withBase(Path newBase, boolean newKeepRelative) {
@@ -135,108 +150,38 @@ public record StreamOptions(
                 chunkBytes,
                 stepBytes,
                 pace,
-                guestLatencyFactor,
                 order,
                 onOutage);
     }
 
     public StreamOptions withOnError(OnErrorPolicy policy) {
         return new StreamOptions(
-                bytesPerSecond,
-                base,
-                keepRelative,
-                policy,
-                chunkBytes,
-                stepBytes,
-                pace,
-                guestLatencyFactor,
-                order,
-                onOutage);
+                bytesPerSecond, base, keepRelative, policy, chunkBytes, stepBytes, pace, order, onOutage);
     }
 
     public StreamOptions withChunkBytes(long newChunkBytes) {
         return new StreamOptions(
-                bytesPerSecond,
-                base,
-                keepRelative,
-                onError,
-                newChunkBytes,
-                stepBytes,
-                pace,
-                guestLatencyFactor,
-                order,
-                onOutage);
+                bytesPerSecond, base, keepRelative, onError, newChunkBytes, stepBytes, pace, order, onOutage);
     }
 
     public StreamOptions withStepBytes(long newStepBytes) {
         return new StreamOptions(
-                bytesPerSecond,
-                base,
-                keepRelative,
-                onError,
-                chunkBytes,
-                newStepBytes,
-                pace,
-                guestLatencyFactor,
-                order,
-                onOutage);
+                bytesPerSecond, base, keepRelative, onError, chunkBytes, newStepBytes, pace, order, onOutage);
     }
 
     public StreamOptions withPace(Pace newPace) {
         return new StreamOptions(
-                bytesPerSecond,
-                base,
-                keepRelative,
-                onError,
-                chunkBytes,
-                stepBytes,
-                newPace,
-                guestLatencyFactor,
-                order,
-                onOutage);
-    }
-
-    /** Yields to the guest, keeping its p99 latency within {@code latencyFactor} × its idle p99. */
-    public StreamOptions withGuestPace(double latencyFactor) {
-        return new StreamOptions(
-                bytesPerSecond,
-                base,
-                keepRelative,
-                onError,
-                chunkBytes,
-                stepBytes,
-                Pace.GUEST,
-                latencyFactor,
-                order,
-                onOutage);
+                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, newPace, order, onOutage);
     }
 
     public StreamOptions withOrder(Order newOrder) {
         return new StreamOptions(
-                bytesPerSecond,
-                base,
-                keepRelative,
-                onError,
-                chunkBytes,
-                stepBytes,
-                pace,
-                guestLatencyFactor,
-                newOrder,
-                onOutage);
+                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, newOrder, onOutage);
     }
 
     public StreamOptions withOnOutage(OutagePolicy policy) {
         return new StreamOptions(
-                bytesPerSecond,
-                base,
-                keepRelative,
-                onError,
-                chunkBytes,
-                stepBytes,
-                pace,
-                guestLatencyFactor,
-                order,
-                policy);
+                bytesPerSecond, base, keepRelative, onError, chunkBytes, stepBytes, pace, order, policy);
     }
 
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String text, String what) {

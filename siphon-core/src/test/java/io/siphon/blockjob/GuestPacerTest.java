@@ -31,7 +31,7 @@ class GuestPacerTest {
     }
 
     private GuestPacer pacer(long limit) {
-        return new GuestPacer(guest, time, limit, StreamOptions.DEFAULT_GUEST_LATENCY_FACTOR);
+        return new GuestPacer(guest, time, limit, StreamOptions.Pace.DEFAULT_GUEST_LATENCY_FACTOR);
     }
 
     /** A pacer that has measured a busy guest of {@link #IDLE_LATENCY} and now paces it. */

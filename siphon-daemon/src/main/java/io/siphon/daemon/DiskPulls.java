@@ -85,9 +85,7 @@ final class DiskPulls {
                     disk.target(),
                     options.base().map(Path::toString).orElse("none"),
                     options.bytesPerSecond(),
-                    options.pace() == StreamOptions.Pace.GUEST
-                            ? "guest (p99 within " + options.guestLatencyFactor() + "x idle)"
-                            : options.pace(),
+                    options.pace(),
                     options.order(),
                     options.onOutage().word(),
                     stepped ? ", stepped" : "");

@@ -43,8 +43,8 @@ final class JobRecords {
         p.setProperty("on-error", options.onError().toString());
         p.setProperty("chunk-bytes", Long.toString(options.chunkBytes()));
         p.setProperty("step-bytes", Long.toString(options.stepBytes()));
-        p.setProperty("pace", options.pace().toString());
-        p.setProperty("guest-latency-factor", Double.toString(options.guestLatencyFactor()));
+        p.setProperty("pace", options.pace().word());
+        p.setProperty("guest-latency-factor", Double.toString(options.pace().guestLatencyFactor()));
         p.setProperty("order", options.order().toString());
         p.setProperty("on-outage", options.onOutage().word());
         p.setProperty(
@@ -79,9 +79,10 @@ final class JobRecords {
                     Long.parseLong(p.getProperty("chunk-bytes", Long.toString(defaults.chunkBytes()))),
                     Long.parseLong(p.getProperty("step-bytes", Long.toString(defaults.stepBytes()))),
                     StreamOptions.Pace.parse(
-                            p.getProperty("pace", defaults.pace().toString())),
-                    Double.parseDouble(
-                            p.getProperty("guest-latency-factor", Double.toString(defaults.guestLatencyFactor()))),
+                            p.getProperty("pace", defaults.pace().word()),
+                            Double.parseDouble(p.getProperty(
+                                    "guest-latency-factor",
+                                    Double.toString(defaults.pace().guestLatencyFactor())))),
                     StreamOptions.Order.parse(
                             p.getProperty("order", defaults.order().toString())),
                     OutagePolicy.parse(

@@ -46,12 +46,14 @@ final class PullJobs {
     static StreamOptions options(
             Optional<String> base, long bytesPerSecond, boolean keepRelative, PullStrategy strategy) {
         try {
-            StreamOptions paced = StreamOptions.defaults().withSpeed(bytesPerSecond);
-            paced = switch (strategy.pace()) {
-                case LIMIT -> paced;
-                case GUEST -> paced.withGuestPace(strategy.guestLatencyFactor());
-            };
-            StreamOptions options = paced.withOrder(
+            StreamOptions options = StreamOptions.defaults()
+                    .withSpeed(bytesPerSecond)
+                    .withPace(
+                            switch (strategy.pace()) {
+                                case LIMIT -> StreamOptions.Pace.LIMIT;
+                                case GUEST -> StreamOptions.Pace.guest(strategy.guestLatencyFactor());
+                            })
+                    .withOrder(
                             switch (strategy.order()) {
                                 case OFFSET -> StreamOptions.Order.OFFSET;
                                 case PROFILE -> StreamOptions.Order.PROFILE;

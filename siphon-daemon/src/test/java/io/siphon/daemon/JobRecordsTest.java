@@ -49,7 +49,7 @@ class JobRecordsTest {
                     .withOnError(OnErrorPolicy.STOP)
                     .withChunkBytes(65536)
                     .withStepBytes(4096)
-                    .withGuestPace(2.5)
+                    .withPace(StreamOptions.Pace.guest(2.5))
                     .withOrder(StreamOptions.Order.PROFILE)
                     .withOnOutage(new OutagePolicy(false, Duration.ofMillis(250)));
             records.save("d", "vda", options);
