@@ -31,49 +31,26 @@ class RefcountBitsAmendTest extends ImageFilesTest {
         qemuImgOk("create", "-q", "-f", "qcow2", path("base.qcow2"), "4M");
         Cli.qemuIo(dir, "qcow2", "base.qcow2", "write -P 9 0 4M");
         // the snapshot shares every cluster written before it, and compressed clusters share host clusters
-        overlay("shared.qcow2");
+        overlay("shared.qcow2", "cluster_size=65536");
         Cli.qemuIo(dir, "qcow2", "shared.qcow2", "write -P 1 0 512k", "write -c -P 2 1M 256k");
         qemuImgOk("snapshot", "-c", "kept", path("shared.qcow2"));
         Cli.qemuIo(dir, "qcow2", "shared.qcow2", "write -P 3 256k 64k", "write -c -P 4 3M 64k", "write -z 2M 64k");
         // a snapshot of the empty overlay shares nothing, and one compressed cluster has its host cluster
         // alone: every refcount is 1, so that 1-bit refcounts hold them; 512-byte clusters, so that
         // the new structures take many blocks (64 clusters each at 64 bits) and a table that grows
-        qemuImgOk(
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-b",
-                "base.qcow2",
-                "-F",
-                "qcow2",
-                "-o",
-                "cluster_size=512",
-                path("single.qcow2"),
-                "4M");
+        overlay("single.qcow2", "cluster_size=512");
         qemuImgOk("snapshot", "-c", "kept", path("single.qcow2"));
         Cli.qemuIo(dir, "qcow2", "single.qcow2", "write -P 1 0 512k", "write -c -P 2 1M 512", "write -z 2M 64k");
         // extended L2 entries: partly allocated clusters over the backing file, refcounts of 2 at most
-        qemuImgOk(
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-b",
-                "base.qcow2",
-                "-F",
-                "qcow2",
-                "-o",
-                "extended_l2=on",
-                path("subclusters.qcow2"),
-                "4M");
+        overlay("subclusters.qcow2", "extended_l2=on");
         Cli.qemuIo(dir, "qcow2", "subclusters.qcow2", "write -P 5 4k 8k", "write -P 6 1M 100k", "write -z 2M 2k");
         qemuImgOk("snapshot", "-c", "kept", path("subclusters.qcow2"));
         Cli.qemuIo(dir, "qcow2", "subclusters.qcow2", "write -P 7 8k 4k");
     }
 
-    private void overlay(String name) throws Exception {
-        qemuImgOk("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", path(name), "4M");
+    /** A 4 MiB qcow2 overlay of base.qcow2 made by qemu-img with {@code options}. */
+    private void overlay(String name, String options) throws Exception {
+        qemuImgOk("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "-o", options, path(name), "4M");
     }
 
     @Test
