@@ -352,7 +352,10 @@ final class Qcow2ClusterMap {
         return first;
     }
 
-    /** The L2 table for {@code l1Index}, allocated (zeroed) if absent. */
+    /**
+     * The L2 table for {@code l1Index} that this image alone owns, so that its entries may change:
+     * allocated (zeroed) if absent, copied if shared with a snapshot ({@link #copySharedL2Table}).
+     */
     private long ensureL2Table(int l1Index) throws IOException {
         L1Table l1 = metadata.l1();
         ClusterAllocator allocator = metadata.allocator();
@@ -360,11 +363,8 @@ final class Qcow2ClusterMap {
         long l2Offset = entry & L1Table.OFFSET_MASK;
         if (l2Offset != 0) {
             if ((entry & L1Table.COPIED) == 0) {
-                if (allocator.refcount(l2Offset >>> geometry.clusterBits()) != 1) {
-                    throw Errors.unsupported(
-                            path,
-                            "L1 entry " + l1Index,
-                            "L2 table at " + l2Offset + " is shared (needs copy-on-write)");
+                if (allocator.refcount(l2Offset >>> geometry.clusterBits()) > 1) {
+                    return copySharedL2Table(l1Index, l2Offset);
                 }
                 l1.set(l1Index, entry | L1Table.COPIED);
             }
@@ -375,6 +375,40 @@ final class Qcow2ClusterMap {
         metadata.l2Cache().create(l2Offset);
         l1.set(l1Index, l2Offset | L1Table.COPIED);
         return l2Offset;
+    }
+
+    /**
+     * Gives the active L1 entry {@code l1Index} its own copy of the L2 table at {@code shared}, which
+     * a snapshot references too (QEMU's l2_allocate of a table without the "refcount is one" flag):
+     * a new cluster with the same entries, "refcount is one" cleared where the data cluster is
+     * shared. The data clusters keep their refcounts (each table still counts once); the copy is
+     * written before the L1 entry naming it, and the old table's reference is dropped after, by the
+     * flush stages. Returns the copy's offset.
+     */
+    private long copySharedL2Table(int l1Index, long shared) throws IOException {
+        ClusterAllocator allocator = metadata.allocator();
+        MetadataCache l2Cache = metadata.l2Cache();
+        byte[] entries = new byte[clusterSize];
+        l2Cache.get(shared).get(0, entries);
+        long copyOffset = allocator.allocate(1);
+        metadata.clusters().mark(copyOffset, clusterSize);
+        ByteBuffer copy = l2Cache.create(copyOffset);
+        copy.put(0, entries);
+        for (int i = 0; i < geometry.l2Entries(); i++) {
+            long entry = L2Entry.read(copy, geometry, i);
+            L2Entry.Kind kind = L2Entry.kind(entry, geometry.extendedL2());
+            boolean hasHost = kind == L2Entry.Kind.DATA || kind == L2Entry.Kind.ZERO_ALLOC;
+            if (hasHost
+                    && L2Entry.copied(entry)
+                    && allocator.refcount(L2Entry.offset(entry) >>> geometry.clusterBits()) > 1) {
+                copy = l2Cache.get(copyOffset); // a refcount lookup may have evicted it
+                L2Entry.write(copy, geometry, i, entry & ~L2Entry.COPIED, L2Entry.bitmap(copy, geometry, i));
+                l2Cache.markDirty(copyOffset);
+            }
+        }
+        metadata.l1().set(l1Index, copyOffset | L1Table.COPIED);
+        allocator.free(shared, clusterSize);
+        return copyOffset;
     }
 
     /**

@@ -75,7 +75,7 @@ public final class Qcow2Format implements ImageFormat {
     public void amend(Path path, Map<String, String> options, AmendProgress progress) throws IOException {
         Qcow2AmendOptions parsed = Qcow2AmendOptions.parse(path, options);
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
-                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
             image.amend(parsed, progress);
         }
     }
@@ -97,7 +97,7 @@ public final class Qcow2Format implements ImageFormat {
     @Override
     public void createSnapshot(Path path, String name) throws IOException {
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
-                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
             image.createSnapshot(name);
         }
     }
@@ -105,7 +105,7 @@ public final class Qcow2Format implements ImageFormat {
     @Override
     public void applySnapshot(Path path, String name) throws IOException {
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
-                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
             image.applySnapshot(name);
         }
     }
@@ -113,7 +113,7 @@ public final class Qcow2Format implements ImageFormat {
     @Override
     public void deleteSnapshot(Path path, String name) throws IOException {
         try (ImageFile file = ImageFile.open(path, OpenOptions.READ_WRITE);
-                Qcow2Image image = Qcow2Image.openForSnapshots(file)) {
+                Qcow2Image image = Qcow2Image.open(file, OpenOptions.READ_WRITE)) {
             image.deleteSnapshot(name);
         }
     }

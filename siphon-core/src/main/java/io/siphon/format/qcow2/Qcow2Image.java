@@ -85,30 +85,9 @@ final class Qcow2Image implements Image {
         return open(file, options, !options.writable());
     }
 
-    /**
-     * Opens the image for writing to change its internal snapshots ({@link #createSnapshot}, {@link
-     * #deleteSnapshot}) even when it has some; guest writes stay refused while it has any.
-     */
-    static Qcow2Image openForSnapshots(ImageFile file) throws IOException {
-        return open(file, OpenOptions.READ_WRITE, false, true);
-    }
-
     private static Qcow2Image open(ImageFile file, OpenOptions options, boolean lenient) throws IOException {
-        return open(file, options, lenient, false);
-    }
-
-    private static Qcow2Image open(ImageFile file, OpenOptions options, boolean lenient, boolean snapshots)
-            throws IOException {
         Qcow2Header header = Qcow2Header.read(file);
-        Path path = file.path();
         boolean writable = options.writable();
-        if (writable && !snapshots && header.nbSnapshots() > 0) {
-            throw Errors.unsupported(
-                    path,
-                    "nb_snapshots",
-                    header.nbSnapshots() + " internal snapshots: writing images with snapshots is not supported; "
-                            + "open it read-only");
-        }
         Qcow2Image image = new Qcow2Image(file, header, writable, lenient);
         if (writable) {
             image.prepareForWriting();
@@ -275,9 +254,10 @@ final class Qcow2Image implements Image {
             }
             new RefcountWidthChange(metadata, Integer.numberOfTrailingZeros(refcountBits)).check();
         }
-        if (header.nbSnapshots() > 0
-                && (version < header.version() || options.sizeBytes().orElse(sizeBytes) != sizeBytes)) {
-            requireWritable(); // Siphon changes the mapping of the active layer only
+        if (header.nbSnapshots() > 0 && version < header.version()) {
+            // QEMU expands the zero clusters of every snapshot too; Siphon those of the active layer only
+            throw Errors.unsupported(
+                    path, "nb_snapshots", "downgrading an image with internal snapshots is not supported");
         }
         requireNotCorrupt();
         if (version < header.version()) {
@@ -681,10 +661,6 @@ final class Qcow2Image implements Image {
 
     private void requireWritable() throws IOException {
         requireWritableFile();
-        if (metadata.header().nbSnapshots() > 0) {
-            throw Errors.unsupported(
-                    path, "nb_snapshots", "writing guest data into an image with internal snapshots is not supported");
-        }
         requireNotCorrupt();
     }
 
