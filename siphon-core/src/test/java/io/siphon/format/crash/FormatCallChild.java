@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Run in a child JVM with {@code -Dsiphon.crash-point=POINT@N}: one qcow2 format call on {@code
  * args[1]}, {@code apply NAME} (snapshot -a), {@code empty} (what commit leaves of the top) or
- * {@code amend NAME VALUE} (amend -o NAME=VALUE).
+ * {@code amend NAME VALUE} (amend -o NAME=VALUE), or {@code write} (the guest writes of {@link
+ * SnapshotWriteCrashTest}, then a flush).
  */
 public final class FormatCallChild {
     private FormatCallChild() {}
@@ -22,6 +23,7 @@ public final class FormatCallChild {
             case "empty" -> Formats.byName("qcow2").makeEmpty(image);
             case "amend" ->
                 Formats.byName("qcow2").amend(image, Map.of(args[2], args[3]), ImageFormat.AmendProgress.NONE);
+            case "write" -> SnapshotWriteCrashTest.writeAll(image);
             default -> throw new IllegalArgumentException("unknown call " + args[0]);
         }
         Runtime.getRuntime().halt(0);
