@@ -91,6 +91,35 @@ class StreamJobTest {
         QemuTools.assertCheckClean(chain.top);
     }
 
+    /**
+     * A pull into a clone with an internal snapshot copies the L2 tables it shares with the snapshot
+     * before filling them: the clone reads as before without its backing, qemu-img check is clean,
+     * and the snapshot still holds its own data (qemu-img snapshot -a brings it back).
+     */
+    @Test
+    void pullIntoACloneWithASnapshotLeavesTheSnapshotsData() throws Exception {
+        Path template = dir.resolve("snap-template.qcow2");
+        Path clone = dir.resolve("snap-clone.qcow2");
+        QemuTools.createQcow2(template, "4M");
+        QemuTools.io(template, "qcow2", List.of("write -P 0x61 0 4M"));
+        QemuTools.createQcow2(clone, "4M", "-o", "cluster_size=4k", "-b", "snap-template.qcow2", "-F", "qcow2");
+        QemuTools.io(clone, "qcow2", List.of("write -P 0x62 64k 64k", "write -P 0x63 3M 4k"));
+        QemuTools.ok("qemu-img", "snapshot", "-c", "kept", clone.toString());
+        QemuTools.io(clone, "qcow2", List.of("write -P 0x64 3M 4k"));
+        byte[] content = QemuTools.rawContent(clone, dir);
+        try (Disk disk = Disk.open("vda", clone, Optional.empty(), false)) {
+            pull(disk, StreamOptions.defaults());
+            assertEquals(1, disk.images().size());
+        }
+        assertNull(QemuTools.backingName(clone));
+        QemuTools.assertCheckClean(clone);
+        assertArrayEquals(content, QemuTools.rawContent(clone, dir));
+        QemuTools.ok("qemu-img", "snapshot", "-a", "kept", clone.toString());
+        QemuTools.assertCheckClean(clone);
+        // the snapshot's own clusters; without the backing, what it left unallocated reads zeroes
+        QemuTools.io(clone, "qcow2", List.of("read -P 0x62 64k 64k", "read -P 0x63 3M 4k", "read -P 0 0 64k"));
+    }
+
     /** A full pull copies a raw template's data and none of its holes (they read as zeroes anyway). */
     @Test
     void fullPullOfASparseRawTemplateCopiesOnlyItsData() throws Exception {
