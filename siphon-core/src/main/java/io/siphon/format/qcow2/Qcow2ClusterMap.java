@@ -13,8 +13,8 @@ import java.util.Optional;
 
 /**
  * Guest offset to host offset through the L1 and L2 tables, and every change of that mapping:
- * allocating writes with copy-on-write, L2 updates with the frees they queue, zeroing and discard
- * (QEMU's qcow2-cluster.c; the twin of QED's cluster map). It is handed what it needs from above:
+ * allocating writes with copy-on-write, L2 updates with the frees they queue, zeroing and discard,
+ * and the copy of clusters and L2 tables an internal snapshot shares (QEMU's qcow2-cluster.c; the twin of QED's cluster map). It is handed what it needs from above:
  * a {@link GuestReader} for the old content of a partly written cluster, and the attached backing.
  *
  * <p>Not thread-safe: {@link #map} runs under the image's metadata lock; the changes run with the
