@@ -363,7 +363,11 @@ final class Qcow2ClusterMap {
         long l2Offset = entry & L1Table.OFFSET_MASK;
         if (l2Offset != 0) {
             if ((entry & L1Table.COPIED) == 0) {
-                if (allocator.refcount(l2Offset >>> geometry.clusterBits()) > 1) {
+                long refcount = allocator.refcount(l2Offset >>> geometry.clusterBits());
+                if (refcount == 0) {
+                    throw Errors.malformed(path, "L1 entry " + l1Index, "L2 table at " + l2Offset + " has refcount 0");
+                }
+                if (refcount > 1) {
                     return copySharedL2Table(l1Index, l2Offset);
                 }
                 l1.set(l1Index, entry | L1Table.COPIED);
