@@ -138,32 +138,9 @@ class PreallocationTest extends ImageFilesTest {
             assertFalse(Files.exists(dir.resolve("x." + c[0])), String.join(" ", c));
         }
         qemuImgOk("create", "-q", "-f", "raw", path("b.raw"), "1M");
-        Cli.Result theirs = Cli.qemuImg(
-                dir,
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-o",
-                "preallocation=metadata",
-                "-b",
-                "b.raw",
-                "-F",
-                "raw",
-                path("o.qcow2"));
-        Cli.Result ours = Cli.siphon(
-                "image",
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-o",
-                "preallocation=metadata",
-                "-b",
-                "b.raw",
-                "-F",
-                "raw",
-                path("o2.qcow2"));
+        String[] create = {"create", "-q", "-f", "qcow2", "-o", "preallocation=metadata", "-b", "b.raw", "-F", "raw"};
+        Cli.Result theirs = Cli.qemuImg(dir, append(create, path("o.qcow2")));
+        Cli.Result ours = Cli.siphon(append(append(new String[] {"image"}, create), path("o2.qcow2")));
         assertEquals(1, ours.status(), ours.toString());
         assertEquals(
                 theirs.err()
@@ -173,5 +150,11 @@ class PreallocationTest extends ImageFilesTest {
                         .replace("qemu-img: ", "siphon: ")
                         .replace("o.qcow2", "o2.qcow2"),
                 ours.err().strip());
+    }
+
+    private static String[] append(String[] first, String... more) {
+        String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+        System.arraycopy(more, 0, all, first.length, more.length);
+        return all;
     }
 }
